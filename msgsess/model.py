@@ -1,0 +1,180 @@
+"""The message model: plain dataclasses holding property bags.
+
+A ``Message`` is what one ``.msg`` (or one embedded message) holds: its own
+properties, a recipient table, an attachment table, and, for lossless editing,
+any storages or streams that no property accounts for. Values computed from
+others (display lists, attachment flags, subject parts) are derived in one
+place: :func:`refresh_derived`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from msgsess.props import ids
+from msgsess.props import types as t
+from msgsess.props.keys import PropId
+from msgsess.storage import Storage
+
+
+@dataclass
+class Property:
+    """One property value with its type and its property-stream flags ([MS-OXMSG] 2.4.2.1)."""
+
+    type: int
+    value: Any
+    flags: int = ids.DEFAULT_FLAGS
+
+
+class PropertyBag(dict[PropId, Property]):
+    """Properties keyed by identity (tagged id or NamedId); one type per identity."""
+
+    def set(self, pid: PropId, ptype: int, value: Any, flags: int | None = None) -> None:
+        if t.is_string(ptype):
+            # Model strings are always Unicode; the encoder picks the file's form.
+            ptype = t.PT_MV_UNICODE if t.is_mv(ptype) else t.PT_UNICODE
+        old = self.get(pid)
+        if flags is None:
+            flags = old.flags if old is not None else ids.DEFAULT_FLAGS
+        self[pid] = Property(ptype, value, flags)
+
+    def value(self, pid: PropId, default: Any = None) -> Any:
+        prop = self.get(pid)
+        return default if prop is None else prop.value
+
+    def setdefault_value(
+        self, pid: PropId, ptype: int, value: Any, flags: int | None = None
+    ) -> None:
+        if pid not in self:
+            self.set(pid, ptype, value, flags)
+
+
+@dataclass
+class Recipient:
+    props: PropertyBag = field(default_factory=PropertyBag)
+
+    @property
+    def kind(self) -> int:
+        return int(self.props.value(ids.RECIPIENT_TYPE, ids.MAPI_TO)) & 0x0FFFFFFF
+
+    @property
+    def display_name(self) -> str:
+        name = self.props.value(ids.DISPLAY_NAME)
+        if name is None:
+            name = self.props.value(ids.RECIPIENT_DISPLAY_NAME)
+        if name is None:
+            name = self.props.value(ids.EMAIL_ADDRESS, "")
+        return str(name)
+
+
+@dataclass
+class Attachment:
+    """An attachment: by value (bytes in PR_ATTACH_DATA_BIN), embedded message, or custom storage."""
+
+    props: PropertyBag = field(default_factory=PropertyBag)
+    embedded: Message | None = None
+    #: Content of a method-6 (OLE/custom) attachment storage, carried verbatim.
+    custom: Storage | None = None
+
+    @property
+    def method(self) -> int:
+        return int(self.props.value(ids.ATTACH_METHOD, ids.ATTACH_BY_VALUE))
+
+    @property
+    def data(self) -> bytes | None:
+        value = self.props.value(ids.ATTACH_DATA)
+        return value if isinstance(value, bytes) else None
+
+    @property
+    def name(self) -> str:
+        for pid in (ids.ATTACH_LONG_FILENAME, ids.DISPLAY_NAME, ids.ATTACH_FILENAME):
+            value = self.props.value(pid)
+            if value:
+                return str(value)
+        if self.embedded is not None:
+            return str(self.embedded.props.value(ids.SUBJECT, ""))
+        return ""
+
+
+@dataclass
+class Message:
+    props: PropertyBag = field(default_factory=PropertyBag)
+    recipients: list[Recipient] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
+    #: Storages and streams of this message's storage that no property accounts for.
+    extra: dict[str, Storage | bytes] = field(default_factory=dict)
+    #: How the message was stored when decoded (None for new messages).
+    source_unicode: bool | None = None
+    source_codepage: int | None = None
+    #: CLSID of the root storage (top level) when decoded; None means "the default".
+    clsid: bytes | None = None
+
+    def walk(self) -> Iterator[Message]:
+        """This message and every embedded message below it, depth first."""
+        yield self
+        for att in self.attachments:
+            if att.embedded is not None:
+                yield from att.embedded.walk()
+
+
+# --- derived values ------------------------------------------------------------------------
+
+
+def split_subject(subject: str) -> tuple[str, str]:
+    """(prefix, normalized subject) per [MS-OXCMSG] 2.2.1.9-10.
+
+    The prefix is one to three non-digit characters followed by a colon and a
+    space ("RE: ", "FW: ", "AW: "); the rest is the normalized subject.
+    """
+    head, sep, _rest = subject.partition(": ")
+    if sep and 1 <= len(head) <= 3 and not any(c.isdigit() or c.isspace() for c in head):
+        return head + sep, subject[len(head) + len(sep) :]
+    return "", subject
+
+
+def set_subject(msg: Message, subject: str) -> None:
+    """Set PR_SUBJECT and keep its prefix, normalized form and conversation topic true."""
+    prefix, normalized = split_subject(subject)
+    msg.props.set(ids.SUBJECT, t.PT_UNICODE, subject)
+    if prefix:
+        msg.props.set(ids.SUBJECT_PREFIX, t.PT_UNICODE, prefix)
+    else:
+        msg.props.pop(ids.SUBJECT_PREFIX, None)
+    msg.props.set(ids.NORMALIZED_SUBJECT, t.PT_UNICODE, normalized, ids.PROPATTR_READABLE)
+    msg.props.set(ids.CONVERSATION_TOPIC, t.PT_UNICODE, normalized)
+
+
+def display_list(msg: Message, kind: int) -> str:
+    """Display names of one recipient kind joined by "; " (PR_DISPLAY_TO/CC/BCC)."""
+    return "; ".join(r.display_name for r in msg.recipients if r.kind == kind)
+
+
+def refresh_derived(msg: Message) -> None:
+    """Recompute what other properties imply, after any change to the message.
+
+    Display lists from recipients; attachment flags; recipient row ids and
+    attachment numbers in table order. Embedded messages are refreshed too.
+    """
+    for pid, kind in (
+        (ids.DISPLAY_TO, ids.MAPI_TO),
+        (ids.DISPLAY_CC, ids.MAPI_CC),
+        (ids.DISPLAY_BCC, ids.MAPI_BCC),
+    ):
+        text = display_list(msg, kind)
+        if text:
+            msg.props.set(pid, t.PT_UNICODE, text, ids.PROPATTR_READABLE)
+        else:
+            msg.props.pop(pid, None)
+    has = bool(msg.attachments)
+    msg.props.set(ids.HAS_ATTACHMENTS, t.PT_BOOLEAN, has, ids.PROPATTR_READABLE)
+    flags = int(msg.props.value(ids.MESSAGE_FLAGS, ids.MSGFLAG_UNSENT))
+    flags = flags | ids.MSGFLAG_HASATTACH if has else flags & ~ids.MSGFLAG_HASATTACH
+    msg.props.set(ids.MESSAGE_FLAGS, t.PT_LONG, flags)
+    for row, rcpt in enumerate(msg.recipients):
+        rcpt.props.set(ids.ROWID, t.PT_LONG, row)
+    for num, att in enumerate(msg.attachments):
+        att.props.set(ids.ATTACH_NUM, t.PT_LONG, num, ids.PROPATTR_READABLE)
+        if att.embedded is not None:
+            refresh_derived(att.embedded)

@@ -1,0 +1,1 @@
+"""Property model: types, identities, names and value codecs."""
