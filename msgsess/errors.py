@@ -107,7 +107,7 @@ EXIT_CODES: dict[int, str] = {
     1: "check found errors, or an unexpected internal error",
     2: "usage error (unknown option, missing argument)",
     InvalidParameter.exit_code: "invalid value, address, property type or option (MAPI_E_INVALID_PARAMETER)",
-    NotFound.exit_code: "unknown property, message id, attachment, recipient or missing file (MAPI_E_NOT_FOUND)",
+    NotFound.exit_code: "unknown property, message id, attachment or file (MAPI_E_NOT_FOUND)",
     SessionError.exit_code: "session file missing, not a session, or already exists (MAPI_E_INVALID_OBJECT)",
     SessionBusy.exit_code: "session locked by another command for too long (MAPI_E_TIMEOUT)",
     Unconvertible.exit_code: "text the ANSI code page cannot hold (MAPI_E_BAD_CHARWIDTH)",

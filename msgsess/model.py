@@ -44,9 +44,7 @@ class PropertyBag(dict[PropId, Property]):
         prop = self.get(pid)
         return default if prop is None else prop.value
 
-    def setdefault_value(
-        self, pid: PropId, ptype: int, value: Any, flags: int | None = None
-    ) -> None:
+    def setdefault_value(self, pid: PropId, ptype: int, value: Any, flags: int | None = None) -> None:
         if pid not in self:
             self.set(pid, ptype, value, flags)
 
