@@ -1,0 +1,344 @@
+"""Property names: any spelling a user might type -> a property definition, and back.
+
+Accepted spellings (see ``docs/VALUES.md`` for the user-facing list):
+
+* canonical names from [MS-OXPROPS]: ``PidTagSubject``, ``PidLidCategories``,
+  ``PidNameKeywords`` (case-insensitive);
+* MAPI names: ``PR_SUBJECT``, ``PR_SUBJECT_W``, ``PR_SUBJECT_A`` (a ``_W``/``_A``
+  suffix the table does not list is stripped), ``ptagSubject``, ``dispidCategories``;
+* a hex property tag ``0x0037001F`` (id and type) or a bare id ``0x0037`` (type from
+  the table, or from the caller);
+* a named property as ``SET:LID`` or ``SET:name``, where SET is a property set name
+  (``PS_PUBLIC_STRINGS``, ``PSETID_Common``… case-insensitive) or a GUID with or
+  without braces, and LID is ``0x``-hex or decimal: ``PSETID_Common:0x8514``,
+  ``PS_PUBLIC_STRINGS:Keywords``, ``{00062008-0000-0000-C000-000000000046}:0x8514``.
+
+String types: the tables list strings in their Unicode form (0x001F / 0x101F) and a
+model string is always ``PT_UNICODE`` ([MS-OXMSG] 2.1.2: the file picks 0x001F or
+0x001E), so ``PR_SUBJECT_A`` and ``0x0037001E`` resolve to type 0x001F as well.
+
+The two TSV tables ship as package data (``data/SOURCES.md`` describes them). They
+are read on first use only and indexed once per process.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import re
+import uuid
+from dataclasses import dataclass
+
+from msgsess.errors import InvalidParameter, NotFound
+from msgsess.props import types as t
+from msgsess.props.keys import PROPERTY_SETS, PS_INTERNET_HEADERS, NamedId, PropId
+
+__all__ = [
+    "PropDef",
+    "describe",
+    "known_names",
+    "lookup_named",
+    "lookup_tagged",
+    "model_type",
+    "resolve",
+]
+
+
+@dataclass(frozen=True)
+class PropDef:
+    """What a property name resolves to.
+
+    ``ptype`` is the model type (strings always ``PT_UNICODE``), or None when
+    nothing says what the type is (a bare id unknown to the table, an unknown
+    named property, with no type given by the caller).
+    """
+
+    pid: PropId
+    ptype: int | None
+    name: str
+
+
+def model_type(ptype: int) -> int:
+    """The model form of a type code: ANSI strings become Unicode ([MS-OXMSG] 2.1.2)."""
+    if ptype == t.PT_STRING8:
+        return t.PT_UNICODE
+    if ptype == t.PT_MV_STRING8:
+        return t.PT_MV_UNICODE
+    return ptype
+
+
+# --- tables ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Row:
+    name: str  # canonical name, or the row's first PR_ name when it has none
+    pid: PropId
+    ptype: int  # model type
+    has_canonical: bool
+
+
+class _Tables:
+    """The two property tables, indexed for lookups by name and by identity."""
+
+    def __init__(self) -> None:
+        #: tagged id -> rows in table order
+        self.by_id: dict[int, list[_Row]] = {}
+        #: named identity -> first row
+        self.by_named: dict[NamedId, _Row] = {}
+        #: lower-case spelling -> rows in table order (canonical, PR_, ptag, dispid names)
+        self.by_name: dict[str, list[_Row]] = {}
+        #: display spellings for completion and suggestions
+        self.canonical: list[str] = []
+        self.pr_names: list[str] = []
+        self._load_tagged(_read("mapi-properties.tsv"))
+        self._load_named(_read("mapi-named-properties.tsv"))
+
+    def _index(self, spelling: str, row: _Row) -> None:
+        rows = self.by_name.setdefault(spelling.lower(), [])
+        if row not in rows:
+            rows.append(row)
+
+    def _load_tagged(self, text: str) -> None:
+        seen_pr: set[str] = set()
+        for line in text.splitlines()[1:]:
+            canonical, pid_hex, type_hex, _tn, alternates, *_ = line.split("\t")
+            aliases = [a.strip().strip('"') for a in alternates.split(",")]
+            pr = [a for a in aliases if a.upper().startswith("PR_")]
+            name = canonical or (pr[0] if pr else f"0x{pid_hex[2:]}")
+            prop_id = int(pid_hex, 16)
+            row = _Row(name, prop_id, model_type(int(type_hex, 16)), bool(canonical))
+            self.by_id.setdefault(prop_id, []).append(row)
+            if canonical:
+                self._index(canonical, row)
+                if canonical not in self.canonical:
+                    self.canonical.append(canonical)
+            for alias in aliases:
+                if alias.upper().startswith(("PR_", "PTAG", "PIDTAG")):
+                    self._index(alias, row)
+            for alias in pr:
+                if alias not in seen_pr:
+                    seen_pr.add(alias)
+                    self.pr_names.append(alias)
+
+    def _load_named(self, text: str) -> None:
+        guids: dict[str, uuid.UUID] = {}
+        for line in text.splitlines()[1:]:
+            canonical, pset, lid_or_name, type_hex, _tn, alternates, *_ = line.split("\t")
+            guid = guids.get(pset)
+            if guid is None:
+                guid = guids[pset] = uuid.UUID(pset[pset.index("{") + 1 : pset.index("}")])
+            if lid_or_name.startswith("0x"):
+                named = NamedId(guid, lid=int(lid_or_name, 16))
+            else:
+                named = NamedId(guid, name=_fold_name(guid, lid_or_name))
+            row = _Row(canonical, named, model_type(int(type_hex, 16)), True)
+            self.by_named.setdefault(named, row)
+            self._index(canonical, row)
+            self.canonical.append(canonical)
+            for alias in alternates.split(","):
+                alias = alias.strip()
+                if alias.lower().startswith(("dispid", "pidlid", "pidname")):
+                    self._index(alias, row)
+
+
+def _read(filename: str) -> str:
+    return importlib.resources.files("msgsess.props").joinpath("data", filename).read_text(encoding="utf-8")
+
+
+_tables: _Tables | None = None
+
+
+def _get_tables() -> _Tables:
+    global _tables
+    if _tables is None:
+        _tables = _Tables()
+    return _tables
+
+
+def _fold_name(guid: uuid.UUID, name: str) -> str:
+    """Header names are case-insensitive; msgsess keeps them lower-case ([MS-OXMSG] 2.2.3.1.2)."""
+    return name.lower() if guid == PS_INTERNET_HEADERS else name
+
+
+# --- name -> PropDef -------------------------------------------------------------------------
+
+_HEX = re.compile(r"0[xX]([0-9A-Fa-f]+)")
+_SETS_FOLDED = {k.lower(): v for k, v in PROPERTY_SETS.items()}
+
+
+def _pick(rows: list[_Row], ptype: int | None) -> _Row:
+    """The row matching ``ptype`` if any, else the first one that is not an object."""
+    if ptype is not None:
+        for row in rows:
+            if row.ptype == ptype:
+                return row
+    for row in rows:
+        if row.ptype != t.PT_OBJECT:
+            return row
+    return rows[0]
+
+
+def _check_type(ptype: int | None, text: str) -> int | None:
+    if ptype is None:
+        return None
+    if not 0 <= ptype <= 0xFFFF:
+        raise InvalidParameter(f"property {text!r}: type 0x{ptype:X} is not a 16-bit type code")
+    return model_type(ptype)
+
+
+def resolve(name: str, ptype: int | None = None) -> PropDef:
+    """Resolve a user's property spelling to a :class:`PropDef`.
+
+    ``ptype`` (from a ``--type`` option, say) picks among several table rows with
+    the same name or id and otherwise overrides the table's type.
+
+    Raises NotFound for a name that is in neither table, and InvalidParameter for
+    malformed hex, an unknown property set, or a type that contradicts a hex tag.
+    """
+    text = name.strip()
+    ptype = _check_type(ptype, text)
+    if not text:
+        raise InvalidParameter("empty property name", hint="give a name such as PidTagSubject or 0x0037001F")
+    tables = _get_tables()
+
+    rows = tables.by_name.get(text.lower())
+    if rows is None and text.upper().startswith("PR_") and text.upper().endswith(("_W", "_A")):
+        rows = tables.by_name.get(text[:-2].lower())
+    if rows is not None:
+        row = _pick(rows, ptype)
+        return PropDef(row.pid, ptype if ptype is not None else row.ptype, row.name)
+
+    if text[:2].lower() == "0x":
+        return _resolve_hex(text, ptype)
+    if ":" in text:
+        return _resolve_named(text, ptype)
+    raise NotFound(f"unknown property {text!r}", hint=_suggest(text))
+
+
+def _resolve_hex(text: str, ptype: int | None) -> PropDef:
+    match = _HEX.fullmatch(text)
+    digits = match.group(1) if match else ""
+    if len(digits) == 8:
+        prop_id, tag_type = int(digits[:4], 16), model_type(int(digits[4:], 16))
+        if ptype is not None and ptype != tag_type:
+            raise InvalidParameter(
+                f"property {text!r}: the tag says type {t.type_name(tag_type)}, "
+                f"but type {t.type_name(ptype)} was given",
+                hint="give a bare id such as 0x0037 with a type, or a tag without one",
+            )
+        ptype = tag_type
+    elif 1 <= len(digits) <= 4:
+        prop_id = int(digits, 16)
+        if ptype is None:
+            rows = _get_tables().by_id.get(prop_id)
+            ptype = _pick(rows, None).ptype if rows else None
+    else:
+        raise InvalidParameter(
+            f"malformed property tag {text!r}",
+            hint="give a 4-digit id such as 0x0037 or an 8-digit tag such as 0x0037001F",
+        )
+    return PropDef(prop_id, ptype, describe(prop_id, ptype))
+
+
+def _parse_set(text: str, whole: str) -> uuid.UUID:
+    guid = _SETS_FOLDED.get(text.lower())
+    if guid is not None:
+        return guid
+    bare = text[1:-1] if text.startswith("{") and text.endswith("}") else text
+    if re.fullmatch(r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}", bare):
+        return uuid.UUID(bare)
+    raise InvalidParameter(
+        f"property {whole!r}: unknown property set {text!r}",
+        hint="give a set name such as PS_PUBLIC_STRINGS or PSETID_Common, or a GUID in braces",
+    )
+
+
+def _resolve_named(text: str, ptype: int | None) -> PropDef:
+    set_text, _, key = text.partition(":")
+    guid = _parse_set(set_text.strip(), text)
+    key = key.strip()
+    if not key:
+        raise InvalidParameter(
+            f"property {text!r}: no LID or name after the property set",
+            hint="write SET:0x8514 or SET:Name",
+        )
+    if key.isdigit():
+        lid = int(key)
+    elif key[:2].lower() == "0x":
+        match = _HEX.fullmatch(key)
+        if match is None:
+            raise InvalidParameter(
+                f"property {text!r}: malformed LID {key!r}", hint="give a hex LID such as 0x8514"
+            )
+        lid = int(match.group(1), 16)
+    else:
+        lid = None
+    if lid is not None:
+        if lid > 0xFFFFFFFF:
+            raise InvalidParameter(f"property {text!r}: LID {key} is larger than 32 bits")
+        named = NamedId(guid, lid=lid)
+    else:
+        named = NamedId(guid, name=_fold_name(guid, key))
+    row = _get_tables().by_named.get(named)
+    if row is None:
+        return PropDef(named, ptype, str(named))
+    return PropDef(named, ptype if ptype is not None else row.ptype, row.name)
+
+
+def _suggest(text: str) -> str:
+    import difflib  # only on this error path: keeps CLI start-up short
+
+    tables = _get_tables()
+    choices = {n.lower(): n for n in (*tables.canonical, *tables.pr_names)}
+    close = difflib.get_close_matches(text.lower(), list(choices), n=3, cutoff=0.75)
+    if not close:
+        close = difflib.get_close_matches(text.lower(), list(choices), n=3)
+    if not close:
+        return "give a canonical name such as PidTagSubject, a PR_ name, or a hex tag such as 0x0037001F"
+    return "did you mean " + ", ".join(choices[c] for c in close) + "?"
+
+
+# --- PropDef -> display name -----------------------------------------------------------------
+
+
+def lookup_tagged(prop_id: int, ptype: int | None) -> str | None:
+    """The table's name for a tagged property (of that type, if given), or None.
+
+    The name is the canonical one (``PidTagSubject``), or the PR_ name for the rows
+    that only have one.
+    """
+    rows = _get_tables().by_id.get(prop_id)
+    if not rows:
+        return None
+    if ptype is None:
+        return _pick(rows, None).name
+    ptype = model_type(ptype)
+    for row in rows:
+        if row.ptype == ptype:
+            return row.name
+    return None
+
+
+def lookup_named(named: NamedId) -> tuple[str, int] | None:
+    """Canonical name and model type of a named property the table knows, or None."""
+    row = _get_tables().by_named.get(named)
+    return None if row is None else (row.name, row.ptype)
+
+
+def describe(pid: PropId, ptype: int | None = None) -> str:
+    """The display name of a property: canonical name, else ``0x0037001F`` / ``SET:0x8514`` / ``SET:name``."""
+    if isinstance(pid, NamedId):
+        row = _get_tables().by_named.get(pid)
+        return row.name if row is not None else str(pid)
+    name = lookup_tagged(pid, ptype)
+    if name is not None:
+        return name
+    if ptype is None:
+        return f"0x{pid:04X}"
+    return f"0x{pid:04X}{model_type(ptype):04X}"
+
+
+def known_names() -> list[str]:
+    """Canonical names and PR_ names, sorted case-insensitively (for shell completion)."""
+    tables = _get_tables()
+    return sorted({*tables.canonical, *tables.pr_names}, key=str.lower)
