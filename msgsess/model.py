@@ -52,6 +52,8 @@ class PropertyBag(dict[PropId, Property]):
 @dataclass
 class Recipient:
     props: PropertyBag = field(default_factory=PropertyBag)
+    #: Streams of the recipient storage that no property accounts for (lossless editing).
+    extra: dict[str, Storage | bytes] = field(default_factory=dict)
 
     @property
     def kind(self) -> int:
@@ -75,6 +77,8 @@ class Attachment:
     embedded: Message | None = None
     #: Content of a method-6 (OLE/custom) attachment storage, carried verbatim.
     custom: Storage | None = None
+    #: Streams of the attachment storage that no property accounts for (lossless editing).
+    extra: dict[str, Storage | bytes] = field(default_factory=dict)
 
     @property
     def method(self) -> int:

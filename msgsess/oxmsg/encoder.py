@@ -1,0 +1,257 @@
+"""Message model -> storage tree ([MS-OXMSG] 2.1-2.4).
+
+The encoder writes what the model holds and nothing more, except what the
+file format itself demands of the string mode: Unicode files carry
+STORE_UNICODE_OK and PT_UNICODE strings; ANSI files PT_STRING8 in one code
+page recorded in PR_MESSAGE_CODEPAGE. Defaults a user expects live in
+``msgsess.compose``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from msgsess.errors import InvalidParameter, TooBig, Unconvertible
+from msgsess.model import Attachment, Message, Property, PropertyBag
+from msgsess.oxmsg import codepages, layout
+from msgsess.oxmsg.layout import NAMEID
+from msgsess.oxmsg.nameid import NameMap
+from msgsess.props import binary, ids
+from msgsess.props import types as t
+from msgsess.props.keys import NamedId, PropId
+from msgsess.storage import Storage
+
+#: What Outlook writes in PidTagStoreSupportMask of Unicode files ([oxmsg-facts] §9).
+OUTLOOK_STORE_MASK = 0x00040E79
+
+_TOP, _EMBEDDED, _OBJECT = "top", "embedded", "object"
+
+
+class _Context:
+    def __init__(self, unicode: bool, codepage: int, label: str) -> None:
+        self.unicode = unicode
+        self.codepage = codepage
+        self.codec = "utf-16-le" if unicode else codepages.codec(codepage)
+        self.names = NameMap()
+        self.label = label
+
+    def encode_text(self, text: str, pid: PropId, where: str) -> bytes:
+        if self.unicode:
+            return text.encode("utf-16-le", "surrogatepass")
+        try:
+            return text.encode(self.codec, "surrogateescape")
+        except UnicodeEncodeError as exc:
+            bad = exc.object[exc.start]
+            raise Unconvertible(
+                f"{self.label}: {_describe(pid)}{where} has {bad!r} (U+{ord(bad):04X}), "
+                f"which code page {self.codepage} cannot hold",
+                hint="close with --unicode, or choose a code page that has it with --codepage",
+            ) from None
+
+
+def _describe(pid: PropId, ptype: int | None = None) -> str:
+    # The registry loads the property tables: only pay for that on the error path.
+    from msgsess.props import registry
+
+    return registry.describe(pid, ptype)
+
+
+def encode(
+    msg: Message,
+    *,
+    unicode: bool = True,
+    codepage: int = 1252,
+    template: bool = False,
+    label: str = "message",
+) -> Storage:
+    """Encode a message (and everything embedded in it) as a ``.msg`` storage tree.
+
+    ``label`` names the message in errors (a session id, a file name).
+    """
+    ctx = _Context(unicode, codepage, label)
+    # Named ids are per file, shared with embedded messages ([MS-OXMSG] 2.2.3):
+    # register them all first, in a stable order, so the map is complete.
+    for level in _bags(msg):
+        ctx.names.add_all(pid for pid in level if isinstance(pid, NamedId))
+    root = _encode_message(msg, ctx, _TOP, depth=0)
+    root.entries[NAMEID] = ctx.names.to_storage()
+    if template:
+        root.clsid = layout.CLSID_TEMPLATE
+    elif msg.clsid is not None and any(msg.clsid):
+        root.clsid = msg.clsid
+    else:
+        root.clsid = layout.CLSID_MAIL_MESSAGE
+    return root
+
+
+def _bags(msg: Message) -> list[PropertyBag]:
+    bags = [msg.props]
+    bags.extend(r.props for r in msg.recipients)
+    for att in msg.attachments:
+        bags.append(att.props)
+        if att.embedded is not None:
+            bags.extend(_bags(att.embedded))
+    return bags
+
+
+def _string_mode_props(msg: Message, ctx: _Context) -> PropertyBag:
+    """The message's properties with the string-mode markers the format requires ([MS-OXMSG] 2.1.1.1)."""
+    props = PropertyBag(msg.props)
+    mask = props.get(ids.STORE_SUPPORT_MASK)
+    if ctx.unicode:
+        value = OUTLOOK_STORE_MASK if mask is None else int(mask.value) | ids.STORE_UNICODE_OK
+        props[ids.STORE_SUPPORT_MASK] = Property(t.PT_LONG, value, ids.PROPATTR_READABLE)
+    else:
+        if mask is not None:
+            value = int(mask.value) & ~ids.STORE_UNICODE_OK
+            if value:
+                props[ids.STORE_SUPPORT_MASK] = Property(t.PT_LONG, value, mask.flags)
+            else:
+                del props[ids.STORE_SUPPORT_MASK]
+        props.set(ids.MESSAGE_CODEPAGE, t.PT_LONG, ctx.codepage)
+        props.setdefault_value(ids.INTERNET_CODEPAGE, t.PT_LONG, ctx.codepage)
+    return props
+
+
+def _encode_message(msg: Message, ctx: _Context, level: str, depth: int) -> Storage:
+    if len(msg.recipients) > layout.MAX_OBJECTS or len(msg.attachments) > layout.MAX_OBJECTS:
+        raise TooBig(
+            f"{ctx.label}: {len(msg.recipients)} recipients and {len(msg.attachments)} attachments; "
+            f"a .msg holds at most {layout.MAX_OBJECTS} of each",
+            hint="split the message",
+        )
+    node = Storage()
+    props = _string_mode_props(msg, ctx)
+    n_rcpt, n_att = len(msg.recipients), len(msg.attachments)
+    if level == _TOP:
+        header = layout.TOP_HEADER.pack(n_rcpt, n_att, n_rcpt, n_att)
+    else:
+        header = layout.EMBEDDED_HEADER.pack(n_rcpt, n_att, n_rcpt, n_att)
+    node.entries[layout.PROPERTIES] = _encode_props(props, node, ctx, header, "")
+    for index, rcpt in enumerate(msg.recipients):
+        sub = Storage()
+        where = f" of recipient {index}"
+        sub.entries[layout.PROPERTIES] = _encode_props(rcpt.props, sub, ctx, bytes(8), where)
+        _add_extra(sub, rcpt.extra)
+        node.entries[layout.recip_storage(index)] = sub
+    for index, att in enumerate(msg.attachments):
+        node.entries[layout.attach_storage(index)] = _encode_attachment(att, index, ctx, depth)
+    _add_extra(node, msg.extra)
+    return node
+
+
+def _encode_attachment(att: Attachment, index: int, ctx: _Context, depth: int) -> Storage:
+    sub = Storage()
+    where = f" of attachment {index}"
+    props = PropertyBag(att.props)
+    reserved = 0
+    object_flags = ids.DEFAULT_FLAGS
+    if att.embedded is not None or att.custom is not None:
+        old = props.pop(ids.ATTACH_DATA, None)
+        if old is not None and old.type == t.PT_OBJECT:
+            object_flags = old.flags
+        if att.embedded is not None:
+            if depth >= 64:
+                raise TooBig(f"{ctx.label}: embedded messages nested more than 64 deep")
+            props.set(ids.ATTACH_METHOD, t.PT_LONG, ids.ATTACH_EMBEDDED_MSG)
+            sub.entries[layout.ATTACH_OBJECT] = _encode_message(att.embedded, ctx, _EMBEDDED, depth + 1)
+            reserved = layout.RESERVED_EMBEDDED
+        else:
+            assert att.custom is not None
+            sub.entries[layout.ATTACH_OBJECT] = att.custom
+            reserved = layout.RESERVED_CUSTOM
+    mask = props.get(ids.STORE_SUPPORT_MASK)
+    if mask is not None:
+        bit = ids.STORE_UNICODE_OK
+        mask_value = int(mask.value) | bit if ctx.unicode else int(mask.value) & ~bit
+        props[ids.STORE_SUPPORT_MASK] = Property(t.PT_LONG, mask_value, mask.flags)
+    entries = _encode_props(props, sub, ctx, bytes(8), where)
+    if reserved:
+        object_tag = (ids.ATTACH_DATA << 16) | t.PT_OBJECT
+        entries += layout.VAR_ENTRY.pack(object_tag, object_flags, layout.OBJECT_SIZE, reserved)
+    sub.entries[layout.PROPERTIES] = entries
+    _add_extra(sub, att.extra)
+    return sub
+
+
+def _add_extra(node: Storage, extra: dict[str, Storage | bytes]) -> None:
+    """Carry over entries no property accounts for, unless the encoder wrote that name itself."""
+    if not extra:
+        return
+    taken = {name.upper() for name in node.entries}
+    for name, entry in extra.items():
+        if name.upper() not in taken:
+            node.entries[name] = entry
+
+
+def _encode_props(props: PropertyBag, node: Storage, ctx: _Context, header: bytes, where: str) -> bytes:
+    numbered: list[tuple[int, Property, PropId]] = []
+    for pid, prop in props.items():
+        number = ctx.names.id_for(pid) if isinstance(pid, NamedId) else pid
+        if prop.type == t.PT_OBJECT:
+            continue  # written by the attachment encoder, with its storage
+        numbered.append((number, prop, pid))
+    numbered.sort(key=lambda item: item[0])
+    out = bytearray(header)
+    for number, prop, pid in numbered:
+        out += _encode_one(number, prop, pid, node, ctx, where)
+    return bytes(out)
+
+
+def _wire_type(ptype: int, unicode: bool) -> int:
+    if t.is_string(ptype):
+        single = t.PT_UNICODE if unicode else t.PT_STRING8
+        return t.MV_FLAG | single if t.is_mv(ptype) else single
+    return ptype
+
+
+def _encode_one(number: int, prop: Property, pid: PropId, node: Storage, ctx: _Context, where: str) -> bytes:
+    ptype = _wire_type(prop.type, ctx.unicode)
+    tag = ((number & 0xFFFF) << 16) | ptype
+    value: Any = prop.value
+    flags = prop.flags
+    try:
+        if isinstance(value, t.RawValue):
+            if value.inline:
+                return layout.ENTRY.pack(tag, flags, value.data[:8].ljust(8, b"\0"))
+            node.entries[layout.value_stream(tag)] = value.data
+            return layout.VAR_ENTRY.pack(tag, flags, len(value.data), 0)
+        if t.is_fixed(ptype):
+            return layout.ENTRY.pack(tag, flags, binary.pack_inline(ptype, value))
+        if not t.is_mv(ptype):
+            data = _single_stream(ptype, value, pid, ctx, where)
+            node.entries[layout.value_stream(tag)] = data
+            size = len(data) + (2 if ptype == t.PT_UNICODE else 1 if ptype == t.PT_STRING8 else 0)
+            return layout.VAR_ENTRY.pack(tag, flags, size, 0)
+        base = t.base_type(ptype)
+        if base in (t.PT_UNICODE, t.PT_STRING8, t.PT_BINARY):
+            lengths = bytearray()
+            terminator = b"\0\0" if base == t.PT_UNICODE else b"\0" if base == t.PT_STRING8 else b""
+            for index, item in enumerate(value):
+                if base == t.PT_BINARY:
+                    data = bytes(item)
+                    lengths += layout.MV_BINARY_LENGTH.pack(len(data), 0)
+                else:
+                    data = ctx.encode_text(str(item), pid, where) + terminator
+                    lengths += layout.U32.pack(len(data))
+                node.entries[layout.mv_value_stream(tag, index)] = data
+            node.entries[layout.value_stream(tag)] = bytes(lengths)
+            return layout.VAR_ENTRY.pack(tag, flags, len(lengths), 0)
+        data = binary.pack_fixed_mv(ptype, list(value))
+        node.entries[layout.value_stream(tag)] = data
+        return layout.VAR_ENTRY.pack(tag, flags, len(data), 0)
+    except (TypeError, ValueError, OverflowError, AttributeError) as exc:
+        raise InvalidParameter(
+            f"{ctx.label}: {_describe(pid, prop.type)}{where}: value {value!r:.60} does not fit "
+            f"{t.type_name(prop.type)} ({exc})"
+        ) from None
+
+
+def _single_stream(ptype: int, value: Any, pid: PropId, ctx: _Context, where: str) -> bytes:
+    if ptype in (t.PT_UNICODE, t.PT_STRING8):
+        return ctx.encode_text(str(value), pid, where)
+    if ptype == t.PT_CLSID:
+        return bytes(value.bytes_le)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return value if isinstance(value, bytes) else bytes(value)
+    raise TypeError(f"expected bytes for {t.type_name(ptype)}")
