@@ -1,0 +1,547 @@
+"""Compound files ([MS-CFB]): the only module that touches them.
+
+Writing turns a :class:`~msgsess.storage.Storage` tree into a version 3 compound
+file with ``extract_msg.OleWriter`` (which balances each storage's red-black
+tree). Its ``addEntry`` compares every new name with all its siblings, so
+filling one storage costs O(n²); we fill the writer's internal entry dicts
+directly instead, and fall back to ``addEntry`` when the internals differ.
+Stream bytes are handed over by reference: nothing here copies a stream.
+
+Files are replaced atomically: :func:`write_temp` writes a temporary file
+beside the target, :func:`commit` renames it into place, :func:`discard`
+removes it. :func:`write_atomic` does all three.
+
+Reading goes through ``olefile`` with strict defect handling, preceded and
+followed by our own checks (header counts, sector chains, entry sizes, depth,
+entry count, total bytes), so that damaged or hostile input ends in one
+:class:`~msgsess.errors.CorruptFile` with a one-line message, never a
+traceback or a hang.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import struct
+import tempfile
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import olefile
+from extract_msg import ole_writer as _ow
+from extract_msg.enums import DirectoryEntryType
+from extract_msg.exceptions import TooManySectorsError
+
+from msgsess.errors import CorruptFile, InvalidParameter, NotFound, TooBig, WriteFailed
+from msgsess.storage import NULL_CLSID, Storage
+
+__all__ = [
+    "DEFAULT_LIMITS",
+    "MSG_CLSID",
+    "OFT_CLSID",
+    "Limits",
+    "commit",
+    "discard",
+    "read_bytes",
+    "read_file",
+    "to_bytes",
+    "write_atomic",
+    "write_stream",
+    "write_temp",
+]
+
+#: CLSID_MailMessage {00020D0B-0000-0000-C000-000000000046}, GUID byte order of [MS-OXCDATA] 2.5.1.
+MSG_CLSID = uuid.UUID("00020D0B-0000-0000-C000-000000000046").bytes_le
+#: Outlook template {0006F046-0000-0000-C000-000000000046}.
+OFT_CLSID = uuid.UUID("0006F046-0000-0000-C000-000000000046").bytes_le
+
+# [MS-CFB] 2.1 special sector numbers.
+MAXREGSECT = 0xFFFFFFFA
+ENDOFCHAIN = 0xFFFFFFFE
+FREESECT = 0xFFFFFFFF
+# [MS-CFB] 2.2 header, first 76 bytes (the DIFAT array follows).
+CFB_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+HEADER = struct.Struct("<8s16sHHHHH6sIIIIIIIII")
+MINI_STREAM_CUTOFF = 0x1000
+MINI_SECTOR_SIZE = 64
+#: Largest stream a version 3 file holds ([MS-CFB] 2.6.1: 0x80000000 bytes).
+MAX_V3_STREAM = 0x80000000
+MAX_NAME_CHARS = 31
+FORBIDDEN_NAME_CHARS = frozenset("/\\:!")
+
+_STREAM = 2  # [MS-CFB] 2.6.1 object types
+_STORAGE = 1
+_ROOT = 5
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds for reading untrusted compound files."""
+
+    #: Deepest nesting of storages below the root.
+    max_depth: int = 64
+    #: Most directory entries (streams and storages) in one file.
+    max_entries: int = 200_000
+    #: Most stream bytes in total.
+    max_total_bytes: int = 4 << 30
+
+
+DEFAULT_LIMITS = Limits()
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def _check_name(name: object, where: str) -> str:
+    """[MS-CFB] 2.6.1: 1..31 UTF-16 code units, none of / \\ : !."""
+    if not isinstance(name, str):
+        raise ValueError(f"entry name {name!r} in {where} is not a str")
+    units = len(name.encode("utf-16-le")) // 2
+    if not 1 <= units <= MAX_NAME_CHARS:
+        raise ValueError(f"entry name {name!r} in {where} must have 1 to 31 characters, not {units}")
+    if not FORBIDDEN_NAME_CHARS.isdisjoint(name):
+        raise ValueError(f"entry name {name!r} in {where} contains one of / \\ : !")
+    return name
+
+
+def _check_storage_fields(node: Storage, where: str) -> None:
+    if not isinstance(node.clsid, bytes) or len(node.clsid) != 16:
+        raise ValueError(f"CLSID of {where} must be 16 bytes")
+    for label, value in (("created", node.created), ("modified", node.modified)):
+        if not isinstance(value, int) or not 0 <= value < 1 << 64:
+            raise ValueError(f"{label} time of {where} must be a FILETIME (0 <= int < 2**64)")
+
+
+def _walk_checked(tree: Storage) -> list[tuple[list[str], Storage, str, Storage | bytes]]:
+    """Every entry as (parent path, parent, name, child), parents first, after validation.
+
+    Iterative, so a deep tree cannot exhaust the Python stack.
+    """
+    if not isinstance(tree, Storage):
+        raise TypeError(f"expected a Storage tree, got {type(tree).__name__}")
+    _check_storage_fields(tree, "the root storage")
+    out: list[tuple[list[str], Storage, str, Storage | bytes]] = []
+    stack: list[tuple[list[str], Storage]] = [([], tree)]
+    seen: set[int] = {id(tree)}
+    while stack:
+        path, node = stack.pop()
+        where = "/".join(path) or "the root storage"
+        folded: set[str] = set()
+        for name, child in node.entries.items():
+            _check_name(name, where)
+            key = name.upper()
+            if key in folded:
+                raise ValueError(f"two entries named {name!r} (case-insensitively) in {where}")
+            folded.add(key)
+            if isinstance(child, Storage):
+                if id(child) in seen:
+                    raise ValueError(f"storage {'/'.join([*path, name])} appears twice in the tree")
+                seen.add(id(child))
+                _check_storage_fields(child, "/".join([*path, name]))
+                stack.append(([*path, name], child))
+            elif isinstance(child, bytes):
+                if len(child) > MAX_V3_STREAM:
+                    raise TooBig(
+                        f"stream {'/'.join([*path, name])} is {len(child)} bytes; "
+                        "a compound file version 3 holds at most 2 GiB per stream"
+                    )
+            else:
+                raise TypeError(
+                    f"entry {'/'.join([*path, name])} is {type(child).__name__}, not bytes or Storage"
+                )
+            out.append((path, node, name, child))
+    return out
+
+
+class _MsgWriter(_ow.OleWriter):
+    """``OleWriter`` writing storage entries as [MS-CFB] 2.6.1 asks."""
+
+    def _writeDirectoryEntry(self, f: Any, entry: Any) -> None:
+        # A storage's starting sector "MUST be set to all zeroes"; OleWriter writes ENDOFCHAIN.
+        if entry.type == _STORAGE and entry.startingSectorLocation != 0:
+            entry.startingSectorLocation = 0
+        super()._writeDirectoryEntry(f, entry)
+
+
+_fast_path_ok: bool | None = None
+
+
+def _fast_path_available() -> bool:
+    """Whether this extract-msg keeps entries as we expect (checked once, with addEntry)."""
+    global _fast_path_ok
+    if _fast_path_ok is None:
+        ok = False
+        try:
+            probe = _MsgWriter()
+            probe.addEntry(["s"], storage=True)
+            probe.addEntry(["s", "x"], data=b"1")
+            tree = probe.__dict__.get("_OleWriter__dirEntries")
+            root = probe.__dict__.get("_OleWriter__rootEntry")
+            ok = (
+                isinstance(tree, dict)
+                and isinstance(root, _ow.DirectoryEntry)
+                and isinstance(tree.get("s"), dict)
+                and isinstance(tree["s"].get("::DirectoryEntry"), _ow.DirectoryEntry)
+                and isinstance(tree["s"].get("x"), _ow.DirectoryEntry)
+                and tree["s"]["x"].data == b"1"
+            )
+        except Exception:
+            ok = False
+        _fast_path_ok = ok
+    return _fast_path_ok
+
+
+def _make_writer(tree: Storage) -> Any:
+    """An OleWriter holding ``tree``; the streams' bytes objects are shared, not copied."""
+    items = _walk_checked(tree)
+    writer = _MsgWriter(tree.clsid)
+    if _fast_path_available():
+        root_entry = writer.__dict__["_OleWriter__rootEntry"]
+        # [MS-CFB] 2.6.1: the root's creation time MUST be 0; its modified time MAY be set.
+        root_entry.creationTime = 0
+        root_entry.modifiedTime = tree.modified
+        dicts: dict[int, dict[str, Any]] = {id(tree): writer.__dict__["_OleWriter__dirEntries"]}
+        for _path, parent, name, child in items:
+            entry = _ow.DirectoryEntry()
+            entry.name = name
+            container = dicts[id(parent)]
+            if isinstance(child, Storage):
+                entry.type = DirectoryEntryType.STORAGE
+                entry.clsid = child.clsid
+                entry.creationTime = child.created
+                entry.modifiedTime = child.modified
+                sub: dict[str, Any] = {"::DirectoryEntry": entry}
+                dicts[id(child)] = sub
+                container[name] = sub
+            else:
+                entry.type = DirectoryEntryType.STREAM
+                entry.data = child
+                container[name] = entry
+        return writer
+    # Slow but public path: O(n²) per storage in OleWriter's duplicate check.
+    root = writer.__dict__.get("_OleWriter__rootEntry")
+    if root is not None:
+        root.creationTime = 0
+        root.modifiedTime = tree.modified
+    for path, _parent, name, child in items:
+        if isinstance(child, Storage):
+            writer.addEntry(
+                [*path, name],
+                storage=True,
+                clsid=child.clsid,
+                creationTime=child.created,
+                modifiedTime=child.modified,
+            )
+        else:
+            writer.addEntry([*path, name], data=child)
+    return writer
+
+
+def _write_to(tree: Storage, fileobj: BinaryIO) -> None:
+    writer = _make_writer(tree)
+    try:
+        writer.write(fileobj)
+    except TooManySectorsError as exc:
+        raise TooBig(f"the message is too large for a compound file version 3: {exc}") from exc
+
+
+def to_bytes(tree: Storage) -> bytes:
+    """The compound file for ``tree``, in memory."""
+    buf = io.BytesIO()
+    _write_to(tree, buf)
+    return buf.getvalue()
+
+
+def write_stream(tree: Storage, fileobj: BinaryIO) -> None:
+    """Write the compound file for ``tree`` to an open binary file object."""
+    _write_to(tree, fileobj)
+
+
+def _os_reason(exc: OSError) -> str:
+    return exc.strerror or str(exc) or type(exc).__name__
+
+
+def _default_mode() -> int:
+    """0o666 minus the process umask (what ``open(..., "w")`` would give)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def write_temp(tree: Storage, target: Path) -> Path:
+    """Write ``tree`` to a new temporary file beside ``target``, fsync'd; return its path.
+
+    The temporary file lives in the target's directory, so :func:`commit` is a rename
+    on one filesystem. On failure nothing is left behind.
+    """
+    target = Path(target)
+    writer = _make_writer(tree)  # programming errors surface before any file exists
+    directory = target.parent
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise WriteFailed(
+            f"cannot write {target}: {_os_reason(exc)}",
+            hint="check that the directory exists and is writable",
+        ) from exc
+    temp = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            try:
+                writer.write(f)
+            except TooManySectorsError as exc:
+                raise TooBig(f"{target} would be too large for a compound file version 3: {exc}") from exc
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            mode = os.stat(target).st_mode & 0o7777
+        except OSError:
+            mode = _default_mode()
+        os.chmod(temp, mode)
+    except BaseException as exc:
+        discard(temp)
+        if isinstance(exc, OSError):
+            raise WriteFailed(
+                f"cannot write {target}: {_os_reason(exc)}",
+                hint="check free space and permissions",
+            ) from exc
+        raise
+    return temp
+
+
+def commit(temp: Path, target: Path) -> None:
+    """Move a file from :func:`write_temp` into place (atomic rename)."""
+    try:
+        os.replace(temp, target)
+    except OSError as exc:
+        raise WriteFailed(f"cannot replace {target}: {_os_reason(exc)}") from exc
+    # Make the rename durable; not every platform lets a directory be fsync'd.
+    with contextlib.suppress(OSError):
+        dfd = os.open(Path(target).parent, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+
+
+def discard(temp: Path) -> None:
+    """Remove a temporary file from :func:`write_temp`; missing is fine."""
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(temp)
+
+
+def write_atomic(tree: Storage, target: Path) -> None:
+    """Write ``tree`` to ``target``; on any error ``target`` is untouched and no temp file is left."""
+    temp = write_temp(tree, target)
+    try:
+        commit(temp, target)
+    except BaseException:
+        discard(temp)
+        raise
+
+
+# --------------------------------------------------------------------------- reading
+
+
+class _Damaged(Exception):
+    """Internal: what is wrong, for the CorruptFile message."""
+
+
+class _Reader(olefile.OleFileIO):  # type: ignore[misc]
+    """olefile with an O(1) duplicate-stream check and a cap on directory entries."""
+
+    def __init__(self, fp: BinaryIO, max_entries: int) -> None:
+        self._msgsess_max_entries = max_entries
+        self._msgsess_loaded = 0
+        self._msgsess_used: dict[bool, set[int]] = {False: set(), True: set()}
+        super().__init__(fp, raise_defects=olefile.DEFECT_INCORRECT)
+
+    def _check_duplicate_stream(self, first_sect: int, minifat: bool = False) -> None:
+        # Same rule as olefile's, with a set instead of a list (its list is O(n²) in entries).
+        if not minifat and first_sect in (
+            olefile.DIFSECT,
+            olefile.FATSECT,
+            olefile.ENDOFCHAIN,
+            olefile.FREESECT,
+        ):
+            return
+        used = self._msgsess_used[bool(minifat)]
+        if first_sect in used:
+            self._raise_defect(olefile.DEFECT_INCORRECT, "Stream referenced twice")
+        used.add(first_sect)
+
+    def _load_direntry(self, sid: int) -> Any:
+        self._msgsess_loaded += 1
+        if self._msgsess_loaded > self._msgsess_max_entries:
+            raise _Damaged(f"more than {self._msgsess_max_entries} directory entries")
+        return super()._load_direntry(sid)
+
+
+def _check_header(fp: BinaryIO, size: int) -> None:
+    """Sanity of [MS-CFB] 2.2 header counts before olefile trusts them."""
+    head = fp.read(512)
+    fp.seek(0)
+    if len(head) < 8 or head[:8] != CFB_SIGNATURE:
+        raise _Damaged("not a compound file (no CFB signature)")
+    if len(head) < 512:
+        raise _Damaged(f"truncated: {size} bytes, shorter than a compound-file header")
+    fields = HEADER.unpack_from(head)
+    sector_shift = fields[5]
+    n_fat, n_minifat, n_difat = fields[9], fields[14], fields[16]
+    if sector_shift not in (9, 12):
+        raise _Damaged(f"invalid sector size 2**{sector_shift}")
+    sector = 1 << sector_shift
+    n_sect = max(0, (size - sector + sector - 1) // sector)
+    if size < 3 * 512:
+        raise _Damaged(f"truncated: {size} bytes, too short for a compound file")
+    for label, count in (("FAT", n_fat), ("MiniFAT", n_minifat), ("DIFAT", n_difat)):
+        if count > n_sect:
+            raise _Damaged(f"header declares {count} {label} sectors but the file has only {n_sect}")
+
+
+def _mark_chain(fat: Any, start: int, count: int | None, used: bytearray, what: str) -> None:
+    """Follow a sector chain, failing on loops, overlaps, and sectors outside the table.
+
+    ``count`` sectors are expected; ``None`` follows the chain to ENDOFCHAIN.
+    """
+    limit = len(fat)
+    sect = start
+    steps = 0
+    while count is None or steps < count:
+        if sect == ENDOFCHAIN:
+            if count is None:
+                return
+            raise _Damaged(f"{what} ends after {steps} of {count} sectors (truncated?)")
+        if sect >= limit:
+            raise _Damaged(f"{what} points to sector {sect:#x} outside the file (truncated?)")
+        if used[sect]:
+            raise _Damaged(f"sector chain of {what} loops or overlaps another stream")
+        used[sect] = 1
+        sect = fat[sect]
+        steps += 1
+
+
+def _clsid_bytes(text: str) -> bytes:
+    return uuid.UUID(text).bytes_le if text else NULL_CLSID
+
+
+def _read(fp: BinaryIO, name: str, limits: Limits) -> Storage:
+    fp.seek(0, os.SEEK_END)
+    size = fp.tell()
+    fp.seek(0)
+    _check_header(fp, size)
+    ole = _Reader(fp, limits.max_entries)
+    try:
+        return _to_tree(ole, size, limits)
+    finally:
+        ole.close()
+
+
+def _to_tree(ole: Any, size: int, limits: Limits) -> Storage:
+    root = ole.root
+    sector = ole.sectorsize
+    fat = ole.fat
+    used = bytearray(len(fat))
+    # The directory and MiniFAT chains, then the mini stream ([MS-CFB] 2.6.2, 2.3, 2.7).
+    _mark_chain(fat, ole.first_dir_sector, None, used, "the directory")
+    if ole.num_mini_fat_sectors:
+        _mark_chain(fat, ole.first_mini_fat_sector, ole.num_mini_fat_sectors, used, "the MiniFAT")
+    if root.size > size:
+        raise _Damaged(f"mini stream declares {root.size} bytes, more than the file's {size}")
+    if root.size:
+        _mark_chain(fat, root.isectStart, -(-root.size // sector), used, "the mini stream")
+
+    # Walk the directory tree without recursion; check depth, sizes and totals.
+    tree = Storage(clsid=_clsid_bytes(root.clsid), created=root.createTime, modified=root.modifyTime)
+    streams: list[tuple[Storage, str, Any, str]] = []
+    stack: list[tuple[Any, Storage, str, int]] = [(root, tree, "", 0)]
+    total = 0
+    count = 0
+    while stack:
+        entry, node, path, depth = stack.pop()
+        for kid in entry.kids:
+            count += 1
+            if count > limits.max_entries:
+                raise _Damaged(f"more than {limits.max_entries} directory entries")
+            kid_name = kid.name
+            kid_path = f"{path}{kid_name}"
+            if not kid_name or not FORBIDDEN_NAME_CHARS.isdisjoint(kid_name):
+                raise _Damaged(f"invalid entry name {kid_name!r} in {path.rstrip('/') or 'the root'}")
+            if kid.entry_type == _STORAGE:
+                if depth + 1 > limits.max_depth:
+                    raise _Damaged(f"storages nested deeper than {limits.max_depth} levels")
+                child = Storage(
+                    clsid=_clsid_bytes(kid.clsid), created=kid.createTime, modified=kid.modifyTime
+                )
+                node.entries[kid_name] = child
+                stack.append((kid, child, kid_path + "/", depth + 1))
+            elif kid.entry_type == _STREAM:
+                if kid.size > size:
+                    raise _Damaged(
+                        f"stream {kid_path} declares {kid.size} bytes, more than the file's {size}"
+                    )
+                total += kid.size
+                if total > limits.max_total_bytes:
+                    raise _Damaged(f"streams hold more than {limits.max_total_bytes} bytes in total")
+                streams.append((node, kid_name, kid, kid_path))
+            # Unallocated entries linked into the tree carry nothing: skip them.
+
+    # Check every stream's chain before reading any of them.
+    mini_used = bytearray(-(-root.size // MINI_SECTOR_SIZE))
+    minifat: Any = None
+    for _node, _name, kid, kid_path in streams:
+        if kid.size == 0:
+            continue
+        if kid.size < MINI_STREAM_CUTOFF:
+            if minifat is None:
+                ole.loadminifat()
+                minifat = ole.minifat
+            count_mini = -(-kid.size // MINI_SECTOR_SIZE)
+            _mark_chain(minifat, kid.isectStart, count_mini, mini_used, f"stream {kid_path}")
+        else:
+            _mark_chain(fat, kid.isectStart, -(-kid.size // sector), used, f"stream {kid_path}")
+
+    for node, kid_name, kid, _kid_path in streams:
+        if kid.size == 0:
+            node.entries[kid_name] = b""
+        else:
+            node.entries[kid_name] = ole._open(kid.isectStart, kid.size).read()
+    return tree
+
+
+def _wrap_read(name: str, fp_factory: Any, limits: Limits) -> Storage:
+    try:
+        with fp_factory() as fp:
+            return _read(fp, name, limits)
+    except (FileNotFoundError, NotADirectoryError) as exc:
+        raise NotFound(f"{name}: no such file") from exc
+    except _Damaged as exc:
+        raise CorruptFile(f"{name}: damaged compound file: {exc}") from exc
+    except RecursionError as exc:
+        raise CorruptFile(
+            f"{name}: damaged compound file: directory tree too deep (unbalanced or nested too deeply)"
+        ) from exc
+    except olefile.OleFileError as exc:
+        raise CorruptFile(f"{name}: damaged compound file: {exc}") from exc
+    except OSError as exc:
+        if isinstance(exc, IsADirectoryError | PermissionError):
+            raise InvalidParameter(f"cannot read {name}: {_os_reason(exc)}") from exc
+        raise CorruptFile(f"{name}: damaged compound file: {_os_reason(exc)}") from exc
+    except (ValueError, IndexError, KeyError, TypeError, struct.error, OverflowError, EOFError) as exc:
+        # Anything else olefile trips over on malformed input.
+        detail = str(exc) or type(exc).__name__
+        raise CorruptFile(f"{name}: damaged compound file: {detail}") from exc
+
+
+def read_file(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> Storage:
+    """Read the compound file at ``path`` into a :class:`Storage` tree."""
+    path = Path(path)
+    return _wrap_read(str(path), lambda: open(path, "rb"), limits)
+
+
+def read_bytes(data: bytes, name: str = "<bytes>", *, limits: Limits = DEFAULT_LIMITS) -> Storage:
+    """Read a compound file held in memory into a :class:`Storage` tree."""
+    return _wrap_read(name, lambda: io.BytesIO(data), limits)

@@ -1,0 +1,382 @@
+"""msgsess.cfb: Storage trees to compound files and back, atomic writes, hostile input."""
+
+from __future__ import annotations
+
+import os
+import resource
+import signal
+import struct
+import sys
+import time
+from pathlib import Path
+
+import extract_msg
+import olefile
+import pytest
+
+from msgsess import cfb
+from msgsess.errors import CorruptFile, NotFound, WriteFailed
+from msgsess.storage import NULL_CLSID, Storage
+
+ENDOFCHAIN = 0xFFFFFFFE
+# [MS-CFB] 2.6.1 directory entry fields used by the patching helpers.
+DIR_ENTRY = 128
+DIR_START_SECTOR = 116
+DIR_SIZE = 120
+
+
+def props_stream(subject_len: int) -> bytes:
+    """A top-level __properties_version1.0: 32-byte header, then PR_SUBJECT_W's entry."""
+    header = bytes(32)  # reserved, next recipient/attachment id, counts: all 0
+    entry = struct.pack("<IIII", 0x0037001F, 0x6, subject_len + 2, 0)
+    return header + entry
+
+
+def minimal_message(subject: str = "Hi") -> Storage:
+    text = subject.encode("utf-16-le")
+    tree = Storage(clsid=cfb.MSG_CLSID, modified=133_000_000_000_000_000)
+    tree.entries["__properties_version1.0"] = props_stream(len(text))
+    tree.entries["__substg1.0_0037001F"] = text
+    tree.entries["__substg1.0_001A001F"] = "IPM.Note".encode("utf-16-le")
+    nameid = tree.storage("__nameid_version1.0")
+    for name in ("__substg1.0_00020102", "__substg1.0_00030102", "__substg1.0_00040102"):
+        nameid.entries[name] = b""
+    return tree
+
+
+def ole_read(path: Path) -> dict[str, bytes]:
+    with olefile.OleFileIO(str(path), raise_defects=olefile.DEFECT_INCORRECT) as ole:
+        return {"/".join(p): ole.openstream(p).read() for p in ole.listdir(streams=True)}
+
+
+def streams_of(tree: Storage) -> dict[str, bytes]:
+    return {path: entry for path, entry in tree.walk() if isinstance(entry, bytes)}
+
+
+def no_temps(directory: Path) -> bool:
+    return not [p for p in directory.iterdir() if p.name.endswith(".tmp")]
+
+
+# --------------------------------------------------------------------------- round trips
+
+
+def test_clsids_are_guid_byte_order() -> None:
+    assert cfb.MSG_CLSID.hex() == "0b0d020000000000c000000000000046"
+    assert cfb.OFT_CLSID.hex() == "46f0060000000000c000000000000046"
+
+
+def test_round_trip_olefile_and_extract_msg(tmp_path: Path) -> None:
+    tree = minimal_message("Hello there")
+    att = tree.storage("__attach_version1.0_#00000000")
+    att.clsid = bytes(range(16))
+    att.created, att.modified = 132_000_000_000_000_000, 132_000_000_000_000_001
+    att.entries["__properties_version1.0"] = bytes(8)
+    att.entries["__substg1.0_37010102"] = b"payload" * 1000
+    target = tmp_path / "m.msg"
+    cfb.write_atomic(tree, target)
+
+    assert ole_read(target) == streams_of(tree)
+    with olefile.OleFileIO(str(target), raise_defects=olefile.DEFECT_INCORRECT) as ole:
+        assert ole.root.clsid == "00020D0B-0000-0000-C000-000000000046"
+        assert ole.root.createTime == 0  # [MS-CFB] 2.6.1: MUST be 0
+        assert ole.root.modifyTime == tree.modified
+        entry = ole.direntries[ole._find("__attach_version1.0_#00000000")]
+        assert entry.clsid == "03020100-0504-0706-0809-0A0B0C0D0E0F"
+        assert (entry.createTime, entry.modifyTime) == (att.created, att.modified)
+        assert entry.isectStart == 0  # storages: all zeroes
+
+    msg = extract_msg.openMsg(str(target))
+    try:
+        assert msg.subject == "Hello there"
+    finally:
+        msg.close()
+
+    back = cfb.read_file(target)
+    assert back == tree
+    assert cfb.read_bytes(target.read_bytes()) == tree
+
+
+def test_to_bytes_and_write_stream_agree(tmp_path: Path) -> None:
+    tree = minimal_message()
+    data = cfb.to_bytes(tree)
+    target = tmp_path / "s.msg"
+    with open(target, "wb") as f:
+        cfb.write_stream(tree, f)
+    assert target.read_bytes() == data
+    assert cfb.read_bytes(data) == tree
+
+
+def test_oft_root_clsid(tmp_path: Path) -> None:
+    tree = minimal_message()
+    tree.clsid = cfb.OFT_CLSID
+    target = tmp_path / "t.oft"
+    cfb.write_atomic(tree, target)
+    with olefile.OleFileIO(str(target)) as ole:
+        assert ole.root.clsid == "0006F046-0000-0000-C000-000000000046"
+
+
+def test_empty_streams_have_endofchain(tmp_path: Path) -> None:
+    tree = Storage(clsid=cfb.MSG_CLSID)
+    tree.entries["empty"] = b""
+    tree.entries["one"] = b"1"
+    sub = tree.storage("sub")
+    sub.entries["also empty"] = b""
+    target = tmp_path / "e.msg"
+    cfb.write_atomic(tree, target)
+    with olefile.OleFileIO(str(target), raise_defects=olefile.DEFECT_INCORRECT) as ole:
+        for path in (["empty"], ["sub", "also empty"]):
+            entry = ole.direntries[ole._find(path)]
+            assert (entry.size, entry.isectStart) == (0, ENDOFCHAIN)
+    assert cfb.read_file(target) == tree
+
+
+@pytest.mark.parametrize("size", [0, 1, 63, 64, 4095, 4096, 4097, 1 << 20])
+def test_mini_and_regular_streams(tmp_path: Path, size: int) -> None:
+    data = bytes((i * 7 + size) & 0xFF for i in range(size))
+    tree = Storage(clsid=cfb.MSG_CLSID)
+    tree.entries["a"] = data
+    tree.entries["b"] = data[::-1]
+    tree.storage("s").entries["c"] = data[: size // 2]
+    target = tmp_path / "z.msg"
+    cfb.write_atomic(tree, target)
+    assert ole_read(target) == streams_of(tree)
+    assert cfb.read_file(target) == tree
+
+
+def test_many_siblings_stay_balanced(tmp_path: Path) -> None:
+    tree = minimal_message()
+    for i in range(2000):
+        att = tree.storage(f"__attach_version1.0_#{i:08X}")
+        # 8-byte header, then PR_ATTACH_METHOD = ATTACH_BY_VALUE.
+        att.entries["__properties_version1.0"] = bytes(8) + struct.pack("<IIIi", 0x37050003, 6, 1, 0)
+        att.entries["__substg1.0_37010102"] = b"%d" % i
+    target = tmp_path / "many.msg"
+    started = time.perf_counter()
+    cfb.write_atomic(tree, target)
+    assert time.perf_counter() - started < 2
+    assert sys.getrecursionlimit() <= 1000  # readers at their default settings
+    with olefile.OleFileIO(str(target), raise_defects=olefile.DEFECT_INCORRECT) as ole:
+        storages = [p for p in ole.listdir(streams=False, storages=True) if len(p) == 1]
+        assert len(storages) == 2001
+    msg = extract_msg.openMsg(str(target))
+    try:
+        assert len(msg.attachments) == 2000
+    finally:
+        msg.close()
+    assert cfb.read_file(target) == tree
+
+
+def test_case_insensitive_sort_key_siblings(tmp_path: Path) -> None:
+    tree = Storage()
+    for name in ("b", "A", "aa", "Ab", "z" * 31):
+        tree.entries[name] = name.encode()
+    target = tmp_path / "k.bin"
+    cfb.write_atomic(tree, target)
+    assert ole_read(target) == streams_of(tree)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["x" * 32, "", "a/b", "a\\b", "a:b", "a!b"],
+)
+def test_invalid_names_are_value_errors(tmp_path: Path, name: str) -> None:
+    tree = Storage()
+    tree.entries[name] = b"1"
+    with pytest.raises(ValueError):
+        cfb.write_atomic(tree, tmp_path / "n.msg")
+    assert not (tmp_path / "n.msg").exists()
+    assert no_temps(tmp_path)
+
+
+def test_case_insensitive_duplicates_rejected(tmp_path: Path) -> None:
+    tree = Storage()
+    tree.storage("sub").entries.update({"Name": b"1", "NAME": b"2"})
+    with pytest.raises(ValueError, match="case-insensitively"):
+        cfb.to_bytes(tree)
+
+
+# --------------------------------------------------------------------------- atomicity
+
+
+def test_write_into_missing_directory(tmp_path: Path) -> None:
+    with pytest.raises(WriteFailed, match=r"missing/m\.msg.*No such file"):
+        cfb.write_atomic(minimal_message(), tmp_path / "missing" / "m.msg")
+
+
+def test_write_below_a_file(tmp_path: Path) -> None:
+    (tmp_path / "f").write_bytes(b"")
+    with pytest.raises(WriteFailed, match="Not a directory"):
+        cfb.write_atomic(minimal_message(), tmp_path / "f" / "m.msg")
+
+
+def test_failed_write_leaves_target_and_no_temp(tmp_path: Path) -> None:
+    target = tmp_path / "keep.msg"
+    cfb.write_atomic(minimal_message("old"), target)
+    old = target.read_bytes()
+
+    big = minimal_message("new")
+    big.entries["blob"] = bytes(200_000)
+    # A real short write: the file-size limit makes write() fail with EFBIG mid-file.
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    previous = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (50_000, hard))
+    try:
+        with pytest.raises(WriteFailed, match=r"keep\.msg"):
+            cfb.write_atomic(big, target)
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, previous)
+    assert target.read_bytes() == old
+    assert no_temps(tmp_path)
+
+
+def test_bad_tree_leaves_target_and_no_temp(tmp_path: Path) -> None:
+    target = tmp_path / "keep.msg"
+    cfb.write_atomic(minimal_message("old"), target)
+    old = target.read_bytes()
+    tree = minimal_message("new")
+    tree.storage("deep").entries["bad"] = 42  # type: ignore[assignment]
+    with pytest.raises(TypeError):
+        cfb.write_atomic(tree, target)
+    assert target.read_bytes() == old
+    assert no_temps(tmp_path)
+
+
+def test_temp_commit_discard(tmp_path: Path) -> None:
+    target = tmp_path / "t.msg"
+    target.write_bytes(b"old")
+    os.chmod(target, 0o640)
+    temp = cfb.write_temp(minimal_message(), target)
+    assert temp.parent == tmp_path and temp.exists() and target.read_bytes() == b"old"
+    cfb.discard(temp)
+    cfb.discard(temp)  # twice is fine
+    assert not temp.exists() and target.read_bytes() == b"old"
+    temp = cfb.write_temp(minimal_message(), target)
+    cfb.commit(temp, target)
+    assert not temp.exists()
+    assert os.stat(target).st_mode & 0o777 == 0o640  # keeps the replaced file's mode
+    assert cfb.read_file(target) == minimal_message()
+
+
+# --------------------------------------------------------------------------- hostile input
+
+
+def written(tmp_path: Path, tree: Storage) -> bytearray:
+    target = tmp_path / "src.msg"
+    cfb.write_atomic(tree, target)
+    return bytearray(target.read_bytes())
+
+
+def dir_entry_offset(data: bytes | bytearray, name: str) -> int:
+    """File offset of the directory entry ``name`` (directory in one sector chain)."""
+    first_dir = struct.unpack_from("<I", data, 48)[0]
+    fat_sector = struct.unpack_from("<I", data, 76)[0]
+    fat = struct.unpack_from("<128I", data, 512 * (fat_sector + 1))
+    raw = name.encode("utf-16-le")
+    sect = first_dir
+    while sect != ENDOFCHAIN:
+        base = 512 * (sect + 1)
+        for i in range(4):
+            off = base + i * DIR_ENTRY
+            length = struct.unpack_from("<H", data, off + 64)[0]
+            if length == len(raw) + 2 and data[off : off + len(raw)] == raw:
+                return off
+        sect = fat[sect]
+    raise AssertionError(name)
+
+
+def corrupt(data: bytes | bytearray, match: str, limits: cfb.Limits = cfb.DEFAULT_LIMITS) -> None:
+    started = time.perf_counter()
+    with pytest.raises(CorruptFile, match=match) as info:
+        cfb.read_bytes(bytes(data), "evil.msg", limits=limits)
+    assert time.perf_counter() - started < 5
+    message = info.value.one_line()
+    assert "\n" not in message and message.startswith("evil.msg: ")
+
+
+def test_not_a_compound_file() -> None:
+    corrupt(b"From: someone\r\n\r\nhello" * 100, "not a compound file")
+    corrupt(b"", "not a compound file")
+
+
+def test_truncated(tmp_path: Path) -> None:
+    tree = minimal_message()
+    tree.entries["blob"] = bytes(range(256)) * 100
+    data = written(tmp_path, tree)
+    corrupt(data[:300], "truncated")
+    corrupt(data[: len(data) // 2], "damaged")
+    corrupt(data[:-600], "damaged")
+
+
+def test_fat_loop(tmp_path: Path) -> None:
+    tree = minimal_message()
+    tree.entries["blob"] = bytes(8 * 512)
+    data = written(tmp_path, tree)
+    start = struct.unpack_from("<I", data, dir_entry_offset(data, "blob") + DIR_START_SECTOR)[0]
+    fat_sector = struct.unpack_from("<I", data, 76)[0]
+    # The blob's 4th sector points back to its 2nd.
+    struct.pack_into("<I", data, 512 * (fat_sector + 1) + 4 * (start + 3), start + 1)
+    corrupt(data, "loops")
+
+
+def test_huge_declared_stream_size(tmp_path: Path) -> None:
+    tree = minimal_message()
+    tree.entries["blob"] = bytes(5000)
+    data = written(tmp_path, tree)
+    struct.pack_into("<I", data, dir_entry_offset(data, "blob") + DIR_SIZE, 0x7FFFFFF0)
+    corrupt(data, "damaged")
+
+
+def test_header_declares_too_many_fat_sectors(tmp_path: Path) -> None:
+    data = written(tmp_path, minimal_message())
+    struct.pack_into("<I", data, 44, 0xFFFFFFF0)
+    corrupt(data, "FAT sectors")
+
+
+def test_nested_storages_beyond_depth_limit(tmp_path: Path) -> None:
+    tree = Storage()
+    node = tree
+    for _ in range(70):
+        node = node.storage("s")
+    node.entries["leaf"] = b"x"
+    data = written(tmp_path, tree)
+    corrupt(data, "deeper than 64")
+    assert cfb.read_bytes(bytes(data), limits=cfb.Limits(max_depth=100)) == tree
+
+
+def test_recursion_bomb(tmp_path: Path) -> None:
+    tree = Storage()
+    node = tree
+    for _ in range(2000):
+        node = node.storage("s")
+    corrupt(written(tmp_path, tree), "too deep|deeper")
+
+
+def test_entry_and_byte_limits(tmp_path: Path) -> None:
+    tree = minimal_message()
+    data = written(tmp_path, tree)
+    corrupt(data, "directory entries", cfb.Limits(max_entries=3))
+    corrupt(data, "in total", cfb.Limits(max_total_bytes=10))
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(NotFound, match=r"nope\.msg"):
+        cfb.read_file(tmp_path / "nope.msg")
+
+
+def test_storage_clsid_defaults_to_null(tmp_path: Path) -> None:
+    tree = Storage()
+    tree.storage("x")
+    back = cfb.read_bytes(bytes(written(tmp_path, tree)))
+    assert back.clsid == NULL_CLSID
+    assert back.entries == {"x": Storage()}
+
+
+def test_add_entry_fallback_writes_the_same_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    tree = minimal_message()
+    att = tree.storage("__attach_version1.0_#00000000")
+    att.created, att.modified, att.clsid = 1, 2, bytes(range(16))
+    att.entries["__substg1.0_37010102"] = bytes(5000)
+    fast = cfb.to_bytes(tree)
+    monkeypatch.setattr(cfb, "_fast_path_ok", False)
+    assert cfb.to_bytes(tree) == fast
