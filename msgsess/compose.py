@@ -1,0 +1,570 @@
+"""A message spec (the JSON of ``add --json``) -> a model ``Message`` with Outlook's defaults.
+
+Pure: no disk I/O. Attachment bytes and embedded messages come through the
+``read_blob`` and ``embedded`` callbacks, the time through ``now``, so the
+same spec and time always give the same message (reproducible builds): ids,
+search keys and conversation indexes are derived from the content.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as _dt
+import hashlib
+import json
+import mimetypes
+import re
+import struct
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from msgsess.errors import InvalidParameter
+from msgsess.model import Attachment, Message, Recipient, refresh_derived, set_subject
+from msgsess.props import ids
+from msgsess.props import types as t
+from msgsess.props.keys import PS_INTERNET_HEADERS, PS_PUBLIC_STRINGS, PSETID_COMMON, PSETID_TASK, NamedId
+
+ONE_OFF_PROVIDER = bytes.fromhex("812B1FA4BEA310199D6E00DD010F5402")
+#: MAPI_ONE_OFF_UNICODE | MAPI_ONE_OFF_NO_RICH_INFO, as Outlook writes them (bytes 01 80).
+ONE_OFF_FLAGS = 0x8001
+
+KEYWORDS = NamedId(PS_PUBLIC_STRINGS, name="Keywords")
+SMART_NO_ATTACH = NamedId(PSETID_COMMON, lid=0x8514)
+FLAG_REQUEST = NamedId(PSETID_COMMON, lid=0x8530)
+TASK_DUE_DATE = NamedId(PSETID_TASK, lid=0x8105)
+TASK_START_DATE = NamedId(PSETID_TASK, lid=0x8104)
+FLAG_STATUS = 0x1090
+FOLLOWUP_ICON = 0x1095
+TODO_ITEM_FLAGS = 0x0E2B
+
+IMPORTANCE = {"low": 0, "normal": 1, "high": 2}
+SENSITIVITY = {"normal": 0, "personal": 1, "private": 2, "confidential": 3}
+ATT_RENDERED_IN_BODY = 0x4
+
+_ADDR_SPEC = re.compile(r"^[^\s@<>(),;:\"\[\]]+@[^\s@<>(),;:\"\[\]]+$")
+
+#: Keys of a message spec; anything else is an error (the JSON schema says the same).
+SPEC_KEYS = frozenset(
+    {
+        "id",
+        "output",
+        "class",
+        "subject",
+        "body",
+        "html",
+        "rtf",
+        "from",
+        "sender",
+        "to",
+        "cc",
+        "bcc",
+        "reply_to",
+        "date",
+        "draft",
+        "importance",
+        "sensitivity",
+        "categories",
+        "headers",
+        "message_id",
+        "attachments",
+        "properties",
+        "read_receipt",
+        "delivery_receipt",
+        "flag",
+        "due",
+        "template",
+        "source",
+    }
+)
+
+
+def parse_address(text: str, *, label: str = "address") -> tuple[str, str]:
+    """``Name <user@example.com>`` or ``user@example.com`` -> (display name, address)."""
+    raw = text.strip()
+    name, addr = "", raw
+    if raw.endswith(">") and "<" in raw:
+        cut = raw.rindex("<")
+        name, addr = raw[:cut].strip(), raw[cut + 1 : -1].strip()
+        if len(name) >= 2 and name[0] == name[-1] == '"':
+            name = name[1:-1].replace('\\"', '"')
+    if addr.lower().startswith("mailto:"):
+        addr = addr[7:]
+    if not _ADDR_SPEC.match(addr):
+        raise InvalidParameter(
+            f"{label}: {text!r} is not an e-mail address",
+            hint="write 'Display Name <user@example.com>' or 'user@example.com'",
+        )
+    return name or addr, addr
+
+
+def one_off_entry_id(name: str, addr_type: str, address: str) -> bytes:
+    """A one-off EntryID in Unicode form ([MS-OXCDATA] 2.2.5.1), as Outlook writes even in ANSI files."""
+    text = "".join(part + "\0" for part in (name, addr_type, address)).encode("utf-16-le", "surrogatepass")
+    return bytes(4) + ONE_OFF_PROVIDER + struct.pack("<HH", 0, ONE_OFF_FLAGS) + text
+
+
+def search_key(addr_type: str, address: str) -> bytes:
+    """PR_SEARCH_KEY of an address: ``TYPE:ADDRESS`` upper-cased, NUL-terminated."""
+    return f"{addr_type}:{address}".upper().encode("ascii", "replace") + b"\0"
+
+
+def flat_entry_list(entry_ids: list[bytes]) -> bytes:
+    """A FlatEntryList ([MS-OXCDATA] 2.3.3) for PR_REPLY_RECIPIENT_ENTRIES."""
+    body = bytearray()
+    for entry in entry_ids:
+        body += struct.pack("<I", len(entry)) + entry
+        body += bytes(-len(body) % 4)
+    return struct.pack("<II", len(entry_ids), len(body)) + bytes(body)
+
+
+def short_name(long_name: str, taken: set[str]) -> str:
+    """An 8.3 file name for PR_ATTACH_FILENAME, unique within the message."""
+    stem, dot, ext = long_name.rpartition(".")
+    if not dot:
+        stem, ext = long_name, ""
+    clean = re.sub(r"[^A-Za-z0-9_$~!#%&\-{}^'`]", "", stem).upper()
+    ext_clean = re.sub(r"[^A-Za-z0-9_]", "", ext).upper()[:3]
+    fits = long_name.isascii() and clean == stem.upper() and len(stem) <= 8 and ext.upper() == ext_clean
+    if fits and long_name.upper() not in taken:
+        taken.add(long_name.upper())
+        return long_name
+    base = clean[:6] or "ATTACH"
+    for n in range(1, 100000):
+        suffix = f"~{n}"
+        candidate = base[: 8 - len(suffix)] + suffix + (f".{ext_clean}" if ext_clean else "")
+        if candidate.upper() not in taken:
+            taken.add(candidate.upper())
+            return candidate
+    raise InvalidParameter(f"too many attachments named like {long_name!r}")
+
+
+class _Composer:
+    def __init__(
+        self,
+        spec: Mapping[str, Any],
+        now: t.FileTime,
+        read_blob: Callable[[str], bytes] | None,
+        embedded: Callable[[Mapping[str, Any]], Message] | None,
+        label: str,
+        unicode: bool,
+        codepage: int,
+    ) -> None:
+        self.spec = spec
+        self.now = now
+        self.read_blob = read_blob
+        self.embedded = embedded
+        self.label = label
+        self.unicode = unicode
+        self.codepage = codepage
+        canonical = json.dumps(spec, sort_keys=True, ensure_ascii=True, default=str)
+        self.digest = hashlib.sha256(canonical.encode() + label.encode()).digest()
+
+    def fail(self, field: str, problem: str, hint: str | None = None) -> InvalidParameter:
+        return InvalidParameter(f"{self.label}: {field}: {problem}", hint=hint)
+
+    # --- scalar fields ---------------------------------------------------------------------
+
+    def text(self, key: str) -> str | None:
+        value = self.spec.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise self.fail(key, f"expected text, got {json.dumps(value)[:40]}")
+        return value
+
+    def flag(self, key: str, default: bool) -> bool:
+        value = self.spec.get(key, default)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            raise self.fail(key, f"expected true or false, got {json.dumps(value)[:40]}")
+        return value
+
+    def time(self, key: str) -> t.FileTime | None:
+        value = self.spec.get(key)
+        if value is None:
+            return None
+        from msgsess.props import values
+
+        parsed = values.parse_json(t.PT_SYSTIME, value, prop=key)
+        assert isinstance(parsed, t.FileTime)
+        return parsed
+
+    def choice(self, key: str, table: dict[str, int]) -> int | None:
+        value = self.text(key)
+        if value is None:
+            return None
+        try:
+            return table[value.lower()]
+        except KeyError:
+            raise self.fail(key, f"{value!r} is not one of {', '.join(table)}") from None
+
+    def address_list(self, key: str) -> list[tuple[str, Mapping[str, Any]]]:
+        value = self.spec.get(key)
+        if value is None:
+            return []
+        items = [value] if isinstance(value, (str, dict)) else value
+        if not isinstance(items, list):
+            raise self.fail(key, "expected a list of addresses")
+        out: list[tuple[str, Mapping[str, Any]]] = []
+        for index, item in enumerate(items):
+            if isinstance(item, str):
+                out.append((item, {}))
+            elif isinstance(item, dict) and isinstance(item.get("address"), str):
+                props = item.get("properties") or {}
+                if not isinstance(props, dict):
+                    raise self.fail(f"{key}[{index}].properties", "expected an object")
+                out.append((item["address"], props))
+            else:
+                raise self.fail(f"{key}[{index}]", "expected 'Name <addr>' or {\"address\": …}")
+        return out
+
+    # --- building --------------------------------------------------------------------------
+
+    def build(self, base: Message | None) -> Message:
+        msg = base if base is not None else Message()
+        new = base is None
+        p = msg.props
+        when = self.time("date")
+        draft = self.flag("draft", True)
+        stamp = when if when is not None else self.now
+        if new:
+            p.set(ids.MESSAGE_CLASS, t.PT_UNICODE, self.text("class") or "IPM.Note")
+            p.set(ids.IMPORTANCE, t.PT_LONG, 1)
+            p.set(ids.PRIORITY, t.PT_LONG, 0)
+            p.set(ids.SENSITIVITY, t.PT_LONG, 0)
+            p.set(ids.CREATION_TIME, t.PT_SYSTIME, stamp, ids.PROPATTR_READABLE)
+            p.set(ids.LAST_MODIFICATION_TIME, t.PT_SYSTIME, stamp, ids.PROPATTR_READABLE)
+            p.set(ids.MESSAGE_FLAGS, t.PT_LONG, ids.MSGFLAG_UNSENT if draft else ids.MSGFLAG_READ)
+            p.set(ids.ALTERNATE_RECIPIENT_ALLOWED, t.PT_BOOLEAN, True)
+            p.set(ids.READ_RECEIPT_REQUESTED, t.PT_BOOLEAN, False)
+            p.set(ids.ORIGINATOR_DELIVERY_REPORT_REQUESTED, t.PT_BOOLEAN, False)
+            p.set(ids.DELETE_AFTER_SUBMIT, t.PT_BOOLEAN, False)
+            p.set(ids.SEARCH_KEY, t.PT_BINARY, self.digest[:16])
+            p.set(ids.CONVERSATION_INDEX, t.PT_BINARY, self.conversation_index(stamp))
+            p.set(ids.INTERNET_CODEPAGE, t.PT_LONG, 65001 if self.unicode else self.codepage)
+            set_subject(msg, self.text("subject") or "")
+            if not self.text("subject"):
+                for pid in (ids.SUBJECT, ids.NORMALIZED_SUBJECT, ids.CONVERSATION_TOPIC):
+                    p.pop(pid, None)
+        else:
+            if self.text("class") is not None:
+                p.set(ids.MESSAGE_CLASS, t.PT_UNICODE, self.text("class"))
+            if self.text("subject") is not None:
+                set_subject(msg, self.text("subject") or "")
+            p.set(ids.LAST_MODIFICATION_TIME, t.PT_SYSTIME, self.now, ids.PROPATTR_READABLE)
+        if "draft" in self.spec or when is not None or new:
+            self.times(msg, draft, when if when is not None else (stamp if new else None))
+        self.people(msg)
+        self.bodies(msg)
+        self.options(msg)
+        for kind, key in ((ids.MAPI_TO, "to"), (ids.MAPI_CC, "cc"), (ids.MAPI_BCC, "bcc")):
+            for text, props in self.address_list(key):
+                msg.recipients.append(self.recipient(text, kind, props, key))
+        self.attachments(msg)
+        refresh_derived(msg)
+        self.overrides(msg.props, self.spec.get("properties"), "properties")
+        return msg
+
+    def conversation_index(self, stamp: t.FileTime) -> bytes:
+        # [MS-OXOMSG] 2.2.1.3: reserved 0x01, 5 bytes of the FILETIME's high bytes, a 16-byte GUID.
+        high = struct.pack(">Q", int(stamp))[:5]
+        return b"\x01" + high + self.digest[16:32]
+
+    def times(self, msg: Message, draft: bool, when: t.FileTime | None) -> None:
+        p = msg.props
+        flags = int(p.value(ids.MESSAGE_FLAGS, 0))
+        if draft:
+            flags = (flags | ids.MSGFLAG_UNSENT) & ~ids.MSGFLAG_READ
+            p.pop(ids.CLIENT_SUBMIT_TIME, None)
+        else:
+            flags = (flags | ids.MSGFLAG_READ) & ~ids.MSGFLAG_UNSENT
+            if when is not None:
+                p.set(ids.CLIENT_SUBMIT_TIME, t.PT_SYSTIME, when)
+        if when is not None:
+            p.set(ids.MESSAGE_DELIVERY_TIME, t.PT_SYSTIME, when)
+        p.set(ids.MESSAGE_FLAGS, t.PT_LONG, flags)
+
+    def address_props(self, text: str, field: str) -> tuple[str, str, bytes]:
+        name, addr = parse_address(text, label=f"{self.label}: {field}")
+        return name, addr, one_off_entry_id(name, "SMTP", addr)
+
+    def people(self, msg: Message) -> None:
+        p = msg.props
+        sets = {
+            "sender": (
+                ids.SENDER_NAME,
+                ids.SENDER_EMAIL_ADDRESS,
+                ids.SENDER_ADDRESS_TYPE,
+                ids.SENDER_ENTRY_ID,
+                ids.SENDER_SEARCH_KEY,
+                ids.SENDER_SMTP_ADDRESS,
+            ),
+            "from": (
+                ids.SENT_REPRESENTING_NAME,
+                ids.SENT_REPRESENTING_EMAIL_ADDRESS,
+                ids.SENT_REPRESENTING_ADDRESS_TYPE,
+                ids.SENT_REPRESENTING_ENTRY_ID,
+                ids.SENT_REPRESENTING_SEARCH_KEY,
+                ids.SENT_REPRESENTING_SMTP_ADDRESS,
+            ),
+        }
+        # Without --sender both sets are the From address; with it, From is the
+        # principal ("sent representing") and --sender the delegate ("on behalf of").
+        sources = {"from": self.text("from"), "sender": self.text("sender") or self.text("from")}
+        for key, text in sources.items():
+            if text is None:
+                continue
+            name, addr, entry = self.address_props(text, key)
+            n, e, a, eid, sk, smtp = sets[key]
+            p.set(n, t.PT_UNICODE, name)
+            p.set(e, t.PT_UNICODE, addr)
+            p.set(a, t.PT_UNICODE, "SMTP")
+            p.set(eid, t.PT_BINARY, entry)
+            p.set(sk, t.PT_BINARY, search_key("SMTP", addr))
+            p.set(smtp, t.PT_UNICODE, addr)
+        reply = self.address_list("reply_to")
+        if reply:
+            names, entries = [], []
+            for index, (text, _props) in enumerate(reply):
+                name, _addr, entry = self.address_props(text, f"reply_to[{index}]")
+                names.append(name)
+                entries.append(entry)
+            p.set(ids.REPLY_RECIPIENT_NAMES, t.PT_UNICODE, "; ".join(names))
+            p.set(ids.REPLY_RECIPIENT_ENTRIES, t.PT_BINARY, flat_entry_list(entries))
+
+    def recipient(self, text: str, kind: int, props: Mapping[str, Any], field: str) -> Recipient:
+        name, addr, entry = self.address_props(text, field)
+        r = Recipient()
+        rp = r.props
+        rp.set(ids.RECIPIENT_TYPE, t.PT_LONG, kind)
+        rp.set(ids.DISPLAY_NAME, t.PT_UNICODE, name)
+        rp.set(ids.ADDRESS_TYPE, t.PT_UNICODE, "SMTP")
+        rp.set(ids.EMAIL_ADDRESS, t.PT_UNICODE, addr)
+        rp.set(ids.SMTP_ADDRESS, t.PT_UNICODE, addr)
+        rp.set(ids.ENTRY_ID, t.PT_BINARY, entry)
+        rp.set(ids.RECIPIENT_ENTRY_ID, t.PT_BINARY, entry)
+        rp.set(ids.RECIPIENT_DISPLAY_NAME, t.PT_UNICODE, name)
+        rp.set(ids.SEARCH_KEY, t.PT_BINARY, search_key("SMTP", addr))
+        rp.set(ids.OBJECT_TYPE, t.PT_LONG, ids.MAPI_MAILUSER)
+        rp.set(ids.DISPLAY_TYPE, t.PT_LONG, 0)
+        rp.set(ids.RECIPIENT_FLAGS, t.PT_LONG, 1)
+        rp.set(ids.RECIPIENT_TRACK_STATUS, t.PT_LONG, 0)
+        rp.set(ids.SEND_RICH_INFO, t.PT_BOOLEAN, False)
+        self.overrides(rp, props, f"{field} {addr} properties")
+        return r
+
+    def bodies(self, msg: Message) -> None:
+        p = msg.props
+        body, html, rtf = self.text("body"), self.text("html"), self.text("rtf")
+        if html is None and rtf is None:
+            if body is not None:
+                p.set(ids.BODY, t.PT_UNICODE, body)
+                p.set(ids.NATIVE_BODY, t.PT_LONG, 1)
+            return
+        from msgsess.oxmsg import bodies
+
+        if html is not None:
+            cpid = 65001 if self.unicode else self.codepage
+            p.set(ids.INTERNET_CODEPAGE, t.PT_LONG, cpid)
+            p.set(ids.HTML, t.PT_BINARY, bodies.html_charset_bytes(html, cpid))
+            p.set(ids.RTF_COMPRESSED, t.PT_BINARY, bodies.compress(bodies.html_to_rtf(html)))
+            p.set(ids.NATIVE_BODY, t.PT_LONG, 3)
+            derived = bodies.html_to_text(html)
+        else:
+            assert rtf is not None
+            raw = rtf.encode("latin-1", "strict") if rtf.isascii() or _latin(rtf) else rtf.encode()
+            p.set(ids.RTF_COMPRESSED, t.PT_BINARY, bodies.compress(raw))
+            p.set(ids.NATIVE_BODY, t.PT_LONG, 2)
+            derived = bodies.rtf_to_text(raw)
+        p.set(ids.RTF_IN_SYNC, t.PT_BOOLEAN, True)
+        p.set(ids.BODY, t.PT_UNICODE, body if body is not None else derived)
+
+    def options(self, msg: Message) -> None:
+        p = msg.props
+        importance = self.choice("importance", IMPORTANCE)
+        if importance is not None:
+            p.set(ids.IMPORTANCE, t.PT_LONG, importance)
+        sensitivity = self.choice("sensitivity", SENSITIVITY)
+        if sensitivity is not None:
+            p.set(ids.SENSITIVITY, t.PT_LONG, sensitivity)
+        categories = self.spec.get("categories")
+        if categories is not None:
+            if not isinstance(categories, list) or not all(isinstance(c, str) for c in categories):
+                raise self.fail("categories", "expected a list of text")
+            if categories:
+                p.set(KEYWORDS, t.PT_MV_UNICODE, list(categories))
+            else:
+                p.pop(KEYWORDS, None)
+        headers = self.spec.get("headers")
+        if headers is not None:
+            if not isinstance(headers, list):
+                raise self.fail("headers", "expected a list of 'Name: value'")
+            for index, line in enumerate(headers):
+                name, sep, value = str(line).partition(":")
+                if not sep or not re.fullmatch(r"[!-9;-~]+", name.strip()):
+                    raise self.fail(f"headers[{index}]", f"{line!r} is not 'Name: value'")
+                p.set(NamedId(PS_INTERNET_HEADERS, name=name.strip().lower()), t.PT_UNICODE, value.strip())
+        message_id = self.text("message_id")
+        if message_id is not None:
+            if not (message_id.startswith("<") and message_id.endswith(">")):
+                message_id = f"<{message_id}>"
+            p.set(ids.INTERNET_MESSAGE_ID, t.PT_UNICODE, message_id)
+        if self.flag("read_receipt", False):
+            p.set(ids.READ_RECEIPT_REQUESTED, t.PT_BOOLEAN, True)
+        if self.flag("delivery_receipt", False):
+            p.set(ids.ORIGINATOR_DELIVERY_REPORT_REQUESTED, t.PT_BOOLEAN, True)
+        flag = self.text("flag")
+        if flag is not None:
+            p.set(FLAG_STATUS, t.PT_LONG, 2)  # followupFlagged
+            p.set(FOLLOWUP_ICON, t.PT_LONG, 6)  # red flag
+            p.set(TODO_ITEM_FLAGS, t.PT_LONG, 1)
+            p.set(FLAG_REQUEST, t.PT_UNICODE, flag or "Follow up")
+            due = self.time("due")
+            if due is not None:
+                p.set(TASK_DUE_DATE, t.PT_SYSTIME, due)
+                p.set(TASK_START_DATE, t.PT_SYSTIME, due)
+        elif self.spec.get("due") is not None:
+            raise self.fail("due", "a due date needs a follow-up flag", hint="add --flag TEXT")
+
+    def attachments(self, msg: Message) -> None:
+        specs = self.spec.get("attachments")
+        if specs is None:
+            return
+        if not isinstance(specs, list):
+            raise self.fail("attachments", "expected a list")
+        taken = {str(a.props.value(ids.ATTACH_FILENAME, "")).upper() for a in msg.attachments}
+        for index, att_spec in enumerate(specs):
+            if not isinstance(att_spec, dict):
+                raise self.fail(f"attachments[{index}]", "expected an object")
+            msg.attachments.append(self.attachment(att_spec, f"attachments[{index}]", taken))
+        if msg.attachments and all(_is_inline(a) for a in msg.attachments):
+            msg.props.set(SMART_NO_ATTACH, t.PT_BOOLEAN, True)
+
+    def attachment(self, spec: Mapping[str, Any], field: str, taken: set[str]) -> Attachment:
+        att = Attachment()
+        ap = att.props
+        sources = [
+            k for k in ("file", "data", "blob", "message", "msg", "msg_blob") if spec.get(k) is not None
+        ]
+        if len(sources) != 1:
+            raise self.fail(field, "give exactly one of file, data, message or msg")
+        source = sources[0]
+        ap.set(ids.OBJECT_TYPE, t.PT_LONG, ids.MAPI_ATTACH)
+        ap.set(ids.RENDERING_POSITION, t.PT_LONG, -1, ids.DEFAULT_FLAGS | ids.PROPATTR_MANDATORY)
+        if self.unicode:
+            ap.set(ids.STORE_SUPPORT_MASK, t.PT_LONG, 0x00040E79, ids.PROPATTR_READABLE)
+        name = spec.get("name")
+        if name is not None and not isinstance(name, str):
+            raise self.fail(f"{field}.name", "expected text")
+        if source in ("message", "msg", "msg_blob"):
+            if self.embedded is None:
+                raise self.fail(field, "embedded messages need a session or a loader")
+            inner = self.embedded(spec)
+            att.embedded = inner
+            ap.set(ids.ATTACH_METHOD, t.PT_LONG, ids.ATTACH_EMBEDDED_MSG, ids.DEFAULT_FLAGS | 1)
+            ap.set(ids.DISPLAY_NAME, t.PT_UNICODE, name or str(inner.props.value(ids.SUBJECT, "")))
+            if inner.props.value(ids.MESSAGE_CLASS):
+                ap.set(ids.ATTACH_MIME_TAG, t.PT_UNICODE, "message/rfc822")
+        else:
+            data = self.attachment_bytes(spec, source, field)
+            if not name:
+                file_name = str(spec.get("file") or "")
+                name = file_name.replace("\\", "/").rsplit("/", 1)[-1] or f"attachment{len(taken) + 1}"
+            ap.set(ids.ATTACH_METHOD, t.PT_LONG, ids.ATTACH_BY_VALUE, ids.DEFAULT_FLAGS | 1)
+            ap.set(ids.ATTACH_DATA, t.PT_BINARY, data)
+            ap.set(ids.ATTACH_SIZE, t.PT_LONG, len(data))
+            ap.set(ids.ATTACH_LONG_FILENAME, t.PT_UNICODE, name)
+            ap.set(ids.ATTACH_FILENAME, t.PT_UNICODE, short_name(name, taken))
+            ap.set(ids.DISPLAY_NAME, t.PT_UNICODE, name)
+            ext = name.rpartition(".")[2] if "." in name else ""
+            if ext:
+                ap.set(ids.ATTACH_EXTENSION, t.PT_UNICODE, "." + ext)
+            mime = spec.get("mime") or mimetypes.guess_type(name, strict=False)[0]
+            ap.set(ids.ATTACH_MIME_TAG, t.PT_UNICODE, str(mime or "application/octet-stream"))
+        cid = spec.get("content_id")
+        if cid is not None:
+            if not isinstance(cid, str) or not cid.strip("<> "):
+                raise self.fail(f"{field}.content_id", "expected a non-empty content id")
+            ap.set(ids.ATTACH_CONTENT_ID, t.PT_UNICODE, cid.strip().strip("<>"))
+            ap.set(ids.ATTACH_FLAGS, t.PT_LONG, ATT_RENDERED_IN_BODY)
+        hidden = spec.get("hidden", cid is not None)
+        if not isinstance(hidden, bool):
+            raise self.fail(f"{field}.hidden", "expected true or false")
+        ap.set(ids.ATTACHMENT_HIDDEN, t.PT_BOOLEAN, hidden)
+        self.overrides(ap, spec.get("properties"), f"{field}.properties")
+        return att
+
+    def attachment_bytes(self, spec: Mapping[str, Any], source: str, field: str) -> bytes:
+        if source == "data":
+            text = spec["data"]
+            if not isinstance(text, str):
+                raise self.fail(f"{field}.data", "expected base64 text")
+            try:
+                return base64.b64decode(text.removeprefix("base64:"), validate=True)
+            except (binascii.Error, ValueError):
+                raise self.fail(f"{field}.data", "is not valid base64") from None
+        if source == "blob" and self.read_blob is not None:
+            return self.read_blob(str(spec["blob"]))
+        raise self.fail(
+            f"{field}.{source}",
+            "attachment files are read when the message is added",
+            hint='add it through a session, or give the bytes as base64 in "data"',
+        )
+
+    def overrides(self, bag: Any, props: Any, field: str) -> None:
+        """Apply a ``properties`` object: PROP -> value, or null to remove."""
+        if not props:
+            return
+        if not isinstance(props, dict):
+            raise self.fail(field, "expected an object of PROP: value")
+        from msgsess.props import registry, values
+
+        for name, value in props.items():
+            pdef = registry.resolve(str(name))
+            if value is None:
+                bag.pop(pdef.pid, None)
+                continue
+            ptype = pdef.ptype if pdef.ptype is not None else values.infer_type(value)
+            parsed = values.parse_json(ptype, value, prop=f"{self.label}: {pdef.name}")
+            bag.set(pdef.pid, ptype, parsed)
+
+
+def _latin(text: str) -> bool:
+    return all(ord(c) < 256 for c in text)
+
+
+def _is_inline(att: Attachment) -> bool:
+    return bool(att.props.value(ids.ATTACH_CONTENT_ID)) and bool(att.props.value(ids.ATTACHMENT_HIDDEN))
+
+
+def now_filetime() -> t.FileTime:
+    return t.FileTime.from_datetime(_dt.datetime.now(_dt.UTC))
+
+
+def compose(
+    spec: Mapping[str, Any],
+    *,
+    now: t.FileTime | None = None,
+    read_blob: Callable[[str], bytes] | None = None,
+    embedded: Callable[[Mapping[str, Any]], Message] | None = None,
+    label: str = "message",
+    unicode: bool = True,
+    codepage: int = 1252,
+    base: Message | None = None,
+) -> Message:
+    """Build the model of one message from its spec.
+
+    ``base`` is an existing message (an edited ``.msg``) that the spec changes;
+    without it a new message gets the defaults a user of Outlook expects.
+    """
+    unknown = sorted(set(spec) - SPEC_KEYS)
+    if unknown:
+        raise InvalidParameter(
+            f"{label}: unknown key {unknown[0]!r}", hint=f"known keys: {', '.join(sorted(SPEC_KEYS))}"
+        )
+    composer = _Composer(
+        spec, now if now is not None else now_filetime(), read_blob, embedded, label, unicode, codepage
+    )
+    return composer.build(base)
