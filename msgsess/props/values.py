@@ -424,8 +424,11 @@ def _float32_short(value: float) -> float:
     """The shortest decimal that reads back as the same 32-bit float."""
     for digits in range(1, 10):
         candidate = float(f"{value:.{digits}g}")
-        if _FLOAT32.unpack(_FLOAT32.pack(candidate))[0] == value:
-            return candidate
+        try:
+            if _FLOAT32.unpack(_FLOAT32.pack(candidate))[0] == value:
+                return candidate
+        except OverflowError:  # rounded up past the largest float32
+            continue
     return value
 
 
