@@ -75,8 +75,16 @@ SPEC_KEYS = frozenset(
         "due",
         "template",
         "source",
+        "remove_recipients",
+        "remove_attachments",
+        "recipient_properties",
+        "attachment_properties",
     }
 )
+#: Keys that change the recipient or attachment table of an edited message.
+TABLE_KEYS = frozenset({"to", "cc", "bcc", "attachments", "remove_recipients", "remove_attachments"})
+#: Keys that change an edited message at all.
+CHANGE_KEYS = SPEC_KEYS - {"id", "output", "source", "template"}
 
 
 def parse_address(text: str, *, label: str = "address") -> tuple[str, str]:
@@ -253,7 +261,9 @@ class _Composer:
                 p.set(ids.MESSAGE_CLASS, t.PT_UNICODE, self.text("class"))
             if self.text("subject") is not None:
                 set_subject(msg, self.text("subject") or "")
-            p.set(ids.LAST_MODIFICATION_TIME, t.PT_SYSTIME, self.now, ids.PROPATTR_READABLE)
+            self.edit_tables(msg)
+            if set(self.spec) & CHANGE_KEYS:
+                p.set(ids.LAST_MODIFICATION_TIME, t.PT_SYSTIME, self.now, ids.PROPATTR_READABLE)
         if "draft" in self.spec or when is not None or new:
             self.times(msg, draft, when if when is not None else (stamp if new else None))
         self.people(msg)
@@ -263,9 +273,39 @@ class _Composer:
             for text, props in self.address_list(key):
                 msg.recipients.append(self.recipient(text, kind, props, key))
         self.attachments(msg)
-        refresh_derived(msg)
+        # An edited message keeps its derived values as they were unless its tables changed.
+        if new or set(self.spec) & TABLE_KEYS:
+            refresh_derived(msg)
         self.overrides(msg.props, self.spec.get("properties"), "properties")
         return msg
+
+    def edit_tables(self, msg: Message) -> None:
+        """Changes to an edited message's own recipients and attachments, by original index."""
+        for key, table in (
+            ("recipient_properties", msg.recipients),
+            ("attachment_properties", msg.attachments),
+        ):
+            changes = self.spec.get(key) or {}
+            if not isinstance(changes, dict):
+                raise self.fail(key, "expected an object of index: {PROP: value}")
+            for index, props in changes.items():
+                row = self.index(key, index, len(table))
+                self.overrides(table[row].props, props, f"{key}[{index}]")
+        for key, table in (("remove_recipients", msg.recipients), ("remove_attachments", msg.attachments)):
+            gone = self.spec.get(key) or []
+            if not isinstance(gone, list):
+                raise self.fail(key, "expected a list of indexes")
+            for row in sorted({self.index(key, i, len(table)) for i in gone}, reverse=True):
+                del table[row]
+
+    def index(self, key: str, value: Any, size: int) -> int:
+        try:
+            row = int(value)
+        except (TypeError, ValueError):
+            raise self.fail(key, f"{value!r} is not an index") from None
+        if not 0 <= row < size:
+            raise self.fail(key, f"no entry {row} (the message has {size})")
+        return row
 
     def conversation_index(self, stamp: t.FileTime) -> bytes:
         # [MS-OXOMSG] 2.2.1.3: reserved 0x01, 5 bytes of the FILETIME's high bytes, a 16-byte GUID.
