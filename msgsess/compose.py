@@ -398,6 +398,11 @@ class _Composer:
     def bodies(self, msg: Message) -> None:
         p = msg.props
         body, html, rtf = self.text("body"), self.text("html"), self.text("rtf")
+        if body is None and html is None and rtf is None:
+            return
+        # A new body replaces every form of the old one, so none is left out of sync.
+        for pid in (ids.BODY, ids.HTML, ids.RTF_COMPRESSED, ids.RTF_IN_SYNC, ids.NATIVE_BODY):
+            p.pop(pid, None)
         if html is None and rtf is None:
             if body is not None:
                 p.set(ids.BODY, t.PT_UNICODE, body)
