@@ -27,6 +27,7 @@ import importlib.resources
 import re
 import uuid
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from msgsess.errors import InvalidParameter, NotFound
 from msgsess.props import types as t
@@ -69,16 +70,18 @@ def model_type(ptype: int) -> int:
 # --- tables ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Row:
+class _Row(NamedTuple):
     name: str  # canonical name, or the row's first PR_ name when it has none
     pid: PropId
     ptype: int  # model type
-    has_canonical: bool
 
 
 class _Tables:
-    """The two property tables, indexed for lookups by name and by identity."""
+    """The two property tables, indexed for lookups by name and by identity.
+
+    Built once per process on first use; kept simple and flat because CLI start-up
+    pays for it (5-10 ms, reading included).
+    """
 
     def __init__(self) -> None:
         #: tagged id -> rows in table order
@@ -87,43 +90,41 @@ class _Tables:
         self.by_named: dict[NamedId, _Row] = {}
         #: lower-case spelling -> rows in table order (canonical, PR_, ptag, dispid names)
         self.by_name: dict[str, list[_Row]] = {}
-        #: display spellings for completion and suggestions
-        self.canonical: list[str] = []
-        self.pr_names: list[str] = []
+        #: display spellings for completion and suggestions (dicts as ordered sets)
+        self.canonical: dict[str, None] = {}
+        self.pr_names: dict[str, None] = {}
         self._load_tagged(_read("mapi-properties.tsv"))
         self._load_named(_read("mapi-named-properties.tsv"))
 
     def _index(self, spelling: str, row: _Row) -> None:
-        rows = self.by_name.setdefault(spelling.lower(), [])
-        if row not in rows:
+        rows = self.by_name.get(spelling.lower())
+        if rows is None:
+            self.by_name[spelling.lower()] = [row]
+        elif rows[-1] is not row:  # one row's aliases are indexed one after another
             rows.append(row)
 
     def _load_tagged(self, text: str) -> None:
-        seen_pr: set[str] = set()
         for line in text.splitlines()[1:]:
-            canonical, pid_hex, type_hex, _tn, alternates, *_ = line.split("\t")
-            aliases = [a.strip().strip('"') for a in alternates.split(",")]
-            pr = [a for a in aliases if a.upper().startswith("PR_")]
+            canonical, pid_hex, type_hex, _tn, alternates, _ = line.split("\t", 5)
+            aliases = [a.strip(' "') for a in alternates.split(",")] if alternates else []
+            pr = [a for a in aliases if a[:3].upper() == "PR_"]
             name = canonical or (pr[0] if pr else f"0x{pid_hex[2:]}")
             prop_id = int(pid_hex, 16)
-            row = _Row(name, prop_id, model_type(int(type_hex, 16)), bool(canonical))
+            row = _Row(name, prop_id, model_type(int(type_hex, 16)))
             self.by_id.setdefault(prop_id, []).append(row)
             if canonical:
                 self._index(canonical, row)
-                if canonical not in self.canonical:
-                    self.canonical.append(canonical)
+                self.canonical[canonical] = None
             for alias in aliases:
-                if alias.upper().startswith(("PR_", "PTAG", "PIDTAG")):
+                if alias[:3].upper() == "PR_" or alias[:4].lower() == "ptag" or alias[:6].lower() == "pidtag":
                     self._index(alias, row)
             for alias in pr:
-                if alias not in seen_pr:
-                    seen_pr.add(alias)
-                    self.pr_names.append(alias)
+                self.pr_names[alias] = None
 
     def _load_named(self, text: str) -> None:
         guids: dict[str, uuid.UUID] = {}
         for line in text.splitlines()[1:]:
-            canonical, pset, lid_or_name, type_hex, _tn, alternates, *_ = line.split("\t")
+            canonical, pset, lid_or_name, type_hex, _tn, alternates, _ = line.split("\t", 6)
             guid = guids.get(pset)
             if guid is None:
                 guid = guids[pset] = uuid.UUID(pset[pset.index("{") + 1 : pset.index("}")])
@@ -131,13 +132,13 @@ class _Tables:
                 named = NamedId(guid, lid=int(lid_or_name, 16))
             else:
                 named = NamedId(guid, name=_fold_name(guid, lid_or_name))
-            row = _Row(canonical, named, model_type(int(type_hex, 16)), True)
+            row = _Row(canonical, named, model_type(int(type_hex, 16)))
             self.by_named.setdefault(named, row)
             self._index(canonical, row)
-            self.canonical.append(canonical)
+            self.canonical[canonical] = None
             for alias in alternates.split(","):
                 alias = alias.strip()
-                if alias.lower().startswith(("dispid", "pidlid", "pidname")):
+                if alias[:6].lower() == "dispid":
                     self._index(alias, row)
 
 
