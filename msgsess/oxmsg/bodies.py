@@ -1,0 +1,1057 @@
+"""Message bodies: HTML, RTF and plain text conversions (pure, no I/O).
+
+* ``html_to_rtf`` encapsulates an HTML body in RTF the way Outlook stores HTML mail
+  ([MS-OXRTFEX] 2.1.3): every piece of markup is kept verbatim in ``{\\*\\htmltagN …}``
+  destination groups, visible text is shared between the RTF rendering and the HTML, and RTF
+  that exists only for display is fenced with ``\\htmlrtf … \\htmlrtf0``.
+* ``html_from_rtf`` is the reverse (de-encapsulation, [MS-OXRTFEX] 2.2.3.2).
+* ``compress``/``decompress`` wrap PidTagRtfCompressed ([MS-OXRTFCP]).
+* ``html_to_text`` and ``rtf_to_text`` derive a plain-text body (PidTagBody).
+* ``html_charset_bytes`` encodes an HTML body for PidTagHtml in a code page, losslessly.
+"""
+
+from __future__ import annotations
+
+import codecs
+import html as html_lib
+import re
+from dataclasses import dataclass, replace
+from html.parser import HTMLParser
+
+import compressed_rtf
+
+__all__ = [
+    "compress",
+    "decompress",
+    "html_charset_bytes",
+    "html_from_rtf",
+    "html_to_rtf",
+    "html_to_text",
+    "rtf_to_text",
+    "text_to_rtf",
+]
+
+# ---------------------------------------------------------------------------------------------
+# HTMLTagParameter flags, [MS-OXRTFEX] 2.1.3.1.4.1
+# ---------------------------------------------------------------------------------------------
+# Destination: where the fragment sat relative to <HTML>, <HEAD> and <BODY>.
+INBODY = 0x0000
+INHEAD = 0x0001
+INHTML = 0x0002
+OUTHTML = 0x0003
+# TagType: what the fragment is.
+TAG_TEXT = 0x0000
+TAG_HTML = 0x0010
+TAG_HEAD = 0x0020
+TAG_BODY = 0x0030
+TAG_P = 0x0040
+TAG_STARTP = 0x0050
+TAG_ENDP = 0x0060
+TAG_BR = 0x0070
+TAG_PRE = 0x0080
+TAG_FONT = 0x0090
+TAG_HEADER = 0x00A0
+TAG_TITLE = 0x00B0
+TAG_UNK = 0x00F0
+# Other flags.
+FLAG_INPAR = 0x0004
+FLAG_CLOSE = 0x0008
+
+_RTF_HEADER_FONTS = (
+    b"{\\fonttbl{\\f0\\fswiss\\fcharset0 Arial;}{\\f1\\fmodern\\fcharset0 Courier New;}"
+    b"{\\f2\\fnil\\fcharset2 Symbol;}}\r\n"
+    b"{\\colortbl\\red0\\green0\\blue0;\\red5\\green99\\blue193;}\r\n"
+)
+
+# Elements whose content is not markup (the HTML "raw text" elements that matter in mail).
+_RAW_TEXT_ELEMENTS = frozenset({"script", "style", "title"})
+# Elements that only belong in <head>.
+_HEAD_ELEMENTS = frozenset({"meta", "link", "base", "title", "style", "script"})
+# Void elements never get an end tag and are never pushed on the open-element stack.
+_VOID_ELEMENTS = frozenset(
+    {
+        "area",
+        "base",
+        "br",
+        "col",
+        "embed",
+        "hr",
+        "img",
+        "input",
+        "link",
+        "meta",
+        "param",
+        "source",
+        "track",
+        "wbr",
+    }
+)
+_BLOCK_ELEMENTS = frozenset(
+    {
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "caption",
+        "center",
+        "dd",
+        "div",
+        "dl",
+        "dt",
+        "fieldset",
+        "figcaption",
+        "figure",
+        "footer",
+        "form",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hr",
+        "li",
+        "main",
+        "nav",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "table",
+        "tbody",
+        "td",
+        "tfoot",
+        "th",
+        "thead",
+        "tr",
+        "ul",
+    }
+)
+# Elements that hold a paragraph's worth of text: fragments inside them get FLAG_INPAR.
+_PARAGRAPH_ELEMENTS = frozenset(
+    {"p", "li", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "dt", "dd", "caption", "address"}
+)
+# Elements whose start or end begins a new line in the RTF rendering.
+_LINE_ELEMENTS = frozenset(
+    {"p", "li", "tr", "div", "table", "pre", "blockquote", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6"}
+)
+# Known HTML tag names (anything else, e.g. Word's <o:p>, is TAG_UNK as Outlook writes it).
+_INLINE_ELEMENTS = frozenset(
+    {
+        "a",
+        "abbr",
+        "acronym",
+        "b",
+        "bdi",
+        "bdo",
+        "big",
+        "button",
+        "cite",
+        "code",
+        "del",
+        "dfn",
+        "em",
+        "i",
+        "img",
+        "input",
+        "ins",
+        "kbd",
+        "label",
+        "map",
+        "mark",
+        "nobr",
+        "q",
+        "s",
+        "samp",
+        "select",
+        "small",
+        "strike",
+        "strong",
+        "sub",
+        "sup",
+        "textarea",
+        "tt",
+        "u",
+        "var",
+        "wbr",
+        "area",
+        "col",
+        "colgroup",
+        "option",
+        "optgroup",
+        "object",
+        "embed",
+        "param",
+        "iframe",
+    }
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# A lossless HTML tokenizer: the concatenation of the tokens is the input, character for character.
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _HtmlToken:
+    kind: str  # "tag", "comment", "decl", "entity", "text", "raw"
+    raw: str
+    name: str = ""  # lower-case tag name for "tag"
+    end: bool = False  # an end tag (</x>)
+
+
+_TAG_START = re.compile(r"<(/?)([A-Za-z][^\s/>]*)")
+_ENTITY = re.compile(r"&(?:#[0-9]{1,8};?|#[xX][0-9a-fA-F]{1,8};?|[A-Za-z][A-Za-z0-9]{0,31};?)")
+_TEXT_RUN = re.compile(r"[^<&]+")
+
+
+def _tag_end(html: str, pos: int) -> int:
+    """Index just past the ``>`` that closes the tag whose name ends before ``pos``.
+
+    Quoted attribute values (after ``=``) may contain ``>``; an unterminated quote or tag runs to
+    the end of the input.
+    """
+    n = len(html)
+    i = pos
+    last = ""
+    while i < n:
+        ch = html[i]
+        if ch == ">":
+            return i + 1
+        if ch in "\"'" and last == "=":
+            close = html.find(ch, i + 1)
+            if close < 0:
+                gt = html.find(">", i + 1)
+                return n if gt < 0 else gt + 1
+            i = close + 1
+            last = ch
+            continue
+        if not ch.isspace():
+            last = ch
+        i += 1
+    return n
+
+
+def _tokenize_html(html: str) -> list[_HtmlToken]:
+    tokens: list[_HtmlToken] = []
+    text: list[str] = []
+
+    def flush_text() -> None:
+        if text:
+            tokens.append(_HtmlToken("text", "".join(text)))
+            text.clear()
+
+    i = 0
+    n = len(html)
+    while i < n:
+        ch = html[i]
+        if ch == "<":
+            if html.startswith("<!--", i):
+                close = html.find("-->", i + 4)
+                end = n if close < 0 else close + 3
+                flush_text()
+                tokens.append(_HtmlToken("comment", html[i:end]))
+                i = end
+                continue
+            if html.startswith("<!", i) or html.startswith("<?", i):
+                close = html.find(">", i + 2)
+                end = n if close < 0 else close + 1
+                flush_text()
+                tokens.append(_HtmlToken("decl", html[i:end]))
+                i = end
+                continue
+            m = _TAG_START.match(html, i)
+            if m is None:
+                text.append(ch)
+                i += 1
+                continue
+            end = _tag_end(html, m.end())
+            name = m.group(2).lower()
+            is_end = m.group(1) == "/"
+            flush_text()
+            tokens.append(_HtmlToken("tag", html[i:end], name, is_end))
+            i = end
+            if not is_end and name in _RAW_TEXT_ELEMENTS and not html[:end].endswith("/>"):
+                m_close = re.compile(r"</" + re.escape(name) + r"(?=[\s/>]|$)", re.I).search(html, i)
+                stop = n if m_close is None else m_close.start()
+                if stop > i:
+                    tokens.append(_HtmlToken("raw", html[i:stop], name))
+                i = stop
+            continue
+        if ch == "&":
+            m = _ENTITY.match(html, i)
+            if m is None:
+                text.append(ch)
+                i += 1
+                continue
+            flush_text()
+            tokens.append(_HtmlToken("entity", m.group(0)))
+            i = m.end()
+            continue
+        m = _TEXT_RUN.match(html, i)
+        assert m is not None
+        text.append(m.group(0))
+        i = m.end()
+    flush_text()
+    return tokens
+
+
+# ---------------------------------------------------------------------------------------------
+# RTF escaping
+# ---------------------------------------------------------------------------------------------
+def _rtf_unicode(ch: str) -> str:
+    """``\\uN?`` for one character: N is a signed 16-bit value; beyond the BMP, a surrogate pair."""
+    code = ord(ch)
+    units = [code] if code <= 0xFFFF else [0xD800 + ((code - 0x10000) >> 10), 0xDC00 + (code & 0x3FF)]
+    return "".join(f"\\u{u - 0x10000 if u >= 0x8000 else u}?" for u in units)
+
+
+def _rtf_escape(text: str) -> str:
+    """Escape text for an RTF body or an htmltag group: 7-bit ASCII output only.
+
+    Inside htmltag groups every character must come back exactly ([MS-OXRTFEX] 2.1.3.1.4.2):
+    ``\\{ \\} \\\\``, ``\\tab`` for TAB, ``\\'hh`` for other control characters (CR and LF
+    included, so line ends are kept byte for byte rather than normalised by ``\\par``), and
+    ``\\uN?`` above 0x7F.
+    """
+    out: list[str] = []
+    for ch in text:
+        code = ord(ch)
+        if ch in "\\{}":
+            out.append("\\" + ch)
+        elif ch == "\t":
+            out.append("\\tab ")
+        elif code < 0x20 or code == 0x7F:
+            out.append(f"\\'{code:02x}")
+        elif code < 0x7F:
+            out.append(ch)
+        elif 0xD800 <= code <= 0xDFFF:
+            raise ValueError(f"lone surrogate U+{code:04X} cannot be written to RTF")
+        else:
+            out.append(_rtf_unicode(ch))
+    return "".join(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# HTML -> RTF encapsulation, [MS-OXRTFEX] 2.1.3.2
+# ---------------------------------------------------------------------------------------------
+_CONTROL_RUN = re.compile(r"[ \t\f]*[\r\n][\s]*|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]+")
+
+
+class _Encapsulator:
+    """Turns HTML tokens into the RTF body; htmltag parameters follow what Outlook writes.
+
+    Checked against Outlook's files: <html> 19, <head> 34, <meta>/<link> 161, <style> and
+    comments in <head> 241, <body> 50, <div> 96, <p> 64, <span> 148 inside a paragraph,
+    <a>/<img>/entities 84 inside a paragraph, closing tags add CLOSE (8).
+    """
+
+    def __init__(self, tokens: list[_HtmlToken]) -> None:
+        self.tokens = tokens
+        has_html = any(t.kind == "tag" and t.name == "html" and not t.end for t in tokens)
+        # Where we are: OUTHTML before <html> (when there is one), then INHTML/INHEAD/INBODY.
+        self.where = OUTHTML if has_html else INBODY
+        self.open: list[str] = []  # open elements (lower-case names), body only
+        self.out: list[str] = []
+        self.line_has_text = False
+
+    # -- output helpers ------------------------------------------------------------------------
+    def tag_group(self, param: int, content: str) -> None:
+        self.out.append(f"\r\n{{\\*\\htmltag{param} {_rtf_escape(content)}}}")
+
+    def display(self, rtf: str) -> None:
+        """RTF that is only for display: ignored by de-encapsulation ([MS-OXRTFEX] 2.1.3.1.3)."""
+        self.out.append(f"{{\\htmlrtf {rtf}\\htmlrtf0}}")
+
+    def visible(self, text: str) -> None:
+        if text:
+            self.out.append(_rtf_escape(text))
+            self.line_has_text = True
+
+    def end_line(self) -> None:
+        if self.line_has_text:
+            self.display("\\par ")
+            self.line_has_text = False
+
+    # -- flags ---------------------------------------------------------------------------------
+    def in_paragraph(self) -> int:
+        return FLAG_INPAR if any(name in _PARAGRAPH_ELEMENTS for name in self.open) else 0
+
+    def content_dest(self, name: str = "") -> int:
+        """Destination for content (not html/head/body tags) at the current position."""
+        if self.where == INHEAD:
+            return INHEAD
+        if self.where in (INHTML, OUTHTML) and name in _HEAD_ELEMENTS:
+            return INHEAD if self.where == INHTML else OUTHTML
+        if self.where == INHTML and name:
+            self.where = INBODY  # body content without <body>: the body is implied
+        return INBODY if self.where in (INHTML, INBODY) and name else self.where
+
+    # -- tokens --------------------------------------------------------------------------------
+    def run(self) -> str:
+        for tok in self.tokens:
+            if tok.kind == "tag":
+                self.on_tag(tok)
+            elif tok.kind in ("comment", "decl"):
+                inpar = self.in_paragraph() if self.where == INBODY else 0
+                self.tag_group(TAG_UNK | self.where | inpar, tok.raw)
+            elif tok.kind == "raw":
+                self.tag_group(TAG_UNK | self.content_dest(tok.name), tok.raw)
+            elif tok.kind == "entity":
+                self.on_entity(tok)
+            else:
+                self.on_text(tok.raw)
+        return "".join(self.out)
+
+    def on_tag(self, tok: _HtmlToken) -> None:
+        name, raw = tok.name, tok.raw
+        if name == "html":
+            self.tag_group(TAG_HTML | FLAG_CLOSE | OUTHTML if tok.end else TAG_HTML | OUTHTML, raw)
+            self.where = OUTHTML if tok.end else INHTML
+            return
+        if name == "head":
+            if tok.end:
+                self.tag_group(TAG_HEAD | FLAG_CLOSE | INHEAD, raw)
+                self.where = INHTML
+            else:
+                self.tag_group(TAG_HEAD | INHTML, raw)
+                self.where = INHEAD
+            return
+        if name == "body":
+            if tok.end:
+                self.end_line()
+                self.tag_group(TAG_BODY | FLAG_CLOSE | INHTML, raw)
+                self.where = INHTML
+                self.open.clear()
+            else:
+                self.tag_group(TAG_BODY | INHTML, raw)
+                self.where = INBODY
+            return
+        dest = self.content_dest(name)
+        if dest == INHEAD or (dest == OUTHTML and name in _HEAD_ELEMENTS):
+            kind = {"title": TAG_TITLE, "style": TAG_UNK, "script": TAG_UNK}.get(name, TAG_HEADER)
+            self.tag_group(kind | (FLAG_CLOSE if tok.end else 0) | dest, raw)
+            return
+        if tok.end:
+            self.close_element(name, raw)
+        else:
+            self.open_element(name, raw)
+
+    def kind_of(self, name: str) -> int:
+        if name == "p":
+            return TAG_P
+        if name == "br":
+            return TAG_BR
+        if name in ("pre", "xmp", "listing"):
+            return TAG_PRE
+        if name in ("font", "span"):
+            return TAG_FONT
+        if name in _BLOCK_ELEMENTS:
+            return TAG_ENDP  # Outlook writes 0x60 for block elements such as <div>
+        if name in _INLINE_ELEMENTS:
+            return TAG_STARTP  # Outlook writes 0x50 (+INPAR) for <a>, <i>, <img>, entities
+        return TAG_UNK
+
+    def open_element(self, name: str, raw: str) -> None:
+        kind = self.kind_of(name)
+        inpar = 0 if kind in (TAG_P, TAG_ENDP, TAG_PRE) else self.in_paragraph()
+        if name in _LINE_ELEMENTS and name not in ("ul", "ol"):
+            self.end_line()
+        self.tag_group(kind | inpar | INBODY, raw)
+        if name == "br":
+            self.display("\\line ")
+            self.line_has_text = False
+        elif name == "li":
+            self.display("\\bullet\\tab ")
+        elif name in ("td", "th") and self.line_has_text:
+            self.display("\\tab ")
+        if name not in _VOID_ELEMENTS and not raw.endswith("/>"):
+            self.open.append(name)
+
+    def close_element(self, name: str, raw: str) -> None:
+        if name in self.open:
+            idx = len(self.open) - 1 - self.open[::-1].index(name)
+            del self.open[idx:]
+        kind = self.kind_of(name)
+        inpar = 0 if kind in (TAG_P, TAG_ENDP, TAG_PRE) else self.in_paragraph()
+        self.tag_group(kind | FLAG_CLOSE | inpar | INBODY, raw)
+        if name in _LINE_ELEMENTS:
+            self.end_line()
+
+    def on_entity(self, tok: _HtmlToken) -> None:
+        dest = self.content_dest()
+        if dest != INBODY:
+            self.tag_group(TAG_TEXT | dest, tok.raw)
+            return
+        self.tag_group(TAG_STARTP | self.in_paragraph() | INBODY, tok.raw)
+        shown = html_lib.unescape(tok.raw)
+        if shown:
+            self.display(_rtf_escape(shown))
+            self.line_has_text = True
+
+    def on_text(self, text: str) -> None:
+        dest = self.content_dest()
+        if dest != INBODY and (dest == INHEAD or not text.strip()):
+            self.tag_group(TAG_TEXT | dest, text)
+            return
+        if dest != INBODY:
+            self.where = INBODY  # visible text outside <body>: browsers show it as body text
+        pos = 0
+        for m in _CONTROL_RUN.finditer(text):
+            self.visible(text[pos : m.start()])
+            self.tag_group(TAG_TEXT | self.in_paragraph() | INBODY, m.group(0))
+            if m.start() > 0 and m.end() < len(text) and m.group(0).strip(" \t\r\n") == "":
+                self.display(" ")  # a line break in HTML source shows as one space
+            pos = m.end()
+        self.visible(text[pos:])
+
+
+def html_to_rtf(html: str) -> bytes:
+    """RTF (ASCII bytes) that encapsulates ``html`` ([MS-OXRTFEX] 2.1.3.2).
+
+    De-encapsulating the result gives back exactly ``html``.
+    """
+    body = _Encapsulator(_tokenize_html(html)).run()
+    head = (
+        b"{\\rtf1\\ansi\\ansicpg1252\\fromhtml1 \\deff0" + _RTF_HEADER_FONTS + b"{\\*\\htmltag64}\r\n"
+        b"\\uc1\\pard\\plain\\deftab360 \\f0\\fs20 "
+    )
+    return head + body.encode("ascii") + b"\r\n}"
+
+
+def text_to_rtf(text: str) -> bytes:
+    """RTF (ASCII bytes) for a plain-text body, marked ``\\fromtext`` ([MS-OXRTFEX] 2.1.3.1.2)."""
+    parts: list[str] = []
+    for line_no, line in enumerate(re.split(r"\r\n|\r|\n", text)):
+        if line_no:
+            parts.append("\\par\r\n")
+        parts.append(_rtf_escape(line))
+    head = b"{\\rtf1\\ansi\\ansicpg1252\\fromtext \\deff0" + _RTF_HEADER_FONTS
+    head += b"\\uc1\\pard\\plain\\deftab360 \\f0\\fs20 "
+    return head + "".join(parts).encode("ascii") + b"\r\n}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Compressed RTF, [MS-OXRTFCP]
+# ---------------------------------------------------------------------------------------------
+def compress(rtf: bytes) -> bytes:
+    """PidTagRtfCompressed for ``rtf``: LZFu compressed ([MS-OXRTFCP] 2.1.3.1)."""
+    result: bytes = compressed_rtf.compress(rtf, compressed=True)
+    return result
+
+
+def decompress(blob: bytes) -> bytes:
+    """The RTF inside a PidTagRtfCompressed value (LZFu or MELA); ``ValueError`` if it is damaged."""
+    if len(blob) < 16:
+        raise ValueError(f"compressed RTF is {len(blob)} bytes long; the header alone takes 16")
+    kind = blob[8:12]
+    if kind not in (b"LZFu", b"MELA"):
+        raise ValueError(f"compressed RTF has unknown COMPTYPE {kind!r} (expected b'LZFu' or b'MELA')")
+    try:
+        result: bytes = compressed_rtf.decompress(blob)
+    except Exception as exc:  # the library raises bare Exception for a bad CRC
+        raise ValueError(f"compressed RTF is damaged: {exc}") from exc
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# A minimal RTF reader shared by de-encapsulation and plain-text extraction
+# ---------------------------------------------------------------------------------------------
+_RTF_TOKEN = re.compile(
+    rb"\\([a-zA-Z]{1,32})(-?[0-9]{1,10})? ?"  # control word, optional parameter and delimiter
+    rb"|\\'([0-9a-fA-F]{2})"  # hex escape
+    rb"|\\([^a-zA-Z'])"  # control symbol
+    rb"|([{}])"
+    rb"|[\r\n]+"  # line ends in the RTF source carry no meaning
+    rb"|([^\\{}\r\n]+)",
+    re.S,
+)
+
+# Destinations whose content is never body text.
+_SKIP_DESTINATIONS = frozenset(
+    {
+        b"fonttbl",
+        b"colortbl",
+        b"stylesheet",
+        b"info",
+        b"pict",
+        b"object",
+        b"objdata",
+        b"header",
+        b"headerl",
+        b"headerr",
+        b"headerf",
+        b"footer",
+        b"footerl",
+        b"footerr",
+        b"footerf",
+        b"footnote",
+        b"fldinst",
+        b"themedata",
+        b"colorschememapping",
+        b"datastore",
+        b"latentstyles",
+        b"listtable",
+        b"listoverridetable",
+        b"rsidtbl",
+        b"generator",
+        b"xmlnstbl",
+        b"mmathPr",
+        b"filetbl",
+        b"revtbl",
+        b"pn",
+        b"pntext",
+        b"annotation",
+        b"atnid",
+        b"atnauthor",
+        b"bkmkstart",
+        b"bkmkend",
+        b"nonshppict",
+        b"shp",
+        b"userprops",
+        b"docvar",
+        b"private",
+        b"template",
+        b"pgdsctbl",
+        b"listtext",
+    }
+)
+_SYMBOL_WORDS = {
+    b"tab": "\t",
+    b"lquote": "\u2018",
+    b"rquote": "\u2019",
+    b"ldblquote": "\u201c",
+    b"rdblquote": "\u201d",
+    b"bullet": "\u2022",
+    b"endash": "\u2013",
+    b"emdash": "\u2014",
+    b"emspace": "\u2003",
+    b"enspace": "\u2002",
+    b"qmspace": "\u2005",
+}
+_LINE_WORDS = frozenset({b"par", b"line", b"row", b"page", b"sect"})
+_FCHARSET_CODEPAGES = {
+    0: 1252,
+    2: 0,
+    77: 10000,
+    128: 932,
+    129: 949,
+    130: 1361,
+    134: 936,
+    136: 950,
+    161: 1253,
+    162: 1254,
+    163: 1258,
+    177: 1255,
+    178: 1256,
+    186: 1257,
+    204: 1251,
+    222: 874,
+    238: 1250,
+    254: 437,
+}
+_CODEPAGE_CODECS = {
+    65001: "utf-8",
+    1200: "utf-16-le",
+    1201: "utf-16-be",
+    20127: "ascii",
+    10000: "mac_roman",
+    50220: "iso2022_jp",
+    50221: "iso2022_jp",
+    50222: "iso2022_jp",
+    51932: "euc_jp",
+    51949: "euc_kr",
+    936: "gbk",
+    20936: "gb2312",
+    54936: "gb18030",
+    52936: "hz",
+    949: "cp949",
+    1361: "johab",
+    0: "latin-1",
+}
+
+
+def _codec_name(codepage: int) -> str:
+    """Python codec for a Windows code page; ``ValueError`` if Python has none."""
+    name = _CODEPAGE_CODECS.get(codepage)
+    if name is None:
+        name = f"iso8859-{codepage - 28590}" if 28591 <= codepage <= 28606 else f"cp{codepage}"
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        raise ValueError(f"code page {codepage} has no codec") from None
+
+
+@dataclass(frozen=True)
+class _GroupState:
+    skip: bool = False  # inside a destination that is not body text
+    htmltag: bool = False  # inside {\*\htmltag …}
+    htmlrtf: bool = False  # inside \htmlrtf … \htmlrtf0
+    uc: int = 1  # fallback characters after \uN
+    font: int = -1
+    fonttbl: bool = False
+
+
+class _RtfReader:
+    """Walks RTF and collects either the de-encapsulated HTML or the visible text."""
+
+    def __init__(self, rtf: bytes, mode: str) -> None:
+        self.rtf = rtf
+        self.mode = mode  # "html" or "text"
+        self.out: list[str] = []
+        self.pending: bytearray = bytearray()  # \'hh bytes not yet decoded
+        self.pending_codec = "cp1252"
+        self.codepage = 1252
+        self.fonts: dict[int, int] = {}
+
+    # -- output --------------------------------------------------------------------------------
+    def codec_for(self, state: _GroupState) -> str:
+        codepage = self.codepage
+        if not state.htmltag and state.font in self.fonts:
+            codepage = self.fonts[state.font] or 0
+        try:
+            return _codec_name(codepage)
+        except ValueError:
+            return "cp1252"
+
+    def flush(self) -> None:
+        if self.pending:
+            self.out.append(bytes(self.pending).decode(self.pending_codec, errors="replace"))
+            self.pending.clear()
+
+    def emit(self, text: str) -> None:
+        self.flush()
+        self.out.append(text)
+
+    def emit_byte(self, value: int, state: _GroupState) -> None:
+        codec = self.codec_for(state)
+        if codec != self.pending_codec:
+            self.flush()
+            self.pending_codec = codec
+        self.pending.append(value)
+
+    def result(self) -> str:
+        self.flush()
+        joined = "".join(self.out)
+        # \uN pairs for characters beyond the BMP arrive as two surrogates: join them.
+        return joined.encode("utf-16-le", "surrogatepass").decode("utf-16-le", errors="replace")
+
+    def wanted(self, state: _GroupState) -> bool:
+        if state.skip:
+            return False
+        if self.mode == "html":
+            return not state.htmlrtf
+        return not state.htmltag
+
+    # -- the walk ------------------------------------------------------------------------------
+    def run(self) -> str:
+        rtf = self.rtf
+        state = _GroupState()
+        stack: list[_GroupState] = []
+        group_start = False  # the next token is the first in its group
+        ignorable = False  # the group started with \*
+        to_skip = 0  # fallback characters still to skip after \uN
+        pos = 0
+        n = len(rtf)
+        font_no = -1
+        while pos < n:
+            m = _RTF_TOKEN.match(rtf, pos)
+            if m is None:  # a lone backslash at the end
+                break
+            pos = m.end()
+            if m.lastindex is None:  # line ends in the source
+                continue
+            word, param, hexval, symbol, brace, text = m.groups()
+            first = group_start
+            group_start = False
+            if brace is not None:
+                to_skip = 0
+                if brace == b"{":
+                    stack.append(state)
+                    group_start = True
+                    ignorable = False
+                else:
+                    self.flush()
+                    if not stack:
+                        break
+                    state = stack.pop()
+                continue
+            if text is not None:
+                if to_skip:
+                    dropped = min(to_skip, len(text))
+                    to_skip -= dropped
+                    text = text[dropped:]
+                if state.fonttbl and text and b";" in text:
+                    font_no = -1
+                if text and self.wanted(state):
+                    for byte in text:
+                        self.emit_byte(byte, state)
+                continue
+            if hexval is not None:
+                if to_skip:
+                    to_skip -= 1
+                    continue
+                if self.wanted(state):
+                    self.emit_byte(int(hexval, 16), state)
+                continue
+            if symbol is not None:
+                if symbol == b"*" and first:
+                    ignorable = True
+                    group_start = True  # the destination word follows
+                    continue
+                if to_skip:
+                    to_skip -= 1
+                    continue
+                if not self.wanted(state):
+                    continue
+                if symbol in b"\\{}":
+                    self.emit(symbol.decode("ascii"))
+                elif symbol == b"~":
+                    self.emit("\u00a0")
+                elif symbol == b"_":
+                    self.emit("\u00ad" if self.mode == "html" else "-")
+                elif symbol in b"\r\n":
+                    self.emit("\r\n")
+                continue
+            # a control word
+            assert word is not None
+            value = int(param) if param is not None else None
+            if first:
+                if word in (b"htmltag", b"mhtmltag") and ignorable:
+                    if self.mode == "text" or word == b"mhtmltag":
+                        state = replace(state, skip=True)
+                    else:
+                        state = replace(state, htmltag=True)
+                    continue
+                if word == b"fonttbl":
+                    state = replace(state, skip=True, fonttbl=True)
+                    continue
+                if ignorable or word in _SKIP_DESTINATIONS:
+                    state = replace(state, skip=True)
+                    continue
+            if word == b"bin":
+                pos += max(value or 0, 0)
+                continue
+            if state.fonttbl:
+                if word == b"f" and value is not None:
+                    font_no = value
+                elif word == b"fcharset" and value is not None and font_no >= 0:
+                    self.fonts.setdefault(font_no, _FCHARSET_CODEPAGES.get(value, self.codepage))
+                elif word == b"cpg" and value is not None and font_no >= 0:
+                    self.fonts[font_no] = value
+                continue
+            if word == b"ansicpg" and value is not None:
+                self.codepage = value
+                continue
+            if word == b"htmlrtf":
+                state = replace(state, htmlrtf=value != 0)
+                continue
+            if word == b"uc" and value is not None:
+                state = replace(state, uc=max(value, 0))
+                continue
+            if word == b"f" and value is not None:
+                state = replace(state, font=value)
+                continue
+            if word == b"u" and value is not None:
+                if self.wanted(state):
+                    self.emit(chr(value + 0x10000 if value < 0 else value))
+                to_skip = state.uc
+                continue
+            if to_skip:
+                to_skip -= 1
+                continue
+            if not self.wanted(state):
+                continue
+            if word in _LINE_WORDS:
+                self.emit("\r\n")
+            elif word == b"cell":
+                self.emit("\t")
+            elif word in _SYMBOL_WORDS:
+                self.emit(_SYMBOL_WORDS[word])
+        return self.result()
+
+
+def _is_encapsulated_html(rtf: bytes) -> bool:
+    """[MS-OXRTFEX] 2.2.3.1: ``\\fromhtml`` among the first 10 tokens (group starts, control words)."""
+    count = 0
+    for m in _RTF_TOKEN.finditer(rtf):
+        word, _, _, _, brace, _ = m.groups()
+        if brace == b"{" or word is not None:
+            count += 1
+            if word == b"fromhtml":
+                return True
+            if word == b"fromtext" or count >= 10:
+                return False
+    return False
+
+
+def html_from_rtf(rtf: bytes) -> str | None:
+    """The HTML encapsulated in ``rtf`` ([MS-OXRTFEX] 2.2.3.2), or None if it holds none."""
+    if not _is_encapsulated_html(rtf):
+        return None
+    return _RtfReader(rtf, "html").run()
+
+
+def rtf_to_text(rtf: bytes) -> str:
+    """The visible text of any RTF body; line breaks as ``\\r\\n``."""
+    text = _RtfReader(rtf, "text").run()
+    return text.strip("\r\n")
+
+
+# ---------------------------------------------------------------------------------------------
+# HTML -> plain text
+# ---------------------------------------------------------------------------------------------
+_PARAGRAPH_BREAK = frozenset(
+    {"p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "table", "ul", "ol", "dl"}
+)
+_LINE_BREAK = _BLOCK_ELEMENTS - _PARAGRAPH_BREAK - {"td", "th"}
+_HIDDEN = frozenset({"script", "style", "head", "title", "template", "noscript"})
+_COLLAPSIBLE = re.compile(r"[ \t\n\r\f]+")
+
+
+class _TextExtractor(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.lines: list[str] = []
+        self.cur: list[str] = []
+        self.hidden = 0
+        self.pre = 0
+        self.list_depth = 0
+        self.cells = 0
+        self.links: list[tuple[str, list[str]]] = []
+
+    # -- line building -------------------------------------------------------------------------
+    def add(self, text: str) -> None:
+        if not text:
+            return
+        if not self.pre:
+            if not self.cur or "".join(self.cur).endswith(" "):
+                text = text.lstrip(" ")
+            if not text:
+                return
+        self.cur.append(text)
+        for _, collected in self.links:
+            collected.append(text)
+
+    def flush(self) -> None:
+        line = "".join(self.cur)
+        self.cur.clear()
+        self.lines.append(line if self.pre else line.rstrip(" "))
+
+    def block(self) -> None:
+        if self.cur:
+            self.flush()
+
+    def paragraph(self) -> None:
+        self.block()
+        if self.lines and self.lines[-1] != "":
+            self.lines.append("")
+
+    # -- parser callbacks ----------------------------------------------------------------------
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _HIDDEN:
+            self.hidden += 1
+            return
+        if tag == "body":
+            self.hidden = 0
+        if self.hidden:
+            return
+        if tag == "br":
+            self.flush()
+        elif tag in _PARAGRAPH_BREAK:
+            self.paragraph()
+        elif tag in _LINE_BREAK:
+            self.block()
+        if tag == "pre":
+            self.pre += 1
+        elif tag in ("ul", "ol"):
+            self.list_depth += 1
+        elif tag == "li":
+            self.add("  " * max(self.list_depth - 1, 0) + "- ")
+        elif tag == "tr":
+            self.cells = 0
+        elif tag in ("td", "th"):
+            if self.cells:
+                self.cur.append("\t")
+            self.cells += 1
+        elif tag == "a":
+            href = dict(attrs).get("href") or ""
+            self.links.append((href, []))
+        elif tag == "img":
+            alt = dict(attrs).get("alt")
+            if alt:
+                self.add(alt)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+        if tag not in _VOID_ELEMENTS:
+            self.handle_endtag(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _HIDDEN:
+            self.hidden = max(self.hidden - 1, 0)
+            return
+        if self.hidden:
+            return
+        if tag == "a" and self.links:
+            href, collected = self.links.pop()
+            label = _COLLAPSIBLE.sub(" ", "".join(collected)).strip()
+            target = href[7:] if href.lower().startswith("mailto:") else href
+            if href and href != label and target != label:
+                self.add(f" <{href}>" if label else f"<{href}>")
+            return
+        if tag == "pre":
+            self.pre = max(self.pre - 1, 0)
+        elif tag in ("ul", "ol"):
+            self.list_depth = max(self.list_depth - 1, 0)
+        if tag in _PARAGRAPH_BREAK:
+            self.paragraph()
+        elif tag in _LINE_BREAK:
+            self.block()
+
+    def handle_data(self, data: str) -> None:
+        if self.hidden:
+            return
+        if self.pre:
+            pieces = data.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+            for i, piece in enumerate(pieces):
+                if i:
+                    self.flush()
+                if piece:
+                    self.add(piece)
+            return
+        self.add(_COLLAPSIBLE.sub(" ", data))
+
+    def text(self) -> str:
+        self.close()
+        self.block()
+        lines: list[str] = []
+        for line in self.lines:
+            line = line.replace("\u00a0", " ")
+            if line.strip() == "" and lines and lines[-1] == "":
+                continue
+            lines.append(line.rstrip(" ") if line.strip() == "" else line)
+        while lines and lines[0] == "":
+            lines.pop(0)
+        while lines and lines[-1] == "":
+            lines.pop()
+        return "\r\n".join(lines)
+
+
+def html_to_text(html: str) -> str:
+    """A plain-text body derived from ``html``, lines joined with ``\\r\\n`` as in PidTagBody."""
+    parser = _TextExtractor()
+    parser.feed(html)
+    return parser.text()
+
+
+# ---------------------------------------------------------------------------------------------
+# PidTagHtml bytes
+# ---------------------------------------------------------------------------------------------
+def html_charset_bytes(html: str, codepage: int) -> bytes:
+    """``html`` encoded in ``codepage`` (65001 = UTF-8) for PidTagHtml.
+
+    Characters the code page cannot hold become ``&#N;`` character references, so the HTML
+    renders the same (inside ``<script>``/``<style>`` they would not be decoded).
+    """
+    codec = _codec_name(codepage)
+    return html.encode(codec, errors="xmlcharrefreplace")
