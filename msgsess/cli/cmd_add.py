@@ -1,0 +1,160 @@
+"""``msgsess add``: add a message from flags, or messages from JSON; print their ids."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from msgsess import session as use
+from msgsess.cli.common import PROP_ASSIGNMENT, print_lines, session_argument
+from msgsess.errors import InvalidParameter, NotFound
+from msgsess.session import jsonspec
+
+
+def _read_text(path: str, option: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+    except FileNotFoundError:
+        raise NotFound(f"{option}: file {path} does not exist", hint="check the path") from None
+    except UnicodeDecodeError as exc:
+        raise InvalidParameter(
+            f"{option}: {path} is not UTF-8 text (byte {exc.start})", hint="convert the file to UTF-8"
+        ) from None
+    except OSError as exc:
+        raise InvalidParameter(
+            f"{option}: cannot read {path}: {exc.strerror}", hint="check the path"
+        ) from None
+
+
+def _one_of(params: dict[str, Any], text_key: str, file_key: str) -> str | None:
+    text, path = params[text_key], params[file_key]
+    option = "--" + text_key.replace("_", "-")
+    if text is not None and path is not None:
+        raise click.UsageError(f"give {option} or {option}-file, not both")
+    return _read_text(path, f"{option}-file") if path is not None else text
+
+
+#: Flags that describe one message; none may be combined with --json.
+_FLAG_KEYS = (
+    "output",
+    "msg_id",
+    "msg_class",
+    "subject",
+    "body",
+    "body_file",
+    "html",
+    "html_file",
+    "sender",
+    "to",
+    "cc",
+    "bcc",
+    "reply_to",
+    "date",
+    "draft",
+    "importance",
+    "sensitivity",
+    "category",
+    "header",
+    "message_id",
+    "attach",
+    "set_props",
+)
+
+
+def spec_from_flags(params: dict[str, Any]) -> dict[str, Any]:
+    """The message spec the flags describe (keys of ``message.schema.json``)."""
+    spec: dict[str, Any] = {}
+    scalars = {
+        "msg_id": "id",
+        "output": "output",
+        "msg_class": "class",
+        "subject": "subject",
+        "sender": "from",
+        "date": "date",
+        "draft": "draft",
+        "importance": "importance",
+        "sensitivity": "sensitivity",
+        "message_id": "message_id",
+    }
+    for param, key in scalars.items():
+        if params[param] is not None:
+            spec[key] = params[param]
+    for text_key in ("body", "html"):
+        value = _one_of(params, text_key, f"{text_key}_file")
+        if value is not None:
+            spec[text_key] = value
+    lists = {"to": "to", "cc": "cc", "bcc": "bcc", "reply_to": "reply_to", "category": "categories"}
+    for param, key in lists.items():
+        if params[param]:
+            spec[key] = list(params[param])
+    if params["header"]:
+        spec["headers"] = list(params["header"])
+    if params["attach"]:
+        spec["attachments"] = [{"file": path} for path in params["attach"]]
+    if params["set_props"]:
+        use.add_properties(spec, list(params["set_props"]))
+    return spec
+
+
+@click.command("add")
+@session_argument
+@click.argument("output", required=False, type=click.Path(dir_okay=False), metavar="[OUTPUT.msg]")
+@click.option(
+    "--json", "json_input", metavar="FILE|-", help="Read message specs (object, array or JSON Lines)."
+)
+@click.option("--id", "msg_id", metavar="ID", help="Message id (default: m1, m2…).")
+@click.option("--class", "msg_class", metavar="CLASS", help="Message class (default IPM.Note).")
+@click.option("--subject", metavar="TEXT")
+@click.option("--body", metavar="TEXT", help="Plain-text body.")
+@click.option(
+    "--body-file", type=click.Path(dir_okay=False), metavar="FILE", help="Plain-text body from a UTF-8 file."
+)
+@click.option("--html", metavar="TEXT", help="HTML body.")
+@click.option(
+    "--html-file", type=click.Path(dir_okay=False), metavar="FILE", help="HTML body from a UTF-8 file."
+)
+@click.option("--from", "sender", metavar="ADDR", help="'Name <user@example.com>' or 'user@example.com'.")
+@click.option("--to", multiple=True, metavar="ADDR")
+@click.option("--cc", multiple=True, metavar="ADDR")
+@click.option("--bcc", multiple=True, metavar="ADDR")
+@click.option("--reply-to", multiple=True, metavar="ADDR")
+@click.option("--date", metavar="ISO8601", help="e.g. 2024-05-01T09:30:00+02:00.")
+@click.option("--draft/--sent", default=None, help="Unsent draft (the default) or sent message.")
+@click.option("--importance", type=click.Choice(["low", "normal", "high"]))
+@click.option("--sensitivity", type=click.Choice(["normal", "personal", "private", "confidential"]))
+@click.option("--category", multiple=True, metavar="TEXT")
+@click.option("--header", multiple=True, metavar="'Name: value'", help="Internet header.")
+@click.option("--message-id", metavar="ID", help="Internet Message-ID.")
+@click.option(
+    "--attach", multiple=True, type=click.Path(dir_okay=False), metavar="FILE", help="Attach a file."
+)
+@click.option("--set", "set_props", multiple=True, type=PROP_ASSIGNMENT, help="Set a MAPI property.")
+def add_cmd(session: str, json_input: str | None, **params: Any) -> None:
+    """Add a message to SESSION and print its id.
+
+    OUTPUT.msg is where `close` writes it; leave it out for a message that
+    will only be embedded in another (`attach --message`). Attachment files
+    are read now. With --json, read one message object, an array, or JSON
+    Lines (schema: message.schema.json) and print one id per line.
+
+    \b
+    Example:
+      msgsess add s.session out/hi.msg --subject Hi --from 'Ann <ann@example.com>' \\
+          --to 'Bob <bob@example.com>' --body 'Hello!' --attach report.pdf
+      echo '{"output": "a.msg", "subject": "Hi", "to": ["bob@example.com"]}' | msgsess add s.session --json -
+    """
+    if json_input is not None:
+        given = [k for k in _FLAG_KEYS if params.get(k) is not None and params.get(k) != ()]
+        if given:
+            flag = "OUTPUT" if given[0] == "output" else "--" + given[0].replace("_", "-")
+            raise click.UsageError(f"--json takes every message from the JSON; {flag} cannot be added to it")
+        source = "stdin" if json_input == "-" else json_input
+        text = sys.stdin.read() if json_input == "-" else _read_text(json_input, "--json")
+        ids = use.add(session, jsonspec.iter_specs(text, source))
+    else:
+        spec = jsonspec.validate(spec_from_flags(params), "command line")
+        ids = use.add(session, [("", spec)])
+    print_lines(ids)

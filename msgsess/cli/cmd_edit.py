@@ -1,0 +1,152 @@
+"""``msgsess recipient``, ``attach``, ``set`` and ``unset``: change a message of a session."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from msgsess import session as use
+from msgsess.cli.common import MESSAGE_ID, PROP_NAME, print_lines, session_argument
+
+
+@click.command("recipient")
+@session_argument
+@click.argument("msg_id", type=MESSAGE_ID, metavar="ID")
+@click.option("--to", "kind", flag_value="to", help="Add To recipients.")
+@click.option("--cc", "kind", flag_value="cc", help="Add Cc recipients.")
+@click.option("--bcc", "kind", flag_value="bcc", help="Add Bcc recipients.")
+@click.argument("addresses", nargs=-1, required=True, metavar="ADDR...")
+def recipient_cmd(session: str, msg_id: str, kind: str | None, addresses: tuple[str, ...]) -> None:
+    """Add recipients to message ID and print their numbers.
+
+    ADDR is 'Display Name <user@example.com>' or 'user@example.com'.
+    Recipients are numbered from 0 across To, Cc and Bcc, in that order
+    (the numbers `set --recipient N` takes).
+
+    \b
+    Example:
+      msgsess recipient s.session m1 --cc 'Carol <carol@example.com>' dave@example.com
+    """
+    if kind is None:
+        raise click.UsageError("give --to, --cc or --bcc")
+    print_lines(use.add_recipients(session, msg_id, kind, list(addresses)))
+
+
+@click.command("attach")
+@session_argument
+@click.argument("msg_id", type=MESSAGE_ID, metavar="ID")
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False), metavar="[FILE]...")
+@click.option(
+    "--message", "other", type=MESSAGE_ID, metavar="OTHER_ID", help="Embed another message of the session."
+)
+@click.option(
+    "--msg", "msg_file", type=click.Path(dir_okay=False), metavar="FILE.msg", help="Embed a .msg file."
+)
+@click.option("--name", metavar="NAME", help="File name shown for the attachment.")
+@click.option("--mime", metavar="TYPE", help="MIME type, e.g. image/png.")
+@click.option("--content-id", metavar="CID", help="Content-ID for inline images (cid: in HTML).")
+@click.option("--hidden", is_flag=True, default=None, help="Hide the attachment from the attachment list.")
+def attach_cmd(
+    session: str,
+    msg_id: str,
+    files: tuple[str, ...],
+    other: str | None,
+    msg_file: str | None,
+    **options: Any,
+) -> None:
+    """Attach files (read now), a session message, or a .msg file to ID.
+
+    Prints the number of each new attachment (from 0; `set --attachment N`
+    takes it). An embedded session message is written inside its parent
+    at `close`; embedding cycles are refused.
+
+    \b
+    Example:
+      msgsess attach s.session m1 report.pdf data.csv
+      msgsess attach s.session m1 logo.png --content-id logo --hidden
+      msgsess attach s.session m1 --message m2
+      msgsess attach s.session m1 --msg old.msg
+    """
+    sources = sum((bool(files), other is not None, msg_file is not None))
+    if sources != 1:
+        raise click.UsageError("give FILE..., --message OTHER_ID or --msg FILE.msg (exactly one)")
+    extra = {k: v for k, v in options.items() if v is not None}
+    if options["name"] is not None and len(files) > 1:
+        raise click.UsageError("--name names one attachment; give one FILE with it")
+    if files:
+        atts = [{"file": f, **extra} for f in files]
+    elif other is not None:
+        atts = [{"message": other, **extra}]
+    else:
+        atts = [{"msg": msg_file, **extra}]
+    print_lines(use.attach(session, msg_id, atts))
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+_RECIPIENT = click.option("--recipient", type=click.IntRange(min=0), metavar="N", help="Recipient number N.")
+_ATTACHMENT = click.option(
+    "--attachment", type=click.IntRange(min=0), metavar="N", help="Attachment number N."
+)
+
+
+def _target_options(func: _F) -> _F:
+    return _RECIPIENT(_ATTACHMENT(func))
+
+
+@click.command("set")
+@session_argument
+@click.argument("msg_id", type=MESSAGE_ID, metavar="ID")
+@click.argument("prop", type=PROP_NAME, metavar="PROP")
+@click.argument("value", metavar="VALUE")
+@click.option(
+    "--type", "type_name", metavar="TYPE", help="Property type, e.g. PT_LONG (for names without one)."
+)
+@_target_options
+def set_cmd(
+    session: str,
+    msg_id: str,
+    prop: str,
+    value: str,
+    type_name: str | None,
+    recipient: int | None,
+    attachment: int | None,
+) -> None:
+    """Set MAPI property PROP of message ID (or of a recipient or attachment).
+
+    PROP is a name (PidTagImportance, PR_IMPORTANCE), a hex tag (0x00170003)
+    or a named property (PS_PUBLIC_STRINGS:MyName). VALUE is text in the
+    value syntax of the property's type: numbers, true/false, ISO 8601
+    times, hex:/base64:/@file for binary, a JSON array for multi-valued.
+
+    \b
+    Example:
+      msgsess set s.session m1 PidTagImportance 2
+      msgsess set s.session m1 PS_PUBLIC_STRINGS:Project Apollo
+      msgsess set s.session m1 PidTagAttachContentId logo --attachment 0
+    """
+    if recipient is not None and attachment is not None:
+        raise click.UsageError("give --recipient or --attachment, not both")
+    use.set_property(
+        session, msg_id, prop, value, type_name=type_name, recipient=recipient, attachment=attachment
+    )
+
+
+@click.command("unset")
+@session_argument
+@click.argument("msg_id", type=MESSAGE_ID, metavar="ID")
+@click.argument("prop", type=PROP_NAME, metavar="PROP")
+@_target_options
+def unset_cmd(session: str, msg_id: str, prop: str, recipient: int | None, attachment: int | None) -> None:
+    """Remove property PROP from message ID (or a recipient or attachment).
+
+    This also removes a value msgsess would set by default.
+
+    \b
+    Example:
+      msgsess unset s.session m1 PidTagSensitivity
+    """
+    if recipient is not None and attachment is not None:
+        raise click.UsageError("give --recipient or --attachment, not both")
+    use.unset_property(session, msg_id, prop, recipient=recipient, attachment=attachment)

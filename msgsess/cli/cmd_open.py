@@ -1,0 +1,39 @@
+"""``msgsess open`` and ``msgsess discard``: create and throw away a session."""
+
+from __future__ import annotations
+
+import click
+
+from msgsess import session as use
+from msgsess.cli.common import session_argument
+
+
+@click.command("open")
+@session_argument
+@click.option("--ansi", is_flag=True, help="Write ANSI (8-bit) strings instead of Unicode.")
+@click.option("--codepage", type=int, metavar="CP", help="ANSI code page (with --ansi; default 1252).")
+@click.option("--force", is_flag=True, help="Replace an existing session file.")
+def open_cmd(session: str, ansi: bool, codepage: int | None, force: bool) -> None:
+    """Create the session file SESSION.
+
+    Messages are written as Unicode unless --ansi. An existing session is
+    kept unless --force.
+
+    \b
+    Example:
+      msgsess open build/mail.session
+      msgsess open legacy.session --ansi --codepage 1251
+    """
+    use.open_session(session, ansi=ansi, codepage=codepage, force=force)
+
+
+@click.command("discard")
+@session_argument
+def discard_cmd(session: str) -> None:
+    """Remove SESSION without writing any message.
+
+    \b
+    Example:
+      msgsess discard build/mail.session
+    """
+    use.discard(session)

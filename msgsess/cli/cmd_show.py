@@ -1,0 +1,131 @@
+"""``msgsess show``: a session's messages as a tree (terminal), plain text, or JSON."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable
+from typing import Any
+
+import click
+
+from msgsess import session as use
+from msgsess.cli.common import MESSAGE_ID, session_argument
+
+#: A node of the outline: a label and its children.
+Node = tuple[str, list[Any]]
+
+
+def _address(entry: Any) -> str:
+    return entry if isinstance(entry, str) else str(entry.get("address", ""))
+
+
+def _properties(props: dict[str, Any]) -> Node:
+    return ("properties", [(f"{k}: {json.dumps(v, ensure_ascii=False)}", []) for k, v in props.items()])
+
+
+def _attachment(number: int, att: dict[str, Any]) -> Node:
+    if "message" in att:
+        label = f"{number}: embedded message {att['message']}"
+    elif "msg_data" in att:
+        label = f"{number}: embedded .msg {att.get('name', '')} ({att['size']} bytes)"
+    else:
+        label = f"{number}: {att.get('name', '(no name)')} ({att['size']} bytes)"
+    extras = [f"{k}: {att[k]}" for k in ("mime", "content_id", "hidden") if k in att]
+    children: list[Any] = [(e, []) for e in extras]
+    if att.get("properties"):
+        children.append(_properties(att["properties"]))
+    return (label, children)
+
+
+def outline(spec: dict[str, Any]) -> Node:
+    """One message as a tree of labels: fields, recipients, attachments, properties."""
+    head = f"{spec['id']} → {spec['output']}" if "output" in spec else f"{spec['id']} (embedded only)"
+    children: list[Any] = []
+    for key in ("class", "subject", "from", "sender", "date", "importance", "sensitivity", "message_id"):
+        if key in spec:
+            children.append((f"{key}: {spec[key]}", []))
+    if "draft" in spec:
+        children.append(("draft" if spec["draft"] else "sent", []))
+    number = 0
+    for kind in use.RECIPIENT_KINDS:
+        for entry in spec.get(kind, ()):
+            sub = (
+                [_properties(entry["properties"])]
+                if isinstance(entry, dict) and entry.get("properties")
+                else []
+            )
+            children.append((f"{kind} #{number}: {_address(entry)}", sub))
+            number += 1
+    if spec.get("reply_to"):
+        children.append(("reply_to: " + ", ".join(spec["reply_to"]), []))
+    for key in ("body", "html", "rtf"):
+        if key in spec:
+            text = " ".join(spec[key].split())
+            children.append((f"{key}: {text[:60]}{'…' if len(text) > 60 else ''}", []))
+    for key in ("categories", "headers"):
+        if spec.get(key):
+            children.append((f"{key}: " + "; ".join(spec[key]), []))
+    atts = spec.get("attachments", [])
+    if atts:
+        children.append(("attachments", [_attachment(i, a) for i, a in enumerate(atts)]))
+    if spec.get("properties"):
+        children.append(_properties(spec["properties"]))
+    return (head, children)
+
+
+def _plain(node: Node, depth: int = 0) -> Iterable[str]:
+    label, children = node
+    yield "  " * depth + label
+    for child in children:
+        yield from _plain(child, depth + 1)
+
+
+def _rich_tree(node: Node, parent: Any) -> None:
+    from rich.markup import escape
+
+    label, children = node
+    branch = parent.add(escape(label))
+    for child in children:
+        _rich_tree(child, branch)
+
+
+@click.command("show")
+@session_argument
+@click.argument("msg_id", required=False, type=MESSAGE_ID, metavar="[ID]")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON Lines in the schema `add --json` reads.")
+def show_cmd(session: str, msg_id: str | None, as_json: bool) -> None:
+    """Show the messages of SESSION (or message ID).
+
+    On a terminal, a tree; otherwise plain text. With --json, one message
+    object per line, with attachment bytes in base64: `add --json` rebuilds
+    the same session from it.
+
+    \b
+    Example:
+      msgsess show s.session
+      msgsess show s.session --json > backup.jsonl
+      msgsess open copy.session && msgsess add copy.session --json backup.jsonl
+    """
+    if as_json:
+        for spec in use.show(session, msg_id):
+            click.echo(json.dumps(spec, ensure_ascii=False, separators=(",", ":")))
+        return
+    unicode, codepage, count = use.session_info(session)
+    mode = "Unicode" if unicode else f"ANSI, code page {codepage}"
+    header = f"{session}: {count} message{'s' if count != 1 else ''}, {mode}"
+    nodes = [outline(spec) for spec in use.show(session, msg_id, data=False)]
+    if sys.stdout.isatty():
+        from rich.console import Console
+        from rich.markup import escape
+        from rich.tree import Tree
+
+        tree = Tree(escape(header))
+        for node in nodes:
+            _rich_tree(node, tree)
+        Console().print(tree)
+        return
+    click.echo(header)
+    for node in nodes:
+        for line in _plain(node, 1):
+            click.echo(line)

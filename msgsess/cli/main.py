@@ -1,0 +1,119 @@
+"""The ``msgsess`` command: a click group whose subcommands load on demand.
+
+This is the one place where errors become exit codes: a :class:`~msgsess.errors.MsgsessError`
+prints one line on stderr, ``msgsess: error: <message> (<hint>)``, and exits with the code of its
+class (``msgsess.errors.EXIT_CODES``); click's usage errors exit 2; anything unexpected prints one
+line and exits 1, with a traceback only under ``--debug``.
+
+Subcommands live in their own modules, imported only when run (or when completing), so that a
+simple ``msgsess add`` imports click and little else.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+from msgsess.errors import MsgsessError
+
+#: Subcommand name -> "module:attribute", in the order ``--help`` lists them.
+COMMANDS: dict[str, str] = {
+    "open": "msgsess.cli.cmd_open:open_cmd",
+    "add": "msgsess.cli.cmd_add:add_cmd",
+    "recipient": "msgsess.cli.cmd_edit:recipient_cmd",
+    "attach": "msgsess.cli.cmd_edit:attach_cmd",
+    "set": "msgsess.cli.cmd_edit:set_cmd",
+    "unset": "msgsess.cli.cmd_edit:unset_cmd",
+    "show": "msgsess.cli.cmd_show:show_cmd",
+    "close": "msgsess.cli.cmd_close:close_cmd",
+    "discard": "msgsess.cli.cmd_open:discard_cmd",
+}
+
+#: Short help per subcommand, so that ``msgsess --help`` imports no subcommand module.
+SHORT_HELP: dict[str, str] = {
+    "open": "Create a session file.",
+    "add": "Add a message (flags, or --json) and print its id.",
+    "recipient": "Add To/Cc/Bcc recipients to a message.",
+    "attach": "Attach files, a session message or a .msg file; print the numbers.",
+    "set": "Set a MAPI property of a message, recipient or attachment.",
+    "unset": "Remove a MAPI property (and the default msgsess would set).",
+    "show": "Show a session's messages (a tree, or --json).",
+    "close": "Write every message to its .msg output, all or nothing.",
+    "discard": "Remove a session without writing anything.",
+}
+
+
+def error_line(text: str) -> None:
+    click.echo(f"msgsess: error: {text}", err=True)
+
+
+class LazyGroup(click.Group):
+    """A group that imports a subcommand's module when it is looked up, and maps errors."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, attr = target.split(":")
+        command = getattr(importlib.import_module(module_name), attr)
+        assert isinstance(command, click.Command)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl(list(SHORT_HELP.items()))
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except MsgsessError as exc:
+            error_line(exc.one_line())
+            ctx.exit(exc.exit_code)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except BrokenPipeError:
+            # The reader of stdout went away (`msgsess show … | head`): stop quietly.
+            sys.stdout = open(_devnull(), "w")  # noqa: SIM115 - left for the interpreter to close
+            ctx.exit(1)
+        except Exception as exc:
+            if ctx.meta.get("msgsess.debug"):
+                raise
+            error_line(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for a traceback)")
+            ctx.exit(1)
+
+
+def _devnull() -> str:
+    import os
+
+    return os.devnull
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show a traceback for unexpected errors.")
+@click.version_option(package_name="msgsess", prog_name="msgsess")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Build Outlook .msg files in sessions, safely under make -j.
+
+    \b
+    A session is one file holding messages that are not .msg files yet;
+    `close` writes them all at once, or none.
+
+    \b
+    Example:
+      msgsess open s.session
+      msgsess add s.session out/hello.msg --subject Hi --to 'Bob <bob@example.com>'
+      msgsess close s.session
+    """
+    ctx.meta["msgsess.debug"] = debug
+
+
+def main() -> None:
+    """Console script entry point."""
+    cli(prog_name="msgsess")

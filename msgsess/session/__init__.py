@@ -1,0 +1,35 @@
+"""Sessions: a transactional store of messages that are not files yet, and its use cases.
+
+Each function runs one command in one transaction and returns a result; nothing here prints.
+``close`` lives in :mod:`msgsess.session.close` (it needs the codec and the compound-file writer).
+"""
+
+from msgsess.session.usecases import (
+    RECIPIENT_KINDS,
+    add,
+    add_properties,
+    add_recipients,
+    attach,
+    discard,
+    message_ids,
+    open_session,
+    session_info,
+    set_property,
+    show,
+    unset_property,
+)
+
+__all__ = [
+    "RECIPIENT_KINDS",
+    "add",
+    "add_properties",
+    "add_recipients",
+    "attach",
+    "discard",
+    "message_ids",
+    "open_session",
+    "session_info",
+    "set_property",
+    "show",
+    "unset_property",
+]

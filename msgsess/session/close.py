@@ -1,0 +1,284 @@
+"""``close``: write every message of a session to its output, all or nothing.
+
+Step by step (``../shared/docs/DESIGN.md``):
+
+1. Under the session's write lock, check every message: an output or a parent that embeds it,
+   no embedding cycle, an output path that is not a folder, text the chosen code page can hold.
+   Every problem is collected; if there is one, nothing is written.
+2. One message at a time (memory bounded by the largest message): compose the model (embedded
+   session messages recursively), encode it, write it to a temporary file beside its output
+   (creating missing folders).
+3. When all are written, move each temporary file into place; then remove the session unless
+   ``keep``. On any failure the temporary files and the folders made for them are removed, and
+   the session and every existing output are left as they were.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from msgsess.errors import InvalidParameter, MsgsessError, Unconvertible
+from msgsess.props.types import FileTime
+from msgsess.session.store import Row, Store, remove_store, transaction
+
+if TYPE_CHECKING:
+    from msgsess.model import Message
+
+#: Problems listed in one error before "and N more".
+MAX_LISTED = 5
+#: Spec keys whose strings never become text properties of the file.
+_NOT_TEXT = frozenset({"blob", "msg_blob", "message", "id", "output"})
+
+
+@dataclass
+class CloseResult:
+    written: list[Path] = field(default_factory=list)
+    kept: bool = False
+
+
+def reproducible_now() -> FileTime | None:
+    """The time from ``SOURCE_DATE_EPOCH`` (reproducible builds), or None when it is not set."""
+    text = os.environ.get("SOURCE_DATE_EPOCH")
+    if not text:
+        return None
+    try:
+        seconds = int(text)
+    except ValueError:
+        raise InvalidParameter(
+            f"SOURCE_DATE_EPOCH={text!r} is not a number of seconds since 1970",
+            hint="set it to an integer such as 1700000000, or unset it",
+        ) from None
+    if seconds < 0:
+        raise InvalidParameter(f"SOURCE_DATE_EPOCH={text!r} is negative", hint="give seconds since 1970")
+    return FileTime.from_unix(seconds)
+
+
+def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _strings(item, f"{path}[{i}]")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if key in _NOT_TEXT:
+                continue
+            if path.endswith("properties"):
+                yield f"{path} key", key
+            yield from _strings(item, f"{path}.{key}")
+
+
+def _unencodable(row: Row, codec: str, codepage: int) -> str | None:
+    for path, text in _strings(row.spec, "$"):
+        try:
+            text.encode(codec)
+        except UnicodeEncodeError as exc:
+            bad = exc.object[exc.start]
+            return (
+                f"message {row.id}: {path} has {bad!r} (U+{ord(bad):04X}), "
+                f"which code page {codepage} cannot hold"
+            )
+    return None
+
+
+def _cycles(edges: dict[str, list[str]]) -> list[str]:
+    """Each embedding cycle once, as "a → b → a" (iterative DFS, colours white/grey/black)."""
+    state: dict[str, int] = {}
+    found: list[str] = []
+    for start in edges:
+        if state.get(start):
+            continue
+        stack: list[tuple[str, Iterator[str]]] = [(start, iter(edges.get(start, ())))]
+        path = [start]
+        state[start] = 1
+        while stack:
+            node, children = stack[-1]
+            child = next(children, None)
+            if child is None:
+                stack.pop()
+                path.pop()
+                state[node] = 2
+            elif state.get(child) == 1:
+                cycle = path[path.index(child) :]
+                found.append(" → ".join([*cycle, child]))
+            elif not state.get(child):
+                state[child] = 1
+                path.append(child)
+                stack.append((child, iter(edges.get(child, ()))))
+    return found
+
+
+def _check(store: Store, unicode: bool, codepage: int) -> list[str]:
+    problems: list[str] = []
+    codec = None
+    if not unicode:
+        from msgsess.oxmsg import codepages
+
+        codec = codepages.codec(codepage)
+    edges: dict[str, list[str]] = {}
+    for parent, child in store.conn.execute("SELECT parent, child FROM embeds ORDER BY parent, child"):
+        edges.setdefault(parent, []).append(child)
+    embedded = {c for children in edges.values() for c in children}
+    problems.extend(f"embedding cycle {c}" for c in _cycles(edges))
+    for row in store.rows():
+        if row.output is None:
+            if row.id not in embedded:
+                problems.append(f"message {row.id} has no output and no message embeds it")
+        elif os.path.isdir(row.output):
+            problems.append(f"message {row.id}: output {row.output} is a folder")
+        if codec is not None:
+            problem = _unencodable(row, codec, codepage)
+            if problem:
+                problems.append(problem)
+    return problems
+
+
+class _Builder:
+    """Composes session messages, embedding other session messages and captured .msg files."""
+
+    def __init__(self, store: Store, unicode: bool, codepage: int, now: FileTime | None) -> None:
+        from msgsess.compose import now_filetime
+
+        self.store = store
+        self.unicode = unicode
+        self.codepage = codepage
+        self.now = now if now is not None else now_filetime()
+        self.stack: list[str] = []
+
+    def message(self, msg_id: str, spec: Mapping[str, Any]) -> Message:
+        from msgsess.compose import compose
+
+        if msg_id in self.stack:
+            cycle = " → ".join([*self.stack, msg_id])
+            raise InvalidParameter(f"embedding cycle {cycle}", hint="a message cannot contain itself")
+        self.stack.append(msg_id)
+        try:
+            return compose(
+                spec,
+                now=self.now,
+                read_blob=self.store.blob,
+                embedded=self.embedded,
+                label=f"message {msg_id}",
+                unicode=self.unicode,
+                codepage=self.codepage,
+            )
+        finally:
+            self.stack.pop()
+
+    def embedded(self, att: Mapping[str, Any]) -> Message:
+        if "message" in att:
+            child = self.store.get(str(att["message"]))
+            return self.message(child.id, child.spec)
+        from msgsess import cfb, oxmsg
+
+        label = f"message {self.stack[-1]}: embedded .msg {att.get('name', '')}".rstrip()
+        data = self.store.blob(str(att["msg_blob"]))
+        return oxmsg.decode(cfb.read_bytes(data, label), label=label)
+
+    def encode(self, row: Row) -> Any:
+        from msgsess import oxmsg
+
+        msg = self.message(row.id, row.spec)
+        return oxmsg.encode(msg, unicode=self.unicode, codepage=self.codepage, label=f"message {row.id}")
+
+
+def _make_parents(target: Path, made: list[Path]) -> None:
+    """Create the missing folders above ``target``, recording them (outermost first)."""
+    missing: list[Path] = []
+    parent = target.parent
+    while not parent.exists():
+        missing.append(parent)
+        parent = parent.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir()
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            from msgsess.errors import WriteFailed
+
+            raise WriteFailed(
+                f"cannot create folder {folder} for {target}: {exc.strerror}", hint="check permissions"
+            ) from None
+        made.append(folder)
+
+
+def close(
+    path: str | os.PathLike[str],
+    *,
+    unicode: bool | None = None,
+    codepage: int | None = None,
+    keep: bool = False,
+    now: FileTime | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> CloseResult:
+    """Write every message with an output; remove the session unless ``keep``.
+
+    ``unicode``/``codepage`` override the session's string mode; ``now`` defaults to
+    ``SOURCE_DATE_EPOCH`` or the current time; ``progress(done, total)`` is called per message.
+    """
+    if codepage is not None and unicode:
+        raise InvalidParameter("--codepage needs --ansi", hint="leave --codepage out with --unicode")
+    if now is None:
+        now = reproducible_now()
+    result = CloseResult(kept=keep)
+    with transaction(path, write=True) as store:
+        settings = store.settings()
+        use_unicode = settings.unicode if unicode is None else unicode
+        cp = codepage if codepage is not None else settings.codepage
+        if not use_unicode:
+            from msgsess.session.usecases import check_codepage
+
+            check_codepage(cp)
+        problems = _check(store, use_unicode, cp)
+        if problems:
+            raise _summarise(store.path, problems)
+        total = int(
+            store.conn.execute("SELECT count(*) FROM messages WHERE output IS NOT NULL").fetchone()[0]
+        )
+        from msgsess import cfb
+
+        temps: list[tuple[Path, Path]] = []
+        made: list[Path] = []
+        try:
+            builder = _Builder(store, use_unicode, cp, now)
+            for row in store.rows():
+                if row.output is None:
+                    continue
+                tree = builder.encode(row)
+                target = Path(row.output)
+                _make_parents(target, made)
+                temps.append((cfb.write_temp(tree, target), target))
+                del tree
+                if progress is not None:
+                    progress(len(temps), total)
+            for temp, target in temps:
+                cfb.commit(temp, target)
+                result.written.append(target)
+        except BaseException:
+            for temp, _target in temps:
+                cfb.discard(temp)
+            for folder in reversed(made):
+                try:
+                    folder.rmdir()
+                except OSError:
+                    break
+            raise
+        if not keep:
+            store.mark_closed()
+    if not keep:
+        remove_store(path)
+    return result
+
+
+def _summarise(path: Path, problems: list[str]) -> MsgsessError:
+    listed = "; ".join(problems[:MAX_LISTED])
+    more = f"; and {len(problems) - MAX_LISTED} more" if len(problems) > MAX_LISTED else ""
+    text = f"{path}: nothing written: {listed}{more}"
+    if all("cannot hold" in p for p in problems):
+        return Unconvertible(text, hint="close with --unicode, or choose a code page with --ansi --codepage")
+    return InvalidParameter(text, hint="fix these and close again; the session is unchanged")

@@ -1,0 +1,238 @@
+"""Reading message specs from JSON text and checking them against ``message.schema.json``.
+
+Input is one object, an array of objects, or JSON Lines (objects one after another). Syntax
+errors name the line and column; schema violations name the JSON path (``$.to[0]``) of the
+value at fault. The validator is a small interpreter of the keywords our schema uses, driven
+by the schema file itself (no third-party dependency, nothing to import at startup).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+from msgsess.errors import CorruptFile, InvalidParameter
+
+_SCHEMA_FILE = "message.schema.json"
+_JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "object": (dict,),
+    "array": (list,),
+    "string": (str,),
+    "boolean": (bool,),
+    "number": (int, float),
+    "integer": (int,),
+    "null": (type(None),),
+}
+
+
+@functools.cache
+def schema() -> dict[str, Any]:
+    """The message schema shipped with the package."""
+    text = resources.files("msgsess").joinpath(_SCHEMA_FILE).read_text(encoding="utf-8")
+    value: dict[str, Any] = json.loads(text)
+    return value
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str
+    message: str
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"
+
+
+def _is_type(value: Any, name: str) -> bool:
+    if isinstance(value, bool) and name in ("number", "integer"):
+        return False
+    return isinstance(value, _JSON_TYPES[name])
+
+
+class _Validator:
+    def __init__(self, root: Mapping[str, Any]) -> None:
+        self.root = root
+
+    def resolve(self, ref: str) -> Mapping[str, Any]:
+        if not ref.startswith("#/"):
+            raise ValueError(f"unsupported $ref {ref}")
+        node: Any = self.root
+        for part in ref[2:].split("/"):
+            node = node[part]
+        return node  # type: ignore[no-any-return]
+
+    def check(self, value: Any, sch: Mapping[str, Any], path: str) -> Problem | None:
+        """The first problem found, depth first; None when the value fits."""
+        if "$ref" in sch:
+            problem = self.check(value, self.resolve(sch["$ref"]), path)
+            if problem:
+                return problem
+        expected = sch.get("type")
+        if expected is not None:
+            names = [expected] if isinstance(expected, str) else list(expected)
+            if not any(_is_type(value, n) for n in names):
+                want = " or ".join(("an " if n[0] in "aeiou" else "a ") + n for n in names)
+                return Problem(path, f"expected {want}, got {_type_name(value)}")
+        if "enum" in sch and value not in sch["enum"]:
+            choices = ", ".join(json.dumps(c) for c in sch["enum"])
+            return Problem(path, f"{json.dumps(value)} is not one of {choices}")
+        if isinstance(value, str):
+            if len(value) < sch.get("minLength", 0):
+                return Problem(path, "must not be empty" if sch["minLength"] == 1 else "is too short")
+            pattern = sch.get("pattern")
+            if pattern and not re.search(pattern, value):
+                return Problem(path, f"{json.dumps(value)} does not have the expected form ({pattern})")
+        if isinstance(value, list) and "items" in sch:
+            for i, item in enumerate(value):
+                problem = self.check(item, sch["items"], f"{path}[{i}]")
+                if problem:
+                    return problem
+        if isinstance(value, dict):
+            problem = self.check_object(value, sch, path)
+            if problem:
+                return problem
+        if "oneOf" in sch:
+            return self.check_one_of(value, sch, path)
+        return None
+
+    def declares_type_of(self, value: Any, sch: Mapping[str, Any]) -> bool:
+        if "$ref" in sch:
+            sch = self.resolve(sch["$ref"])
+        expected = sch.get("type")
+        if expected is None:
+            return False
+        names = [expected] if isinstance(expected, str) else list(expected)
+        return any(_is_type(value, n) for n in names)
+
+    def check_object(self, value: dict[str, Any], sch: Mapping[str, Any], path: str) -> Problem | None:
+        props: Mapping[str, Any] = sch.get("properties", {})
+        for key in sch.get("required", ()):
+            if key not in value:
+                return Problem(path, f"missing key {key!r}")
+        names = sch.get("propertyNames")
+        for key, item in value.items():
+            sub = (
+                f"{path}.{key}"
+                if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key)
+                else f"{path}[{json.dumps(key)}]"
+            )
+            if names is not None:
+                problem = self.check(key, names, sub)
+                if problem:
+                    return Problem(sub, f"key {problem.message}")
+            if key in props:
+                problem = self.check(item, props[key], sub)
+                if problem:
+                    return problem
+            elif sch.get("additionalProperties", True) is False:
+                known = ", ".join(props)
+                return Problem(sub, f"unknown key {key!r} (known keys: {known})")
+        return None
+
+    def check_one_of(self, value: Any, sch: Mapping[str, Any], path: str) -> Problem | None:
+        results = [self.check(value, branch, path) for branch in sch["oneOf"]]
+        fits = results.count(None)
+        if fits == 1:
+            return None
+        what = sch.get("description", "a value of one of the allowed forms")
+        if fits > 1:
+            return Problem(path, f"ambiguous: expected {what}")
+        # When exactly one branch is of the value's JSON type, its problem is the precise one.
+        typed = [
+            r
+            for r, branch in zip(results, sch["oneOf"], strict=True)
+            if r is not None and self.declares_type_of(value, branch)
+        ]
+        if len(typed) == 1:
+            return typed[0]
+        return Problem(path, f"expected {what}")
+
+
+def validate(spec: Any, where: str = "", root: str = "$") -> dict[str, Any]:
+    """Check one spec against the schema; raise InvalidParameter naming the JSON path."""
+    problem = _Validator(schema()).check(spec, schema(), root)
+    if problem is not None:
+        prefix = f"{where}: " if where else ""
+        raise InvalidParameter(
+            f"{prefix}{problem.path}: {problem.message}",
+            hint="see the message schema in docs/CLI.md",
+        )
+    assert isinstance(spec, dict)
+    return spec
+
+
+def _line_col(text: str, pos: int) -> tuple[int, int]:
+    line = text.count("\n", 0, pos) + 1
+    col = pos - (text.rfind("\n", 0, pos) + 1) + 1
+    return line, col
+
+
+def _syntax_error(source: str, exc: json.JSONDecodeError) -> CorruptFile:
+    return CorruptFile(
+        f"{source}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
+        hint="fix the JSON; input is one object, an array of objects, or one object per line",
+    )
+
+
+def iter_specs(text: str, source: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Each message spec in ``text`` with where it came from ("<source> line 3", "<source> $[2]")."""
+    decoder = json.JSONDecoder()
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    ws = re.compile(r"\s*")
+    pos = ws.match(text, 0).end()  # type: ignore[union-attr]
+    if pos == len(text):
+        raise CorruptFile(f"{source}: no JSON input", hint="give one message object, an array, or JSON Lines")
+    if text[pos] == "[":
+        try:
+            value, end = decoder.raw_decode(text, pos)
+        except json.JSONDecodeError as exc:
+            raise _syntax_error(source, exc) from None
+        rest = ws.match(text, end).end()  # type: ignore[union-attr]
+        if rest != len(text):
+            line, col = _line_col(text, rest)
+            raise CorruptFile(
+                f"{source}: invalid JSON at line {line}, column {col}: extra data after the array",
+                hint="give one array, or one object per line",
+            )
+        for i, item in enumerate(value):
+            yield f"{source} $[{i}]", validate(item, source, f"$[{i}]")
+        return
+    line, counted = 1, 0
+    while pos < len(text):
+        line += text.count("\n", counted, pos)
+        counted = pos
+        try:
+            value, end = decoder.raw_decode(text, pos)
+        except json.JSONDecodeError as exc:
+            raise _syntax_error(source, exc) from None
+        where = f"{source} line {line}"
+        yield where, validate(value, where)
+        pos = ws.match(text, end).end()  # type: ignore[union-attr]
+
+
+def validate_part(value: Any, ref: str, where: str, root: str = "$") -> None:
+    """Check a value against one definition of the schema (``#/$defs/attachment``…)."""
+    validator = _Validator(schema())
+    problem = validator.check(value, validator.resolve(ref), root)
+    if problem is not None:
+        prefix = f"{where}: " if where else ""
+        path = "" if problem.path == "$" else f"{problem.path}: "
+        raise InvalidParameter(
+            f"{prefix}{path}{problem.message}", hint="see the message schema in docs/CLI.md"
+        )

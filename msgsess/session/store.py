@@ -1,0 +1,351 @@
+"""The session store: one SQLite file holding messages as specs and attachment bytes.
+
+Layout (``PRAGMA user_version`` = :data:`FORMAT_VERSION`, ``application_id`` = :data:`APPLICATION_ID`):
+
+``meta(key, value)``
+    ``unicode`` (1/0), ``codepage``, ``next_id`` (counter for assigned ids ``m1``, ``m2``…),
+    ``closed`` (1 once ``close`` has written the outputs and is about to remove the file).
+``messages(seq, id, output, spec)``
+    one row per message; ``spec`` is the message spec (JSON text) without ``id`` and ``output``.
+``blobs(sha256, data)``
+    attachment bytes and embedded ``.msg`` files, captured when added, shared by content.
+``embeds(parent, child)``
+    which message embeds which (``attach --message``), for cycle checks that do not scan.
+
+Every command is one transaction: writers start with ``BEGIN IMMEDIATE`` so that concurrent
+commands queue on the file lock (busy timeout, then :class:`SessionBusy`) instead of
+deadlocking on a lock upgrade. The rollback journal (``journal_mode=DELETE``) keeps a session
+one file between commands, and a killed command's journal is rolled back by the next opener.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import tempfile
+import urllib.parse
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from msgsess.errors import Collision, InvalidParameter, MsgsessError, NotFound, SessionBusy, SessionError
+
+#: ``PRAGMA application_id`` of a session file: "MSGS".
+APPLICATION_ID = 0x4D534753
+FORMAT_VERSION = 1
+#: Seconds a command waits for another command's lock; overridden by ``MSGSESS_LOCK_TIMEOUT``.
+DEFAULT_LOCK_TIMEOUT = 30.0
+
+_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE messages (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    output TEXT,
+    spec TEXT NOT NULL
+);
+CREATE INDEX messages_output ON messages(output) WHERE output IS NOT NULL;
+CREATE TABLE blobs (sha256 TEXT PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE embeds (
+    parent TEXT NOT NULL,
+    child TEXT NOT NULL,
+    PRIMARY KEY (parent, child)
+) WITHOUT ROWID;
+CREATE INDEX embeds_child ON embeds(child);
+"""
+
+
+def lock_timeout() -> float:
+    """The lock timeout in seconds: ``MSGSESS_LOCK_TIMEOUT`` or 30."""
+    text = os.environ.get("MSGSESS_LOCK_TIMEOUT")
+    if not text:
+        return DEFAULT_LOCK_TIMEOUT
+    try:
+        value = float(text)
+    except ValueError:
+        raise InvalidParameter(
+            f"MSGSESS_LOCK_TIMEOUT={text!r} is not a number of seconds", hint="unset it or give e.g. 30"
+        ) from None
+    if value < 0:
+        raise InvalidParameter(f"MSGSESS_LOCK_TIMEOUT={text!r} is negative", hint="give e.g. 30")
+    return value
+
+
+@dataclass(frozen=True)
+class Row:
+    """One message of a session as stored."""
+
+    seq: int
+    id: str
+    output: str | None
+    spec: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Settings:
+    unicode: bool
+    codepage: int
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+class Store:
+    """An open session file. Use :func:`open_store` / :func:`create_store`; one transaction each."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+        self.path = path
+        self.conn = conn
+
+    # --- reading -------------------------------------------------------------------------
+
+    def settings(self) -> Settings:
+        meta = dict(self.conn.execute("SELECT key, value FROM meta WHERE key IN ('unicode', 'codepage')"))
+        return Settings(unicode=meta.get("unicode", "1") == "1", codepage=int(meta.get("codepage", "1252")))
+
+    def get(self, msg_id: str) -> Row:
+        row = self.conn.execute(
+            "SELECT seq, id, output, spec FROM messages WHERE id = ?", (msg_id,)
+        ).fetchone()
+        if row is None:
+            raise NotFound(
+                f"{self.path}: no message with id {msg_id!r}",
+                hint=f"list the ids with `msgsess show {self.path}`",
+            )
+        return Row(row[0], row[1], row[2], json.loads(row[3]))
+
+    def exists(self, msg_id: str) -> bool:
+        return self.conn.execute("SELECT 1 FROM messages WHERE id = ?", (msg_id,)).fetchone() is not None
+
+    def rows(self, since: int = 0) -> Iterator[Row]:
+        """Every message in the order added, read in batches (memory bounded)."""
+        last = since
+        while True:
+            batch = self.conn.execute(
+                "SELECT seq, id, output, spec FROM messages WHERE seq > ? ORDER BY seq LIMIT 256", (last,)
+            ).fetchall()
+            if not batch:
+                return
+            for seq, msg_id, output, spec in batch:
+                yield Row(seq, msg_id, output, json.loads(spec))
+            last = batch[-1][0]
+
+    def ids(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT id FROM messages ORDER BY seq")]
+
+    def count(self) -> int:
+        return int(self.conn.execute("SELECT count(*) FROM messages").fetchone()[0])
+
+    def blob(self, sha256: str) -> bytes:
+        row = self.conn.execute("SELECT data FROM blobs WHERE sha256 = ?", (sha256,)).fetchone()
+        if row is None:
+            raise SessionError(
+                f"{self.path}: attachment data {sha256[:12]}… is missing from the session",
+                hint="the session file is damaged; rebuild it from `msgsess show --json`",
+            )
+        return bytes(row[0])
+
+    def children(self, msg_id: str) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT child FROM embeds WHERE parent = ?", (msg_id,))]
+
+    def has_parent(self, msg_id: str) -> bool:
+        return self.conn.execute("SELECT 1 FROM embeds WHERE child = ?", (msg_id,)).fetchone() is not None
+
+    def output_owner(self, output: str) -> str | None:
+        row = self.conn.execute("SELECT id FROM messages WHERE output = ?", (output,)).fetchone()
+        return None if row is None else str(row[0])
+
+    # --- writing -------------------------------------------------------------------------
+
+    def new_id(self) -> str:
+        """The next free assigned id (``m1``, ``m2``…), from the counter in meta."""
+        (value,) = self.conn.execute("SELECT value FROM meta WHERE key = 'next_id'").fetchone()
+        counter = int(value)
+        while True:
+            candidate = f"m{counter}"
+            counter += 1
+            if not self.exists(candidate):
+                break
+        self.conn.execute("UPDATE meta SET value = ? WHERE key = 'next_id'", (str(counter),))
+        return candidate
+
+    def insert(self, msg_id: str, output: str | None, spec: dict[str, Any]) -> int:
+        try:
+            cur = self.conn.execute(
+                "INSERT INTO messages (id, output, spec) VALUES (?, ?, ?)", (msg_id, output, _dump(spec))
+            )
+        except sqlite3.IntegrityError:
+            raise Collision(
+                f"{self.path}: a message with id {msg_id!r} already exists",
+                hint="choose another --id, or leave --id out to get one assigned",
+            ) from None
+        assert cur.lastrowid is not None
+        return cur.lastrowid
+
+    def update_spec(self, msg_id: str, spec: dict[str, Any]) -> None:
+        self.conn.execute("UPDATE messages SET spec = ? WHERE id = ?", (_dump(spec), msg_id))
+
+    def put_blob(self, sha256: str, data: bytes) -> None:
+        self.conn.execute("INSERT OR IGNORE INTO blobs (sha256, data) VALUES (?, ?)", (sha256, data))
+
+    def add_embed(self, parent: str, child: str) -> None:
+        self.conn.execute("INSERT OR IGNORE INTO embeds (parent, child) VALUES (?, ?)", (parent, child))
+
+    def mark_closed(self) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('closed', '1')")
+
+
+def _dump(spec: dict[str, Any]) -> str:
+    return json.dumps(spec, ensure_ascii=False, separators=(",", ":"))
+
+
+def _connect(path: Path, timeout: float) -> sqlite3.Connection:
+    uri = "file:" + urllib.parse.quote(str(path.absolute())) + "?mode=rw"
+    conn = sqlite3.connect(uri, uri=True, timeout=timeout, isolation_level=None)
+    return conn
+
+
+def _check_session(path: Path, conn: sqlite3.Connection) -> None:
+    try:
+        (app_id,) = conn.execute("PRAGMA application_id").fetchone()
+        (version,) = conn.execute("PRAGMA user_version").fetchone()
+    except sqlite3.DatabaseError:
+        app_id, version = None, None
+    if app_id != APPLICATION_ID:
+        raise SessionError(
+            f"{path} is not a msgsess session", hint=f"create a session with `msgsess open {path}`"
+        )
+    if version > FORMAT_VERSION:
+        raise SessionError(
+            f"{path} was made by a newer msgsess (session format {version})", hint="upgrade msgsess"
+        )
+    closed = conn.execute("SELECT value FROM meta WHERE key = 'closed'").fetchone()
+    if closed is not None:
+        raise SessionError(f"{path}: the session has been closed", hint="open a new session")
+
+
+@contextlib.contextmanager
+def transaction(path: str | os.PathLike[str], *, write: bool) -> Iterator[Store]:
+    """Open the session at ``path`` and run one transaction; commit on success, roll back on error.
+
+    A writer takes the write lock at once (``BEGIN IMMEDIATE``). Waiting for another command's lock
+    ends after :func:`lock_timeout` seconds with :class:`SessionBusy`.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise SessionError(
+            f"session {p} does not exist", hint=f"create it with `msgsess open {p}`, or check the path"
+        )
+    if p.is_dir():
+        raise SessionError(f"{p} is a folder, not a session file", hint="give the session file's path")
+    timeout = lock_timeout()
+    try:
+        conn = _connect(p, timeout)
+    except sqlite3.Error as exc:
+        raise SessionError(
+            f"cannot open session {p}: {exc}", hint="check the path and its permissions"
+        ) from None
+    try:
+        try:
+            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            _check_session(p, conn)
+        except sqlite3.OperationalError as exc:
+            if _is_busy(exc):
+                raise _busy(p, timeout) from None
+            raise SessionError(f"cannot read session {p}: {exc}", hint="is it a msgsess session?") from None
+        except sqlite3.DatabaseError:
+            raise SessionError(
+                f"{p} is not a msgsess session", hint=f"create a session with `msgsess open {p}`"
+            ) from None
+        store = Store(p, conn)
+        try:
+            yield store
+            conn.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            _rollback(conn)
+            if _is_busy(exc):
+                raise _busy(p, timeout) from None
+            raise SessionError(f"session {p}: {exc}", hint="check free space and permissions") from None
+        except BaseException:
+            _rollback(conn)
+            raise
+    finally:
+        conn.close()
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    with contextlib.suppress(sqlite3.Error):
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+
+
+def _busy(path: Path, timeout: float) -> MsgsessError:
+    return SessionBusy(
+        f"session {path} is locked by another command (waited {timeout:g} s)",
+        hint="retry, or raise MSGSESS_LOCK_TIMEOUT",
+    )
+
+
+def create_store(path: str | os.PathLike[str], *, unicode: bool, codepage: int, force: bool) -> Path:
+    """Create an empty session file at ``path`` atomically; refuse to replace one unless ``force``."""
+    p = Path(path)
+    if p.is_dir():
+        raise SessionError(f"{p} is a folder", hint="give a file name for the session")
+    if p.exists() and not force:
+        raise SessionError(
+            f"session {p} already exists",
+            hint=f"use `msgsess open --force {p}` to replace it, or `msgsess discard {p}`",
+        )
+    parent = p.absolute().parent
+    if not parent.is_dir():
+        raise SessionError(
+            f"cannot create session {p}: folder {parent} does not exist", hint="create it first"
+        )
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=parent)
+    except OSError as exc:
+        raise SessionError(f"cannot create session {p}: {exc.strerror}", hint="check permissions") from None
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        conn = sqlite3.connect(tmp, isolation_level=None)
+        try:
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            conn.execute(f"PRAGMA user_version = {FORMAT_VERSION}")
+            conn.execute("PRAGMA journal_mode = DELETE")
+            conn.executescript(f"BEGIN; {_SCHEMA} COMMIT;")
+            conn.executemany(
+                "INSERT INTO meta (key, value) VALUES (?, ?)",
+                [("unicode", "1" if unicode else "0"), ("codepage", str(codepage)), ("next_id", "1")],
+            )
+        finally:
+            conn.close()
+        if force:
+            os.replace(tmp, p)
+        else:
+            try:
+                os.link(tmp, p)
+            except FileExistsError:
+                raise SessionError(
+                    f"session {p} already exists", hint=f"use `msgsess open --force {p}` to replace it"
+                ) from None
+    except OSError as exc:
+        raise SessionError(f"cannot create session {p}: {exc.strerror}", hint="check permissions") from None
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+    return p
+
+
+def remove_store(path: str | os.PathLike[str]) -> None:
+    """Delete a session file (and a journal a killed command may have left beside it)."""
+    p = Path(path)
+    for extra in (p.with_name(p.name + "-journal"),):
+        with contextlib.suppress(FileNotFoundError):
+            extra.unlink()
+    p.unlink()
