@@ -613,3 +613,17 @@ def compose(
         spec, now if now is not None else now_filetime(), read_blob, embedded, label, unicode, codepage
     )
     return composer.build(base)
+
+
+_CID_REF = re.compile(r"""cid:([^"'\s>)]+)""", re.IGNORECASE)
+
+
+def missing_content_ids(msg: Message) -> list[str]:
+    """``cid:`` references in the HTML body that no attachment's content id answers."""
+    html = msg.props.value(ids.HTML)
+    if not isinstance(html, bytes):
+        return []
+    text = html.decode("latin-1")  # cid values are ASCII in any charset we write
+    wanted = dict.fromkeys(m.group(1) for m in _CID_REF.finditer(text))
+    have = {str(a.props.value(ids.ATTACH_CONTENT_ID, "")).strip("<>") for a in msg.attachments}
+    return [cid for cid in wanted if cid not in have]
