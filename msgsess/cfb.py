@@ -47,6 +47,7 @@ __all__ = [
     "discard",
     "read_bytes",
     "read_file",
+    "sync_dir",
     "to_bytes",
     "write_atomic",
     "write_stream",
@@ -271,11 +272,12 @@ def _default_mode() -> int:
     return 0o666 & ~mask
 
 
-def write_temp(tree: Storage, target: Path) -> Path:
+def write_temp(tree: Storage, target: Path, *, durable: bool = True) -> Path:
     """Write ``tree`` to a new temporary file beside ``target``, fsync'd; return its path.
 
     The temporary file lives in the target's directory, so :func:`commit` is a rename
-    on one filesystem. On failure nothing is left behind.
+    on one filesystem. On failure nothing is left behind. ``durable=False`` skips the
+    fsync (atomicity is kept; only crash durability is given up).
     """
     target = Path(target)
     writer = _make_writer(tree)  # programming errors surface before any file exists
@@ -295,7 +297,8 @@ def write_temp(tree: Storage, target: Path) -> Path:
             except TooManySectorsError as exc:
                 raise TooBig(f"{target} would be too large for a compound file version 3: {exc}") from exc
             f.flush()
-            os.fsync(f.fileno())
+            if durable:
+                os.fsync(f.fileno())
         try:
             mode = os.stat(target).st_mode & 0o7777
         except OSError:
@@ -312,15 +315,24 @@ def write_temp(tree: Storage, target: Path) -> Path:
     return temp
 
 
-def commit(temp: Path, target: Path) -> None:
-    """Move a file from :func:`write_temp` into place (atomic rename)."""
+def commit(temp: Path, target: Path, *, durable: bool = True) -> None:
+    """Move a file from :func:`write_temp` into place (atomic rename).
+
+    ``durable`` also fsyncs the directory so the rename survives a crash; a caller
+    committing many files to one directory may pass False and call :func:`sync_dir` once.
+    """
     try:
         os.replace(temp, target)
     except OSError as exc:
         raise WriteFailed(f"cannot replace {target}: {_os_reason(exc)}") from exc
-    # Make the rename durable; not every platform lets a directory be fsync'd.
+    if durable:
+        sync_dir(Path(target).parent)
+
+
+def sync_dir(directory: Path) -> None:
+    """fsync a directory so renames in it are durable; best effort (not every OS allows it)."""
     with contextlib.suppress(OSError):
-        dfd = os.open(Path(target).parent, os.O_RDONLY)
+        dfd = os.open(directory, os.O_RDONLY)
         try:
             os.fsync(dfd)
         finally:
@@ -333,11 +345,14 @@ def discard(temp: Path) -> None:
         os.unlink(temp)
 
 
-def write_atomic(tree: Storage, target: Path) -> None:
-    """Write ``tree`` to ``target``; on any error ``target`` is untouched and no temp file is left."""
-    temp = write_temp(tree, target)
+def write_atomic(tree: Storage, target: Path, *, durable: bool = True) -> None:
+    """Write ``tree`` to ``target``; on any error ``target`` is untouched and no temp file is left.
+
+    ``durable`` (default) fsyncs the file and its directory.
+    """
+    temp = write_temp(tree, target, durable=durable)
     try:
-        commit(temp, target)
+        commit(temp, target, durable=durable)
     except BaseException:
         discard(temp)
         raise
