@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
 from msgsess.errors import CorruptFile, InvalidParameter
@@ -33,7 +33,9 @@ _JSON_TYPES: dict[str, tuple[type, ...]] = {
 @functools.cache
 def schema() -> dict[str, Any]:
     """The message schema shipped with the package."""
-    text = resources.files("msgsess").joinpath(_SCHEMA_FILE).read_text(encoding="utf-8")
+    # Beside the package's modules (package data); read directly: importlib.resources costs start-up.
+    with open(os.path.join(os.path.dirname(os.path.dirname(__file__)), _SCHEMA_FILE), encoding="utf-8") as f:
+        text = f.read()
     value: dict[str, Any] = json.loads(text)
     return value
 

@@ -24,8 +24,6 @@ import contextlib
 import json
 import os
 import sqlite3
-import tempfile
-import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -205,7 +203,9 @@ def _dump(spec: dict[str, Any]) -> str:
 
 
 def _connect(path: Path, timeout: float) -> sqlite3.Connection:
-    uri = "file:" + urllib.parse.quote(str(path.absolute())) + "?mode=rw"
+    # A URI so that a missing file is an error, not a new empty database ([SQLite] URI filenames).
+    text = str(path.absolute()).replace("%", "%25").replace("?", "%3f").replace("#", "%23")
+    uri = "file:" + text + "?mode=rw"
     conn = sqlite3.connect(uri, uri=True, timeout=timeout, isolation_level=None)
     return conn
 
@@ -306,12 +306,17 @@ def create_store(path: str | os.PathLike[str], *, unicode: bool, codepage: int, 
         raise SessionError(
             f"cannot create session {p}: folder {parent} does not exist", hint="create it first"
         )
+    import tempfile
+
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=parent)
     except OSError as exc:
         raise SessionError(f"cannot create session {p}: {exc.strerror}", hint="check permissions") from None
     os.close(fd)
     tmp = Path(tmp_name)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    os.chmod(tmp, 0o666 & ~mask)  # like any new file, not mkstemp's 0600
     try:
         conn = sqlite3.connect(tmp, isolation_level=None)
         try:

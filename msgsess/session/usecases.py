@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
-import hashlib
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -51,6 +50,8 @@ def _b64(text: str, what: str) -> bytes:
 
 
 def _put_blob(store: Store, data: bytes) -> str:
+    import hashlib
+
     sha = hashlib.sha256(data).hexdigest()
     store.put_blob(sha, data)
     return sha

@@ -1,0 +1,60 @@
+"""Shared fixtures: run msgsess in-process (click's CliRunner) or as a real subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+#: A short lock timeout keeps tests that wait for locks quick; tests that need more set their own.
+TEST_ENV = {"MSGSESS_LOCK_TIMEOUT": "30"}
+
+Invoke = Callable[..., Result]
+Run = Callable[..., "subprocess.CompletedProcess[str]"]
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """tmp_path as the current folder (relative paths in commands resolve there)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    yield tmp_path
+
+
+@pytest.fixture
+def invoke(workdir: Path) -> Invoke:
+    """Run ``msgsess ARGS…`` in-process; stdout and stderr kept apart."""
+    from msgsess.cli.main import cli
+
+    runner = CliRunner()
+
+    def call(*args: str, input: str | None = None, env: dict[str, str] | None = None) -> Result:
+        return runner.invoke(cli, list(args), input=input, env={**TEST_ENV, **(env or {})})
+
+    return call
+
+
+@pytest.fixture
+def run(workdir: Path) -> Run:
+    """Run ``python -m msgsess ARGS…`` as a real process in the work folder."""
+
+    def call(*args: str, input: str | None = None, env: dict[str, str] | None = None, **kw: Any) -> Any:
+        full_env = {**os.environ, **TEST_ENV, **(env or {})}
+        return subprocess.run(
+            [sys.executable, "-m", "msgsess", *args],
+            input=input,
+            capture_output=True,
+            text=True,
+            cwd=workdir,
+            env=full_env,
+            timeout=120,
+            **kw,
+        )
+
+    return call

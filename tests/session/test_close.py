@@ -1,0 +1,138 @@
+"""close: every output written and readable by others' readers, or none at all."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import extract_msg
+import olefile
+import pytest
+
+from msgsess import session as use
+from msgsess.errors import InvalidParameter, Unconvertible, WriteFailed
+from msgsess.session.close import close
+
+
+@pytest.fixture
+def s(workdir: Path) -> str:
+    use.open_session("s", ansi=False, codepage=None, force=False)
+    return "s"
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_close_writes_messages_that_readers_agree_on(s: str, workdir: Path) -> None:
+    (workdir / "report.pdf").write_bytes(b"%PDF-1.4 fake")
+    use.add(
+        s,
+        [
+            (
+                "",
+                {
+                    "id": "outer",
+                    "output": "out/deep/a.msg",
+                    "subject": "Quarterly report",
+                    "from": "Ann <ann@example.com>",
+                    "to": ["Bob <bob@example.com>"],
+                    "cc": ["carol@example.com"],
+                    "body": "See attached.",
+                    "attachments": [{"file": "report.pdf"}, {"message": "inner"}],
+                },
+            ),
+            ("", {"id": "inner", "subject": "Earlier note", "body": "inner body"}),
+        ],
+    )
+    result = close(s)
+    target = workdir / "out" / "deep" / "a.msg"
+    assert result.written == [target]
+    assert not (workdir / "s").exists()
+    assert sorted(p.name for p in target.parent.iterdir()) == ["a.msg"]
+    with extract_msg.openMsg(str(target)) as msg:
+        assert msg.subject == "Quarterly report"
+        assert msg.body.strip() == "See attached."
+        assert [r.email for r in msg.recipients] == ["bob@example.com", "carol@example.com"]
+        names = [getattr(a, "longFilename", None) for a in msg.attachments]
+        assert names[0] == "report.pdf"
+        assert msg.attachments[0].data == b"%PDF-1.4 fake"
+        assert msg.attachments[1].data.subject == "Earlier note"
+    with olefile.OleFileIO(str(target)) as ole:
+        assert ole.exists("__substg1.0_0037001F")
+        assert ole.exists("__attach_version1.0_#00000001/__substg1.0_3701000D/__properties_version1.0")
+
+
+def test_reproducible_with_source_date_epoch(s: str, workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    use.add(s, [("", {"output": "a.msg", "subject": "Same", "to": ["b@example.com"]})])
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    close(s, keep=True)
+    first = (workdir / "a.msg").read_bytes()
+    close(s, keep=True)
+    assert (workdir / "a.msg").read_bytes() == first
+    with extract_msg.openMsg(str(workdir / "a.msg")) as msg:
+        assert msg.props.get("30070040").value.timestamp() == 1700000000  # PR_CREATION_TIME
+
+
+def test_a_failure_on_the_third_message_writes_nothing(s: str, workdir: Path) -> None:
+    (workdir / "existing.msg").write_bytes(b"old output")
+    (workdir / "blocker").write_text("a file where a folder would have to be")
+    use.add(
+        s,
+        [
+            ("", {"output": "existing.msg", "subject": "one"}),
+            ("", {"output": "new/two.msg", "subject": "two"}),
+            ("", {"output": "blocker/three.msg", "subject": "three"}),
+            ("", {"output": "four.msg", "subject": "four"}),
+        ],
+    )
+    before = snapshot(workdir)
+    with pytest.raises(WriteFailed, match=r"three\.msg"):
+        close(s)
+    assert snapshot(workdir) == before  # no temporaries, no new folder, old output unchanged
+    assert [m["subject"] for m in use.show(s)] == ["one", "two", "three", "four"]
+
+
+def test_check_collects_every_problem_before_writing(s: str, workdir: Path) -> None:
+    use.add(s, [("", {"output": "a.msg"}), ("", {"id": "lonely"}), ("", {"id": "other"})])
+    (workdir / "dir.msg").mkdir()
+    use.add(s, [("", {"output": "dir.msg"})])
+    with pytest.raises(InvalidParameter) as info:
+        close(s)
+    text = str(info.value)
+    assert "message lonely has no output" in text and "message other has no output" in text
+    assert "is a folder" in text
+    assert not (workdir / "a.msg").exists()
+
+
+def test_ansi_text_the_code_page_cannot_hold(workdir: Path) -> None:
+    use.open_session("s", ansi=True, codepage=1252, force=False)
+    use.add("s", [("", {"output": "a.msg", "subject": "Привет"}), ("", {"output": "b.msg", "subject": "ok"})])
+    with pytest.raises(Unconvertible, match=r"message m1: \$\.subject has 'П' \(U\+041F\).*code page 1252"):
+        close("s")
+    assert not (workdir / "a.msg").exists() and not (workdir / "b.msg").exists()
+    close("s", codepage=1251)
+    with extract_msg.openMsg(str(workdir / "a.msg")) as msg:
+        assert msg.subject == "Привет"
+    with olefile.OleFileIO(str(workdir / "a.msg")) as ole:
+        assert ole.exists("__substg1.0_0037001E")
+
+
+def test_embedded_msg_files_are_captured(s: str, workdir: Path) -> None:
+    use.add(s, [("", {"id": "src", "output": "src.msg", "subject": "Original"})])
+    close(s, keep=True)
+    data = (workdir / "src.msg").read_bytes()
+    use.add(s, [("", {"output": "fwd.msg", "subject": "Fwd", "attachments": [{"msg": "src.msg"}]})])
+    (workdir / "src.msg").unlink()
+    dump = list(use.show(s))
+    assert base64.b64decode(dump[1]["attachments"][0]["msg_data"]) == data
+    close(s)
+    with extract_msg.openMsg(str(workdir / "fwd.msg")) as msg:
+        assert msg.attachments[0].data.subject == "Original"
+
+
+def test_a_broken_msg_file_is_refused_when_added(s: str, workdir: Path) -> None:
+    (workdir / "bad.msg").write_bytes(b"not a compound file")
+    with pytest.raises(Exception, match=r"bad\.msg") as info:
+        use.attach(s, *use.add(s, [("", {"output": "a.msg"})]), [{"msg": "bad.msg"}])
+    assert info.value.__class__.__name__ == "CorruptFile"

@@ -1,0 +1,126 @@
+"""The SQLite store: one file, one transaction per command, locks with a timeout, killed commands."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from msgsess import session as use
+from msgsess.errors import Collision, NotFound, SessionBusy, SessionError
+from msgsess.session.store import APPLICATION_ID, transaction
+
+
+def test_open_creates_one_file_and_refuses_to_replace(workdir: Path) -> None:
+    use.open_session("s.session", ansi=False, codepage=None, force=False)
+    assert sorted(p.name for p in workdir.iterdir()) == ["s.session"]
+    with sqlite3.connect("s.session") as conn:
+        assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    conn.close()
+    with pytest.raises(SessionError, match="already exists"):
+        use.open_session("s.session", ansi=False, codepage=None, force=False)
+    use.add("s.session", [("", {"subject": "kept?"})])
+    use.open_session("s.session", ansi=True, codepage=1251, force=True)
+    assert use.session_info("s.session") == (False, 1251, 0)
+
+
+def test_commands_leave_no_journal_beside_the_session(workdir: Path) -> None:
+    use.open_session("s.session", ansi=False, codepage=None, force=False)
+    (workdir / "a.txt").write_bytes(b"abc")
+    use.add("s.session", [("", {"output": "a.msg", "attachments": [{"file": "a.txt"}]})])
+    use.set_property("s.session", "m1", "PidTagImportance", "2")
+    assert sorted(p.name for p in workdir.iterdir()) == ["a.txt", "s.session"]
+
+
+def test_missing_and_foreign_files_are_not_sessions(workdir: Path) -> None:
+    with pytest.raises(SessionError, match="does not exist"):
+        use.add("nope.session", [("", {})])
+    assert not (workdir / "nope.session").exists()
+    (workdir / "text.session").write_text("hello, not a database\n" * 50)
+    with pytest.raises(SessionError, match="not a msgsess session"):
+        use.add("text.session", [("", {})])
+    other = sqlite3.connect(workdir / "other.db")
+    other.execute("CREATE TABLE t (x)")
+    other.commit()
+    other.close()
+    with pytest.raises(SessionError, match="not a msgsess session"):
+        list(use.show("other.db"))
+
+
+def test_ids_are_assigned_from_a_counter_and_skip_chosen_ones(workdir: Path) -> None:
+    use.open_session("s", ansi=False, codepage=None, force=False)
+    assert use.add("s", [("", {"id": "m2"}), ("", {}), ("", {})]) == ["m2", "m1", "m3"]
+    with pytest.raises(Collision, match="'m1' already exists"):
+        use.add("s", [("", {"id": "m1"})])
+
+
+def test_a_failing_command_changes_nothing(workdir: Path) -> None:
+    use.open_session("s", ansi=False, codepage=None, force=False)
+    use.add("s", [("", {"output": "a.msg"})])
+    with pytest.raises(NotFound, match=r"missing\.bin"):
+        use.add("s", [("", {"output": "b.msg"}), ("", {"attachments": [{"file": "missing.bin"}]})])
+    assert [m["id"] for m in use.show("s")] == ["m1"]
+    # The counter was rolled back as well.
+    assert use.add("s", [("", {})]) == ["m2"]
+
+
+def test_waiting_for_a_lock_ends_in_session_busy(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    use.open_session("s", ansi=False, codepage=None, force=False)
+    monkeypatch.setenv("MSGSESS_LOCK_TIMEOUT", "0.2")
+    holder = sqlite3.connect("s", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(SessionBusy, match="locked by another command"):
+            use.add("s", [("", {"subject": "x"})])
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert use.add("s", [("", {"subject": "x"})]) == ["m1"]
+
+
+def test_a_killed_command_leaves_the_session_as_before(workdir: Path) -> None:
+    use.open_session("s", ansi=False, codepage=None, force=False)
+    use.add("s", [("", {"output": "a.msg", "subject": "before"})])
+    before = list(use.show("s"))
+    # A writer that dies in the middle of its transaction (after writing pages to the file).
+    script = textwrap.dedent(
+        """
+        import os, sys
+        from msgsess.session.store import transaction
+        with transaction("s", write=True) as store:
+            store.conn.execute("PRAGMA cache_size = 5")  # spill changed pages into the file early
+            for i in range(2000):
+                store.insert(f"x{i}", None, {"subject": "x" * 500})
+            store.update_spec("m1", {"subject": "after"})
+            os._exit(9)
+        """
+    )
+    proc = subprocess.run([sys.executable, "-c", script], cwd=workdir, check=False)
+    assert proc.returncode == 9
+    assert (workdir / "s").stat().st_size > 100_000  # the dead writer did change the file
+    assert list(use.show("s")) == before
+    assert use.add("s", [("", {})]) == ["m2"]
+    assert not (workdir / "s-journal").exists()
+
+
+def test_read_transactions_do_not_write(workdir: Path) -> None:
+    use.open_session("s", ansi=False, codepage=None, force=False)
+    stamp = (workdir / "s").stat().st_mtime_ns
+    with transaction("s", write=False) as store:
+        assert store.count() == 0
+    assert (workdir / "s").stat().st_mtime_ns == stamp
+
+
+def test_discard_removes_the_session(workdir: Path) -> None:
+    use.open_session("s", ansi=False, codepage=None, force=False)
+    use.discard("s")
+    assert not (workdir / "s").exists()
+    (workdir / "plain.txt").write_text("keep me")
+    with pytest.raises(SessionError):
+        use.discard("plain.txt")
+    assert (workdir / "plain.txt").read_text() == "keep me"

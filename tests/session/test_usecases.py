@@ -1,0 +1,122 @@
+"""Use cases: values are checked when given, specs keep the user's spelling, embedding is acyclic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from msgsess import session as use
+from msgsess.errors import Collision, InvalidParameter, NotFound
+
+
+@pytest.fixture
+def s(workdir: Path) -> str:
+    use.open_session("s", ansi=False, codepage=None, force=False)
+    return "s"
+
+
+def test_outputs_are_absolute_and_unique(s: str, workdir: Path) -> None:
+    use.add(s, [("", {"output": "out/a.msg"})])
+    assert next(use.show(s))["output"] == str(workdir / "out" / "a.msg")
+    with pytest.raises(Collision, match="already the output of message m1"):
+        use.add(s, [("", {"output": str(workdir / "out" / "a.msg")})])
+
+
+def test_attachment_bytes_are_captured_when_added(s: str, workdir: Path) -> None:
+    (workdir / "a.txt").write_bytes(b"first")
+    use.add(s, [("", {"output": "a.msg", "attachments": [{"file": "a.txt"}]})])
+    (workdir / "a.txt").write_bytes(b"changed later")
+    att = next(use.show(s))["attachments"][0]
+    assert att == {"data": "Zmlyc3Q=", "name": "a.txt"}
+    brief = next(use.show(s, data=False))["attachments"][0]
+    assert brief == {"data": None, "size": 5, "name": "a.txt"}
+
+
+@pytest.mark.parametrize(
+    ("spec", "error", "words"),
+    [
+        ({"to": ["bob"]}, InvalidParameter, ["message m1", "'bob' is not an e-mail address"]),
+        ({"properties": {"PidTagNoSuchThing": 1}}, NotFound, ["message m1", "PidTagNoSuchThing"]),
+        ({"properties": {"PidTagImportance": "high"}}, InvalidParameter, ["PidTagImportance", "'high'"]),
+        ({"attachments": [{"file": "nope.pdf"}]}, NotFound, ["message m1: attachment 0", "nope.pdf"]),
+        ({"attachments": [{"data": "***"}]}, InvalidParameter, ["attachment 0", "base64"]),
+        ({"attachments": [{"message": "m9"}]}, NotFound, ["message m1", "'m9'"]),
+        ({"date": "yesterday"}, InvalidParameter, ["'yesterday'"]),
+    ],
+)
+def test_values_are_checked_when_added(
+    s: str, spec: dict[str, object], error: type, words: list[str]
+) -> None:
+    with pytest.raises(error) as info:
+        use.add(s, [("", spec)])
+    for word in words:
+        assert word in str(info.value)
+    assert list(use.show(s)) == []
+
+
+def test_set_keeps_the_spelling_and_replaces_other_spellings(s: str) -> None:
+    use.add(s, [("", {"output": "a.msg", "properties": {"PR_IMPORTANCE": 0}})])
+    key = use.set_property(s, "m1", "PidTagImportance", "2")
+    assert key == "PidTagImportance"
+    assert next(use.show(s))["properties"] == {"PidTagImportance": 2}
+    use.unset_property(s, "m1", "0x0017")
+    assert next(use.show(s))["properties"] == {"0x0017": None}
+
+
+def test_set_with_a_type_the_name_does_not_say_becomes_a_tag(s: str) -> None:
+    use.add(s, [("", {"output": "a.msg"})])
+    assert use.set_property(s, "m1", "0x6701", "7", type_name="PT_I8") == "0x67010014"
+    assert use.set_property(s, "m1", "PS_PUBLIC_STRINGS:Project", "Apollo") == "PS_PUBLIC_STRINGS:Project"
+    props = next(use.show(s))["properties"]
+    assert props == {"0x67010014": 7, "PS_PUBLIC_STRINGS:Project": "Apollo"}
+    with pytest.raises(InvalidParameter, match=r"message m1: .*PT_LONG.*'many'"):
+        use.set_property(s, "m1", "PidTagImportance", "many")
+    with pytest.raises(InvalidParameter, match="unknown property type"):
+        use.set_property(s, "m1", "0x6702", "1", type_name="PT_NUMBER")
+
+
+def test_recipients_are_numbered_across_to_cc_bcc(s: str) -> None:
+    use.add(s, [("", {"output": "a.msg", "to": ["a@example.com"], "bcc": ["c@example.com"]})])
+    assert use.add_recipients(s, "m1", "cc", ["b@example.com", "B2 <b2@example.com>"]) == [1, 2]
+    use.set_property(s, "m1", "PidTagRecipientTrackStatus", "1", recipient=3)
+    spec = next(use.show(s))
+    assert spec["bcc"] == [{"address": "c@example.com", "properties": {"PidTagRecipientTrackStatus": 1}}]
+    use.unset_property(s, "m1", "PidTagRecipientTrackStatus", recipient=3)
+    assert next(use.show(s))["bcc"] == [
+        {"address": "c@example.com", "properties": {"PidTagRecipientTrackStatus": None}}
+    ]
+    with pytest.raises(NotFound, match="no recipient 4 \\(it has 4\\)"):
+        use.set_property(s, "m1", "PidTagRecipientTrackStatus", "1", recipient=4)
+    with pytest.raises(InvalidParameter, match=r"\$\.to\[0\]: must not be empty"):
+        use.add_recipients(s, "m1", "to", [""])
+
+
+def test_attach_numbers_and_embedding_cycles(s: str, workdir: Path) -> None:
+    (workdir / "a.txt").write_text("a")
+    use.add(s, [("", {"id": "outer", "output": "o.msg"}), ("", {"id": "inner"}), ("", {"id": "deep"})])
+    assert use.attach(s, "outer", [{"file": "a.txt"}, {"message": "inner"}]) == [0, 1]
+    assert use.attach(s, "inner", [{"message": "deep"}]) == [0]
+    with pytest.raises(InvalidParameter, match="cycle: deep → outer → inner → deep"):
+        use.attach(s, "deep", [{"message": "outer"}])
+    with pytest.raises(InvalidParameter, match="cycle: outer → outer"):
+        use.attach(s, "outer", [{"message": "outer"}])
+    with pytest.raises(NotFound, match="no message with id 'ghost'"):
+        use.attach(s, "ghost", [{"file": "a.txt"}])
+    with pytest.raises(InvalidParameter, match="mime"):
+        use.attach(s, "outer", [{"file": "a.txt", "mime": "text"}])
+
+
+def test_a_batch_may_embed_messages_it_adds_later(s: str) -> None:
+    ids = use.add(
+        s, [("", {"id": "p", "output": "p.msg", "attachments": [{"message": "c"}]}), ("", {"id": "c"})]
+    )
+    assert ids == ["p", "c"]
+    with pytest.raises(InvalidParameter, match="cycle"):
+        use.add(
+            s,
+            [
+                ("", {"id": "x", "attachments": [{"message": "y"}]}),
+                ("", {"id": "y", "attachments": [{"message": "x"}]}),
+            ],
+        )
