@@ -12,29 +12,47 @@ import click
 from msgsess.cli.common import chatter, session_argument, stderr_is_tty
 
 
+class _Termination:
+    """SIGTERM, taken between two messages: close then removes its temporary files and exits.
+
+    Raising from the signal handler itself could land between the creation of a temporary
+    file and the moment close records it; waiting for the next message boundary cannot.
+    """
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+
+    def handler(self, signum: int, frame: FrameType | None) -> None:
+        self.signum = signum
+
+    def check(self) -> None:
+        if self.signum is not None:
+            raise SystemExit(128 + self.signum)
+
+
 @contextmanager
-def _terminate_as_exit() -> Iterator[None]:
-    """Turn SIGTERM into SystemExit so that close removes its temporary files."""
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        raise SystemExit(128 + signum)
-
+def _terminate_between_messages() -> Iterator[_Termination]:
+    term = _Termination()
     try:
-        previous = signal.signal(signal.SIGTERM, handler)
+        previous = signal.signal(signal.SIGTERM, term.handler)
     except ValueError:  # not the main thread (embedded use): leave signals alone
-        yield
+        yield term
         return
     try:
-        yield
+        yield term
     finally:
         signal.signal(signal.SIGTERM, previous)
 
 
 @contextmanager
-def _progress() -> Iterator[Callable[[int, int], None] | None]:
-    """A progress bar on a terminal; nothing otherwise."""
+def _progress(term: _Termination) -> Iterator[Callable[[int, int], None]]:
+    """Called after each message: honours SIGTERM, and draws a progress bar on a terminal."""
     if not stderr_is_tty():
-        yield None
+
+        def quiet(done: int, total: int) -> None:
+            term.check()
+
+        yield quiet
         return
     from rich.console import Console
     from rich.progress import Progress
@@ -43,6 +61,7 @@ def _progress() -> Iterator[Callable[[int, int], None] | None]:
         task = bar.add_task("writing", total=None)
 
         def update(done: int, total: int) -> None:
+            term.check()
             bar.update(task, completed=done, total=total)
 
         yield update
@@ -70,7 +89,8 @@ def close_cmd(session: str, unicode: bool | None, codepage: int | None, keep: bo
 
     if codepage is not None and unicode is None:
         unicode = False
-    with _terminate_as_exit(), _progress() as progress:
+    with _terminate_between_messages() as term, _progress(term) as progress:
         result = close(session, unicode=unicode, codepage=codepage, keep=keep, progress=progress)
+        term.check()
     count = len(result.written)
     chatter(f"msgsess: wrote {count} message{'s' if count != 1 else ''}")

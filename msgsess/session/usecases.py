@@ -113,6 +113,12 @@ def check_composable(spec: dict[str, Any], label: str, settings: Settings) -> No
         raise sprops.located(exc, label) from None
 
 
+def _save_edit(store: Store, msg_id: str, spec: dict[str, Any]) -> None:
+    """Check an edited spec as a whole (addresses, values…) and store it."""
+    check_composable(spec, f"message {msg_id}", store.settings())
+    store.update_spec(msg_id, spec)
+
+
 def _store_spec(store: Store, spec: dict[str, Any], settings: Settings) -> tuple[str, list[str]]:
     """Insert one validated spec; return its id and the ids it embeds."""
     spec = dict(spec)
@@ -246,7 +252,7 @@ def add_recipients(path: str | os.PathLike[str], msg_id: str, kind: str, address
         for i, addr in enumerate(addresses):
             jsonspec.validate_part(addr, "#/$defs/address", f"message {msg_id}", f"$.{kind}[{i}]")
         spec[kind] = [*spec.get(kind, []), *addresses]
-        store.update_spec(msg_id, spec)
+        _save_edit(store, msg_id, spec)
         before = sum(len(spec.get(k, [])) for k in RECIPIENT_KINDS[: RECIPIENT_KINDS.index(kind)])
         end = before + len(spec[kind])
         return list(range(end - len(addresses), end))
@@ -268,7 +274,7 @@ def attach(path: str | os.PathLike[str], msg_id: str, attachments: list[dict[str
             if "message" in att:
                 store.add_embed(msg_id, att["message"])
             numbers.append(number)
-        store.update_spec(msg_id, spec)
+        _save_edit(store, msg_id, spec)
         return numbers
 
 
@@ -351,7 +357,7 @@ def set_property(
             raise sprops.located(exc, label) from None
         _drop_spellings(bag, key)
         bag[key] = value
-        store.update_spec(msg_id, spec)
+        _save_edit(store, msg_id, spec)
         return key
 
 
@@ -374,7 +380,7 @@ def unset_property(
             raise sprops.located(exc, label) from None
         bag[prop] = None
         _tidy(spec)
-        store.update_spec(msg_id, spec)
+        _save_edit(store, msg_id, spec)
 
 
 def add_properties(spec: dict[str, Any], assignments: list[str]) -> None:

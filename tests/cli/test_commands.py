@@ -1,0 +1,227 @@
+"""The commands through click and through real processes: help, scenarios, concurrency, kills."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import extract_msg
+import pytest
+from click.testing import Result
+
+from msgsess.cli.main import COMMANDS, SHORT_HELP
+
+Invoke = Callable[..., Result]
+Run = Callable[..., Any]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_every_command_has_help_and_an_example(invoke: Invoke, name: str) -> None:
+    result = invoke(name, "--help")
+    assert result.exit_code == 0
+    assert "Example:" in result.stdout and f"msgsess {name} " in result.stdout
+    assert name in SHORT_HELP
+
+
+def test_top_level_help_lists_commands_without_importing_them(run: Run) -> None:
+    code = "import sys; from msgsess.cli.main import main; sys.argv=['msgsess','--help']\ntry: main()\n"
+    code += (
+        "except SystemExit: pass\nprint(sorted(m for m in sys.modules if m.startswith('msgsess.cli.cmd')))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.strip().endswith("[]")
+    assert all(name in proc.stdout for name in COMMANDS)
+
+
+def test_add_imports_neither_rich_nor_readers_nor_tables(workdir: Path) -> None:
+    code = textwrap.dedent(
+        """
+        import sys
+        from msgsess.cli.main import cli
+        cli(["open", "s"], standalone_mode=False)
+        cli(["add", "s", "a.msg", "--subject", "hi", "--to", "Bob <bob@example.com>"], standalone_mode=False)
+        heavy = [m for m in ("rich", "extract_msg", "olefile", "msgsess.props.registry", "msgsess.cfb")
+                 if m in sys.modules]
+        print(heavy)
+        """
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=workdir, check=True
+    )
+    assert proc.stdout.strip().endswith("[]")
+
+
+def test_completion_scripts_are_current() -> None:
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "completions" / "generate.py"), "--check"], capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stdout
+
+
+def complete(workdir: Path, words: str) -> list[str]:
+    env = dict(os.environ, COMP_WORDS=words, COMP_CWORD=str(len(words.split()) - 1))
+    env["_MSGSESS_COMPLETE"] = "bash_complete"
+    proc = subprocess.run(
+        [sys.executable, "-m", "msgsess"], capture_output=True, text=True, env=env, cwd=workdir, check=False
+    )
+    return [line.split(",", 1)[1] for line in proc.stdout.splitlines()]
+
+
+def test_completion_of_commands_ids_and_property_names(invoke: Invoke, workdir: Path) -> None:
+    invoke("open", "s")
+    invoke("add", "s", "--id", "report")
+    invoke("add", "s", "--id", "reply")
+    assert complete(workdir, "msgsess re") == ["recipient"]
+    assert complete(workdir, "msgsess set s rep") == ["report", "reply"]
+    assert "PidTagImportance" in complete(workdir, "msgsess set s report PidTagImpo")
+    assert complete(workdir, "msgsess close s --un") == ["--unicode"]
+
+
+def test_flags_become_a_spec_and_show_prints_it(invoke: Invoke, workdir: Path) -> None:
+    (workdir / "body.txt").write_text("Body from a file\n")
+    (workdir / "logo.png").write_bytes(b"\x89PNG fake")
+    invoke("open", "s")
+    result = invoke(
+        "add", "s", "out/a.msg", "--subject", "Hi", "--from", "Ann <ann@example.com>",
+        "--to", "bob@example.com", "--cc", "Carol <carol@example.com>", "--body-file", "body.txt",
+        "--sent", "--date", "2024-05-01T09:30:00+02:00", "--importance", "high", "--category", "Blue",
+        "--header", "X-Tracking: 42", "--attach", "logo.png", "--set", "PidTagSensitivity=2",
+    )  # fmt: skip
+    assert (result.exit_code, result.stdout) == (0, "m1\n")
+    assert (
+        invoke("attach", "s", "m1", "logo.png", "--name", "inline.png", "--content-id", "logo").stdout
+        == "1\n"
+    )
+    assert invoke("recipient", "s", "m1", "--bcc", "dan@example.com").stdout == "2\n"
+    spec = json.loads(invoke("show", "s", "m1", "--json").stdout)
+    assert spec["draft"] is False and spec["body"] == "Body from a file\n"
+    assert spec["attachments"][1] == {"data": "iVBORyBmYWtl", "name": "inline.png", "content_id": "logo"}
+    assert spec["properties"] == {"PidTagSensitivity": 2}
+    text = invoke("show", "s").stdout
+    assert text.splitlines()[0] == "s: 1 message, Unicode"
+    assert "  m1 → " in text and "bcc #2: dan@example.com" in text and "1: inline.png (9 bytes)" in text
+
+
+def test_show_json_rebuilds_an_identical_session(run: Run, workdir: Path) -> None:
+    (workdir / "a.bin").write_bytes(bytes(range(256)))
+    assert run("open", "one").returncode == 0
+    run("add", "one", "a.msg", "--subject", "A", "--to", "x@example.com", "--attach", "a.bin")
+    run("add", "one", "--id", "emb", "--subject", "Embedded", "--html", "<p>hi</p>")
+    run("attach", "one", "m1", "--message", "emb")
+    run("set", "one", "m1", "PS_PUBLIC_STRINGS:Project", "Apollo")
+    run("set", "one", "m1", "PidTagAttachContentId", "c1", "--attachment", "0")
+    run("unset", "one", "m1", "PidTagSensitivity")
+    dump = run("show", "one", "--json").stdout
+    assert run("open", "two").returncode == 0
+    added = run("add", "two", "--json", "-", input=dump)
+    assert added.stdout.split() == ["m1", "emb"], added.stderr
+    assert run("show", "two", "--json").stdout == dump
+    # Both sessions write the same bytes.
+    env = {"SOURCE_DATE_EPOCH": "1700000000"}
+    run("close", "one", env=env)
+    first = (workdir / "a.msg").read_bytes()
+    assert run("close", "two", env=env).returncode == 0
+    assert (workdir / "a.msg").read_bytes() == first
+
+
+MAKEFILE = """\
+SESSION := build/mail.session
+MSGSESS := {msgsess}
+NAMES := alpha beta gamma delta epsilon zeta
+
+all: build/.closed
+
+$(SESSION):
+\tmkdir -p build && $(MSGSESS) open $@
+
+build/%.id: data/%.txt | $(SESSION)
+\t$(MSGSESS) add $(SESSION) out/$*.msg --subject "Report $*" --from 'Ann <ann@example.com>' \\
+\t    --to "$*@example.com" --body-file $< --attach $< > $@
+
+build/.closed: $(NAMES:%=build/%.id)
+\t$(MSGSESS) close $(SESSION) && touch $@
+"""
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+def test_makefile_scenario_with_make_j(workdir: Path) -> None:
+    names = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta"]
+    (workdir / "data").mkdir()
+    for name in names:
+        (workdir / "data" / f"{name}.txt").write_text(f"numbers for {name}\n")
+    (workdir / "Makefile").write_text(MAKEFILE.format(msgsess=f"{sys.executable} -m msgsess"))
+    proc = subprocess.run(["make", "-j6"], cwd=workdir, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert not (workdir / "build" / "mail.session").exists()
+    ids = sorted((workdir / "build" / f"{n}.id").read_text().strip() for n in names)
+    assert ids == sorted(f"m{i}" for i in range(1, 7))
+    for name in names:
+        with extract_msg.openMsg(str(workdir / "out" / f"{name}.msg")) as msg:
+            assert msg.subject == f"Report {name}"
+            assert [r.email for r in msg.recipients] == [f"{name}@example.com"]
+            assert msg.attachments[0].data == f"numbers for {name}\n".encode()
+
+
+ADDER = """
+import sys
+from msgsess.cli.main import cli
+worker = sys.argv[1]
+for i in range(50):
+    try:
+        cli(["add", "s", f"out/{worker}-{i}.msg", "--id", f"w{worker}-{i}", "--subject", f"{worker}/{i}",
+             "--to", "bob@example.com"], standalone_mode=True)
+    except SystemExit as exc:
+        if exc.code:
+            raise
+"""
+
+
+def test_eight_processes_add_fifty_messages_each(run: Run, workdir: Path) -> None:
+    assert run("open", "s").returncode == 0
+    procs = [
+        subprocess.Popen([sys.executable, "-c", ADDER, str(w)], cwd=workdir, stdout=subprocess.DEVNULL)
+        for w in range(8)
+    ]
+    assert [p.wait(timeout=120) for p in procs] == [0] * 8
+    ids = {json.loads(line)["id"] for line in run("show", "s", "--json").stdout.splitlines()}
+    assert ids == {f"w{w}-{i}" for w in range(8) for i in range(50)}
+    assert run("close", "s").returncode == 0
+    assert len(list((workdir / "out").iterdir())) == 400
+    with extract_msg.openMsg(str(workdir / "out" / "7-49.msg")) as msg:
+        assert msg.subject == "7/49"
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+def test_a_close_killed_halfway_writes_nothing(run: Run, workdir: Path, sig: signal.Signals) -> None:
+    assert run("open", "s").returncode == 0
+    (workdir / "big.bin").write_bytes(os.urandom(200_000))
+    lines = [
+        {"output": f"out/{i}.msg", "subject": f"n{i}", "attachments": [{"file": "big.bin"}]}
+        for i in range(300)
+    ]
+    assert run("add", "s", "--json", "-", input="\n".join(json.dumps(x) for x in lines)).returncode == 0
+    before = run("show", "s", "--json").stdout
+    proc = subprocess.Popen([sys.executable, "-m", "msgsess", "close", "s"], cwd=workdir)
+    deadline = time.monotonic() + 60
+    while not any((workdir / "out").glob(".*.tmp")) if (workdir / "out").exists() else True:
+        assert time.monotonic() < deadline and proc.poll() is None, "close finished before it was killed"
+        time.sleep(0.01)
+    time.sleep(0.2)
+    proc.send_signal(sig)
+    proc.wait(timeout=30)
+    left = [p.name for p in (workdir / "out").iterdir()] if (workdir / "out").exists() else []
+    assert [name for name in left if not name.startswith(".")] == []  # no output, complete or partial
+    if sig == signal.SIGTERM:  # a terminated close cleans up its temporary files and folders
+        assert proc.returncode == 128 + signal.SIGTERM
+        assert left == []
+    assert run("show", "s", "--json").stdout == before
