@@ -10,8 +10,9 @@ Cases (see benchmarks/README.md for the goals):
 
 Methods, each run in its own child process (so peak memory is per case):
   ours   build the model, msgsess.oxmsg.encode -> Storage, msgsess.cfb.write_atomic
-         (durable: fsync of the file and of its directory); the goals are judged on this
-  ours-nosync   the same with write_atomic(durable=False): shows the cost of fsync
+         (temporary file + rename, as `close` does); the goals are judged on this
+  ours-durable  the same with write_atomic(durable=True): fsync of file and folder,
+         which bare OleWriter does not do either; shows what durability costs
   bare   the same streams written with extract_msg.OleWriter (addEntry per entry, write)
   cp     shutil.copyfile of the same bytes, prepared beforehand
 
@@ -34,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 CASES = ("small", "big", "many")
-METHODS = ("ours", "ours-nosync", "bare", "cp")
+METHODS = ("ours", "ours-durable", "bare", "cp")
 FULL = {"small": 1000, "big": 200 * 1024 * 1024, "many": 2000}
 QUICK = {"small": 100, "big": 20 * 1024 * 1024, "many": 500}
 #: case -> (max ours/bare time ratio, max peak RSS / output size or None)
@@ -146,8 +147,8 @@ def run_child(case: str, method: str, n: int, out: Path) -> dict[str, Any]:
         _PAYLOADS["many"] = _payload(5 * 1024, 2)
     count = n if case == "small" else 1
     targets = [out / f"{case}-{method}-{i:04d}.msg" for i in range(count)]
-    if method in ("ours", "ours-nosync"):
-        durable = method == "ours"
+    if method in ("ours", "ours-durable"):
+        durable = method == "ours-durable"
         started = time.perf_counter()
         messages = build_messages(case, n)
         for msg, target in zip(messages, targets, strict=True):

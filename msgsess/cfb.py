@@ -34,6 +34,7 @@ import olefile
 from extract_msg import ole_writer as _ow
 from extract_msg.enums import DirectoryEntryType
 from extract_msg.exceptions import TooManySectorsError
+from olefile.olefile import OleFileError as _OleFileError
 
 from msgsess.errors import CorruptFile, InvalidParameter, NotFound, TooBig, WriteFailed
 from msgsess.storage import NULL_CLSID, Storage
@@ -272,12 +273,13 @@ def _default_mode() -> int:
     return 0o666 & ~mask
 
 
-def write_temp(tree: Storage, target: Path, *, durable: bool = True) -> Path:
-    """Write ``tree`` to a new temporary file beside ``target``, fsync'd; return its path.
+def write_temp(tree: Storage, target: Path, *, durable: bool = False) -> Path:
+    """Write ``tree`` to a new temporary file beside ``target``; return its path.
 
     The temporary file lives in the target's directory, so :func:`commit` is a rename
-    on one filesystem. On failure nothing is left behind. ``durable=False`` skips the
-    fsync (atomicity is kept; only crash durability is given up).
+    on one filesystem. On failure nothing is left behind. ``durable=True`` also fsyncs
+    the file: atomicity does not need it (readers see the old file or the new one),
+    only survival of a power cut does, and it costs a disk flush per file.
     """
     target = Path(target)
     writer = _make_writer(tree)  # programming errors surface before any file exists
@@ -315,7 +317,7 @@ def write_temp(tree: Storage, target: Path, *, durable: bool = True) -> Path:
     return temp
 
 
-def commit(temp: Path, target: Path, *, durable: bool = True) -> None:
+def commit(temp: Path, target: Path, *, durable: bool = False) -> None:
     """Move a file from :func:`write_temp` into place (atomic rename).
 
     ``durable`` also fsyncs the directory so the rename survives a crash; a caller
@@ -345,10 +347,10 @@ def discard(temp: Path) -> None:
         os.unlink(temp)
 
 
-def write_atomic(tree: Storage, target: Path, *, durable: bool = True) -> None:
+def write_atomic(tree: Storage, target: Path, *, durable: bool = False) -> None:
     """Write ``tree`` to ``target``; on any error ``target`` is untouched and no temp file is left.
 
-    ``durable`` (default) fsyncs the file and its directory.
+    ``durable=True`` also fsyncs the file and its directory.
     """
     temp = write_temp(tree, target, durable=durable)
     try:
@@ -539,7 +541,7 @@ def _wrap_read(name: str, fp_factory: Any, limits: Limits) -> Storage:
         raise CorruptFile(
             f"{name}: damaged compound file: directory tree too deep (unbalanced or nested too deeply)"
         ) from exc
-    except olefile.OleFileError as exc:
+    except _OleFileError as exc:
         raise CorruptFile(f"{name}: damaged compound file: {exc}") from exc
     except OSError as exc:
         if isinstance(exc, IsADirectoryError | PermissionError):

@@ -82,7 +82,9 @@ class Attachment:
 
     @property
     def method(self) -> int:
-        return int(self.props.value(ids.ATTACH_METHOD, ids.ATTACH_BY_VALUE))
+        value = self.props.value(ids.ATTACH_METHOD, ids.ATTACH_BY_VALUE)
+        # A damaged file may give the method another type; treat that as "no method".
+        return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
     @property
     def data(self) -> bytes | None:

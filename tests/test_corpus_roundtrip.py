@@ -41,13 +41,7 @@ ANSI_ADDED_KEYS = {"3FFD0003", "3FDE0003"}
 _MV_VARIABLE = {0x101E, 0x101F, 0x1102}
 
 #: Corpus files whose round trip fails because of a codec bug (path -> reason).
-KNOWN_BUGS: dict[str, str] = {
-    "msgreader/newOutlook Microsoft Outlook test.msg": (
-        "encoder bug: msgsess/oxmsg/encoder.py _string_mode_props() rewrites PidTagStoreSupportMask "
-        "(0x340D0003) of a Unicode message with flags PROPATTR_READABLE (0x2) instead of keeping the "
-        "source's flags (0x6 in this file); expected flags 6, got 2"
-    ),
-}
+KNOWN_BUGS: dict[str, str] = {}
 
 
 def _params(known: dict[str, str] | None = None) -> list[Any]:

@@ -99,11 +99,14 @@ def _string_mode_props(msg: Message, ctx: _Context) -> PropertyBag:
     props = PropertyBag(msg.props)
     mask = props.get(ids.STORE_SUPPORT_MASK)
     if ctx.unicode:
-        value = OUTLOOK_STORE_MASK if mask is None else int(mask.value) | ids.STORE_UNICODE_OK
-        props[ids.STORE_SUPPORT_MASK] = Property(t.PT_LONG, value, ids.PROPATTR_READABLE)
+        if mask is None:
+            props[ids.STORE_SUPPORT_MASK] = Property(t.PT_LONG, OUTLOOK_STORE_MASK, ids.PROPATTR_READABLE)
+        elif not isinstance(mask.value, int) or not mask.value & ids.STORE_UNICODE_OK:
+            value = (mask.value if isinstance(mask.value, int) else 0) | ids.STORE_UNICODE_OK
+            props[ids.STORE_SUPPORT_MASK] = Property(t.PT_LONG, value, mask.flags)
     else:
         if mask is not None:
-            value = int(mask.value) & ~ids.STORE_UNICODE_OK
+            value = (mask.value if isinstance(mask.value, int) else 0) & ~ids.STORE_UNICODE_OK
             if value:
                 props[ids.STORE_SUPPORT_MASK] = Property(t.PT_LONG, value, mask.flags)
             else:
@@ -163,7 +166,8 @@ def _encode_attachment(att: Attachment, index: int, ctx: _Context, depth: int) -
     mask = props.get(ids.STORE_SUPPORT_MASK)
     if mask is not None:
         bit = ids.STORE_UNICODE_OK
-        mask_value = int(mask.value) | bit if ctx.unicode else int(mask.value) & ~bit
+        old_mask = mask.value if isinstance(mask.value, int) else 0
+        mask_value = old_mask | bit if ctx.unicode else old_mask & ~bit
         props[ids.STORE_SUPPORT_MASK] = Property(t.PT_LONG, mask_value, mask.flags)
     entries = _encode_props(props, sub, ctx, bytes(8), where)
     if reserved:
@@ -186,10 +190,18 @@ def _add_extra(node: Storage, extra: dict[str, Storage | bytes]) -> None:
 
 def _encode_props(props: PropertyBag, node: Storage, ctx: _Context, header: bytes, where: str) -> bytes:
     numbered: list[tuple[int, Property, PropId]] = []
+    seen: dict[int, PropId] = {}
     for pid, prop in props.items():
         number = ctx.names.id_for(pid) if isinstance(pid, NamedId) else pid
         if prop.type == t.PT_OBJECT:
             continue  # written by the attachment encoder, with its storage
+        if number in seen:
+            # e.g. two Internet-header names differing only in case: one property in MAPI.
+            raise InvalidParameter(
+                f"{ctx.label}: {_describe(seen[number])} and {_describe(pid)}{where} are the same property",
+                hint="keep one of them",
+            )
+        seen[number] = pid
         numbered.append((number, prop, pid))
     numbered.sort(key=lambda item: item[0])
     out = bytearray(header)

@@ -306,12 +306,6 @@ def test_parse_rejects_a_name_past_the_string_stream() -> None:
         nameid.parse(tree)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="encoder writes the same tag twice when a bag holds two PS_INTERNET_HEADERS names that "
-    "differ only in case: NameMap.id_for canonicalises (lower-cases) both to one id, "
-    "encoder._encode_props does not merge or reject them (msgsess/oxmsg/encoder.py _encode_props)",
-)
 def test_header_names_differing_in_case_do_not_make_a_duplicate_tag() -> None:
     msg = new_message()
     msg.props.set(NamedId(PS_INTERNET_HEADERS, name="X-Tag"), t.PT_UNICODE, "one")
