@@ -236,6 +236,11 @@ class _Composer:
         p = msg.props
         when = self.time("date")
         draft = self.flag("draft", True)
+        template = self.flag("template", False)
+        if template and not draft:
+            raise self.fail(
+                "draft", "a template is an unsent draft", hint='leave out --sent / "draft": false'
+            )
         stamp = when if when is not None else self.now
         if new:
             p.set(ids.MESSAGE_CLASS, t.PT_UNICODE, self.text("class") or "IPM.Note")
@@ -264,8 +269,13 @@ class _Composer:
             self.edit_tables(msg)
             if set(self.spec) & CHANGE_KEYS:
                 p.set(ids.LAST_MODIFICATION_TIME, t.PT_SYSTIME, self.now, ids.PROPATTR_READABLE)
-        if "draft" in self.spec or when is not None or new:
+        if "draft" in self.spec or when is not None or new or template:
             self.times(msg, draft, when if when is not None else (stamp if new else None))
+        if template:
+            # An Outlook template (.oft) opens as a new, unsent item: it has been neither
+            # submitted nor delivered, so it carries neither time.
+            msg.props.pop(ids.CLIENT_SUBMIT_TIME, None)
+            msg.props.pop(ids.MESSAGE_DELIVERY_TIME, None)
         self.people(msg)
         self.bodies(msg)
         self.options(msg)
