@@ -74,12 +74,25 @@ def ansi_codepage(message_codepage: int | None, internet_cpid: int | None, fallb
     PR_MESSAGE_CODEPAGE, else PR_INTERNET_CPID (mapped from MIME charsets to their
     Windows code page), else the caller's choice, else 1252.
     """
-    for candidate in (message_codepage, internet_cpid):
+    return explain_ansi_codepage(message_codepage, internet_cpid, fallback)[0]
+
+
+def explain_ansi_codepage(
+    message_codepage: int | None, internet_cpid: int | None, fallback: int | None
+) -> tuple[int, str]:
+    """:func:`ansi_codepage` and where the choice came from, for reports.
+
+    The reason is ``"PR_MESSAGE_CODEPAGE 932"``, ``"PR_INTERNET_CPID 50220"``,
+    ``"the code page given"`` or ``"the default"``.
+    """
+    for label, candidate in (("PR_MESSAGE_CODEPAGE", message_codepage), ("PR_INTERNET_CPID", internet_cpid)):
         if candidate:
-            candidate = _ANSI_FOR_INTERNET.get(candidate, candidate)
+            windows = _ANSI_FOR_INTERNET.get(candidate, candidate)
             try:
-                codec(candidate)
+                codec(windows)
             except InvalidParameter:
                 continue
-            return candidate
-    return fallback or 1252
+            return windows, f"{label} {candidate}"
+    if fallback:
+        return fallback, "the code page given"
+    return 1252, "the default"
