@@ -577,13 +577,24 @@ class _Composer:
         from msgsess.props import registry, values
 
         for name, value in props.items():
-            pdef = registry.resolve(str(name))
+            given: int | None = None
+            if _is_typed(value):
+                # {"type": "PT_I8", "value": 5}: a type the name and the JSON value cannot tell.
+                given = t.parse_type_name(str(value["type"]))
+                if given is None:
+                    raise self.fail(f"{field}.{name}.type", f"unknown property type {value['type']!r}")
+                value = value["value"]
+            pdef = registry.resolve(str(name), given)
             if value is None:
                 bag.pop(pdef.pid, None)
                 continue
-            ptype = pdef.ptype if pdef.ptype is not None else values.infer_type(value)
+            ptype = given or pdef.ptype or values.infer_type(value)
             parsed = values.parse_json(ptype, value, prop=f"{self.label}: {pdef.name}")
             bag.set(pdef.pid, ptype, parsed)
+
+
+def _is_typed(value: Any) -> bool:
+    return isinstance(value, dict) and set(value) == {"type", "value"}
 
 
 def _latin(text: str) -> bool:

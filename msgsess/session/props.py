@@ -7,7 +7,6 @@ value is given rather than at ``close``. The property tables load on first use o
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -62,9 +61,6 @@ def text_entry(
     if implied == ptype:
         return name, stored
     if isinstance(prop.pid, NamedId):
-        raise InvalidParameter(
-            f"property {name}: a named property of type {t.type_name(ptype)} cannot be kept "
-            f"in a spec, whose JSON value {json.dumps(stored)[:40]} reads as {t.type_name(implied)}",
-            hint="give a value whose JSON form implies the type, or use a property the tables know",
-        )
+        # Neither the name nor the JSON value tells the type: keep it with the value.
+        return name, {"type": t.type_name(ptype), "value": stored}
     return f"0x{prop.pid:04X}{ptype:04X}", stored
