@@ -28,7 +28,7 @@ from msgsess.oxmsg.bodies import (
     text_to_rtf,
 )
 
-CORPUS = Path("/work/shared/corpus/msgreader")
+CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "msgreader"
 RTF_STREAM = "__substg1.0_10090102"  # PidTagRtfCompressed
 BODY_STREAM = "__substg1.0_1000001F"  # PidTagBody, Unicode
 
