@@ -13,6 +13,10 @@ from msgsess.errors import InvalidParameter, NotFound
 from msgsess.session import jsonspec
 
 
+def warning_line(text: str) -> None:
+    click.echo(f"msgsess: warning: {text}", err=True)
+
+
 def _read_text(path: str, option: str) -> str:
     try:
         with open(path, encoding="utf-8") as f:
@@ -27,6 +31,25 @@ def _read_text(path: str, option: str) -> str:
         raise InvalidParameter(
             f"{option}: cannot read {path}: {exc.strerror}", hint="check the path"
         ) from None
+
+
+def _read_rtf(path: str) -> str:
+    """An RTF file as is: its bytes as Latin-1 text, so that close writes the very same bytes."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        raise NotFound(f"--rtf-file: file {path} does not exist", hint="check the path") from None
+    except OSError as exc:
+        raise InvalidParameter(
+            f"--rtf-file: cannot read {path}: {exc.strerror}", hint="check the path"
+        ) from None
+    if not data.lstrip().startswith(b"{\\rtf"):
+        raise InvalidParameter(
+            f"--rtf-file: {path} is not an RTF file (it does not start with {{\\rtf)",
+            hint="give an .rtf file, or the text with --body / --html",
+        )
+    return data.decode("latin-1")
 
 
 def _one_of(params: dict[str, Any], text_key: str, file_key: str) -> str | None:
@@ -47,6 +70,8 @@ _FLAG_KEYS = (
     "body_file",
     "html",
     "html_file",
+    "rtf_file",
+    "from_addr",
     "sender",
     "to",
     "cc",
@@ -59,6 +84,11 @@ _FLAG_KEYS = (
     "category",
     "header",
     "message_id",
+    "read_receipt",
+    "delivery_receipt",
+    "flag",
+    "due",
+    "template",
     "attach",
     "set_props",
 )
@@ -72,12 +102,15 @@ def spec_from_flags(params: dict[str, Any]) -> dict[str, Any]:
         "output": "output",
         "msg_class": "class",
         "subject": "subject",
-        "sender": "from",
+        "from_addr": "from",
+        "sender": "sender",
         "date": "date",
         "draft": "draft",
         "importance": "importance",
         "sensitivity": "sensitivity",
         "message_id": "message_id",
+        "flag": "flag",
+        "due": "due",
     }
     for param, key in scalars.items():
         if params[param] is not None:
@@ -86,6 +119,15 @@ def spec_from_flags(params: dict[str, Any]) -> dict[str, Any]:
         value = _one_of(params, text_key, f"{text_key}_file")
         if value is not None:
             spec[text_key] = value
+    if params["rtf_file"] is not None:
+        if "html" in spec:
+            raise click.UsageError("give --html/--html-file or --rtf-file, not both")
+        spec["rtf"] = _read_rtf(params["rtf_file"])
+    if params["due"] is not None and params["flag"] is None:
+        raise click.UsageError("--due needs --flag TEXT (the follow-up flag it is the due date of)")
+    for flag in ("read_receipt", "delivery_receipt", "template"):
+        if params[flag]:
+            spec[flag] = True
     lists = {"to": "to", "cc": "cc", "bcc": "bcc", "reply_to": "reply_to", "category": "categories"}
     for param, key in lists.items():
         if params[param]:
@@ -116,7 +158,11 @@ def spec_from_flags(params: dict[str, Any]) -> dict[str, Any]:
 @click.option(
     "--html-file", type=click.Path(dir_okay=False), metavar="FILE", help="HTML body from a UTF-8 file."
 )
-@click.option("--from", "sender", metavar="ADDR", help="'Name <user@example.com>' or 'user@example.com'.")
+@click.option(
+    "--rtf-file", type=click.Path(dir_okay=False), metavar="FILE", help="RTF body from a file, as is."
+)
+@click.option("--from", "from_addr", metavar="ADDR", help="'Name <user@example.com>' or 'user@example.com'.")
+@click.option("--sender", metavar="ADDR", help="Who sends on behalf of --from, when not --from itself.")
 @click.option("--to", multiple=True, metavar="ADDR")
 @click.option("--cc", multiple=True, metavar="ADDR")
 @click.option("--bcc", multiple=True, metavar="ADDR")
@@ -128,6 +174,13 @@ def spec_from_flags(params: dict[str, Any]) -> dict[str, Any]:
 @click.option("--category", multiple=True, metavar="TEXT")
 @click.option("--header", multiple=True, metavar="'Name: value'", help="Internet header.")
 @click.option("--message-id", metavar="ID", help="Internet Message-ID.")
+@click.option("--read-receipt", is_flag=True, default=None, help="Ask for a read receipt.")
+@click.option("--delivery-receipt", is_flag=True, default=None, help="Ask for a delivery receipt.")
+@click.option("--flag", metavar="TEXT", help="Follow-up flag, e.g. 'Follow up' ('' for the default).")
+@click.option("--due", metavar="DATE", help="Due date of the --flag, ISO 8601 (e.g. 2024-05-03).")
+@click.option(
+    "--template", is_flag=True, default=None, help="Write an Outlook template (automatic for OUTPUT.oft)."
+)
 @click.option(
     "--attach", multiple=True, type=click.Path(dir_okay=False), metavar="FILE", help="Attach a file."
 )
@@ -136,25 +189,31 @@ def add_cmd(session: str, json_input: str | None, **params: Any) -> None:
     """Add a message to SESSION and print its id.
 
     OUTPUT.msg is where `close` writes it; leave it out for a message that
-    will only be embedded in another (`attach --message`). Attachment files
-    are read now. With --json, read one message object, an array, or JSON
+    will only be embedded in another (`attach --message`). An OUTPUT ending
+    in .oft (or --template) is an Outlook template. Attachment files are
+    read now. With --json, read one message object, an array, or JSON
     Lines (schema: message.schema.json) and print one id per line.
 
     \b
     Example:
       msgsess add s.session out/hi.msg --subject Hi --from 'Ann <ann@example.com>' \\
           --to 'Bob <bob@example.com>' --body 'Hello!' --attach report.pdf
+      msgsess add s.session out/weekly.oft --subject 'Weekly status' --html-file weekly.html
+      msgsess add s.session out/fyi.msg --from 'Boss <boss@example.com>' --sender 'Ann <ann@example.com>' \\
+          --to bob@example.com --rtf-file note.rtf --read-receipt --flag 'Follow up' --due 2024-05-03
       echo '{"output": "a.msg", "subject": "Hi", "to": ["bob@example.com"]}' | msgsess add s.session --json -
     """
     if json_input is not None:
         given = [k for k in _FLAG_KEYS if params.get(k) is not None and params.get(k) != ()]
         if given:
-            flag = "OUTPUT" if given[0] == "output" else "--" + given[0].replace("_", "-")
+            names = {"output": "OUTPUT", "msg_id": "--id", "msg_class": "--class", "from_addr": "--from"}
+            names |= {"set_props": "--set", "draft": "--draft/--sent"}
+            flag = names.get(given[0], "--" + given[0].replace("_", "-"))
             raise click.UsageError(f"--json takes every message from the JSON; {flag} cannot be added to it")
         source = "stdin" if json_input == "-" else json_input
         text = sys.stdin.read() if json_input == "-" else _read_text(json_input, "--json")
-        ids = use.add(session, jsonspec.iter_specs(text, source))
+        ids = use.add(session, jsonspec.iter_specs(text, source), warn=warning_line)
     else:
         spec = jsonspec.validate(spec_from_flags(params), "command line")
-        ids = use.add(session, [("", spec)])
+        ids = use.add(session, [("", spec)], warn=warning_line)
     print_lines(ids)

@@ -67,6 +67,10 @@ def _progress(term: _Termination) -> Iterator[Callable[[int, int], None]]:
         yield update
 
 
+def _warning_line(text: str) -> None:
+    click.echo(f"msgsess: warning: {text}", err=True)
+
+
 @click.command("close")
 @session_argument
 @click.option("--unicode/--ansi", "unicode", default=None, help="String mode (default: the session's).")
@@ -77,8 +81,9 @@ def close_cmd(session: str, unicode: bool | None, codepage: int | None, keep: bo
 
     All or nothing: if any message cannot be written, no output is created
     or changed and the session stays as it was. Missing folders of outputs
-    are created. With SOURCE_DATE_EPOCH set, the same session always gives
-    byte-identical files.
+    are created. Outputs ending in .oft are Outlook templates. With
+    SOURCE_DATE_EPOCH set, the same session always gives byte-identical
+    files. HTML that refers to a cid: no attachment has gets a warning.
 
     \b
     Example:
@@ -90,7 +95,9 @@ def close_cmd(session: str, unicode: bool | None, codepage: int | None, keep: bo
     if codepage is not None and unicode is None:
         unicode = False
     with _terminate_between_messages() as term, _progress(term) as progress:
-        result = close(session, unicode=unicode, codepage=codepage, keep=keep, progress=progress)
+        result = close(
+            session, unicode=unicode, codepage=codepage, keep=keep, progress=progress, warn=_warning_line
+        )
         term.check()
     count = len(result.written)
     chatter(f"msgsess: wrote {count} message{'s' if count != 1 else ''}")

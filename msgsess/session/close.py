@@ -140,7 +140,14 @@ def _check(store: Store, unicode: bool, codepage: int) -> list[str]:
 class _Builder:
     """Composes session messages, embedding other session messages and captured .msg files."""
 
-    def __init__(self, store: Store, unicode: bool, codepage: int, now: FileTime | None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        unicode: bool,
+        codepage: int,
+        now: FileTime | None,
+        warn: Callable[[str], None] | None = None,
+    ) -> None:
         from msgsess.compose import now_filetime
 
         self.store = store
@@ -148,6 +155,8 @@ class _Builder:
         self.codepage = codepage
         self.now = now if now is not None else now_filetime()
         self.stack: list[str] = []
+        self.warn = warn
+        self.warned: set[str] = set()
 
     def message(self, msg_id: str, spec: Mapping[str, Any]) -> Message:
         from msgsess.compose import compose
@@ -157,7 +166,7 @@ class _Builder:
             raise InvalidParameter(f"embedding cycle {cycle}", hint="a message cannot contain itself")
         self.stack.append(msg_id)
         try:
-            return compose(
+            msg = compose(
                 spec,
                 now=self.now,
                 read_blob=self.store.blob,
@@ -168,6 +177,13 @@ class _Builder:
             )
         finally:
             self.stack.pop()
+        if self.warn is not None and msg_id not in self.warned:
+            from msgsess.session.usecases import cid_warnings
+
+            self.warned.add(msg_id)  # a message embedded twice is warned about once
+            for text in cid_warnings(msg_id, msg):
+                self.warn(text)
+        return msg
 
     def embedded(self, att: Mapping[str, Any]) -> Message:
         if "message" in att:
@@ -180,10 +196,15 @@ class _Builder:
         return oxmsg.decode(cfb.read_bytes(data, label), label=label)
 
     def encode(self, row: Row) -> Any:
+        """The storage tree of a message with an output; an Outlook template for OUTPUT.oft."""
         from msgsess import oxmsg
+        from msgsess.session.usecases import is_template
 
-        msg = self.message(row.id, row.spec)
-        return oxmsg.encode(msg, unicode=self.unicode, codepage=self.codepage, label=f"message {row.id}")
+        template = is_template(row.output, row.spec)
+        msg = self.message(row.id, {**row.spec, "template": True} if template else row.spec)
+        return oxmsg.encode(
+            msg, unicode=self.unicode, codepage=self.codepage, template=template, label=f"message {row.id}"
+        )
 
 
 def _make_parents(target: Path, made: list[Path]) -> None:
@@ -215,11 +236,15 @@ def close(
     keep: bool = False,
     now: FileTime | None = None,
     progress: Callable[[int, int], None] | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> CloseResult:
     """Write every message with an output; remove the session unless ``keep``.
 
     ``unicode``/``codepage`` override the session's string mode; ``now`` defaults to
-    ``SOURCE_DATE_EPOCH`` or the current time; ``progress(done, total)`` is called per message.
+    ``SOURCE_DATE_EPOCH`` or the current time; ``progress(done, total)`` is called per message;
+    ``warn(text)`` per warning about a message that is written all the same (HTML referring to a
+    ``cid:`` no attachment answers). Outputs ending in ``.oft`` (or messages with
+    ``"template": true``) are written as Outlook templates.
     """
     if codepage is not None and unicode:
         raise InvalidParameter("--codepage needs --ansi", hint="leave --codepage out with --unicode")
@@ -245,7 +270,7 @@ def close(
         temps: list[tuple[Path, Path]] = []
         made: list[Path] = []
         try:
-            builder = _Builder(store, use_unicode, cp, now)
+            builder = _Builder(store, use_unicode, cp, now, warn)
             for row in store.rows():
                 if row.output is None:
                     continue

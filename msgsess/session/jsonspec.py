@@ -98,7 +98,9 @@ class _Validator:
                 return Problem(path, "must not be empty" if sch["minLength"] == 1 else "is too short")
             pattern = sch.get("pattern")
             if pattern and not re.search(pattern, value):
-                return Problem(path, f"{json.dumps(value)} does not have the expected form ({pattern})")
+                shown = json.dumps(value)
+                shown = shown if len(shown) <= 60 else shown[:56] + '…"'
+                return Problem(path, f"{shown} does not have the expected form ({pattern})")
         if isinstance(value, list) and "items" in sch:
             for i, item in enumerate(value):
                 problem = self.check(item, sch["items"], f"{path}[{i}]")

@@ -12,15 +12,21 @@ import base64
 import binascii
 import functools
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from msgsess.errors import Collision, InvalidParameter, MsgsessError, NotFound
 from msgsess.props.types import FileTime
 from msgsess.session import jsonspec
 from msgsess.session import props as sprops
 from msgsess.session.store import Settings, Store, create_store, remove_store, transaction
+
+if TYPE_CHECKING:
+    from msgsess.model import Message
+
+#: Receives one warning (a line of text naming the message) while a command runs.
+Warn = Callable[[str], None]
 
 #: Recipient lists in table order: recipients are numbered across to, cc, bcc in this order.
 RECIPIENT_KINDS = ("to", "cc", "bcc")
@@ -91,6 +97,47 @@ def _capture_attachment(store: Store, att: dict[str, Any], what: str) -> dict[st
 _BODY_KEYS = ("body", "html", "rtf")
 
 
+def is_template(output: str | None, spec: dict[str, Any]) -> bool:
+    """Whether a message is written as an Outlook template: ``"template"`` if given, else OUTPUT.oft."""
+    if spec.get("template") is not None:
+        return bool(spec["template"])
+    return output is not None and output.lower().endswith(".oft")
+
+
+def cid_warnings(msg_id: str, msg: Message) -> list[str]:
+    """One warning per ``cid:`` the message's HTML refers to that no attachment's content id answers."""
+    from msgsess.compose import missing_content_ids
+
+    return [
+        f"{msg_id}: HTML refers to cid:{cid} but no attachment has that content id "
+        "(attach it with --content-id)"
+        for cid in missing_content_ids(msg)
+    ]
+
+
+def _spec_cid_warnings(msg_id: str, spec: dict[str, Any]) -> list[str]:
+    """The cid warnings ``add`` can give already: for a message added with its attachments.
+
+    A message added without attachments may still get its inline images from
+    ``attach --content-id``; ``close`` warns about it if it does not.
+    """
+    html, atts = spec.get("html"), spec.get("attachments")
+    if not html or not atts or "cid:" not in html.lower():
+        return []
+    from msgsess.model import Attachment, Message
+    from msgsess.props import ids
+    from msgsess.props import types as t
+
+    msg = Message()
+    msg.props.set(ids.HTML, t.PT_BINARY, html.encode("utf-8", "surrogatepass"))
+    for att in atts:
+        entry = Attachment()
+        if att.get("content_id"):
+            entry.props.set(ids.ATTACH_CONTENT_ID, t.PT_UNICODE, str(att["content_id"]).strip().strip("<>"))
+        msg.attachments.append(entry)
+    return cid_warnings(msg_id, msg)
+
+
 def check_composable(spec: dict[str, Any], label: str, settings: Settings) -> None:
     """Compose the spec once, without bodies and attachment bytes, to check addresses, dates…"""
     from msgsess.compose import compose
@@ -119,12 +166,19 @@ def _save_edit(store: Store, msg_id: str, spec: dict[str, Any]) -> None:
     store.update_spec(msg_id, spec)
 
 
-def _store_spec(store: Store, spec: dict[str, Any], settings: Settings) -> tuple[str, list[str]]:
+def _store_spec(
+    store: Store, spec: dict[str, Any], settings: Settings, warn: Warn | None = None
+) -> tuple[str, list[str]]:
     """Insert one validated spec; return its id and the ids it embeds."""
     spec = dict(spec)
     msg_id = spec.pop("id", None) or store.new_id()
     label = f"message {msg_id}"
     output = spec.pop("output", None)
+    if "html" in spec and "rtf" in spec:
+        raise InvalidParameter(
+            f"{label}: give an HTML body or an RTF body, not both",
+            hint="Outlook keeps HTML inside the RTF body itself: give the HTML alone",
+        )
     if output is not None:
         output = os.path.abspath(output)
         owner = store.output_owner(output)
@@ -141,8 +195,11 @@ def _store_spec(store: Store, spec: dict[str, Any], settings: Settings) -> tuple
             if "message" in att:
                 children.append(att["message"])
         spec["attachments"] = captured
-    check_composable(spec, label, settings)
+    check_composable({**spec, "template": True} if is_template(output, spec) else spec, label, settings)
     store.insert(msg_id, output, spec)
+    if warn is not None:
+        for text in _spec_cid_warnings(msg_id, spec):
+            warn(text)
     for child in children:
         store.add_embed(msg_id, child)
     return msg_id, children
@@ -214,19 +271,26 @@ def discard(path: str | os.PathLike[str]) -> None:
 # --- add -------------------------------------------------------------------------------------
 
 
-def add(path: str | os.PathLike[str], specs: Iterable[tuple[str, dict[str, Any]]]) -> list[str]:
+def add(
+    path: str | os.PathLike[str],
+    specs: Iterable[tuple[str, dict[str, Any]]],
+    *,
+    warn: Warn | None = None,
+) -> list[str]:
     """Add messages (``(where, spec)`` pairs, specs valid for the schema); return their ids.
 
     One transaction: if any spec is refused, none is added. Paths are read relative to the
-    current folder; outputs are kept as absolute paths.
+    current folder; outputs are kept as absolute paths. ``warn`` receives warnings about
+    messages that are added all the same (HTML referring to a missing ``cid:``).
     """
     ids: list[str] = []
+    warnings: list[str] = []
     with transaction(path, write=True) as store:
         pending: list[tuple[str, str, str]] = []
         settings = store.settings()
         for where, spec in specs:
             try:
-                msg_id, children = _store_spec(store, spec, settings)
+                msg_id, children = _store_spec(store, spec, settings, warnings.append)
             except MsgsessError as exc:
                 raise sprops.located(exc, where) if where else exc from None
             ids.append(msg_id)
@@ -236,6 +300,9 @@ def add(path: str | os.PathLike[str], specs: Iterable[tuple[str, dict[str, Any]]
                 _check_embed(store, parent, child, f"message {parent}")
             except MsgsessError as exc:
                 raise sprops.located(exc, where) if where else exc from None
+    if warn is not None:
+        for text in warnings:
+            warn(text)
     return ids
 
 
