@@ -17,20 +17,37 @@ from msgsess.cli.common import MESSAGE_ID, PROP_NAME, print_lines, session_argum
 @click.option("--to", "kind", flag_value="to", help="Add To recipients.")
 @click.option("--cc", "kind", flag_value="cc", help="Add Cc recipients.")
 @click.option("--bcc", "kind", flag_value="bcc", help="Add Bcc recipients.")
-@click.argument("addresses", nargs=-1, required=True, metavar="ADDR...")
-def recipient_cmd(session: str, msg_id: str, kind: str | None, addresses: tuple[str, ...]) -> None:
-    """Add recipients to message ID and print their numbers.
+@click.option(
+    "--remove", type=click.IntRange(min=0), metavar="N", help="Remove recipient N instead (see `show`)."
+)
+@click.argument("addresses", nargs=-1, metavar="ADDR...")
+def recipient_cmd(
+    session: str, msg_id: str, kind: str | None, remove: int | None, addresses: tuple[str, ...]
+) -> None:
+    """Add recipients to message ID and print their numbers, or remove one.
 
     ADDR is 'Display Name <user@example.com>' or 'user@example.com'.
     Recipients are numbered from 0 across To, Cc and Bcc, in that order
-    (the numbers `set --recipient N` takes).
+    (the numbers `set --recipient N` takes); in a message from `edit`, the
+    file's own recipients come first. --remove N removes recipient N
+    (later ones move up by one).
 
     \b
     Example:
       msgsess recipient s.session m1 --cc 'Carol <carol@example.com>' dave@example.com
+      msgsess recipient s.session m1 --remove 0
     """
+    if remove is not None:
+        if kind is not None or addresses:
+            raise click.UsageError("--remove N takes no --to/--cc/--bcc and no ADDR")
+        from msgsess.session.edit import remove_recipient
+
+        remove_recipient(session, msg_id, remove)
+        return
     if kind is None:
-        raise click.UsageError("give --to, --cc or --bcc")
+        raise click.UsageError("give --to, --cc or --bcc (or --remove N)")
+    if not addresses:
+        raise click.UsageError("give at least one ADDR")
     print_lines(use.add_recipients(session, msg_id, kind, list(addresses)))
 
 

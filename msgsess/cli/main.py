@@ -25,11 +25,15 @@ COMMANDS: dict[str, str] = {
     "add": "msgsess.cli.cmd_add:add_cmd",
     "recipient": "msgsess.cli.cmd_edit:recipient_cmd",
     "attach": "msgsess.cli.cmd_edit:attach_cmd",
+    "detach": "msgsess.cli.cmd_edit_msg:detach_cmd",
     "set": "msgsess.cli.cmd_edit:set_cmd",
     "unset": "msgsess.cli.cmd_edit:unset_cmd",
     "show": "msgsess.cli.cmd_show:show_cmd",
     "close": "msgsess.cli.cmd_close:close_cmd",
     "discard": "msgsess.cli.cmd_open:discard_cmd",
+    "edit": "msgsess.cli.cmd_edit_msg:edit_cmd",
+    "dump": "msgsess.cli.cmd_dump:dump_cmd",
+    "check": "msgsess.cli.cmd_dump:check_cmd",
 }
 
 #: Short help per subcommand, so that ``msgsess --help`` imports no subcommand module.
@@ -38,11 +42,15 @@ SHORT_HELP: dict[str, str] = {
     "add": "Add a message (flags, or --json) and print its id.",
     "recipient": "Add To/Cc/Bcc recipients to a message.",
     "attach": "Attach files, a session message or a .msg file; print the numbers.",
+    "detach": "Remove an attachment from a message.",
     "set": "Set a MAPI property of a message, recipient or attachment.",
     "unset": "Remove a MAPI property (and the default msgsess would set).",
     "show": "Show a session's messages (a tree, or --json).",
     "close": "Write every message to its .msg output, all or nothing.",
     "discard": "Remove a session without writing anything.",
+    "edit": "Add an existing .msg file to change; close writes it back.",
+    "dump": "Show every property of a .msg file (a tree, or --json).",
+    "check": "Check .msg files against MS-OXMSG's structure rules.",
 }
 
 

@@ -31,13 +31,17 @@ if TYPE_CHECKING:
 #: Problems listed in one error before "and N more".
 MAX_LISTED = 5
 #: Spec keys whose strings never become text properties of the file.
-_NOT_TEXT = frozenset({"blob", "msg_blob", "message", "id", "output"})
+_NOT_TEXT = frozenset({"blob", "msg_blob", "message", "id", "output", "source"})
+#: (Unicode?, code page) a message is written in.
+_Mode = Callable[[Row], tuple[bool, int]]
 
 
 @dataclass
 class CloseResult:
     written: list[Path] = field(default_factory=list)
     kept: bool = False
+    #: One line per edited message whose strings change mode ("m1: ANSI strings read as …").
+    notes: list[str] = field(default_factory=list)
 
 
 def reproducible_now() -> FileTime | None:
@@ -112,13 +116,10 @@ def _cycles(edges: dict[str, list[str]]) -> list[str]:
     return found
 
 
-def _check(store: Store, unicode: bool, codepage: int) -> list[str]:
-    problems: list[str] = []
-    codec = None
-    if not unicode:
-        from msgsess.oxmsg import codepages
+def _check(store: Store, mode: _Mode) -> list[str]:
+    from msgsess.oxmsg import codepages
 
-        codec = codepages.codec(codepage)
+    problems: list[str] = []
     edges: dict[str, list[str]] = {}
     for parent, child in store.conn.execute("SELECT parent, child FROM embeds ORDER BY parent, child"):
         edges.setdefault(parent, []).append(child)
@@ -130,8 +131,9 @@ def _check(store: Store, unicode: bool, codepage: int) -> list[str]:
                 problems.append(f"message {row.id} has no output and no message embeds it")
         elif os.path.isdir(row.output):
             problems.append(f"message {row.id}: output {row.output} is a folder")
-        if codec is not None:
-            problem = _unencodable(row, codec, codepage)
+        unicode, codepage = mode(row)
+        if not unicode:
+            problem = _unencodable(row, codepages.codec(codepage), codepage)
             if problem:
                 problems.append(problem)
     return problems
@@ -147,6 +149,7 @@ class _Builder:
         codepage: int,
         now: FileTime | None,
         warn: Callable[[str], None] | None = None,
+        mode: _Mode | None = None,
     ) -> None:
         from msgsess.compose import now_filetime
 
@@ -157,6 +160,7 @@ class _Builder:
         self.stack: list[str] = []
         self.warn = warn
         self.warned: set[str] = set()
+        self.mode = mode
 
     def message(self, msg_id: str, spec: Mapping[str, Any]) -> Message:
         from msgsess.compose import compose
@@ -164,6 +168,10 @@ class _Builder:
         if msg_id in self.stack:
             cycle = " → ".join([*self.stack, msg_id])
             raise InvalidParameter(f"embedding cycle {cycle}", hint="a message cannot contain itself")
+        from msgsess.session.edit import base_message
+
+        label = f"message {msg_id}"
+        base = base_message(self.store, dict(spec), label)  # an edited message: its decoded file
         self.stack.append(msg_id)
         try:
             msg = compose(
@@ -171,9 +179,10 @@ class _Builder:
                 now=self.now,
                 read_blob=self.store.blob,
                 embedded=self.embedded,
-                label=f"message {msg_id}",
+                label=label,
                 unicode=self.unicode,
                 codepage=self.codepage,
+                base=base,
             )
         finally:
             self.stack.pop()
@@ -189,17 +198,18 @@ class _Builder:
         if "message" in att:
             child = self.store.get(str(att["message"]))
             return self.message(child.id, child.spec)
-        from msgsess import cfb, oxmsg
+        from msgsess.session.edit import read_msg
 
         label = f"message {self.stack[-1]}: embedded .msg {att.get('name', '')}".rstrip()
-        data = self.store.blob(str(att["msg_blob"]))
-        return oxmsg.decode(cfb.read_bytes(data, label), label=label)
+        return read_msg(self.store.blob(str(att["msg_blob"])), label)
 
     def encode(self, row: Row) -> Any:
         """The storage tree of a message with an output; an Outlook template for OUTPUT.oft."""
         from msgsess import oxmsg
         from msgsess.session.usecases import is_template
 
+        if self.mode is not None:
+            self.unicode, self.codepage = self.mode(row)
         template = is_template(row.output, row.spec)
         msg = self.message(row.id, {**row.spec, "template": True} if template else row.spec)
         return oxmsg.encode(
@@ -255,11 +265,17 @@ def close(
         settings = store.settings()
         use_unicode = settings.unicode if unicode is None else unicode
         cp = codepage if codepage is not None else settings.codepage
-        if not use_unicode:
+        if not use_unicode or codepage is not None:
             from msgsess.session.usecases import check_codepage
 
             check_codepage(cp)
-        problems = _check(store, use_unicode, cp)
+        from msgsess.session.edit import conversion_note, string_mode
+
+        def mode(row: Row) -> tuple[bool, int]:
+            # New messages take the session's mode, edited ones their file's, unless forced.
+            return string_mode(row.spec, unicode, codepage, settings.unicode, settings.codepage)
+
+        problems = _check(store, mode)
         if problems:
             raise _summarise(store.path, problems)
         total = int(
@@ -270,11 +286,14 @@ def close(
         temps: list[tuple[Path, Path]] = []
         made: list[Path] = []
         try:
-            builder = _Builder(store, use_unicode, cp, now, warn)
+            builder = _Builder(store, use_unicode, cp, now, warn, mode)
             for row in store.rows():
                 if row.output is None:
                     continue
                 tree = builder.encode(row)
+                note = conversion_note(row.id, row.spec, builder.unicode, builder.codepage)
+                if note is not None:
+                    result.notes.append(note)
                 target = Path(row.output)
                 _make_parents(target, made)
                 temps.append((cfb.write_temp(tree, target), target))

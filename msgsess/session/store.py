@@ -194,6 +194,9 @@ class Store:
     def add_embed(self, parent: str, child: str) -> None:
         self.conn.execute("INSERT OR IGNORE INTO embeds (parent, child) VALUES (?, ?)", (parent, child))
 
+    def remove_embed(self, parent: str, child: str) -> None:
+        self.conn.execute("DELETE FROM embeds WHERE parent = ? AND child = ?", (parent, child))
+
     def mark_closed(self) -> None:
         self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('closed', '1')")
 

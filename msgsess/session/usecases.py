@@ -30,6 +30,8 @@ Warn = Callable[[str], None]
 
 #: Recipient lists in table order: recipients are numbered across to, cc, bcc in this order.
 RECIPIENT_KINDS = ("to", "cc", "bcc")
+#: PR_SUBJECT's property id.
+_SUBJECT = 0x0037
 
 
 def _read_file(path: str, what: str) -> bytes:
@@ -65,9 +67,9 @@ def _put_blob(store: Store, data: bytes) -> str:
 
 def check_msg_bytes(data: bytes, name: str) -> None:
     """Refuse bytes that are not a readable .msg file (an embedded .msg is checked when added)."""
-    from msgsess import cfb, oxmsg
+    from msgsess.session.edit import read_msg
 
-    oxmsg.decode(cfb.read_bytes(data, name), label=name)
+    read_msg(data, name)
 
 
 def _capture_attachment(store: Store, att: dict[str, Any], what: str) -> dict[str, Any]:
@@ -142,6 +144,7 @@ def check_composable(spec: dict[str, Any], label: str, settings: Settings) -> No
     """Compose the spec once, without bodies and attachment bytes, to check addresses, dates…"""
     from msgsess.compose import compose
     from msgsess.model import Message
+    from msgsess.session.edit import placeholder
 
     light = {k: v for k, v in spec.items() if k not in _BODY_KEYS}
     try:
@@ -153,6 +156,7 @@ def check_composable(spec: dict[str, Any], label: str, settings: Settings) -> No
             label=label,
             unicode=settings.unicode,
             codepage=settings.codepage,
+            base=placeholder(light),
         )
     except MsgsessError as exc:
         if label in exc.message:
@@ -174,6 +178,9 @@ def _store_spec(
     msg_id = spec.pop("id", None) or store.new_id()
     label = f"message {msg_id}"
     output = spec.pop("output", None)
+    from msgsess.session.edit import prepare
+
+    output = prepare(store, spec, output, label)  # an edited message: capture its source file
     if "html" in spec and "rtf" in spec:
         raise InvalidParameter(
             f"{label}: give an HTML body or an RTF body, not both",
@@ -320,7 +327,10 @@ def add_recipients(path: str | os.PathLike[str], msg_id: str, kind: str, address
             jsonspec.validate_part(addr, "#/$defs/address", f"message {msg_id}", f"$.{kind}[{i}]")
         spec[kind] = [*spec.get(kind, []), *addresses]
         _save_edit(store, msg_id, spec)
-        before = sum(len(spec.get(k, [])) for k in RECIPIENT_KINDS[: RECIPIENT_KINDS.index(kind)])
+        from msgsess.session.edit import kept_originals
+
+        before = kept_originals(spec, "recipients")
+        before += sum(len(spec.get(k, [])) for k in RECIPIENT_KINDS[: RECIPIENT_KINDS.index(kind)])
         end = before + len(spec[kind])
         return list(range(end - len(addresses), end))
 
@@ -330,9 +340,12 @@ def attach(path: str | os.PathLike[str], msg_id: str, attachments: list[dict[str
     with transaction(path, write=True) as store:
         spec = store.get(msg_id).spec
         current = spec.setdefault("attachments", [])
+        from msgsess.session.edit import kept_originals
+
+        kept = kept_originals(spec, "attachments")
         numbers = []
         for att in attachments:
-            number = len(current)
+            number = kept + len(current)
             what = f"message {msg_id}: attachment {number}"
             jsonspec.validate_part(att, "#/$defs/attachment", what)
             if "message" in att:
@@ -348,38 +361,26 @@ def attach(path: str | os.PathLike[str], msg_id: str, attachments: list[dict[str
 # --- properties ------------------------------------------------------------------------------
 
 
-def _recipient_slot(spec: dict[str, Any], number: int, label: str) -> tuple[str, int]:
-    index = number
-    for kind in RECIPIENT_KINDS:
-        count = len(spec.get(kind, ()))
-        if 0 <= index < count:
-            return kind, index
-        index -= count
-    total = sum(len(spec.get(k, ())) for k in RECIPIENT_KINDS)
-    raise NotFound(
-        f"{label}: no recipient {number} (it has {total})",
-        hint="recipients are numbered from 0 across to, cc and bcc; see `msgsess show`",
-    )
-
-
 def _property_bag(spec: dict[str, Any], recipient: int | None, attachment: int | None, label: str) -> Any:
     """The ``properties`` object to edit: the message's, a recipient's or an attachment's."""
     if recipient is not None and attachment is not None:
         raise InvalidParameter("give --recipient or --attachment, not both")
+    from msgsess.session import edit
+
+    # Numbers as `show` gives them; in an edited message the file's own rows come first.
     if recipient is not None:
-        kind, index = _recipient_slot(spec, recipient, label)
+        kind, index = edit.row(spec, "recipients", recipient, label)
+        if kind == edit.ORIGINAL:
+            return edit.original_properties(spec, "recipients", index)
         entry = spec[kind][index]
         if isinstance(entry, str):
             entry = spec[kind][index] = {"address": entry}
         return entry.setdefault("properties", {})
     if attachment is not None:
-        atts = spec.get("attachments", [])
-        if not 0 <= attachment < len(atts):
-            raise NotFound(
-                f"{label}: no attachment {attachment} (it has {len(atts)})",
-                hint="attachments are numbered from 0; see `msgsess show`",
-            )
-        return atts[attachment].setdefault("properties", {})
+        kind, index = edit.row(spec, "attachments", attachment, label)
+        if kind == edit.ORIGINAL:
+            return edit.original_properties(spec, "attachments", index)
+        return spec["attachments"][index].setdefault("properties", {})
     return spec.setdefault("properties", {})
 
 
@@ -401,6 +402,15 @@ def _tidy(spec: dict[str, Any]) -> None:
     for att in spec.get("attachments", ()):
         if att.get("properties") == {}:
             del att["properties"]
+    from msgsess.session.edit import tidy
+
+    tidy(spec)
+
+
+def _is_subject(key: str, value: Any) -> bool:
+    """PR_SUBJECT as text: kept as the spec's ``subject`` so that its prefix, normalized form and
+    conversation topic follow it (also when an edited message gets a new subject)."""
+    return isinstance(value, str) and sprops.identity(key) == _SUBJECT
 
 
 def set_property(
@@ -423,6 +433,11 @@ def set_property(
         except MsgsessError as exc:
             raise sprops.located(exc, label) from None
         _drop_spellings(bag, key)
+        if recipient is None and attachment is None and _is_subject(key, value):
+            spec["subject"] = value
+            _tidy(spec)
+            _save_edit(store, msg_id, spec)
+            return "subject"
         bag[key] = value
         _save_edit(store, msg_id, spec)
         return key
@@ -446,6 +461,8 @@ def unset_property(
         except MsgsessError as exc:
             raise sprops.located(exc, label) from None
         bag[prop] = None
+        if recipient is None and attachment is None and sprops.identity(prop) == _SUBJECT:
+            spec.pop("subject", None)
         _tidy(spec)
         _save_edit(store, msg_id, spec)
 
@@ -480,6 +497,10 @@ def _export(
     if output is not None:
         out["output"] = output
     out.update(spec)
+    if "source" in spec:
+        from msgsess.session.edit import export_source
+
+        out["source"] = export_source(store, spec["source"], data)
     if "attachments" in spec:
         atts = []
         for att in spec["attachments"]:
