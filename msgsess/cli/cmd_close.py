@@ -73,7 +73,12 @@ def _warning_line(text: str) -> None:
 
 @click.command("close")
 @session_argument
-@click.option("--unicode/--ansi", "unicode", default=None, help="String mode (default: the session's).")
+@click.option(
+    "--unicode/--ansi",
+    "unicode",
+    default=None,
+    help="String mode (default: the session's; an edited file keeps its own).",
+)
 @click.option("--codepage", type=int, metavar="CP", help="ANSI code page (with --ansi).")
 @click.option("--keep", is_flag=True, help="Keep the session file after writing.")
 def close_cmd(session: str, unicode: bool | None, codepage: int | None, keep: bool) -> None:
@@ -89,6 +94,7 @@ def close_cmd(session: str, unicode: bool | None, codepage: int | None, keep: bo
     Example:
       msgsess close s.session
       SOURCE_DATE_EPOCH=1700000000 msgsess close s.session --ansi --codepage 1252 --keep
+      msgsess close s.session --unicode    # also turns edited ANSI files into Unicode
     """
     from msgsess.session.close import close
 
@@ -99,5 +105,7 @@ def close_cmd(session: str, unicode: bool | None, codepage: int | None, keep: bo
             session, unicode=unicode, codepage=codepage, keep=keep, progress=progress, warn=_warning_line
         )
         term.check()
+    for note in result.notes:
+        click.echo(f"msgsess: {note}", err=True)  # how an edited message's strings were converted
     count = len(result.written)
     chatter(f"msgsess: wrote {count} message{'s' if count != 1 else ''}")
