@@ -1,0 +1,421 @@
+"""Editing existing ``.msg`` files in a session (``msgsess edit``), like ``OpenIMsgOnIStg``.
+
+An edited message is a spec like any other, plus a ``source``: the file's bytes, captured as a
+blob of the session when the message is added, so later changes to the file do not leak in.
+At ``close`` the blob is decoded and every other key of the spec is applied to it as a change
+(:func:`msgsess.compose.compose` with ``base=``). Stored form of the source::
+
+    {"blob": SHA-256, "file": "/abs/path.msg", "codepage": CP or null, "info": {...}}
+
+``codepage`` is the user's fallback for ANSI files that name no code page (``edit --codepage``);
+``info`` is what the file holds, found when it was captured, so that commands need not decode it
+again: its string mode, the code page of its 8-bit strings and where that choice came from, and
+the sizes of its recipient and attachment tables. ``show --json`` prints the source as
+``{"data": base64, "file": …, "codepage": …}``; ``add --json`` reads that form (or ``{"file": …}``).
+
+Numbering
+    The recipients of an edited message are numbered as the written file will hold them: the
+    file's own recipients in their order, without removed ones, then added To, Cc and Bcc ones.
+    Attachments likewise: the file's own, without removed ones, then added ones. Internally a
+    change to an original row is kept by its index in the original table
+    (``recipient_properties``, ``remove_recipients``…), so numbers the user sees may shift when a
+    row is removed, as they do in Outlook, but a change always stays with its row.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from msgsess.errors import InvalidParameter, MsgsessError, NotFound
+from msgsess.session import props as sprops
+from msgsess.session.store import Store, transaction
+
+if TYPE_CHECKING:
+    from msgsess.model import Message
+
+#: Spec keys that change the tables of an edited message, by index in the original table.
+EDIT_KEYS = ("remove_recipients", "remove_attachments", "recipient_properties", "attachment_properties")
+RECIPIENT_KINDS = ("to", "cc", "bcc")
+ORIGINAL = "original"
+
+
+# --- import ----------------------------------------------------------------------------------
+
+
+def read_msg(data: bytes, name: str, codepage: int | None = None) -> Message:
+    """Decode the bytes of a ``.msg`` file; damaged input is one error naming ``name``.
+
+    The one import path of ``edit``, ``attach --msg`` and ``close``: the compound file is read
+    with the limits for hostile input (:func:`msgsess.cfb.read_bytes`), then decoded.
+    """
+    from msgsess import cfb, oxmsg
+
+    try:
+        return oxmsg.decode(cfb.read_bytes(data, name), codepage=codepage, label=name)
+    except MsgsessError as exc:
+        if name in exc.message:
+            raise
+        raise sprops.located(exc, name) from None
+
+
+def source_info(msg: Message, fallback: int | None) -> dict[str, Any]:
+    """String mode and table sizes of a decoded file (the ``info`` of a stored source)."""
+    from msgsess.oxmsg import codepages
+    from msgsess.props import ids
+
+    info: dict[str, Any] = {
+        "unicode": bool(msg.source_unicode),
+        "codepage": None,
+        "codepage_from": None,
+        "recipients": len(msg.recipients),
+        "attachments": len(msg.attachments),
+    }
+    if not msg.source_unicode:
+
+        def long(pid: int) -> int | None:
+            value = msg.props.value(pid)
+            return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+        cp, reason = codepages.explain_ansi_codepage(
+            long(ids.MESSAGE_CODEPAGE), long(ids.INTERNET_CODEPAGE), fallback
+        )
+        info["codepage"] = msg.source_codepage or cp
+        info["codepage_from"] = reason if cp == info["codepage"] else "the decoder"
+    return info
+
+
+def describe_mode(info: dict[str, Any]) -> str:
+    """The string mode for people: Unicode, or ANSI with its code page and where that came from."""
+    if info.get("unicode"):
+        return "Unicode"
+    return f"ANSI, code page {info['codepage']} (from {info['codepage_from']})"
+
+
+def capture_source(store: Store, source: dict[str, Any], label: str) -> dict[str, Any]:
+    """A source as ``add --json`` gives it -> the stored form (bytes captured, file checked)."""
+    from msgsess.session import usecases
+
+    codepage = source.get("codepage")
+    if codepage is not None:
+        usecases.check_codepage(int(codepage))
+    file = source.get("file")
+    if source.get("data") is not None:
+        data = usecases._b64(str(source["data"]), f"{label}: source")
+        name = str(file) if file else f"{label}: source data"
+    elif file:
+        data = usecases._read_file(str(file), label)
+        name = str(file)
+    else:
+        raise InvalidParameter(
+            f"{label}: source: give the .msg file's bytes (data) or its path (file)",
+            hint='e.g. {"source": {"file": "old.msg"}}',
+        )
+    msg = read_msg(data, name, codepage)
+    sha = hashlib.sha256(data).hexdigest()
+    store.put_blob(sha, data)
+    stored: dict[str, Any] = {"blob": sha, "codepage": codepage, "info": source_info(msg, codepage)}
+    if file:
+        stored["file"] = os.path.abspath(str(file))
+    return stored
+
+
+def prepare(store: Store, spec: dict[str, Any], output: str | None, label: str) -> str | None:
+    """Capture the source of a spec being added (if any); return its output.
+
+    An edited message is written back to its source file unless it has an output of its own.
+    Edit keys without a source are refused.
+    """
+    if "source" not in spec:
+        given = [key for key in EDIT_KEYS if key in spec]
+        if given:
+            raise InvalidParameter(
+                f"{label}: {given[0]} changes a message read from a file, and this one has no source",
+                hint="edit a .msg file with `msgsess edit`, or give a source",
+            )
+        return output
+    spec["source"] = capture_source(store, spec["source"], label)
+    if output is None:
+        output = spec["source"].get("file")
+        if output is None:
+            raise InvalidParameter(
+                f"{label}: an edited message given as data needs an output",
+                hint='add "output", or give the source\'s "file"',
+            )
+    return output
+
+
+def placeholder(spec: dict[str, Any]) -> Message | None:
+    """A stand-in for an edited message's source with its table sizes, to check a spec cheaply."""
+    source = spec.get("source")
+    if not isinstance(source, dict):
+        return None
+    from msgsess.model import Attachment, Message, Recipient
+
+    info = source.get("info") or {}
+    return Message(
+        recipients=[Recipient() for _ in range(int(info.get("recipients", 0)))],
+        attachments=[Attachment() for _ in range(int(info.get("attachments", 0)))],
+    )
+
+
+def base_message(store: Store, spec: dict[str, Any], label: str) -> Message | None:
+    """The decoded source of an edited message (None for a new one), for ``close``."""
+    source = spec.get("source")
+    if not isinstance(source, dict):
+        return None
+    name = str(source.get("file") or f"{label}: source")
+    return read_msg(store.blob(str(source["blob"])), name, source.get("codepage"))
+
+
+# --- the tables as the user sees them ----------------------------------------------------------
+
+
+def _original_count(spec: dict[str, Any], table: str) -> int:
+    source = spec.get("source")
+    if not isinstance(source, dict):
+        return 0
+    return int((source.get("info") or {}).get(table, 0))
+
+
+def recipient_rows(spec: dict[str, Any]) -> list[tuple[str, int]]:
+    """Each recipient in table order: ("original", index in the file) or (kind, index in spec[kind])."""
+    removed = set(spec.get("remove_recipients") or ())
+    rows = [(ORIGINAL, i) for i in range(_original_count(spec, "recipients")) if i not in removed]
+    for kind in RECIPIENT_KINDS:
+        rows.extend((kind, j) for j in range(len(spec.get(kind) or ())))
+    return rows
+
+
+def attachment_rows(spec: dict[str, Any]) -> list[tuple[str, int]]:
+    """Each attachment in table order: ("original", index in the file) or ("attachments", index)."""
+    removed = set(spec.get("remove_attachments") or ())
+    rows = [(ORIGINAL, i) for i in range(_original_count(spec, "attachments")) if i not in removed]
+    rows.extend(("attachments", j) for j in range(len(spec.get("attachments") or ())))
+    return rows
+
+
+def kept_originals(spec: dict[str, Any], table: str) -> int:
+    """How many of the file's own recipients or attachments are still there."""
+    rows = recipient_rows(spec) if table == "recipients" else attachment_rows(spec)
+    return sum(1 for kind, _ in rows if kind == ORIGINAL)
+
+
+def row(spec: dict[str, Any], table: str, number: int, label: str) -> tuple[str, int]:
+    """Where recipient or attachment ``number`` (as numbered for the user) lives in the spec."""
+    rows = recipient_rows(spec) if table == "recipients" else attachment_rows(spec)
+    if not 0 <= number < len(rows):
+        what = "recipient" if table == "recipients" else "attachment"
+        order = "across the file's own, then to, cc and bcc" if table == "recipients" else "in table order"
+        raise NotFound(
+            f"{label}: no {what} {number} (it has {len(rows)})",
+            hint=f"{what}s are numbered from 0 {order}; see `msgsess show`",
+        )
+    return rows[number]
+
+
+def original_properties(spec: dict[str, Any], table: str, index: int) -> dict[str, Any]:
+    """The ``properties`` object that changes original recipient or attachment ``index``."""
+    key = "recipient_properties" if table == "recipients" else "attachment_properties"
+    bag: dict[str, Any] = spec.setdefault(key, {}).setdefault(str(index), {})
+    return bag
+
+
+def tidy(spec: dict[str, Any]) -> None:
+    """Drop empty edit keys."""
+    for key in ("recipient_properties", "attachment_properties"):
+        changes = spec.get(key)
+        if isinstance(changes, dict):
+            for index in [i for i, props in changes.items() if not props]:
+                del changes[index]
+            if not changes:
+                del spec[key]
+    for key in ("remove_recipients", "remove_attachments"):
+        if key in spec and not spec[key]:
+            del spec[key]
+
+
+def _remove_row(spec: dict[str, Any], table: str, number: int, label: str) -> tuple[str, Any]:
+    """Remove one row; return (kind, the removed spec entry or the original index)."""
+    kind, index = row(spec, table, number, label)
+    if kind == ORIGINAL:
+        gone = "remove_recipients" if table == "recipients" else "remove_attachments"
+        spec[gone] = sorted({*spec.get(gone, ()), index})
+        changes = "recipient_properties" if table == "recipients" else "attachment_properties"
+        spec.get(changes, {}).pop(str(index), None)
+        tidy(spec)
+        return kind, index
+    entry = spec[kind].pop(index)
+    if not spec[kind]:
+        del spec[kind]
+    return kind, entry
+
+
+# --- use cases -------------------------------------------------------------------------------
+
+
+def edit(
+    path: str | os.PathLike[str],
+    file: str,
+    *,
+    output: str | None = None,
+    msg_id: str | None = None,
+    codepage: int | None = None,
+) -> str:
+    """Add an existing ``.msg`` file to the session as a message to change; return its id.
+
+    The file's bytes are read and checked now. ``close`` writes it back to ``file`` unless an
+    ``output`` is given; ``codepage`` is used for ANSI strings of a file that names no code page.
+    """
+    from msgsess.session import jsonspec, usecases
+
+    source: dict[str, Any] = {"file": file}
+    if codepage is not None:
+        source["codepage"] = codepage
+    spec: dict[str, Any] = {"source": source}
+    if output is not None:
+        spec["output"] = output
+    if msg_id is not None:
+        spec["id"] = msg_id
+    return usecases.add(path, [("", jsonspec.validate(spec, "command line"))])[0]
+
+
+def remove_recipient(path: str | os.PathLike[str], msg_id: str, number: int) -> None:
+    """Remove recipient ``number`` (as ``show`` numbers them) of a new or edited message."""
+    from msgsess.session import usecases
+
+    with transaction(path, write=True) as store:
+        spec = store.get(msg_id).spec
+        _remove_row(spec, "recipients", number, f"message {msg_id}")
+        usecases._save_edit(store, msg_id, spec)
+
+
+def detach(path: str | os.PathLike[str], msg_id: str, number: int) -> None:
+    """Remove attachment ``number`` of a new or edited message."""
+    from msgsess.session import usecases
+
+    with transaction(path, write=True) as store:
+        spec = store.get(msg_id).spec
+        kind, entry = _remove_row(spec, "attachments", number, f"message {msg_id}")
+        if kind != ORIGINAL and "message" in entry:
+            child = entry["message"]
+            if not any(att.get("message") == child for att in spec.get("attachments", ())):
+                store.remove_embed(msg_id, child)
+        usecases._save_edit(store, msg_id, spec)
+
+
+# --- show ------------------------------------------------------------------------------------
+
+
+def export_source(store: Store, source: dict[str, Any], data: bool) -> dict[str, Any]:
+    """A stored source in the form ``add --json`` reads; without ``data``, a summary instead."""
+    blob = store.blob(str(source["blob"]))
+    out: dict[str, Any] = {}
+    if data:
+        out["data"] = base64.b64encode(blob).decode("ascii")
+    else:
+        out["data"] = None
+        out["size"] = len(blob)
+    if source.get("file"):
+        out["file"] = source["file"]
+    if source.get("codepage") is not None:
+        out["codepage"] = source["codepage"]
+    if not data:
+        name = str(source.get("file") or "source")
+        out["original"] = summary(read_msg(blob, name, source.get("codepage")), source.get("info") or {})
+    return out
+
+
+def _address(props: Any, name_id: int, addr_ids: tuple[int, ...]) -> str:
+    name = props.value(name_id)
+    addr = next((props.value(a) for a in addr_ids if props.value(a)), None)
+    if name and addr and name != addr:
+        return f"{name} <{addr}>"
+    return str(name or addr or "")
+
+
+def summary(msg: Message, info: dict[str, Any]) -> dict[str, Any]:
+    """What a person wants to see of an edited file: mode, class, subject, from, tables."""
+    from msgsess.props import ids
+
+    kinds = {ids.MAPI_TO: "to", ids.MAPI_CC: "cc", ids.MAPI_BCC: "bcc"}
+    out: dict[str, Any] = {"mode": describe_mode(info)}
+    for key, pid in (("class", ids.MESSAGE_CLASS), ("subject", ids.SUBJECT)):
+        value = msg.props.value(pid)
+        if isinstance(value, str):
+            out[key] = value
+    sender = _address(
+        msg.props,
+        ids.SENT_REPRESENTING_NAME,
+        (ids.SENT_REPRESENTING_SMTP_ADDRESS, ids.SENT_REPRESENTING_EMAIL_ADDRESS),
+    )
+    if sender:
+        out["from"] = sender
+    out["recipients"] = [
+        f"{kinds.get(r.kind, 'other')}: "
+        + _address(r.props, ids.DISPLAY_NAME, (ids.SMTP_ADDRESS, ids.EMAIL_ADDRESS))
+        for r in msg.recipients
+    ]
+    atts = []
+    for att in msg.attachments:
+        if att.embedded is not None:
+            atts.append(f"{att.name or '(no name)'} (embedded message)")
+        elif att.custom is not None:
+            atts.append(f"{att.name or '(no name)'} (OLE object)")
+        else:
+            size = len(att.data) if att.data is not None else 0
+            atts.append(f"{att.name or '(no name)'} ({size} bytes)")
+    out["attachments"] = atts
+    return out
+
+
+def iter_rows_with_numbers(spec: dict[str, Any], table: str) -> Iterator[tuple[int, str, int]]:
+    """(number shown to the user, kind, index) for each current row."""
+    rows = recipient_rows(spec) if table == "recipients" else attachment_rows(spec)
+    for number, (kind, index) in enumerate(rows):
+        yield number, kind, index
+
+
+# --- close -----------------------------------------------------------------------------------
+
+
+def string_mode(
+    spec: dict[str, Any], unicode: bool | None, codepage: int | None, default_unicode: bool, default_cp: int
+) -> tuple[bool, int]:
+    """(Unicode?, ANSI code page) a message is written in.
+
+    ``unicode``/``codepage`` are what ``close`` was told (None: not forced). A new message takes
+    the session's mode; an edited one keeps its file's own mode and code page unless forced.
+    """
+    source = spec.get("source")
+    if not isinstance(source, dict):
+        return (
+            default_unicode if unicode is None else unicode,
+            codepage if codepage is not None else default_cp,
+        )
+    info = source.get("info") or {}
+    source_unicode = bool(info.get("unicode", True))
+    use_unicode = source_unicode if unicode is None else unicode
+    cp = codepage if codepage is not None else int(info.get("codepage") or default_cp)
+    return use_unicode, cp
+
+
+def conversion_note(msg_id: str, spec: dict[str, Any], unicode: bool, codepage: int) -> str | None:
+    """One line saying how an edited message's strings change mode, or None if they do not."""
+    source = spec.get("source")
+    if not isinstance(source, dict):
+        return None
+    info = source.get("info") or {}
+    if info.get("unicode", True):
+        if unicode:
+            return None
+        return f"{msg_id}: Unicode strings written as ANSI code page {codepage}"
+    read = f"{msg_id}: ANSI strings read as code page {info['codepage']} (from {info['codepage_from']})"
+    if unicode:
+        return f"{read}, written as Unicode"
+    if codepage != info["codepage"]:
+        return f"{read}, written as code page {codepage}"
+    return None
