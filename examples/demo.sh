@@ -3,9 +3,11 @@
 #
 #   sh examples/demo.sh [OUTDIR]        (default: examples/out)
 #
-# Every kind of thing msgsess writes appears once: plain and HTML bodies, an
-# inline image, file attachments, an embedded message three deep, named and
-# multi-valued properties, a reply-to, a template, and an ANSI (cp1251) file.
+# Every kind of thing msgsess writes appears once: plain, HTML and RTF bodies,
+# an inline image, file attachments, an embedded message three deep, named and
+# multi-valued properties, a reply-to, a message sent on behalf of someone with
+# a read receipt and a follow-up flag, an Outlook template (.oft), and an ANSI
+# (cp1251) file.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -46,16 +48,32 @@ $msgsess add "$s" "$out/nested.msg" --id outer --subject "FW: FW: Inner note" \
     --from "Outer <outer@example.com>" --to "Bob Example <bob@example.com>" --body "Three levels deep." >/dev/null
 $msgsess attach "$s" outer --message middle >/dev/null
 
-# 4. Messages from JSON Lines, one of them a template (.oft).
+# 4. Messages from JSON Lines; an OUTPUT ending in .oft is an Outlook template
+#    (root CLSID {0006F046-...}, an unsent IPM.Note: Outlook lists it under
+#    Choose Form > User Templates in File System). --template does the same
+#    for any output name.
 $msgsess add "$s" --json - <<EOF >/dev/null
 {"id": "json1", "output": "$out/from-json.msg", "subject": "Made from JSON", "from": "Alice Example <alice@example.com>", "to": ["Bob Example <bob@example.com>"], "body": "JSON in, .msg out.", "properties": {"PidTagImportance": 0}}
 {"id": "tmpl", "output": "$out/weekly.oft", "subject": "Weekly status", "body": "Done:\nNext:\nBlocked:"}
 EOF
 
+# 5. An RTF body, kept as is (a plain-text body is derived from it).
+$msgsess add "$s" "$out/memo-rtf.msg" --id memo --subject "Release notes (RTF)" \
+    --from "Alice Example <alice@example.com>" --to "Team <team@example.com>" \
+    --rtf-file "$data/memo.rtf" >/dev/null
+
+# 6. Sent by an assistant on behalf of the boss, asking for a read receipt,
+#    flagged for follow-up by a due date.
+$msgsess add "$s" "$out/on-behalf.msg" --id onbehalf --subject "Budget approval needed" \
+    --from "Bea Boss <boss@example.com>" --sender "Sam Assistant <assistant@example.com>" \
+    --to "Finance <finance@example.com>" --body "Please approve the attached budget by Friday." \
+    --read-receipt --delivery-receipt --flag "Follow up" --due 2024-05-03T17:00:00+02:00 \
+    --attach "$data/notes.csv" >/dev/null
+
 $msgsess show "$s" >&2
 $msgsess close "$s"
 
-# 5. An ANSI session (Windows-1251) with Cyrillic text.
+# 7. An ANSI session (Windows-1251) with Cyrillic text.
 a="$out/ansi.session"
 $msgsess open "$a" --ansi --codepage 1251 --force
 $msgsess add "$a" "$out/cyrillic-ansi.msg" --subject "Привет из msgsess" \
