@@ -38,16 +38,52 @@ def _attachment(number: int, att: dict[str, Any]) -> Node:
     return (label, children)
 
 
+def _source(spec: dict[str, Any], source: dict[str, Any]) -> tuple[Node, int, int]:
+    """An edited message's file as it was, with what is removed or changed in its tables.
+
+    Also returns how many of its recipients and attachments are kept (added ones come after).
+    """
+    original = source.get("original") or {}
+    label = f"source: {source.get('file', '(data)')} ({source.get('size', 0)} bytes, {original.get('mode')})"
+    children: list[Any] = [(f"{k}: {original[k]}", []) for k in ("class", "subject", "from") if k in original]
+    kept = []
+    for table, key in (("recipients", "recipient"), ("attachments", "attachment")):
+        removed = set(spec.get(f"remove_{table}", ()))
+        changes = spec.get(f"{key}_properties", {})
+        rows: list[Any] = []
+        number = 0
+        for index, text in enumerate(original.get(table, ())):
+            if index in removed:
+                rows.append((f"removed: {text}", []))
+                continue
+            sub = [_properties(changes[str(index)])] if changes.get(str(index)) else []
+            rows.append((f"#{number}: {text}", sub))
+            number += 1
+        kept.append(number)
+        if rows:
+            children.append((table, rows))
+    return (label, children), kept[0], kept[1]
+
+
 def outline(spec: dict[str, Any]) -> Node:
-    """One message as a tree of labels: fields, recipients, attachments, properties."""
+    """One message as a tree of labels: fields, recipients, attachments, properties.
+
+    An edited message shows its source file as it was (tables numbered as the user numbers them)
+    and then its changes; added recipients and attachments are numbered after the file's own.
+    """
     head = f"{spec['id']} → {spec['output']}" if "output" in spec else f"{spec['id']} (embedded only)"
     children: list[Any] = []
+    first_recipient = first_attachment = 0
+    source = spec.get("source")
+    if isinstance(source, dict):
+        node, first_recipient, first_attachment = _source(spec, source)
+        children.append(node)
     for key in ("class", "subject", "from", "sender", "date", "importance", "sensitivity", "message_id"):
         if key in spec:
             children.append((f"{key}: {spec[key]}", []))
     if "draft" in spec:
         children.append(("draft" if spec["draft"] else "sent", []))
-    number = 0
+    number = first_recipient
     for kind in use.RECIPIENT_KINDS:
         for entry in spec.get(kind, ()):
             sub = (
@@ -68,7 +104,8 @@ def outline(spec: dict[str, Any]) -> Node:
             children.append((f"{key}: " + "; ".join(spec[key]), []))
     atts = spec.get("attachments", [])
     if atts:
-        children.append(("attachments", [_attachment(i, a) for i, a in enumerate(atts)]))
+        label = "attachments" if not isinstance(source, dict) else "added attachments"
+        children.append((label, [_attachment(i, a) for i, a in enumerate(atts, first_attachment)]))
     if spec.get("properties"):
         children.append(_properties(spec["properties"]))
     return (head, children)
