@@ -1,0 +1,283 @@
+"""``msgsess dump`` and ``msgsess check``; damaged and hostile input from ``edit``, ``attach --msg``,
+``dump`` and ``check`` through real processes; everything msgsess writes passes ``check``."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import os
+import random
+import shutil
+import struct
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import extract_msg
+import pytest
+from click.testing import Result
+
+from msgsess import cfb
+from msgsess.oxmsg import layout
+
+Invoke = Callable[..., Result]
+Run = Callable[..., Any]
+ROOT = Path(__file__).resolve().parents[2]
+CORPUS = ROOT.parent / "shared" / "corpus"
+FILES = sorted(CORPUS.rglob("*.msg")) if CORPUS.is_dir() else []
+needs_corpus = pytest.mark.skipif(not FILES, reason=f"no corpus at {CORPUS}")
+MAX_SECONDS = 10.0
+
+# The crafted trees of the library's hostile-input tests, reused as is.
+_spec = importlib.util.spec_from_file_location("_hostile", ROOT / "tests" / "test_hostile.py")
+assert _spec is not None and _spec.loader is not None
+hostile = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(hostile)
+
+
+@pytest.fixture(autouse=True)
+def _quiet_extract_msg() -> Iterator[None]:
+    logging.disable(logging.CRITICAL)
+    yield
+    logging.disable(logging.NOTSET)
+
+
+def ok(result: Result) -> str:
+    assert result.exit_code == 0, (result.exit_code, result.stdout, result.stderr)
+    return result.stdout
+
+
+# --------------------------------------------------------------------------- dump
+
+
+@needs_corpus
+def test_dump_json_has_every_property_of_every_level(invoke: Invoke) -> None:
+    path = CORPUS / "msgreader" / "msgInMsgInMsg.msg"
+    data = json.loads(ok(invoke("dump", str(path), "--json")))
+    with extract_msg.Message(str(path)) as msg:
+
+        def compare(level: dict[str, Any], obj: Any, depth: int) -> int:
+            assert len(level["properties"]) == len(obj.props), depth
+            names = {p["name"] for p in level["properties"]}
+            assert "PidTagSubject" in names or depth > 0 or not obj.subject
+            count = 1
+            for entry, att in zip(level["attachments"], obj.attachments, strict=True):
+                assert len(entry["properties"]) == len(att.props)
+                if "embedded" in entry:
+                    count += compare(entry["embedded"], att.data, depth + 1)
+            return count
+
+        assert compare(data, msg, 0) == 3  # the message and two levels of embedded ones
+        subject = next(p for p in data["properties"] if p["name"] == "PidTagSubject")
+        assert subject["value"] == msg.subject and subject["tag"] == "0x0037001F"
+    named = [p for p in data["properties"] if "named" in p]
+    assert named and all("set" in p["named"] for p in named)
+
+
+@needs_corpus
+def test_dump_plain_text_lists_each_property_once(invoke: Invoke) -> None:
+    path = CORPUS / "msgreader" / "nonUnicodeCP932.msg"
+    text = ok(invoke("dump", str(path)))
+    lines = text.splitlines()
+    assert lines[0] == f"{path} (ANSI, code page 932)"
+    assert any(
+        "PidTagSubject  0x0037001F  PT_UNICODE" in line and "日本語 Non Unicode タイトル" in line
+        for line in lines
+    )
+    data = json.loads(ok(invoke("dump", str(path), "--json")))
+    top = [line for line in lines[1:] if line.startswith("  ") and not line.startswith("   ")]
+    assert len([line for line in top if not line.strip().startswith("recipient")]) == len(data["properties"])
+    assert "  recipient 0" in lines
+
+
+def test_dump_of_a_missing_file(invoke: Invoke) -> None:
+    result = invoke("dump", "nothing.msg")
+    assert (
+        result.exit_code == 4
+        and result.stderr == "msgsess: error: nothing.msg: no such file (check the path)\n"
+    )
+
+
+# --------------------------------------------------------------------------- check
+
+
+@needs_corpus
+def test_the_corpus_checks_without_errors(run: Run) -> None:
+    proc = run("check", "--quiet", *map(str, FILES))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout == "" and proc.stderr == ""
+    proc = run("check", "--json", str(CORPUS / "msgreader" / "Subject.msg"))
+    (result,) = json.loads(proc.stdout)
+    assert result["readable"] and result["findings"]
+    assert {f["severity"] for f in result["findings"]} == {"warning"}
+    assert all(f["rule"].startswith("[MS-OXMSG]") for f in result["findings"])
+
+
+def test_check_reports_errors_with_exit_1(workdir: Path, invoke: Invoke) -> None:
+    tree = hostile._embedded_chain(1)
+    att = tree.entries[layout.attach_storage(0)]
+    att.entries[layout.PROPERTIES] = bytes(8) + layout.VAR_ENTRY.pack(0x37050102, 6, 4, 0)
+    att.entries["__substg1.0_37050102"] = b"\x05\0\0\0"
+    (workdir / "bad.msg").write_bytes(cfb.to_bytes(tree))
+    result = invoke("check", "bad.msg")
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert lines and all(line.startswith("bad.msg: ") for line in lines)
+    assert any(
+        line.startswith("bad.msg: error: __attach_version1.0_#00000000/") and "not 5 or 6" in line
+        for line in lines
+    )
+    assert result.stderr == "msgsess: error: bad.msg: structure errors found (see the findings above)\n"
+
+
+# --------------------------------------------------------------------------- hostile input
+
+
+def _crafted(workdir: Path) -> dict[str, Path]:
+    """A truncated file, a damaged header, 10,000 attachments, and two nesting bombs."""
+    files: dict[str, Path] = {}
+    if CORPUS.is_dir():
+        data = (CORPUS / "msgreader" / "msgInMsg.msg").read_bytes()
+        files["truncated"] = workdir / "truncated.msg"
+        files["truncated"].write_bytes(data[: len(data) // 2])
+        flipped = bytearray(data)
+        flipped[48] ^= 0x40  # a bit of the header's first directory sector number
+        files["bit-flipped"] = workdir / "bit-flipped.msg"
+        files["bit-flipped"].write_bytes(bytes(flipped))
+    tree = hostile._message_node(layout.TOP_HEADER, 10_000)
+    tree.entries.update(hostile._embedded_chain(0).entries)
+    tree.entries[layout.PROPERTIES] = layout.TOP_HEADER.pack(0, 10_000, 0, 10_000)
+    body = bytes(8) + layout.ENTRY.pack(0x37050003, 7, struct.pack("<Q", 1))
+    for index in range(10_000):
+        att = tree.storage(layout.attach_storage(index))
+        att.entries[layout.PROPERTIES] = body
+        att.entries["__substg1.0_37010102"] = b""
+    files["10000-attachments"] = workdir / "many.msg"
+    files["10000-attachments"].write_bytes(cfb.to_bytes(tree))
+    files["embedded-100-deep"] = workdir / "deep.msg"
+    files["embedded-100-deep"].write_bytes(cfb.to_bytes(hostile._embedded_chain(100)))
+    nest = hostile._embedded_chain(0)
+    node = nest
+    for _ in range(1000):
+        node = node.storage("s")
+    files["storages-1000-deep"] = workdir / "nested.msg"
+    files["storages-1000-deep"].write_bytes(cfb.to_bytes(nest))
+    return files
+
+
+@pytest.mark.parametrize("command", ["edit", "attach --msg", "dump", "check"])
+def test_hostile_files_get_one_line_and_a_non_zero_exit(run: Run, workdir: Path, command: str) -> None:
+    files = _crafted(workdir)
+    assert run("open", "s").returncode == 0
+    assert run("add", "s", "--id", "x").returncode == 0
+    for kind, path in files.items():
+        args = {
+            "edit": ["edit", "s", path.name],
+            "attach --msg": ["attach", "s", "x", "--msg", path.name],
+            "dump": ["dump", path.name],
+            "check": ["check", path.name],
+        }[command]
+        start = time.perf_counter()
+        proc = run(*args)
+        elapsed = time.perf_counter() - start
+        assert elapsed < MAX_SECONDS, (kind, elapsed)
+        assert proc.returncode != 0, (kind, proc.stdout[:200])
+        lines = proc.stderr.splitlines()
+        assert len(lines) == 1, (kind, proc.stderr)
+        assert lines[0].startswith(f"msgsess: error: {path.name}"), (kind, lines[0])
+        assert "internal error" not in lines[0]
+        expected = 1 if command == "check" and kind == "10000-attachments" else 8
+        assert proc.returncode == expected, (kind, proc.returncode, lines[0])
+    # Nothing was added by the refused imports.
+    shown = [json.loads(line) for line in run("show", "s", "--json").stdout.splitlines()]
+    assert [m["id"] for m in shown] == ["x"] and "attachments" not in shown[0]
+
+
+@needs_corpus
+@pytest.mark.parametrize(
+    "sample", ["msgreader/msgInMsg.msg", "email-outlook-message-perl/plain_jpeg_attached.msg"]
+)
+def test_bit_flipped_files_fail_cleanly_or_work(invoke: Invoke, workdir: Path, sample: str) -> None:
+    """Seeded random bit flips: every command ends with success or one error line, never a traceback."""
+    data = (CORPUS / sample).read_bytes()
+    rng = random.Random(f"cli-{sample}")
+    ok(invoke("open", "s"))
+    outcomes: dict[int, int] = {}
+    for number in range(40):
+        mutant = bytearray(data)
+        for _ in range(rng.randint(1, 8)):
+            pos = rng.randrange(len(mutant))
+            mutant[pos] ^= 1 << rng.randrange(8)
+        name = f"mutant{number}.msg"
+        (workdir / name).write_bytes(bytes(mutant))
+        for args in (("edit", "s", name), ("dump", name), ("check", name)):
+            result = invoke(*args)
+            outcomes[result.exit_code] = outcomes.get(result.exit_code, 0) + 1
+            assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+            if result.exit_code != 0:
+                assert "internal error" not in result.stderr
+                assert args[0] == "check" or len(result.stderr.splitlines()) == 1, result.stderr
+                assert name in result.stderr
+    assert set(outcomes) <= {0, 1, 3, 4, 8, 11}, outcomes
+    assert 8 in outcomes
+
+
+# --------------------------------------------------------------------------- what we write
+
+
+def _edited_outputs(invoke: Invoke, workdir: Path) -> list[Path]:
+    """Every corpus file edited with a few changes, plus ANSI ones turned into Unicode."""
+    outputs: list[Path] = []
+    ok(invoke("open", "e"))
+    for index, path in enumerate(FILES):
+        out = workdir / "edited" / f"{index}.msg"
+        msg_id = ok(invoke("edit", "e", str(path), "--out", str(out))).strip()
+        shown = ok(invoke("show", "e", msg_id))
+        ok(invoke("set", "e", msg_id, "PidTagSubject", f"RE: edited {index}"))
+        if "recipients" in shown:
+            ok(invoke("recipient", "e", msg_id, "--remove", "0"))
+        if "\n      attachments" in shown:
+            ok(invoke("detach", "e", msg_id, "0"))
+        ok(invoke("recipient", "e", msg_id, "--cc", "Added <added@example.com>"))
+        ok(invoke("attach", "e", msg_id, str(FILES[0]), "--name", "note.bin"))
+        outputs.append(out)
+    ok(invoke("close", "e"))
+    ok(invoke("open", "u"))
+    for index, path in enumerate(FILES):
+        out = workdir / "unicode" / f"{index}.msg"
+        ok(invoke("edit", "u", str(path), "--out", str(out)))
+        outputs.append(out)
+    ok(invoke("close", "u", "--unicode"))
+    return outputs
+
+
+@needs_corpus
+def test_everything_msgsess_writes_passes_check(invoke: Invoke, run: Run, workdir: Path) -> None:
+    demo = workdir / "demo"
+    env = {**os.environ, "MSGSESS": f"{sys.executable} -m msgsess"}
+    proc = subprocess.run(
+        ["sh", str(ROOT / "examples" / "demo.sh"), str(demo)], capture_output=True, text=True, env=env
+    )
+    assert proc.returncode == 0, proc.stderr
+    written = sorted([*demo.glob("*.msg"), *demo.glob("*.oft")])
+    assert len(written) >= 6
+    written += _edited_outputs(invoke, workdir)
+    assert len(written) >= 6 + 2 * len(FILES)
+    proc = run("check", "--quiet", *map(str, written))
+    assert proc.returncode == 0, proc.stdout[:2000] + proc.stderr
+    assert proc.stdout == ""
+    # And they read back: the edited subjects are there.
+    with extract_msg.Message(str(workdir / "edited" / "0.msg")) as msg:
+        assert msg.subject == "RE: edited 0"
+
+
+def test_check_copies_are_not_needed_for_a_missing_file(invoke: Invoke, workdir: Path) -> None:
+    shutil.copyfile(ROOT / "pyproject.toml", workdir / "p.msg")
+    result = invoke("check", "p.msg", "missing.msg")
+    assert result.exit_code == 8
+    assert result.stderr.splitlines()[0].startswith("msgsess: error: p.msg: ")
+    assert result.stderr.splitlines()[1] == "msgsess: error: missing.msg: no such file"
