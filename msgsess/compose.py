@@ -34,6 +34,7 @@ SMART_NO_ATTACH = NamedId(PSETID_COMMON, lid=0x8514)
 FLAG_REQUEST = NamedId(PSETID_COMMON, lid=0x8530)
 TASK_DUE_DATE = NamedId(PSETID_TASK, lid=0x8105)
 TASK_START_DATE = NamedId(PSETID_TASK, lid=0x8104)
+REPORT_TAG = 0x0031
 FLAG_STATUS = 0x1090
 FOLLOWUP_ICON = 0x1095
 TODO_ITEM_FLAGS = 0x0E2B
@@ -115,6 +116,16 @@ def one_off_entry_id(name: str, addr_type: str, address: str) -> bytes:
 def search_key(addr_type: str, address: str) -> bytes:
     """PR_SEARCH_KEY of an address: ``TYPE:ADDRESS`` upper-cased, NUL-terminated."""
     return f"{addr_type}:{address}".upper().encode("ascii", "replace") + b"\0"
+
+
+def report_tag(search_key: bytes) -> bytes:
+    """PR_REPORT_TAG ([MS-OXOMSG] 2.2.2.22): correlates receipts with this message.
+
+    A file has no store, folder or message entry ids, so only the message's search key
+    is given; the empty ANSI text is what Outlook writes too.
+    """
+    sized = b"".join(struct.pack("<I", len(part)) + part for part in (b"", b"", b"", b"", search_key, b"\0"))
+    return b"PCDFEB09\0" + struct.pack("<I", 0x00010001) + sized
 
 
 def flat_entry_list(entry_ids: list[bytes]) -> bytes:
@@ -466,10 +477,14 @@ class _Composer:
             if not (message_id.startswith("<") and message_id.endswith(">")):
                 message_id = f"<{message_id}>"
             p.set(ids.INTERNET_MESSAGE_ID, t.PT_UNICODE, message_id)
-        if self.flag("read_receipt", False):
+        read, delivery = self.flag("read_receipt", False), self.flag("delivery_receipt", False)
+        if read:
             p.set(ids.READ_RECEIPT_REQUESTED, t.PT_BOOLEAN, True)
-        if self.flag("delivery_receipt", False):
+        if delivery:
             p.set(ids.ORIGINATOR_DELIVERY_REPORT_REQUESTED, t.PT_BOOLEAN, True)
+        if read or delivery:
+            key = p.value(ids.SEARCH_KEY)
+            p.set(REPORT_TAG, t.PT_BINARY, report_tag(key if isinstance(key, bytes) else self.digest[:16]))
         flag = self.text("flag")
         if flag is not None:
             p.set(FLAG_STATUS, t.PT_LONG, 2)  # followupFlagged

@@ -451,3 +451,26 @@ def test_html_body(tmp_path: Path) -> None:
         assert m.getPropertyVal("0E1F000B") is True  # PR_RTF_IN_SYNC
         assert "Hello" in m.body and "world" in m.body
         assert b"world" in m.htmlBody
+
+
+def test_receipts_carry_a_report_tag_that_olefile_reads_back(tmp_path: Path) -> None:
+    """[MS-OXMSG]/[MS-OXOMSG] 2.2.2.22: cookie, version, four empty entry ids, search key, text."""
+    msg = compose({"subject": "Please confirm", "read_receipt": True}, now=NOW)
+    path = tmp_path / "receipt.msg"
+    cfb.write_atomic(oxmsg.encode(msg), path)
+    with olefile.OleFileIO(str(path)) as ole:
+        tag = ole.openstream("__substg1.0_00310102").read()
+        search_key = ole.openstream("__substg1.0_300B0102").read()
+    assert tag[:9] == b"PCDFEB09\0"
+    assert struct.unpack_from("<I", tag, 9)[0] == 0x00010001
+    offset, parts = 13, []
+    while offset < len(tag):
+        (size,) = struct.unpack_from("<I", tag, offset)
+        parts.append(tag[offset + 4 : offset + 4 + size])
+        offset += 4 + size
+    assert offset == len(tag)
+    assert parts == [b"", b"", b"", b"", search_key, b"\0"]
+    parsed = extract_msg.openMsg(str(path)).reportTag  # extract-msg's own parser agrees
+    assert (parsed.cookie, parsed.version, parsed.messageSearchKey) == (b"PCDFEB09\0", 0x00010001, search_key)
+    plain = compose({"subject": "No receipt"}, now=NOW)
+    assert 0x0031 not in plain.props
