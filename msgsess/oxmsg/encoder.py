@@ -77,7 +77,8 @@ def encode(
     root.entries[NAMEID] = ctx.names.to_storage()
     if template:
         root.clsid = layout.CLSID_TEMPLATE
-    elif msg.clsid is not None and any(msg.clsid):
+    elif msg.clsid is not None and any(msg.clsid) and msg.clsid != layout.CLSID_TEMPLATE:
+        # Keep an edited file's own CLSID, except a template's when a message is written.
         root.clsid = msg.clsid
     else:
         root.clsid = layout.CLSID_MAIL_MESSAGE
