@@ -82,8 +82,10 @@ SPEC_KEYS = frozenset(
         "attachment_properties",
     }
 )
-#: Keys that change the recipient or attachment table of an edited message.
-TABLE_KEYS = frozenset({"to", "cc", "bcc", "attachments", "remove_recipients", "remove_attachments"})
+#: Keys that change the recipient or attachment table of an edited message (or a recipient's name).
+TABLE_KEYS = frozenset(
+    {"to", "cc", "bcc", "attachments", "remove_recipients", "remove_attachments", "recipient_properties"}
+)
 #: Keys that change an edited message at all.
 CHANGE_KEYS = SPEC_KEYS - {"id", "output", "source", "template"}
 

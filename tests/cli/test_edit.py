@@ -132,6 +132,18 @@ def test_removing_and_adding_recipients_keeps_display_lists_true(invoke: Invoke,
 
 
 @needs_corpus
+def test_renaming_an_original_recipient_updates_the_display_list(invoke: Invoke, workdir: Path) -> None:
+    copy("msgreader/Subject.msg", workdir, "in.msg")
+    ok(invoke("open", "s"))
+    ok(invoke("edit", "s", "in.msg", "--out", "out.msg"))
+    ok(invoke("set", "s", "m1", "PidTagDisplayName", "Renamed Person", "--recipient", "0"))
+    ok(invoke("close", "s"))
+    with extract_msg.Message(str(workdir / "out.msg")) as msg:
+        assert msg.recipients[0].name == "Renamed Person"
+        assert string(msg, PR_DISPLAY_TO) == "Renamed Person"
+
+
+@needs_corpus
 def test_removing_the_last_attachment_clears_the_flags(invoke: Invoke, workdir: Path) -> None:
     copy("msgreader/attachmentFiles.msg", workdir, "in.msg")
     with extract_msg.Message(str(workdir / "in.msg")) as msg:
