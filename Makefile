@@ -26,6 +26,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_codec.py
+	$(BIN)/python benchmarks/bench_session.py
 
 clean:
 	rm -rf $(VENV) examples/out build dist *.egg-info
