@@ -81,7 +81,10 @@ def _warning_line(text: str) -> None:
 )
 @click.option("--codepage", type=int, metavar="CP", help="ANSI code page (with --ansi).")
 @click.option("--keep", is_flag=True, help="Keep the session file after writing.")
-def close_cmd(session: str, unicode: bool | None, codepage: int | None, keep: bool) -> None:
+@click.option(
+    "--fsync", is_flag=True, help="Flush every output to disk before returning (survives a power cut)."
+)
+def close_cmd(session: str, unicode: bool | None, codepage: int | None, keep: bool, fsync: bool) -> None:
     """Write every message of SESSION to its output, then remove SESSION.
 
     All or nothing: if any message cannot be written, no output is created
@@ -102,7 +105,13 @@ def close_cmd(session: str, unicode: bool | None, codepage: int | None, keep: bo
         unicode = False
     with _terminate_between_messages() as term, _progress(term) as progress:
         result = close(
-            session, unicode=unicode, codepage=codepage, keep=keep, progress=progress, warn=_warning_line
+            session,
+            unicode=unicode,
+            codepage=codepage,
+            keep=keep,
+            progress=progress,
+            warn=_warning_line,
+            fsync=fsync,
         )
         term.check()
     for note in result.notes:

@@ -247,6 +247,7 @@ def close(
     now: FileTime | None = None,
     progress: Callable[[int, int], None] | None = None,
     warn: Callable[[str], None] | None = None,
+    fsync: bool = False,
 ) -> CloseResult:
     """Write every message with an output; remove the session unless ``keep``.
 
@@ -296,13 +297,16 @@ def close(
                     result.notes.append(note)
                 target = Path(row.output)
                 _make_parents(target, made)
-                temps.append((cfb.write_temp(tree, target), target))
+                temps.append((cfb.write_temp(tree, target, durable=fsync), target))
                 del tree
                 if progress is not None:
                     progress(len(temps), total)
             for temp, target in temps:
                 cfb.commit(temp, target)
                 result.written.append(target)
+            if fsync:  # each folder once, after all its renames
+                for folder in dict.fromkeys(target.parent for _temp, target in temps):
+                    cfb.sync_dir(folder)
         except BaseException:
             for temp, _target in temps:
                 cfb.discard(temp)

@@ -224,3 +224,15 @@ def test_a_close_killed_halfway_writes_nothing(run: Run, workdir: Path, sig: sig
         assert proc.returncode == 128 + signal.SIGTERM
         assert left == []
     assert run("show", "s", "--json").stdout == before
+
+
+def test_close_with_fsync_writes_every_output(invoke: Invoke, workdir: Path) -> None:
+    assert invoke("open", "s").exit_code == 0
+    for name in ("a", "b"):
+        assert invoke("add", "s", f"out/{name}.msg", "--subject", f"durable {name}").exit_code == 0
+    result = invoke("close", "s", "--fsync")
+    assert result.exit_code == 0, result.stderr
+    for name in ("a", "b"):
+        with extract_msg.openMsg(str(workdir / "out" / f"{name}.msg")) as msg:
+            assert msg.subject == f"durable {name}"
+    assert not (workdir / "s").exists()
