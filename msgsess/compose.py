@@ -30,7 +30,6 @@ ONE_OFF_PROVIDER = bytes.fromhex("812B1FA4BEA310199D6E00DD010F5402")
 ONE_OFF_FLAGS = 0x8001
 
 KEYWORDS = NamedId(PS_PUBLIC_STRINGS, name="Keywords")
-SMART_NO_ATTACH = NamedId(PSETID_COMMON, lid=0x8514)
 FLAG_REQUEST = NamedId(PSETID_COMMON, lid=0x8530)
 TASK_DUE_DATE = NamedId(PSETID_TASK, lid=0x8105)
 TASK_START_DATE = NamedId(PSETID_TASK, lid=0x8104)
@@ -267,6 +266,7 @@ class _Composer:
             p.set(ids.READ_RECEIPT_REQUESTED, t.PT_BOOLEAN, False)
             p.set(ids.ORIGINATOR_DELIVERY_REPORT_REQUESTED, t.PT_BOOLEAN, False)
             p.set(ids.DELETE_AFTER_SUBMIT, t.PT_BOOLEAN, False)
+            p.set(ids.HAS_ATTACHMENTS, t.PT_BOOLEAN, False, ids.PROPATTR_READABLE)
             p.set(ids.SEARCH_KEY, t.PT_BINARY, self.digest[:16])
             p.set(ids.CONVERSATION_INDEX, t.PT_BINARY, self.conversation_index(stamp))
             p.set(ids.INTERNET_CODEPAGE, t.PT_LONG, 65001 if self.unicode else self.codepage)
@@ -300,7 +300,20 @@ class _Composer:
         if new or set(self.spec) & TABLE_KEYS:
             refresh_derived(msg)
         self.overrides(msg.props, self.spec.get("properties"), "properties")
+        if ids.SUBJECT not in msg.props and self.unsets(ids.SUBJECT):
+            # No subject: no prefix, normalized subject or topic derived from one either.
+            for pid in (ids.SUBJECT_PREFIX, ids.NORMALIZED_SUBJECT, ids.CONVERSATION_TOPIC):
+                msg.props.pop(pid, None)
         return msg
+
+    def unsets(self, pid: int) -> bool:
+        """Whether the spec's ``properties`` remove this tagged property."""
+        props = self.spec.get("properties") or {}
+        if not isinstance(props, dict):
+            return False
+        from msgsess.props import registry
+
+        return any(value is None and registry.resolve(str(name)).pid == pid for name, value in props.items())
 
     def edit_tables(self, msg: Message) -> None:
         """Changes to an edited message's own recipients and attachments, by original index."""
@@ -511,8 +524,6 @@ class _Composer:
             if not isinstance(att_spec, dict):
                 raise self.fail(f"attachments[{index}]", "expected an object")
             msg.attachments.append(self.attachment(att_spec, f"attachments[{index}]", taken))
-        if msg.attachments and all(_is_inline(a) for a in msg.attachments):
-            msg.props.set(SMART_NO_ATTACH, t.PT_BOOLEAN, True)
 
     def attachment(self, spec: Mapping[str, Any], field: str, taken: set[str]) -> Attachment:
         att = Attachment()
@@ -616,10 +627,6 @@ def _is_typed(value: Any) -> bool:
 
 def _latin(text: str) -> bool:
     return all(ord(c) < 256 for c in text)
-
-
-def _is_inline(att: Attachment) -> bool:
-    return bool(att.props.value(ids.ATTACH_CONTENT_ID)) and bool(att.props.value(ids.ATTACHMENT_HIDDEN))
 
 
 def now_filetime() -> t.FileTime:

@@ -15,7 +15,7 @@ from typing import Any
 
 from msgsess.props import ids
 from msgsess.props import types as t
-from msgsess.props.keys import PropId
+from msgsess.props.keys import PSETID_COMMON, NamedId, PropId
 from msgsess.storage import Storage
 
 
@@ -125,6 +125,14 @@ class Message:
 
 # --- derived values ------------------------------------------------------------------------
 
+#: PidLidSmartNoAttach: true hides the paperclip, for messages whose attachments are all inline.
+SMART_NO_ATTACH = NamedId(PSETID_COMMON, lid=0x8514)
+
+
+def is_inline(att: Attachment) -> bool:
+    """An attachment shown inside the body (content id and hidden), not in the attachment list."""
+    return bool(att.props.value(ids.ATTACH_CONTENT_ID)) and att.props.value(ids.ATTACHMENT_HIDDEN) is True
+
 
 def split_subject(subject: str) -> tuple[str, str]:
     """(prefix, normalized subject) per [MS-OXCMSG] 2.2.1.9-10.
@@ -158,8 +166,9 @@ def display_list(msg: Message, kind: int) -> str:
 def refresh_derived(msg: Message) -> None:
     """Recompute what other properties imply, after any change to the message.
 
-    Display lists from recipients; attachment flags; recipient row ids and
-    attachment numbers in table order. Embedded messages are refreshed too.
+    Display lists from recipients; attachment flags and PidLidSmartNoAttach;
+    recipient row ids and attachment numbers in table order. Embedded messages
+    are left alone: each was complete when it was composed or read.
     """
     for pid, kind in (
         (ids.DISPLAY_TO, ids.MAPI_TO),
@@ -172,7 +181,12 @@ def refresh_derived(msg: Message) -> None:
         else:
             msg.props.pop(pid, None)
     has = bool(msg.attachments)
-    msg.props.set(ids.HAS_ATTACHMENTS, t.PT_BOOLEAN, has, ids.PROPATTR_READABLE)
+    if has or ids.HAS_ATTACHMENTS in msg.props:
+        msg.props.set(ids.HAS_ATTACHMENTS, t.PT_BOOLEAN, has, ids.PROPATTR_READABLE)
+    if has and all(is_inline(a) for a in msg.attachments):
+        msg.props.set(SMART_NO_ATTACH, t.PT_BOOLEAN, True)
+    elif SMART_NO_ATTACH in msg.props:
+        msg.props.set(SMART_NO_ATTACH, t.PT_BOOLEAN, False)
     flags = int(msg.props.value(ids.MESSAGE_FLAGS, ids.MSGFLAG_UNSENT))
     flags = flags | ids.MSGFLAG_HASATTACH if has else flags & ~ids.MSGFLAG_HASATTACH
     msg.props.set(ids.MESSAGE_FLAGS, t.PT_LONG, flags)
@@ -180,5 +194,3 @@ def refresh_derived(msg: Message) -> None:
         rcpt.props.set(ids.ROWID, t.PT_LONG, row)
     for num, att in enumerate(msg.attachments):
         att.props.set(ids.ATTACH_NUM, t.PT_LONG, num, ids.PROPATTR_READABLE)
-        if att.embedded is not None:
-            refresh_derived(att.embedded)

@@ -34,8 +34,16 @@ class _Context:
         self.codec = "utf-16-le" if unicode else codepages.codec(codepage)
         self.names = NameMap()
         self.label = label
+        #: Code page of the 8-bit strings of the message being encoded, when it was read from
+        #: an ANSI file (its undecodable bytes are kept as U+DC80..U+DCFF escapes).
+        self.source_codepage: int | None = None
+
+    def codepage_or_none(self) -> int | None:
+        return None if self.unicode else self.codepage
 
     def encode_text(self, text: str, pid: PropId, where: str) -> bytes:
+        if self.source_codepage is not None and self.source_codepage != self.codepage_or_none():
+            _refuse_unread_bytes(text, self.source_codepage, self.label, _describe, pid, where)
         if self.unicode:
             return text.encode("utf-16-le", "surrogatepass")
         try:
@@ -47,6 +55,23 @@ class _Context:
                 f"which code page {self.codepage} cannot hold",
                 hint="close with --unicode, or choose a code page that has it with --codepage",
             ) from None
+
+
+def _refuse_unread_bytes(
+    text: str, source_cp: int, label: str, describe: Any, pid: PropId, where: str
+) -> None:
+    """Bytes the source code page could not read can only be written back in that code page.
+
+    The decoder keeps them as surrogate escapes so an unchanged ANSI file round-trips
+    byte for byte; anywhere else they would become invalid UTF-16 or wrong text.
+    """
+    for char in text:
+        if "\udc80" <= char <= "\udcff":
+            raise Unconvertible(
+                f"{label}: {describe(pid)}{where} has byte 0x{ord(char) - 0xDC00:02X}, which code page "
+                f"{source_cp} does not define, so its text is unknown",
+                hint="give the file's real code page with `msgsess edit --codepage CP`",
+            )
 
 
 def _describe(pid: PropId, ptype: int | None = None) -> str:
@@ -61,11 +86,13 @@ def encode(
     *,
     unicode: bool = True,
     codepage: int = 1252,
-    template: bool = False,
+    template: bool | None = False,
     label: str = "message",
 ) -> Storage:
     """Encode a message (and everything embedded in it) as a ``.msg`` storage tree.
 
+    ``template``: True writes an Outlook template (.oft CLSID), False a message, None
+    keeps the root CLSID the message was read with (an edited template stays one).
     ``label`` names the message in errors (a session id, a file name).
     """
     ctx = _Context(unicode, codepage, label)
@@ -77,8 +104,10 @@ def encode(
     root.entries[NAMEID] = ctx.names.to_storage()
     if template:
         root.clsid = layout.CLSID_TEMPLATE
-    elif msg.clsid is not None and any(msg.clsid) and msg.clsid != layout.CLSID_TEMPLATE:
-        # Keep an edited file's own CLSID, except a template's when a message is written.
+    elif (
+        msg.clsid is not None and any(msg.clsid) and (template is None or msg.clsid != layout.CLSID_TEMPLATE)
+    ):
+        # Keep an edited file's own CLSID, except a template's when a message is asked for.
         root.clsid = msg.clsid
     else:
         root.clsid = layout.CLSID_MAIL_MESSAGE
@@ -112,12 +141,24 @@ def _string_mode_props(msg: Message, ctx: _Context) -> PropertyBag:
                 props[ids.STORE_SUPPORT_MASK] = Property(t.PT_LONG, value, mask.flags)
             else:
                 del props[ids.STORE_SUPPORT_MASK]
-        props.set(ids.MESSAGE_CODEPAGE, t.PT_LONG, ctx.codepage)
-        props.setdefault_value(ids.INTERNET_CODEPAGE, t.PT_LONG, ctx.codepage)
+        # Record the code page ([oxmsg-facts] §4: readers guess without it), except on a
+        # file read in this very code page, whose properties stay exactly as they were.
+        if not (msg.source_unicode is False and msg.source_codepage == ctx.codepage):
+            props.set(ids.MESSAGE_CODEPAGE, t.PT_LONG, ctx.codepage)
+            props.setdefault_value(ids.INTERNET_CODEPAGE, t.PT_LONG, ctx.codepage)
     return props
 
 
 def _encode_message(msg: Message, ctx: _Context, level: str, depth: int) -> Storage:
+    outer = ctx.source_codepage
+    ctx.source_codepage = msg.source_codepage if msg.source_unicode is False else None
+    try:
+        return _encode_message_body(msg, ctx, level, depth)
+    finally:
+        ctx.source_codepage = outer
+
+
+def _encode_message_body(msg: Message, ctx: _Context, level: str, depth: int) -> Storage:
     if len(msg.recipients) > layout.MAX_OBJECTS or len(msg.attachments) > layout.MAX_OBJECTS:
         raise TooBig(
             f"{ctx.label}: {len(msg.recipients)} recipients and {len(msg.attachments)} attachments; "

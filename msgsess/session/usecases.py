@@ -99,11 +99,16 @@ def _capture_attachment(store: Store, att: dict[str, Any], what: str) -> dict[st
 _BODY_KEYS = ("body", "html", "rtf")
 
 
-def is_template(output: str | None, spec: dict[str, Any]) -> bool:
-    """Whether a message is written as an Outlook template: ``"template"`` if given, else OUTPUT.oft."""
+def is_template(output: str | None, spec: dict[str, Any]) -> bool | None:
+    """Whether a message is written as an Outlook template: ``"template"`` if given, else OUTPUT.oft.
+
+    None for an edited file that nothing says to change: it keeps what it was.
+    """
     if spec.get("template") is not None:
         return bool(spec["template"])
-    return output is not None and output.lower().endswith(".oft")
+    if output is not None and output.lower().endswith(".oft"):
+        return True
+    return None if "source" in spec else False
 
 
 def cid_warnings(msg_id: str, msg: Message) -> list[str]:
