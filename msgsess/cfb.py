@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import shutil
 import struct
 import tempfile
 import uuid
@@ -45,6 +46,7 @@ __all__ = [
     "OFT_CLSID",
     "Limits",
     "commit",
+    "commit_all",
     "discard",
     "read_bytes",
     "read_file",
@@ -329,6 +331,58 @@ def commit(temp: Path, target: Path, *, durable: bool = False) -> None:
         raise WriteFailed(f"cannot replace {target}: {_os_reason(exc)}") from exc
     if durable:
         sync_dir(Path(target).parent)
+
+
+def commit_all(pairs: list[tuple[Path, Path]], *, durable: bool = False) -> None:
+    """Move several temporaries into place, all or none.
+
+    Each existing target is first hard-linked (or, where links are not allowed,
+    copied) to a backup beside it; if any move fails, the targets already moved
+    get their old content back and new ones are removed, then the error is raised.
+    Backups go once every move has succeeded. Only a crash in the middle of this
+    loop can leave a mix, and then the backups are still beside their targets.
+    """
+    done: list[tuple[Path, Path | None]] = []
+    backup: Path | None = None
+    try:
+        for temp, target in pairs:
+            target = Path(target)
+            backup = _backup(target)
+            commit(temp, target, durable=durable)
+            done.append((target, backup))
+            backup = None
+    except BaseException:
+        if backup is not None:
+            discard(backup)
+        for target, old in reversed(done):
+            with contextlib.suppress(OSError):
+                if old is not None:
+                    os.replace(old, target)
+                else:
+                    os.unlink(target)
+        raise
+    for _target, old in done:
+        if old is not None:
+            discard(old)
+
+
+def _backup(target: Path) -> Path | None:
+    """A second name for ``target``'s current content, or None when there is no target yet."""
+    if not target.exists():
+        return None
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".bak", dir=target.parent)
+    os.close(fd)
+    backup = Path(name)
+    try:
+        os.unlink(backup)
+        try:
+            os.link(target, backup)
+        except OSError:
+            shutil.copy2(target, backup)
+    except OSError as exc:
+        discard(backup)
+        raise WriteFailed(f"cannot keep a copy of {target} while replacing it: {_os_reason(exc)}") from exc
+    return backup
 
 
 def sync_dir(directory: Path) -> None:

@@ -380,3 +380,33 @@ def test_add_entry_fallback_writes_the_same_file(monkeypatch: pytest.MonkeyPatch
     fast = cfb.to_bytes(tree)
     monkeypatch.setattr(cfb, "_fast_path_ok", False)
     assert cfb.to_bytes(tree) == fast
+
+
+def test_commit_all_puts_every_old_file_back_when_one_move_fails(tmp_path: Path) -> None:
+    first, second, blocked = tmp_path / "a.msg", tmp_path / "new.msg", tmp_path / "c.msg"
+    first.write_bytes(b"old a")
+    blocked.mkdir()  # a folder where a file should go: os.replace fails
+    (blocked / "keep").write_text("x")
+    tree = Storage(entries={"s": b"new"})
+    temps = [(cfb.write_temp(tree, target), target) for target in (first, second, blocked)]
+    with pytest.raises(WriteFailed):
+        cfb.commit_all(temps)
+    assert first.read_bytes() == b"old a"  # replaced, then restored
+    assert not second.exists()  # created, then removed
+    assert blocked.is_dir()
+    for temp, _target in temps:
+        cfb.discard(temp)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.msg", "c.msg"]  # no backups left
+
+
+def test_commit_all_replaces_every_target_and_leaves_no_backup(tmp_path: Path) -> None:
+    targets = [tmp_path / f"{n}.msg" for n in "abc"]
+    targets[0].write_bytes(b"old")
+    temps = [
+        (cfb.write_temp(Storage(entries={"s": n.encode()}), t), t)
+        for n, t in zip("abc", targets, strict=True)
+    ]
+    cfb.commit_all(temps)
+    for name, target in zip("abc", targets, strict=True):
+        assert cfb.read_file(target).entries["s"] == name.encode()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.msg", "b.msg", "c.msg"]

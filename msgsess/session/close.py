@@ -301,9 +301,8 @@ def close(
                 del tree
                 if progress is not None:
                     progress(len(temps), total)
-            for temp, target in temps:
-                cfb.commit(temp, target)
-                result.written.append(target)
+            cfb.commit_all(temps)  # every output, or (on failure) every old file back
+            result.written.extend(target for _temp, target in temps)
             if fsync:  # each folder once, after all its renames
                 for folder in dict.fromkeys(target.parent for _temp, target in temps):
                     cfb.sync_dir(folder)
