@@ -119,6 +119,51 @@ def search_key(addr_type: str, address: str) -> bytes:
     return f"{addr_type}:{address}".upper().encode("ascii", "replace") + b"\0"
 
 
+#: Python's built-in table only (not the host's /etc/mime.types): the same name gives the
+#: same type on every machine, as reproducible builds need.
+_MIME = mimetypes.MimeTypes(filenames=())
+for _ext, _type in {
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    ".doc": "application/msword",
+    ".xls": "application/vnd.ms-excel",
+    ".ppt": "application/vnd.ms-powerpoint",
+    ".msg": "application/vnd.ms-outlook",
+    ".oft": "application/vnd.ms-outlook",
+    ".eml": "message/rfc822",
+    ".ics": "text/calendar",
+    ".vcf": "text/vcard",
+    ".md": "text/markdown",
+    ".7z": "application/x-7z-compressed",
+    ".webp": "image/webp",
+    ".heic": "image/heic",
+}.items():
+    _MIME.add_type(_type, _ext)
+_COMPRESSED = {
+    "gzip": "application/gzip",
+    "bzip2": "application/x-bzip2",
+    "xz": "application/x-xz",
+    "compress": "application/x-compress",
+    "br": "application/x-brotli",
+}
+
+
+def _rfc5322_address(text: str, field: str) -> str:
+    import email.utils
+
+    name, addr = parse_address(text, label=field)
+    return email.utils.formataddr((name if name != addr else "", addr))
+
+
+def guess_mime(name: str) -> str:
+    """The MIME type of a file name; a compressed file (``.tar.gz``) is its compression's type."""
+    mime, encoding = _MIME.guess_type(name, strict=False)
+    if encoding is not None:
+        return _COMPRESSED.get(encoding, "application/octet-stream")
+    return mime or "application/octet-stream"
+
+
 def report_tag(search_key: bytes) -> bytes:
     """PR_REPORT_TAG ([MS-OXOMSG] 2.2.2.22): correlates receipts with this message.
 
@@ -388,11 +433,17 @@ class _Composer:
         }
         # Without --sender both sets are the From address; with it, From is the
         # principal ("sent representing") and --sender the delegate ("on behalf of").
-        sources = {"from": self.text("from"), "sender": self.text("sender") or self.text("from")}
-        for key, text in sources.items():
+        given = {key: self.text(key) for key in ("from", "sender")}
+        # (set, field the address came from): each set falls back on the other's address.
+        sources = {
+            "from": "from" if given["from"] is not None else "sender",
+            "sender": "sender" if given["sender"] is not None else "from",
+        }
+        for key, field in sources.items():
+            text = given[field]
             if text is None:
                 continue
-            name, addr, entry = self.address_props(text, key)
+            name, addr, entry = self.address_props(text, field)
             n, e, a, eid, sk, smtp = sets[key]
             p.set(n, t.PT_UNICODE, name)
             p.set(e, t.PT_UNICODE, addr)
@@ -440,7 +491,7 @@ class _Composer:
         for pid in (ids.BODY, ids.HTML, ids.RTF_COMPRESSED, ids.RTF_IN_SYNC, ids.NATIVE_BODY):
             p.pop(pid, None)
         if html is None and rtf is None:
-            if body is not None:
+            if body:  # an empty body is no body ([MS-OXMSG] 2.4.2.2: no empty strings)
                 p.set(ids.BODY, t.PT_UNICODE, body)
                 p.set(ids.NATIVE_BODY, t.PT_LONG, 1)
             return
@@ -487,6 +538,8 @@ class _Composer:
                 if not sep or not re.fullmatch(r"[!-9;-~]+", name.strip()):
                     raise self.fail(f"headers[{index}]", f"{line!r} is not 'Name: value'")
                 p.set(NamedId(PS_INTERNET_HEADERS, name=name.strip().lower()), t.PT_UNICODE, value.strip())
+            if headers:
+                p.set(ids.TRANSPORT_MESSAGE_HEADERS, t.PT_UNICODE, self.transport_headers(headers))
         message_id = self.text("message_id")
         if message_id is not None:
             if not (message_id.startswith("<") and message_id.endswith(">")):
@@ -512,6 +565,39 @@ class _Composer:
                 p.set(TASK_START_DATE, t.PT_SYSTIME, due)
         elif self.spec.get("due") is not None:
             raise self.fail("due", "a due date needs a follow-up flag", hint="add --flag TEXT")
+
+    def transport_headers(self, extra: list[Any]) -> str:
+        """PR_TRANSPORT_MESSAGE_HEADERS: the RFC 5322 header block the message would travel with.
+
+        Readers that convert to MIME take From, To, Cc, Subject from it when present, so it
+        carries the envelope as well as the headers given, encoded per RFC 2047 where needed.
+        """
+        import email.policy
+        import email.utils
+        from email.message import EmailMessage
+
+        head = EmailMessage(policy=email.policy.SMTP)
+        when = self.time("date") or (None if self.flag("draft", True) else self.now)
+        if when is not None and (moment := when.to_datetime()) is not None:
+            head["Date"] = email.utils.format_datetime(moment)
+        for key, field in (("from", "From"), ("sender", "Sender")):
+            text = self.text(key)
+            if text is not None and not (key == "sender" and text == self.text("from")):
+                head[field] = _rfc5322_address(text, key)
+        for key, field in (("to", "To"), ("cc", "Cc"), ("reply_to", "Reply-To")):
+            people = [_rfc5322_address(a, key) for a, _ in self.address_list(key)]
+            if people:
+                head[field] = ", ".join(people)
+        if self.text("subject"):
+            head["Subject"] = self.text("subject")
+        message_id = self.text("message_id")
+        if message_id:
+            head["Message-ID"] = message_id if message_id.startswith("<") else f"<{message_id}>"
+        head["MIME-Version"] = "1.0"
+        for line in extra:
+            name, _sep, value = str(line).partition(":")
+            head[name.strip()] = value.strip()
+        return head.as_string()  # SMTP policy: CRLF line ends, folded, ends in a blank line
 
     def attachments(self, msg: Message) -> None:
         specs = self.spec.get("attachments")
@@ -564,8 +650,8 @@ class _Composer:
             ext = name.rpartition(".")[2] if "." in name else ""
             if ext:
                 ap.set(ids.ATTACH_EXTENSION, t.PT_UNICODE, "." + ext)
-            mime = spec.get("mime") or mimetypes.guess_type(name, strict=False)[0]
-            ap.set(ids.ATTACH_MIME_TAG, t.PT_UNICODE, str(mime or "application/octet-stream"))
+            mime = spec.get("mime") or guess_mime(name)
+            ap.set(ids.ATTACH_MIME_TAG, t.PT_UNICODE, str(mime))
         cid = spec.get("content_id")
         if cid is not None:
             if not isinstance(cid, str) or not cid.strip("<> "):

@@ -474,3 +474,58 @@ def test_receipts_carry_a_report_tag_that_olefile_reads_back(tmp_path: Path) -> 
     assert (parsed.cookie, parsed.version, parsed.messageSearchKey) == (b"PCDFEB09\0", 0x00010001, search_key)
     plain = compose({"subject": "No receipt"}, now=NOW)
     assert 0x0031 not in plain.props
+
+
+def test_headers_also_give_transport_headers_that_mime_readers_agree_with(tmp_path: Path) -> None:
+    import email
+    import email.policy
+
+    spec = {
+        "subject": "Grüße",
+        "from": "Jörg <j@example.com>",
+        "to": ["Bob <b@example.com>", "c@example.com"],
+        "headers": ["X-Project: demo"],
+        "draft": False,
+        "date": "2024-05-01T10:00:00Z",
+        "message_id": "abc@example.com",
+    }
+    path = write(spec, tmp_path)
+    with extract_msg.openMsg(str(path)) as msg:
+        block = msg.getStringStream("__substg1.0_007D")
+    parsed = email.message_from_string(block, policy=email.policy.default)
+    assert parsed["Subject"] == "Grüße"
+    assert parsed["From"].addresses[0].display_name == "Jörg"
+    assert [a.addr_spec for a in parsed["To"].addresses] == ["b@example.com", "c@example.com"]
+    assert parsed["X-Project"] == "demo"
+    assert parsed["Message-ID"] == "<abc@example.com>"
+    assert parsed["Date"].datetime == dt.datetime(2024, 5, 1, 10, 0, tzinfo=dt.UTC)
+    assert "\r\n" in block and block.endswith("\r\n\r\n")
+    # Without headers there is no transport block: a composed message has not travelled.
+    with extract_msg.openMsg(str(write({"subject": "x"}, tmp_path, "plain.msg"))) as msg:
+        assert msg.getStringStream("__substg1.0_007D") is None
+
+
+def test_a_sender_alone_is_both_sender_and_from(tmp_path: Path) -> None:
+    msg = compose({"sender": "Sam <sam@example.com>"}, now=NOW)
+    assert msg.props.value(ids.SENDER_NAME) == msg.props.value(ids.SENT_REPRESENTING_NAME) == "Sam"
+
+
+def test_an_empty_body_is_left_out(tmp_path: Path) -> None:
+    msg = compose({"subject": "x", "body": ""}, now=NOW)
+    assert ids.BODY not in msg.props
+
+
+@pytest.mark.parametrize(
+    ("name", "mime"),
+    [
+        ("backup.tar.gz", "application/gzip"),
+        ("report.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+        ("photo.JPG", "image/jpeg"),
+        ("mail.msg", "application/vnd.ms-outlook"),
+        ("README", "application/octet-stream"),
+    ],
+)
+def test_mime_types_come_from_the_name_the_same_on_every_machine(name: str, mime: str) -> None:
+    spec = {"attachments": [{"data": "aGVsbG8=", "name": name}]}
+    att = compose(spec, now=NOW).attachments[0]
+    assert att.props.value(ids.ATTACH_MIME_TAG) == mime
