@@ -50,21 +50,28 @@ def _value(prop: Property, full: bool) -> Any:
     return values.to_json(prop.type, value)
 
 
-def _prop_json(pid: PropId, prop: Property, full: bool) -> dict[str, Any]:
+def _stored_type(ptype: int, ansi: bool) -> int:
+    """The type as the file stores it: the model keeps every string as PT_UNICODE."""
+    if ansi and t.is_string(ptype):
+        return t.PT_MV_STRING8 if t.is_mv(ptype) else t.PT_STRING8
+    return ptype
+
+
+def _prop_json(pid: PropId, prop: Property, full: bool, ansi: bool) -> dict[str, Any]:
     out: dict[str, Any] = {"name": registry.describe(pid, prop.type)}
+    stored = _stored_type(prop.type, ansi)
     if isinstance(pid, NamedId):
         out["named"] = _named_json(pid)
-        out["type"] = t.type_name(prop.type)
     else:
-        out["tag"] = f"0x{(pid << 16) | prop.type:08X}"
-        out["type"] = t.type_name(prop.type)
+        out["tag"] = f"0x{(pid << 16) | stored:08X}"
+    out["type"] = t.type_name(stored)
     out["flags"] = prop.flags
     out["value"] = _value(prop, full)
     return out
 
 
-def _props_json(bag: PropertyBag, full: bool) -> list[dict[str, Any]]:
-    return [_prop_json(pid, bag[pid], full) for pid in sorted(bag, key=_sort_key)]
+def _props_json(bag: PropertyBag, full: bool, ansi: bool) -> list[dict[str, Any]]:
+    return [_prop_json(pid, bag[pid], full, ansi) for pid in sorted(bag, key=_sort_key)]
 
 
 def _extra_json(extra: dict[str, Any]) -> list[str]:
@@ -72,16 +79,20 @@ def _extra_json(extra: dict[str, Any]) -> list[str]:
 
 
 def dump_message(msg: Message, *, full: bool = False) -> dict[str, Any]:
-    """Every property of a message and everything below it, as JSON-ready data."""
+    """Every property of a message and everything below it, as JSON-ready data.
+
+    Types and tags are shown as the file stores them (PT_STRING8 in an ANSI file).
+    """
+    ansi = msg.source_unicode is False
     out: dict[str, Any] = {
         "unicode": msg.source_unicode,
         "codepage": msg.source_codepage,
-        "properties": _props_json(msg.props, full),
+        "properties": _props_json(msg.props, full, ansi),
         "recipients": [],
         "attachments": [],
     }
     for index, rcpt in enumerate(msg.recipients):
-        entry: dict[str, Any] = {"index": index, "properties": _props_json(rcpt.props, full)}
+        entry: dict[str, Any] = {"index": index, "properties": _props_json(rcpt.props, full, ansi)}
         if rcpt.extra:
             entry["unparsed"] = _extra_json(rcpt.extra)
         out["recipients"].append(entry)
@@ -89,7 +100,7 @@ def dump_message(msg: Message, *, full: bool = False) -> dict[str, Any]:
         aentry: dict[str, Any] = {
             "index": index,
             "method": att.props.value(0x3705),
-            "properties": _props_json(att.props, full),
+            "properties": _props_json(att.props, full, ansi),
         }
         if att.embedded is not None:
             aentry["embedded"] = dump_message(att.embedded, full=full)
@@ -106,7 +117,7 @@ def dump_message(msg: Message, *, full: bool = False) -> dict[str, Any]:
 # --------------------------------------------------------------------------- readable form
 
 
-def _table(title: str, bag: PropertyBag, width: int) -> Any:
+def _table(title: str, bag: PropertyBag, width: int, ansi: bool) -> Any:
     from rich.table import Table
 
     table = Table(title=title, title_justify="left", show_lines=False, expand=False)
@@ -118,7 +129,8 @@ def _table(title: str, bag: PropertyBag, width: int) -> Any:
     for pid in sorted(bag, key=_sort_key):
         prop = bag[pid]
         name = registry.describe(pid, prop.type)
-        tag = str(pid) if isinstance(pid, NamedId) else f"0x{(pid << 16) | prop.type:08X}"
+        stored = _stored_type(prop.type, ansi)
+        tag = str(pid) if isinstance(pid, NamedId) else f"0x{(pid << 16) | stored:08X}"
         if prop.type == t.PT_OBJECT:
             text = "(storage)"
         else:
@@ -126,17 +138,18 @@ def _table(title: str, bag: PropertyBag, width: int) -> Any:
                 text = values.to_text(prop.type, prop.value, width=width)
             except Exception:  # a value that cannot be shown must not hide the rest
                 text = repr(prop.value)[:width]
-        table.add_row(name, tag, t.type_name(prop.type), f"0x{prop.flags:X}", text)
+        table.add_row(name, tag, t.type_name(stored), f"0x{prop.flags:X}", text)
     return table
 
 
 def _fill(node: Any, msg: Message, width: int) -> None:
-    node.add(_table("properties", msg.props, width))
+    ansi = msg.source_unicode is False
+    node.add(_table("properties", msg.props, width, ansi))
     for index, rcpt in enumerate(msg.recipients):
-        node.add(f"recipient {index}").add(_table("properties", rcpt.props, width))
+        node.add(f"recipient {index}").add(_table("properties", rcpt.props, width, ansi))
     for index, att in enumerate(msg.attachments):
         branch = node.add(f"attachment {index}: {att.name or '(no name)'}")
-        branch.add(_table("properties", att.props, width))
+        branch.add(_table("properties", att.props, width, ansi))
         if att.embedded is not None:
             _fill(branch.add("embedded message"), att.embedded, width)
         if att.custom is not None:

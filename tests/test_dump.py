@@ -105,3 +105,19 @@ def test_corpus_files_dump(name: str) -> None:
     console = Console(width=120, file=io.StringIO())
     console.print(render_tree(msg))
     assert "embedded message" in console.file.getvalue() or not msg.attachments
+
+
+def test_ansi_files_show_the_types_they_store() -> None:
+    from msgsess.compose import compose
+
+    tree = oxmsg.encode(
+        compose({"subject": "Привет", "to": ["Оля <o@example.com>"]}), unicode=False, codepage=1251
+    )
+    data = dump_message(oxmsg.decode(tree))
+    subject = next(p for p in data["properties"] if p["name"] == "PidTagSubject")
+    assert (subject["tag"], subject["type"], subject["value"]) == ("0x0037001E", "PT_STRING8", "Привет")
+    name = next(p for p in data["recipients"][0]["properties"] if p["name"] == "PidTagDisplayName")
+    assert (name["tag"], name["type"]) == ("0x3001001E", "PT_STRING8")
+    assert data["unicode"] is False and data["codepage"] == 1251
+    # The stream the tag names is really there.
+    assert "__substg1.0_0037001E" in tree.entries
