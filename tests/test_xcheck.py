@@ -2,7 +2,8 @@
 
 Runs ``../shared/tools/xcheck`` (seven readers: extract-msg, independentsoft, Apache
 POI, msgreader, msgconvert, olefile, libolecf) over the files of the example session
-(``examples/demo.sh``, through the real command line). CI installs the readers
+(``examples/demo.sh``, through the real command line) and of the README's Makefile
+scenario (``make -j``). CI installs the readers
 (``.ci/run``) and points ``MSGSESS_XCHECK`` at them; elsewhere the test skips.
 """
 
@@ -49,6 +50,22 @@ XCHECK = _xcheck()
 pytestmark = pytest.mark.skipif(XCHECK is None, reason="xcheck readers not installed (CI installs them)")
 
 
+def _makefile_files(where: Path) -> list[Path]:
+    """The README's make -j example, run as printed (see tests/cli/test_readme_makefile.py)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "readme_makefile", ROOT / "tests" / "cli" / "test_readme_makefile.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    project = module.make_project(where)
+    done = module.make(project)
+    assert done.returncode == 0, done.stderr
+    return sorted((project / "out").glob("*.msg"))
+
+
 @pytest.fixture(scope="module")
 def demo_files(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     out = tmp_path_factory.mktemp("demo")
@@ -62,7 +79,9 @@ def demo_files(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     )
     files = sorted(out.glob("*.msg")) + sorted(out.glob("*.oft"))
     assert len(files) >= 8  # demo.sh writes eight files (seven .msg, one .oft)
-    return files
+    made = _makefile_files(tmp_path_factory.mktemp("makefile"))
+    assert len(made) == 4
+    return files + made
 
 
 def _odd_readers(values: dict[str, Any]) -> set[str]:
