@@ -25,10 +25,10 @@ DEFAULT_XCHECK = ROOT.parent / "shared" / "tools" / "xcheck" / "xcheck"
 #: Disagreements that are the reader's own doing, each seen on Outlook's files too or
 #: explained in xcheck's README ("Reader quirks seen"): field -> readers allowed to differ.
 KNOWN_QUIRKS: dict[str, set[str]] = {
-    # msgconvert prints non-ASCII header values unencoded: Unicode ones as raw UTF-8
-    # ("Wide character" warnings), 8-bit ones of ANSI files as their raw code-page bytes
-    # (it does not apply PR_MESSAGE_CODEPAGE); the .eml parser then reads undecodable bytes.
-    # The same happens with Outlook's own files that have non-ASCII subjects.
+    # msgconvert prints non-ASCII header values unencoded, in Perl's output encoding: text of
+    # Latin-1 characters as Latin-1 bytes, anything wider as UTF-8 ("Wide character"), and the
+    # 8-bit strings of ANSI files as their raw bytes (it ignores PR_MESSAGE_CODEPAGE). The
+    # .eml parser then meets undecodable bytes. Seen with every non-ASCII subject we tried.
     "subject": {"msgconvert"},
     "sender_name": {"msgconvert"},
     "recipients": {"msgconvert"},
