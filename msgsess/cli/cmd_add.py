@@ -79,6 +79,7 @@ _FLAG_KEYS = (
     "reply_to",
     "date",
     "draft",
+    "sent",
     "importance",
     "sensitivity",
     "category",
@@ -105,7 +106,6 @@ def spec_from_flags(params: dict[str, Any]) -> dict[str, Any]:
         "from_addr": "from",
         "sender": "sender",
         "date": "date",
-        "draft": "draft",
         "importance": "importance",
         "sensitivity": "sensitivity",
         "message_id": "message_id",
@@ -115,6 +115,10 @@ def spec_from_flags(params: dict[str, Any]) -> dict[str, Any]:
     for param, key in scalars.items():
         if params[param] is not None:
             spec[key] = params[param]
+    if params["draft"] and params["sent"]:
+        raise click.UsageError("give --draft or --sent, not both")
+    if params["draft"] or params["sent"]:
+        spec["draft"] = bool(params["draft"])
     for text_key in ("body", "html"):
         value = _one_of(params, text_key, f"{text_key}_file")
         if value is not None:
@@ -168,7 +172,8 @@ def spec_from_flags(params: dict[str, Any]) -> dict[str, Any]:
 @click.option("--bcc", multiple=True, metavar="ADDR")
 @click.option("--reply-to", multiple=True, metavar="ADDR")
 @click.option("--date", metavar="ISO8601", help="e.g. 2024-05-01T09:30:00+02:00.")
-@click.option("--draft/--sent", default=None, help="Unsent draft (the default) or sent message.")
+@click.option("--draft", is_flag=True, default=None, help="An unsent draft (the default).")
+@click.option("--sent", is_flag=True, default=None, help="A sent message (not with --draft).")
 @click.option("--importance", type=click.Choice(["low", "normal", "high"]))
 @click.option("--sensitivity", type=click.Choice(["normal", "personal", "private", "confidential"]))
 @click.option("--category", multiple=True, metavar="TEXT")
@@ -207,7 +212,7 @@ def add_cmd(session: str, json_input: str | None, **params: Any) -> None:
         given = [k for k in _FLAG_KEYS if params.get(k) is not None and params.get(k) != ()]
         if given:
             names = {"output": "OUTPUT", "msg_id": "--id", "msg_class": "--class", "from_addr": "--from"}
-            names |= {"set_props": "--set", "draft": "--draft/--sent"}
+            names |= {"set_props": "--set"}
             flag = names.get(given[0], "--" + given[0].replace("_", "-"))
             raise click.UsageError(f"--json takes every message from the JSON; {flag} cannot be added to it")
         source = "stdin" if json_input == "-" else json_input

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 import click
 
 from msgsess import session as use
-from msgsess.cli.common import MESSAGE_ID, PROP_NAME, print_lines, session_argument
+from msgsess.cli.common import MESSAGE_ID, PROP_NAME, NegativeValuesCommand, print_lines, session_argument
 
 
 @click.command("recipient")
@@ -112,7 +112,7 @@ def _target_options(func: _F) -> _F:
     return _RECIPIENT(_ATTACHMENT(func))
 
 
-@click.command("set")
+@click.command("set", cls=NegativeValuesCommand)
 @session_argument
 @click.argument("msg_id", type=MESSAGE_ID, metavar="ID")
 @click.argument("prop", type=PROP_NAME, metavar="PROP")
@@ -136,12 +136,18 @@ def set_cmd(
     or a named property (PS_PUBLIC_STRINGS:MyName). VALUE is text in the
     value syntax of the property's type: numbers, true/false, ISO 8601
     times, hex:/base64:/@file for binary, a JSON array for multi-valued.
+    A negative number needs no `--` (`set s m1 PidTagPriority -1`); other
+    values starting with `-` do (`set s m1 PidTagSubject -- -draft-`).
+    --type gives the type of a name that says none (a bare id, a named
+    property by set); it cannot contradict the type the tables know.
 
     \b
     Example:
       msgsess set s.session m1 PidTagImportance 2
       msgsess set s.session m1 PS_PUBLIC_STRINGS:Project Apollo
       msgsess set s.session m1 PidTagAttachContentId logo --attachment 0
+      msgsess set s.session m1 PidTagPriority -1
+      msgsess set s.session m1 0x6601 -5 --type PT_SHORT
     """
     if recipient is not None and attachment is not None:
         raise click.UsageError("give --recipient or --attachment, not both")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import Any
 
@@ -71,6 +72,48 @@ class PropAssignment(click.ParamType[str]):
 MESSAGE_ID = MessageId()
 PROP_NAME = PropName()
 PROP_ASSIGNMENT = PropAssignment()
+
+
+#: A negative number as a value: ``-1``, ``-0x10``, ``-.5``, ``-2e3``, ``-inf``, ``-Infinity``, ``-nan``.
+_NEGATIVE = re.compile(r"-(?:\.?[0-9]|inf(?:inity)?$|nan$)", re.IGNORECASE)
+
+
+class NegativeValuesCommand(click.Command):
+    """A command whose arguments may be negative numbers (``set s m1 PidTagPriority -1``).
+
+    Click reads ``-1`` as an unknown option. Before parsing, this command moves every argument
+    to after a ``--``, keeping their order, and every option (with its value) before it, so
+    options still go anywhere and a negative number is an argument. A word that starts with
+    ``-`` and is no negative number stays an option, so that misspelled options are still
+    reported; other values that start with ``-`` need a ``--`` before them, as usual.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        takes_value: dict[str, bool] = {}
+        for param in self.get_params(ctx):
+            if isinstance(param, click.Option):
+                for opt in (*param.opts, *param.secondary_opts):
+                    takes_value[opt] = not param.is_flag and not param.count
+        options: list[str] = []
+        arguments: list[str] = []
+        i = 0
+        while i < len(args):
+            arg = args[i]
+            i += 1
+            if arg == "--":
+                arguments.extend(args[i:])
+                break
+            name = arg.split("=", 1)[0] if arg.startswith("--") else arg
+            if name in takes_value:
+                options.append(arg)
+                if takes_value[name] and name == arg and i < len(args):
+                    options.append(args[i])  # the option's value, whatever it looks like
+                    i += 1
+            elif arg.startswith("-") and arg != "-" and not _NEGATIVE.match(arg):
+                options.append(arg)  # an unknown option: click reports it
+            else:
+                arguments.append(arg)
+        return super().parse_args(ctx, [*options, "--", *arguments] if arguments else options)
 
 
 def stderr_is_tty() -> bool:

@@ -2,8 +2,10 @@
 
 This is the one place where errors become exit codes: a :class:`~msgsess.errors.MsgsessError`
 prints one line on stderr, ``msgsess: error: <message> (<hint>)``, and exits with the code of its
-class (``msgsess.errors.EXIT_CODES``); click's usage errors exit 2; anything unexpected prints one
-line and exits 1, with a traceback only under ``--debug``.
+class (``msgsess.errors.EXIT_CODES``); click's usage errors (unknown option, missing argument, bad
+choice, conflicting options…) print one line too, ``msgsess: error: <click's message> (see 'msgsess
+CMD --help')``, and exit 2; anything unexpected prints one line and exits 1, with a traceback only
+under ``--debug``.
 
 Subcommands live in their own modules, imported only when run (or when completing), so that a
 simple ``msgsess add`` imports click and little else.
@@ -58,6 +60,25 @@ def error_line(text: str) -> None:
     click.echo(f"msgsess: error: {text}", err=True)
 
 
+def usage_line(exc: click.ClickException) -> str:
+    """Click's message of a usage error as one line, pointing at the command's ``--help``."""
+    text = " ".join(exc.format_message().split()).rstrip(".")
+    names = []
+    ctx = exc.ctx if isinstance(exc, click.UsageError) else None
+    while ctx is not None and ctx.parent is not None:  # the root is msgsess, however it was called
+        names.append(ctx.info_name or "")
+        ctx = ctx.parent
+    return f"{text} (see '{' '.join(['msgsess', *reversed(names)])} --help')"
+
+
+#: ``msgsess`` alone prints its help through this usage error (click >= 8.2): that stays as it is.
+_NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
+def _is_help(exc: click.ClickException) -> bool:
+    return isinstance(exc, _NO_ARGS_IS_HELP)
+
+
 class LazyGroup(click.Group):
     """A group that imports a subcommand's module when it is looked up, and maps errors."""
 
@@ -77,13 +98,36 @@ class LazyGroup(click.Group):
         with formatter.section("Commands"):
             formatter.write_dl(list(SHORT_HELP.items()))
 
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        # The group's own options and arguments (`msgsess --bogus`) are parsed here, before invoke.
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as exc:
+            if _is_help(exc):
+                raise
+            error_line(usage_line(exc))
+            raise click.exceptions.Exit(exc.exit_code) from None
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except MsgsessError as exc:
             error_line(exc.one_line())
             ctx.exit(exc.exit_code)
-        except (click.ClickException, click.exceptions.Exit, click.Abort):
+        except click.ClickException as exc:
+            # Usage errors of a subcommand (unknown option, missing argument, bad choice, options
+            # that conflict) and click's other errors: one line, like every other error.
+            if _is_help(exc):
+                raise
+            error_line(usage_line(exc) if isinstance(exc, click.UsageError) else exc.format_message())
+            ctx.exit(exc.exit_code)
+        except (click.exceptions.Exit, click.Abort):
             raise
         except BrokenPipeError:
             # The reader of stdout went away (`msgsess show … | head`): stop quietly.

@@ -12,6 +12,8 @@ Accepted spellings (see ``docs/VALUES.md`` for the user-facing list):
   (``PS_PUBLIC_STRINGS``, ``PSETID_Common``… case-insensitive) or a GUID with or
   without braces, and LID is ``0x``-hex or decimal: ``PSETID_Common:0x8514``,
   ``PS_PUBLIC_STRINGS:Keywords``, ``{00062008-0000-0000-C000-000000000046}:0x8514``.
+  An unknown set name is NotFound, like an unknown property; a malformed GUID is
+  InvalidParameter.
 
 String types: the tables list strings in their Unicode form (0x001F / 0x101F) and a
 model string is always ``PT_UNICODE`` ([MS-OXMSG] 2.1.2: the file picks 0x001F or
@@ -41,6 +43,7 @@ __all__ = [
     "lookup_tagged",
     "model_type",
     "resolve",
+    "table_types",
 ]
 
 
@@ -191,21 +194,22 @@ def resolve(name: str, ptype: int | None = None) -> PropDef:
     """Resolve a user's property spelling to a :class:`PropDef`.
 
     ``ptype`` (from a ``--type`` option, say) picks among several table rows with
-    the same name or id and otherwise overrides the table's type.
+    the same name, and gives the type of a bare id or a ``SET:LID`` / ``SET:name``
+    (overriding the table's type there: that is how to force another type).
 
-    Raises NotFound for a name that is in neither table, and InvalidParameter for
-    malformed hex, an unknown property set, or a type that contradicts a hex tag.
+    Raises NotFound for a name that is in neither table or an unknown property set
+    name, and InvalidParameter for malformed hex or GUIDs, a type that contradicts a
+    hex tag, or a type that contradicts every table row of a name.
     """
     text = name.strip()
     ptype = _check_type(ptype, text)
     if not text:
         raise InvalidParameter("empty property name", hint="give a name such as PidTagSubject or 0x0037001F")
-    tables = _get_tables()
 
-    rows = tables.by_name.get(text.lower())
-    if rows is None and text.upper().startswith("PR_") and text.upper().endswith(("_W", "_A")):
-        rows = tables.by_name.get(text[:-2].lower())
+    rows = _rows_of(text)
     if rows is not None:
+        if ptype is not None and all(row.ptype != ptype for row in rows):
+            raise type_mismatch(text, ptype, f"type {t.type_name(ptype)}")
         row = _pick(rows, ptype)
         return PropDef(row.pid, ptype if ptype is not None else row.ptype, row.name)
 
@@ -214,6 +218,39 @@ def resolve(name: str, ptype: int | None = None) -> PropDef:
     if ":" in text:
         return _resolve_named(text, ptype)
     raise NotFound(f"unknown property {text!r}", hint=_suggest(text))
+
+
+def _rows_of(text: str) -> list[_Row] | None:
+    """The table rows a spelling names by name (canonical, PR_, ptag, dispid), or None."""
+    tables = _get_tables()
+    rows = tables.by_name.get(text.lower())
+    if rows is None and text.upper().startswith("PR_") and text.upper().endswith(("_W", "_A")):
+        rows = tables.by_name.get(text[:-2].lower())
+    return rows
+
+
+def table_types(name: str) -> list[int] | None:
+    """The model types the tables know for a property spelled by name, or None.
+
+    None for hex tags and ids, ``SET:LID`` / ``SET:name`` spellings and unknown names:
+    their type may be given freely.
+    """
+    rows = _rows_of(name.strip())
+    return None if rows is None else list(dict.fromkeys(row.ptype for row in rows))
+
+
+def type_mismatch(name: str, ptype: int, given: str) -> InvalidParameter:
+    """The error for a type (``given``, e.g. ``--type PT_LONG``) that no table row of ``name`` has."""
+    rows = _rows_of(name.strip()) or []
+    known = " or ".join(dict.fromkeys(t.type_name(row.ptype) for row in rows))
+    row = _pick(rows, None) if rows else None
+    if row is None:
+        hint = "give a type the tables know for it, or leave the type out"
+    elif isinstance(row.pid, NamedId):
+        hint = f"use its set and LID or name, {row.pid}, to force another type"
+    else:
+        hint = f"use a hex tag such as 0x{row.pid:04X}{model_type(ptype):04X} to force another type"
+    return InvalidParameter(f"property {name.strip()} is {known}; {given} does not fit", hint=hint)
 
 
 def _resolve_hex(text: str, ptype: int | None) -> PropDef:
@@ -241,16 +278,32 @@ def _resolve_hex(text: str, ptype: int | None) -> PropDef:
     return PropDef(prop_id, ptype, describe(prop_id, ptype))
 
 
+_GUID = re.compile(r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}")
+#: What a property set written as a GUID looks like (so that a malformed one is not taken for a name).
+_GUID_LIKE = re.compile(r"\{.*|[0-9A-Fa-f]+(?:-[0-9A-Fa-f]*)+\}?")
+
+
 def _parse_set(text: str, whole: str) -> uuid.UUID:
     guid = _SETS_FOLDED.get(text.lower())
     if guid is not None:
         return guid
     bare = text[1:-1] if text.startswith("{") and text.endswith("}") else text
-    if re.fullmatch(r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}", bare):
+    if _GUID.fullmatch(bare):
         return uuid.UUID(bare)
-    raise InvalidParameter(
+    if _GUID_LIKE.fullmatch(text):
+        raise InvalidParameter(
+            f"property {whole!r}: malformed GUID {text!r}",
+            hint="write a property set GUID as {00062008-0000-0000-C000-000000000046}, braces optional",
+        )
+    import difflib  # only on this error path
+
+    close = difflib.get_close_matches(text.lower(), list(_SETS_FOLDED), n=1, cutoff=0.85)
+    names = {k.lower(): k for k in PROPERTY_SETS}
+    guess = f"did you mean {names[close[0]]}? " if close else ""
+    raise NotFound(
         f"property {whole!r}: unknown property set {text!r}",
-        hint="give a set name such as PS_PUBLIC_STRINGS or PSETID_Common, or a GUID in braces",
+        hint=f"{guess}known sets: {', '.join(PROPERTY_SETS)}; or give the set's GUID in braces, "
+        "e.g. {00062008-0000-0000-C000-000000000046}",
     )
 
 

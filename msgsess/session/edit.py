@@ -30,7 +30,7 @@ import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from msgsess.errors import InvalidParameter, MsgsessError, NotFound
+from msgsess.errors import InvalidParameter, MsgsessError, NotFound, TooBig
 from msgsess.session import props as sprops
 from msgsess.session.store import Store, transaction
 
@@ -202,6 +202,28 @@ def kept_originals(spec: dict[str, Any], table: str) -> int:
     """How many of the file's own recipients or attachments are still there."""
     rows = recipient_rows(spec) if table == "recipients" else attachment_rows(spec)
     return sum(1 for kind, _ in rows if kind == ORIGINAL)
+
+
+def check_room(spec: dict[str, Any], table: str, adding: int, label: str) -> None:
+    """Refuse more recipients or attachments than a .msg can hold ([MS-OXMSG] 2.2.1, 2.2.2: 2048).
+
+    Counts the rows as numbered for the user (an edited file's own ones included) plus
+    ``adding`` new ones, so that the command adding them fails, not ``close``.
+    """
+    from msgsess.oxmsg.layout import MAX_OBJECTS
+
+    rows = recipient_rows(spec) if table == "recipients" else attachment_rows(spec)
+    total = len(rows) + adding
+    if total > MAX_OBJECTS:
+        advice = (
+            "split them over several messages"
+            if table == "recipients"
+            else "put the files in an archive, or split them over several messages"
+        )
+        raise TooBig(
+            f"{label}: {total} {table}; MS-OXMSG allows at most {MAX_OBJECTS} per message",
+            hint=f"it has {len(rows)}; {advice}" if adding else advice,
+        )
 
 
 def row(spec: dict[str, Any], table: str, number: int, label: str) -> tuple[str, int]:

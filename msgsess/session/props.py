@@ -46,11 +46,18 @@ def text_entry(
 
     The key is the user's spelling unless the spelling alone would not tell the type that was
     given: then a tagged property becomes its 8-digit hex tag. A property whose type nothing
-    says is a string. ``@path`` values of binary properties are read now.
+    says is a string; a type that contradicts the tables' type for a name is refused.
+    ``@path`` values of binary properties are read now.
     """
     from msgsess.props import registry, values
 
     given = parse_type(type_name) if type_name else None
+    if given is not None:
+        # A name the tables know has its type: --type may pick among its rows (PT_STRING8 is
+        # PT_UNICODE), never contradict them. Hex tags and SET:LID spellings take any type.
+        known = registry.table_types(name)
+        if known is not None and registry.model_type(given) not in known:
+            raise registry.type_mismatch(name, given, f"--type {t.type_name(given)}")
     prop = registry.resolve(name, given)
     ptype = prop.ptype if prop.ptype is not None else t.PT_UNICODE
     value = values.parse_text(ptype, text, prop=name, read_file=read_file)

@@ -186,6 +186,10 @@ def _store_spec(
     from msgsess.session.edit import prepare
 
     output = prepare(store, spec, output, label)  # an edited message: capture its source file
+    from msgsess.session.edit import check_room
+
+    check_room(spec, "recipients", 0, label)
+    check_room(spec, "attachments", 0, label)
     if "html" in spec and "rtf" in spec:
         raise InvalidParameter(
             f"{label}: give an HTML body or an RTF body, not both",
@@ -322,17 +326,22 @@ def add(
 
 
 def add_recipients(path: str | os.PathLike[str], msg_id: str, kind: str, addresses: list[str]) -> list[int]:
-    """Append recipients of one kind (to, cc, bcc); return their numbers in table order."""
+    """Append recipients of one kind (to, cc, bcc); return their numbers in table order.
+
+    More than a .msg holds (2048, the edited file's own included) is refused: TooBig.
+    """
     if kind not in RECIPIENT_KINDS:
         raise InvalidParameter(f"unknown recipient kind {kind!r}", hint="give to, cc or bcc")
     with transaction(path, write=True) as store:
         row = store.get(msg_id)
         spec = row.spec
+        from msgsess.session.edit import check_room, kept_originals
+
+        check_room(spec, "recipients", len(addresses), f"message {msg_id}")
         for i, addr in enumerate(addresses):
             jsonspec.validate_part(addr, "#/$defs/address", f"message {msg_id}", f"$.{kind}[{i}]")
         spec[kind] = [*spec.get(kind, []), *addresses]
         _save_edit(store, msg_id, spec)
-        from msgsess.session.edit import kept_originals
 
         before = kept_originals(spec, "recipients")
         before += sum(len(spec.get(k, [])) for k in RECIPIENT_KINDS[: RECIPIENT_KINDS.index(kind)])
@@ -341,12 +350,16 @@ def add_recipients(path: str | os.PathLike[str], msg_id: str, kind: str, address
 
 
 def attach(path: str | os.PathLike[str], msg_id: str, attachments: list[dict[str, Any]]) -> list[int]:
-    """Append attachments (specs of the schema's attachment form); return their numbers."""
+    """Append attachments (specs of the schema's attachment form); return their numbers.
+
+    More than a .msg holds (2048, the edited file's own included) is refused: TooBig.
+    """
     with transaction(path, write=True) as store:
         spec = store.get(msg_id).spec
-        current = spec.setdefault("attachments", [])
-        from msgsess.session.edit import kept_originals
+        from msgsess.session.edit import check_room, kept_originals
 
+        check_room(spec, "attachments", len(attachments), f"message {msg_id}")
+        current = spec.setdefault("attachments", [])
         kept = kept_originals(spec, "attachments")
         numbers = []
         for att in attachments:

@@ -236,3 +236,44 @@ def test_close_with_fsync_writes_every_output(invoke: Invoke, workdir: Path) -> 
         with extract_msg.openMsg(str(workdir / "out" / f"{name}.msg")) as msg:
             assert msg.subject == f"durable {name}"
     assert not (workdir / "s").exists()
+
+
+def test_set_takes_negative_values_without_a_double_dash(run: Run, invoke: Invoke, workdir: Path) -> None:
+    (workdir / "a.txt").write_text("a")
+    assert invoke("open", "s").exit_code == 0
+    assert invoke("add", "s", "a.msg", "--to", "bob@example.com", "--attach", "a.txt").exit_code == 0
+    for args in (
+        ["PidTagPriority", "-1"],
+        ["0x66010002", "-5"],
+        ["0x66040005", "-inf"],
+        ["--type", "PT_DOUBLE", "0x6605", "-1.5e3"],  # options before, between and after
+        ["0x6606", "--type=PT_LONG", "-0x10"],
+        ["0x6607", "-.5", "--type", "PT_DOUBLE"],
+    ):
+        result = invoke("set", "s", "m1", *args)
+        assert result.exit_code == 0, (args, result.stderr)
+    assert invoke("set", "s", "--recipient", "0", "m1", "0x66080003", "-2").exit_code == 0
+    assert invoke("set", "s", "m1", "0x66090003", "-3", "--attachment", "0").exit_code == 0
+    # In a real process too; a value that starts with '-' and is no number still needs '--'.
+    assert run("set", "s", "m1", "PidTagImportance", "-0").returncode == 0
+    assert run("set", "s", "m1", "PidTagSubject", "--", "-draft-").returncode == 0
+    bad = run("set", "s", "m1", "PidTagSubject", "-draft-")
+    assert bad.returncode == 2 and bad.stderr == (
+        "msgsess: error: No such option '-d' (see 'msgsess set --help')\n"
+    )
+    typo = invoke("set", "s", "m1", "PidTagPriority", "-1", "--recipeint", "0")
+    assert typo.exit_code == 2 and "No such option '--recipeint'" in typo.stderr
+
+    assert invoke("close", "s").exit_code == 0
+    dump = json.loads(invoke("dump", "a.msg", "--json").stdout)
+    props = {p["tag"]: p["value"] for p in dump["properties"]}
+    assert props["0x00260003"] == -1
+    assert props["0x66010002"] == -5
+    assert props["0x66040005"] == "-Infinity"
+    assert props["0x66050005"] == -1500.0
+    assert props["0x66060003"] == -16
+    assert props["0x66070005"] == -0.5
+    assert props["0x00170003"] == 0
+    assert props["0x0037001F"] == "-draft-"
+    assert {p["tag"]: p["value"] for p in dump["recipients"][0]["properties"]}["0x66080003"] == -2
+    assert {p["tag"]: p["value"] for p in dump["attachments"][0]["properties"]}["0x66090003"] == -3

@@ -108,11 +108,195 @@ def test_unwritable_output(invoke: Invoke, s: str, workdir: Path) -> None:
     assert (workdir / s).exists() and not (workdir / "a.msg").exists()
 
 
-def test_usage_errors_exit_2(invoke: Invoke, s: str) -> None:
-    assert invoke("add", s, "--bogus").exit_code == 2
-    assert invoke("recipient", s, "m1", "x@example.com").exit_code == 2
-    assert invoke("add", s, "--json", "-", "--subject", "x").exit_code == 2
-    assert invoke("attach", s, "m1").exit_code == 2
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (
+            ["add", "s", "--importance", "urgent"],
+            ["Invalid value for '--importance': 'urgent' is not one of", "(see 'msgsess add --help')"],
+        ),
+        (["add", "s", "--bogus"], ["No such option '--bogus'", "(see 'msgsess add --help')"]),
+        (["add"], ["Missing argument 'SESSION'", "(see 'msgsess add --help')"]),
+        (["set", "s", "m1", "PidTagSubject"], ["Missing argument 'VALUE'", "(see 'msgsess set --help')"]),
+        (
+            ["add", "s", "--json", "f.json", "--subject", "x"],
+            ["--json takes every message from the JSON; --subject cannot", "(see 'msgsess add --help')"],
+        ),
+        (
+            ["add", "s", "--draft", "--sent"],
+            ["give --draft or --sent, not both", "(see 'msgsess add --help')"],
+        ),
+        (["add", "s", "--sent", "--draft"], ["give --draft or --sent, not both"]),
+        (
+            ["recipient", "s", "m1", "x@example.com"],
+            ["give --to, --cc or --bcc", "'msgsess recipient --help'"],
+        ),
+        (["recipient", "s", "m1", "--remove", "-1"], ["Invalid value for '--remove'"]),
+        (["attach", "s", "m1"], ["exactly one", "(see 'msgsess attach --help')"]),
+        (["show", "s", "m1", "extra"], ["unexpected extra argument (extra)", "'msgsess show --help'"]),
+        (["--bogus"], ["No such option '--bogus'", "(see 'msgsess --help')"]),
+        (["nope"], ["No such command 'nope'", "(see 'msgsess --help')"]),
+    ],
+)
+def test_usage_errors_are_one_line_and_exit_2(
+    invoke: Invoke, s: str, args: list[str], words: list[str]
+) -> None:
+    result = invoke(*args)
+    line = one_error(result, 2, *words)
+    assert "Usage:" not in result.stderr and "Try " not in result.stderr
+    assert not line.endswith(".)")
+    # Nothing was added by the refused commands.
+    assert invoke("show", s, "--json").stdout.count("\n") == 1
+
+
+def test_usage_error_in_a_real_process(run: Run, workdir: Path) -> None:
+    assert run("open", "s").returncode == 0
+    proc = run("add", "s", "--importance", "urgent")
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert proc.stderr == (
+        "msgsess: error: Invalid value for '--importance': 'urgent' is not one of 'low', 'normal', "
+        "'high' (see 'msgsess add --help')\n"
+    )
+
+
+def test_help_still_works(invoke: Invoke) -> None:
+    result = invoke("add", "--help")
+    assert result.exit_code == 0 and "--draft" in result.stdout and "--sent" in result.stdout
+    bare = invoke()
+    assert "Commands:" in bare.output  # `msgsess` alone prints its help, as before
+
+
+def test_draft_and_sent_each_alone(invoke: Invoke, s: str) -> None:
+    assert invoke("add", s, "--id", "d", "--draft").exit_code == 0
+    assert invoke("add", s, "--id", "p", "--sent").exit_code == 0
+    specs = {x["id"]: x for x in map(json.loads, invoke("show", s, "--json").stdout.splitlines())}
+    assert specs["d"]["draft"] is True and specs["p"]["draft"] is False and "draft" not in specs["m1"]
+    one_error(invoke("add", s, "--json", "-", "--sent", input="{}"), 2, "--sent cannot be added")
+
+
+def test_type_contradicting_the_tables_is_refused(invoke: Invoke, s: str) -> None:
+    line = one_error(
+        invoke("set", s, "m1", "PidTagSubject", "5", "--type", "PT_LONG"),
+        3,
+        "message m1: property PidTagSubject is PT_UNICODE; --type PT_LONG does not fit",
+        "use a hex tag such as 0x00370003 to force another type",
+    )
+    assert line.endswith(")")
+    one_error(
+        invoke("set", s, "m1", "PidLidSmartNoAttach", "5", "--type", "PT_LONG"),
+        3,
+        "property PidLidSmartNoAttach is PT_BOOLEAN; --type PT_LONG does not fit",
+        "PSETID_Common:0x8514",
+    )
+    before = invoke("show", s, "--json").stdout
+    assert json.loads(before)["subject"] == "x"
+    # String types are one model type; hex tags and SET:LID spellings take any type.
+    assert invoke("set", s, "m1", "PidTagSubject", "y", "--type", "PT_STRING8").exit_code == 0
+    assert invoke("set", s, "m1", "PidNameKeywords", '["a"]', "--type", "PT_MV_STRING8").exit_code == 0
+    assert invoke("set", s, "m1", "0x00260014", "5").exit_code == 0
+    assert invoke("set", s, "m1", "PSETID_Common:0x8514", "5", "--type", "PT_LONG").exit_code == 0
+    spec = json.loads(invoke("show", s, "--json").stdout)
+    assert spec["subject"] == "y"
+    assert spec["properties"] == {
+        "PidNameKeywords": ["a"],
+        "0x00260014": 5,
+        "PSETID_Common:0x8514": {"type": "PT_LONG", "value": 5},
+    }
+
+
+def test_unknown_property_set_is_not_found(invoke: Invoke, s: str) -> None:
+    line = one_error(
+        invoke("set", s, "m1", "PSETID_Bogus:0x8000", "1"),
+        4,
+        "message m1: property 'PSETID_Bogus:0x8000': unknown property set 'PSETID_Bogus'",
+        "known sets: PS_MAPI, PS_PUBLIC_STRINGS",
+        "{00062008-0000-0000-C000-000000000046}",
+    )
+    assert "PSETID_Common" in line
+    one_error(invoke("add", s, "--set", "PSETID_Comon:0x8514=1"), 4, "did you mean PSETID_Common?")
+    one_error(invoke("unset", s, "m1", "PSETID_Bogus:Name"), 4, "unknown property set 'PSETID_Bogus'")
+    # Malformed syntax stays an invalid parameter.
+    one_error(invoke("set", s, "m1", "{1234}:0x8000", "1"), 3, "malformed GUID '{1234}'")
+    one_error(invoke("set", s, "m1", "PSETID_Common:0xZZ", "1"), 3, "malformed LID '0xZZ'")
+    one_error(invoke("set", s, "m1", "0x12345", "1"), 3, "malformed property tag")
+
+
+def _session(invoke: Invoke, s: str) -> str:
+    result = invoke("show", s, "--json")
+    assert result.exit_code == 0
+    return result.stdout
+
+
+def _files(workdir: Path, count: int) -> list[str]:
+    for i in range(count):
+        (workdir / f"{i}.txt").write_text(str(i))
+    return [f"{i}.txt" for i in range(count)]
+
+
+def _addresses(count: int, start: int = 0) -> list[str]:
+    return [f"u{i}@example.com" for i in range(start, start + count)]
+
+
+def test_more_than_2048_attachments_or_recipients_is_refused_at_the_command(
+    invoke: Invoke, s: str, workdir: Path
+) -> None:
+    files = _files(workdir, 2047)
+    assert invoke("attach", s, "m1", *files).stdout.splitlines()[-1] == "2046"
+    before = _session(invoke, s)
+    one_error(
+        invoke("attach", s, "m1", "0.txt", "1.txt"),
+        11,
+        "message m1: 2049 attachments; MS-OXMSG allows at most 2048 per message",
+        "it has 2047",
+    )
+    assert _session(invoke, s) == before
+    assert invoke("attach", s, "m1", "0.txt").stdout == "2047\n"
+    assert invoke("add", s, "--id", "inner").exit_code == 0
+    one_error(
+        invoke("attach", s, "m1", "--message", "inner"), 11, "message m1: 2049 attachments", "it has 2048"
+    )
+
+    assert invoke("recipient", s, "m1", "--to", *_addresses(2000)).stdout.splitlines()[-1] == "1999"
+    assert invoke("recipient", s, "m1", "--bcc", *_addresses(48, 2000)).stdout.splitlines()[-1] == "2047"
+    before = _session(invoke, s)
+    one_error(
+        invoke("recipient", s, "m1", "--cc", "one.more@example.com"),
+        11,
+        "message m1: 2049 recipients; MS-OXMSG allows at most 2048 per message",
+        "it has 2048",
+    )
+    assert _session(invoke, s) == before
+    # After removing one there is room for one.
+    assert invoke("recipient", s, "m1", "--remove", "0").exit_code == 0
+    assert invoke("recipient", s, "m1", "--cc", "one.more@example.com").stdout == "1999\n"
+
+    # add (flags or JSON) is held to the same limit; nothing of the batch is added.
+    count = len(_session(invoke, s).splitlines())
+    attach_2049 = [a for f in [*files, "0.txt", "1.txt"] for a in ("--attach", f)]
+    one_error(invoke("add", s, *attach_2049), 11, "message m2: 2049 attachments")
+    spec = {"to": _addresses(2049)}
+    one_error(invoke("add", s, "--json", "-", input=json.dumps(spec)), 11, "2049 recipients")
+    assert len(_session(invoke, s).splitlines()) == count
+
+
+def test_the_limit_counts_an_edited_files_own_rows(invoke: Invoke, s: str, workdir: Path) -> None:
+    # A file at the limit: 2048 attachments and 2048 recipients.
+    assert invoke("attach", s, "m1", *_files(workdir, 2048)).exit_code == 0
+    assert invoke("recipient", s, "m1", "--to", *_addresses(2048)).exit_code == 0
+    assert invoke("close", s).exit_code == 0
+    assert invoke("open", "e").exit_code == 0
+    assert invoke("edit", "e", "a.msg", "--out", "b.msg").stdout == "m1\n"
+    before = _session(invoke, "e")
+    one_error(invoke("attach", "e", "m1", "0.txt"), 11, "message m1: 2049 attachments", "it has 2048")
+    one_error(invoke("recipient", "e", "m1", "--bcc", "x@example.com"), 11, "message m1: 2049 recipients")
+    assert _session(invoke, "e") == before
+    assert invoke("detach", "e", "m1", "5").exit_code == 0
+    assert invoke("attach", "e", "m1", "0.txt").stdout == "2047\n"
+    assert invoke("recipient", "e", "m1", "--remove", "7").exit_code == 0
+    assert invoke("recipient", "e", "m1", "--bcc", "x@example.com").stdout == "2047\n"
+    assert invoke("close", "e").exit_code == 0
+    assert (workdir / "b.msg").exists()
 
 
 def test_lock_timeout_is_session_busy(run: Run, workdir: Path) -> None:

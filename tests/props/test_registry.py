@@ -90,12 +90,53 @@ def test_name_with_two_types_picks_by_type() -> None:
     assert resolve("PR_EMS_AB_HOME_MDB_A", t.PT_STRING8) == PropDef(0x8006, t.PT_UNICODE, name)
 
 
-def test_type_argument_overrides_table_type() -> None:
+def test_type_argument_overrides_table_type_of_ids_and_set_spellings() -> None:
     assert resolve("0x0037", t.PT_BINARY) == PropDef(0x0037, t.PT_BINARY, "0x00370102")
     assert resolve("PidTagSubject", t.PT_STRING8) == SUBJECT
+    assert resolve("PidNameKeywords", t.PT_MV_STRING8) == KEYWORDS
     assert resolve("PSETID_Common:0x8514", t.PT_LONG) == PropDef(
         SMART_NO_ATTACH.pid, t.PT_LONG, "PidLidSmartNoAttach"
     )
+
+
+@pytest.mark.parametrize(
+    ("spelling", "ptype", "message", "hint"),
+    [
+        (
+            "PidTagSubject",
+            t.PT_LONG,
+            "property PidTagSubject is PT_UNICODE; type PT_LONG does not fit",
+            "use a hex tag such as 0x00370003 to force another type",
+        ),
+        (
+            "PR_SUBJECT_A",
+            t.PT_BINARY,
+            "property PR_SUBJECT_A is PT_UNICODE; type PT_BINARY does not fit",
+            "use a hex tag such as 0x00370102 to force another type",
+        ),
+        (
+            "PidTagAddressBookHomeMessageDatabase",
+            t.PT_LONG,
+            "property PidTagAddressBookHomeMessageDatabase is PT_OBJECT or PT_UNICODE; "
+            "type PT_LONG does not fit",
+            "use a hex tag such as 0x80060003 to force another type",
+        ),
+        (
+            "PidLidSmartNoAttach",
+            t.PT_LONG,
+            "property PidLidSmartNoAttach is PT_BOOLEAN; type PT_LONG does not fit",
+            "use its set and LID or name, PSETID_Common:0x8514, to force another type",
+        ),
+    ],
+)
+def test_type_contradicting_every_row_of_a_name(spelling: str, ptype: int, message: str, hint: str) -> None:
+    with pytest.raises(InvalidParameter) as info:
+        resolve(spelling, ptype)
+    assert info.value.message == message
+    assert info.value.hint == hint
+    assert registry.table_types(spelling) is not None
+    assert registry.table_types("0x0037") is None
+    assert registry.table_types("PSETID_Common:0x8514") is None
 
 
 def test_unknown_ids_keep_hex_names() -> None:
@@ -168,8 +209,15 @@ def test_hopeless_name_gets_a_generic_hint() -> None:
         ("0xZZ", "malformed property tag '0xZZ'"),
         ("0x", "malformed property tag '0x'"),
         ("0x0037001F00", "malformed property tag '0x0037001F00'"),
-        ("PS_NOPE:0x8000", "property 'PS_NOPE:0x8000': unknown property set 'PS_NOPE'"),
-        ("{1234}:0x8000", "property '{1234}:0x8000': unknown property set '{1234}'"),
+        ("{1234}:0x8000", "property '{1234}:0x8000': malformed GUID '{1234}'"),
+        (
+            "00062008-0000-0000-C000:0x8000",
+            "property '00062008-0000-0000-C000:0x8000': malformed GUID '00062008-0000-0000-C000'",
+        ),
+        (
+            "{00062008-0000-0000-C000-00000000004G}:1",
+            "malformed GUID '{00062008-0000-0000-C000-00000000004G}'",
+        ),
         ("PSETID_Common:", "property 'PSETID_Common:': no LID or name after the property set"),
         ("PSETID_Common:0xG1", "property 'PSETID_Common:0xG1': malformed LID '0xG1'"),
         (
@@ -182,8 +230,27 @@ def test_hopeless_name_gets_a_generic_hint() -> None:
 def test_malformed_names(spelling: str, message: str) -> None:
     with pytest.raises(InvalidParameter) as info:
         resolve(spelling)
-    assert info.value.message == message
+    assert info.value.message.endswith(message)
     assert info.value.exit_code == 3
+
+
+@pytest.mark.parametrize("spelling", ["PS_NOPE:0x8000", "PSETID_Bogus:Name", "deadbeef:1"])
+def test_unknown_property_set_is_not_found(spelling: str) -> None:
+    with pytest.raises(NotFound) as info:
+        resolve(spelling)
+    set_name = spelling.partition(":")[0]
+    assert info.value.message == f"property {spelling!r}: unknown property set {set_name!r}"
+    assert info.value.exit_code == 4
+    hint = info.value.hint or ""
+    assert "known sets: PS_MAPI, PS_PUBLIC_STRINGS," in hint and "PSETID_Common" in hint
+    assert "{00062008-0000-0000-C000-000000000046}" in hint
+    assert "did you mean" not in hint
+
+
+def test_misspelled_property_set_gets_a_suggestion() -> None:
+    with pytest.raises(NotFound) as info:
+        resolve("PSETID_Comon:0x8514")
+    assert (info.value.hint or "").startswith("did you mean PSETID_Common? known sets:")
 
 
 def test_tag_type_contradicting_given_type() -> None:

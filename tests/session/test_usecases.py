@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from msgsess import session as use
-from msgsess.errors import Collision, InvalidParameter, NotFound
+from msgsess.errors import Collision, InvalidParameter, NotFound, TooBig
 
 
 @pytest.fixture
@@ -74,6 +74,45 @@ def test_set_with_a_type_the_name_does_not_say_becomes_a_tag(s: str) -> None:
         use.set_property(s, "m1", "PidTagImportance", "many")
     with pytest.raises(InvalidParameter, match="unknown property type"):
         use.set_property(s, "m1", "0x6702", "1", type_name="PT_NUMBER")
+
+
+def test_set_refuses_a_type_the_tables_contradict(s: str) -> None:
+    use.add(s, [("", {"output": "a.msg"})])
+    with pytest.raises(InvalidParameter) as info:
+        use.set_property(s, "m1", "PR_IMPORTANCE", "1", type_name="PT_BOOLEAN")
+    assert (
+        info.value.message == "message m1: property PR_IMPORTANCE is PT_LONG; --type PT_BOOLEAN does not fit"
+    )
+    assert info.value.hint == "use a hex tag such as 0x0017000B to force another type"
+    assert "properties" not in next(use.show(s))
+    assert use.set_property(s, "m1", "0x0017000B", "1") == "0x0017000B"
+    assert use.set_property(s, "m1", "PidTagSubject", "Hi", type_name="PT_STRING8") == "subject"
+    assert next(use.show(s))["properties"] == {"0x0017000B": True}
+
+
+def test_unknown_property_set_is_not_found(s: str) -> None:
+    use.add(s, [("", {"output": "a.msg"})])
+    with pytest.raises(NotFound, match="unknown property set 'PS_NOPE'"):
+        use.set_property(s, "m1", "PS_NOPE:Name", "x")
+    with pytest.raises(NotFound, match="unknown property set 'PS_NOPE'"):
+        use.add(s, [("", {"properties": {"PS_NOPE:0x8001": 1}})])
+    with pytest.raises(InvalidParameter, match="malformed GUID"):
+        use.set_property(s, "m1", "{0000}:Name", "x")
+
+
+def test_attachments_and_recipients_stop_at_2048(s: str, workdir: Path) -> None:
+    many = [{"data": "YQ==", "name": f"{i}.txt"} for i in range(2048)]
+    use.add(s, [("", {"output": "a.msg", "attachments": many, "to": ["a@example.com"] * 2048})])
+    with pytest.raises(TooBig, match="message m1: 2049 attachments; MS-OXMSG allows at most 2048") as info:
+        use.attach(s, "m1", [{"data": "Yg=="}])
+    assert info.value.exit_code == 11 and info.value.hint is not None and "it has 2048" in info.value.hint
+    with pytest.raises(TooBig, match="message m1: 2050 recipients"):
+        use.add_recipients(s, "m1", "bcc", ["b@example.com", "c@example.com"])
+    spec = next(use.show(s, data=False))
+    assert len(spec["attachments"]) == 2048 and "bcc" not in spec
+    with pytest.raises(TooBig, match="message m2: 2049 attachments"):
+        use.add(s, [("", {"attachments": [*many, {"data": "Yg=="}]})])
+    assert len(list(use.show(s))) == 1
 
 
 def test_recipients_are_numbered_across_to_cc_bcc(s: str) -> None:
