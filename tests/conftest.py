@@ -11,6 +11,13 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import settings
+
+# CI runs the property-based tests on a fixed set of examples, so a red run can be reproduced
+# and a green one is not luck; locally they explore new examples every run.
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+settings.register_profile("dev", deadline=None)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 #: A short lock timeout keeps tests that wait for locks quick; tests that need more set their own.
 TEST_ENV = {"MSGSESS_LOCK_TIMEOUT": "30"}

@@ -332,6 +332,11 @@ def _resolve_named(text: str, ptype: int | None) -> PropDef:
             raise InvalidParameter(f"property {text!r}: LID {key} is larger than 32 bits")
         named = NamedId(guid, lid=lid)
     else:
+        if "\0" in key or any("\ud800" <= c <= "\udfff" for c in key):
+            raise InvalidParameter(
+                f"property {text!r}: a property name cannot hold NUL or unpaired surrogates",
+                hint="check the shell's encoding (names are Unicode text)",
+            )
         named = NamedId(guid, name=_fold_name(guid, key))
     row = _get_tables().by_named.get(named)
     if row is None:
