@@ -175,8 +175,6 @@ def _decode_props(
             value = _decode_value(tag, ptype, field, node, codec, used)
         except (ValueError, UnicodeDecodeError) as exc:
             raise CorruptFile(f"{ctx.label}: {where}: property 0x{tag:08X} is damaged ({exc})") from None
-        if value is _MISSING:
-            continue
         bag[pid] = Property(_model_type(ptype), value, flags)
     return bag
 
@@ -185,9 +183,6 @@ def _model_type(ptype: int) -> int:
     if t.is_string(ptype):
         return t.PT_MV_UNICODE if t.is_mv(ptype) else t.PT_UNICODE
     return ptype
-
-
-_MISSING: Any = object()
 
 
 def _decode_text(data: bytes, ptype: int, codec: str) -> str:
@@ -206,8 +201,9 @@ def _decode_value(tag: int, ptype: int, field: bytes, node: Storage, codec: str,
     name = layout.value_stream(tag)
     data = node.stream(name)
     if data is None:
-        # A variable-length entry without its stream: nothing to keep.
-        return _MISSING
+        # A variable-length entry without its stream ([MS-OXMSG] says it must have one): keep
+        # the entry as it stands, so an edit writes back exactly what was there.
+        return t.RawValue(bytes(field), inline=True)
     used.add(name)
     if not t.is_known(ptype):
         return t.RawValue(data)

@@ -820,3 +820,21 @@ def test_round_trip_is_stable_for_the_tree(tmp_path: Path) -> None:
 
 def _flat(tree: Storage) -> dict[str, bytes | None]:
     return {p: (e if isinstance(e, bytes) else None) for p, e in tree.walk()}
+
+
+def test_an_entry_without_its_stream_is_kept_as_it_stands() -> None:
+    """A damaged file's variable-length entry with no value stream survives decode + encode."""
+    from msgsess.compose import compose
+
+    tree = oxmsg.encode(compose({"subject": "kept", "body": "gone"}))
+    del tree.entries["__substg1.0_1000001F"]  # PidTagBody's stream
+    stream = tree.entries["__properties_version1.0"]
+    assert isinstance(stream, bytes)
+    entry = next(
+        stream[o : o + 16] for o in range(32, len(stream), 16) if stream[o : o + 4] == b"\x1f\x00\x00\x10"
+    )
+    again = oxmsg.encode(oxmsg.decode(tree))
+    out = again.entries["__properties_version1.0"]
+    assert isinstance(out, bytes)
+    assert entry in [out[o : o + 16] for o in range(32, len(out), 16)]
+    assert "__substg1.0_1000001F" not in again.entries
