@@ -132,11 +132,18 @@ def _check_one(path: str) -> dict[str, Any]:
     return {"file": path, "readable": True, "findings": findings}
 
 
+#: Readable output shows this many findings per file, severity and spec rule; --all shows all.
+PER_RULE = 20
+
+
 @click.command("check")
 @click.argument("files", nargs=-1, required=True, type=_MSG_PATH, metavar="FILE.msg...")
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
 @click.option("--quiet", "-q", is_flag=True, help="Print errors only, not warnings.")
-def check_cmd(files: tuple[str, ...], as_json: bool, quiet: bool) -> None:
+@click.option(
+    "--all", "show_all", is_flag=True, help=f"Print every finding (default: {PER_RULE} per file and rule)."
+)
+def check_cmd(files: tuple[str, ...], as_json: bool, quiet: bool, show_all: bool) -> None:
     """Check each FILE.msg against the structure rules of MS-OXMSG.
 
     Prints one line per finding: file, where in the file (storage or
@@ -159,11 +166,20 @@ def check_cmd(files: tuple[str, ...], as_json: bool, quiet: bool) -> None:
         click.echo(json.dumps(results, ensure_ascii=False, indent=1))
     else:
         for result in results:
+            shown: dict[tuple[str, str], int] = {}
             for f in result.get("findings", ()):
                 if quiet and f["severity"] != "error":
                     continue
-                where = f["path"] or "(root)"
-                click.echo(f"{result['file']}: {f['severity']}: {where}: {f['message']} ({f['rule']})")
+                key = (f["severity"], f["rule"])
+                shown[key] = shown.get(key, 0) + 1
+                if show_all or shown[key] <= PER_RULE:
+                    where = f["path"] or "(root)"
+                    click.echo(f"{result['file']}: {f['severity']}: {where}: {f['message']} ({f['rule']})")
+            for (severity, rule), count in shown.items():
+                if not show_all and count > PER_RULE:
+                    more = count - PER_RULE
+                    note = f"… and {more} more like these ({rule}; --all shows them)"
+                    click.echo(f"{result['file']}: {severity}: {note}")
     unreadable = [r for r in results if not r["readable"]]
     failed = [r for r in results if any(f["severity"] == "error" for f in r.get("findings", ()))]
     warnings = sum(1 for r in results for f in r.get("findings", ()) if f["severity"] == "warning")

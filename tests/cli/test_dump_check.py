@@ -134,6 +134,28 @@ def test_check_reports_errors_with_exit_1(workdir: Path, invoke: Invoke) -> None
     assert result.stderr == "msgsess: error: bad.msg: structure errors found (see the findings above)\n"
 
 
+def test_check_sums_up_many_findings_of_one_rule(workdir: Path, invoke: Invoke) -> None:
+    """100 missing value streams of one multi-valued property: 20 lines, then a count."""
+    from msgsess.compose import compose
+    from msgsess.oxmsg import encode
+
+    tree = encode(
+        compose({"subject": "x", "properties": {"PS_PUBLIC_STRINGS:Tags": [str(i) for i in range(100)]}})
+    )
+    for name in [n for n in tree.entries if n.startswith("__substg1.0_8000101F-")]:
+        del tree.entries[name]
+    (workdir / "many.msg").write_bytes(cfb.to_bytes(tree))
+    short = invoke("check", "many.msg")
+    assert short.exit_code == 1
+    errors = [line for line in short.stdout.splitlines() if line.startswith("many.msg: error: ")]
+    assert 20 < len(errors) < 30
+    assert any("more like these" in line and "--all" in line for line in errors)
+    full = invoke("check", "many.msg", "--all")
+    assert len([line for line in full.stdout.splitlines() if ": error: " in line]) >= 100
+    as_json = json.loads(invoke("check", "many.msg", "--json").stdout)
+    assert len([f for f in as_json[0]["findings"] if f["severity"] == "error"]) >= 100
+
+
 # --------------------------------------------------------------------------- hostile input
 
 
