@@ -177,8 +177,7 @@ def check_cmd(files: tuple[str, ...], as_json: bool, quiet: bool, show_all: bool
                     click.echo(f"{result['file']}: {f['severity']}: {where}: {f['message']} ({f['rule']})")
             for (severity, rule), count in shown.items():
                 if not show_all and count > PER_RULE:
-                    more = count - PER_RULE
-                    note = f"… and {more} more like these ({rule}; --all shows them)"
+                    note = f"… and {count - PER_RULE} more like these ({rule}; --all shows them)"
                     click.echo(f"{result['file']}: {severity}: {note}")
     unreadable = [r for r in results if not r["readable"]]
     failed = [r for r in results if any(f["severity"] == "error" for f in r.get("findings", ()))]
