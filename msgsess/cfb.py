@@ -38,6 +38,7 @@ from extract_msg.exceptions import TooManySectorsError
 from olefile.olefile import OleFileError as _OleFileError
 
 from msgsess.errors import CorruptFile, InvalidParameter, NotFound, TooBig, WriteFailed
+from msgsess.oxmsg import layout
 from msgsess.storage import NULL_CLSID, Storage
 
 __all__ = [
@@ -58,9 +59,9 @@ __all__ = [
 ]
 
 #: CLSID_MailMessage {00020D0B-0000-0000-C000-000000000046}, GUID byte order of [MS-OXCDATA] 2.5.1.
-MSG_CLSID = uuid.UUID("00020D0B-0000-0000-C000-000000000046").bytes_le
+MSG_CLSID = layout.CLSID_MAIL_MESSAGE
 #: Outlook template {0006F046-0000-0000-C000-000000000046}.
-OFT_CLSID = uuid.UUID("0006F046-0000-0000-C000-000000000046").bytes_le
+OFT_CLSID = layout.CLSID_TEMPLATE
 
 # [MS-CFB] 2.1 special sector numbers.
 MAXREGSECT = 0xFFFFFFFA

@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from msgsess.errors import InvalidParameter
-from msgsess.model import Attachment, Message, Recipient, refresh_derived, set_subject
+from msgsess.model import Attachment, Message, Recipient, int_value, refresh_derived, set_subject
 from msgsess.props import ids
 from msgsess.props import types as t
 from msgsess.props.keys import PS_INTERNET_HEADERS, PS_PUBLIC_STRINGS, PSETID_COMMON, PSETID_TASK, NamedId
@@ -115,8 +115,12 @@ def one_off_entry_id(name: str, addr_type: str, address: str) -> bytes:
 
 
 def search_key(addr_type: str, address: str) -> bytes:
-    """PR_SEARCH_KEY of an address: ``TYPE:ADDRESS`` upper-cased, NUL-terminated."""
-    return f"{addr_type}:{address}".upper().encode("ascii", "replace") + b"\0"
+    """PR_SEARCH_KEY of an address: ``TYPE:ADDRESS`` upper-cased, NUL-terminated.
+
+    MAPI gives no charset: ASCII addresses are ASCII bytes; an internationalised address
+    (RFC 6531) is UTF-8 rather than lossy "?" that would make distinct addresses equal.
+    """
+    return f"{addr_type}:{address}".upper().encode("utf-8") + b"\0"
 
 
 #: Python's built-in table only (not the host's /etc/mime.types): the same name gives the
@@ -395,7 +399,7 @@ class _Composer:
 
     def times(self, msg: Message, draft: bool, when: t.FileTime | None) -> None:
         p = msg.props
-        flags = int(p.value(ids.MESSAGE_FLAGS, 0))
+        flags = int_value(p, ids.MESSAGE_FLAGS, 0)
         if draft:
             flags = (flags | ids.MSGFLAG_UNSENT) & ~ids.MSGFLAG_READ
             p.pop(ids.CLIENT_SUBMIT_TIME, None)
@@ -506,7 +510,7 @@ class _Composer:
             derived = bodies.html_to_text(html)
         else:
             assert rtf is not None
-            raw = rtf.encode("latin-1", "strict") if rtf.isascii() or _latin(rtf) else rtf.encode()
+            raw = rtf_bytes(rtf)
             p.set(ids.RTF_COMPRESSED, t.PT_BINARY, bodies.compress(raw))
             p.set(ids.NATIVE_BODY, t.PT_LONG, 2)
             derived = bodies.rtf_to_text(raw)
@@ -537,6 +541,8 @@ class _Composer:
                 name, sep, value = str(line).partition(":")
                 if not sep or not re.fullmatch(r"[!-9;-~]+", name.strip()):
                     raise self.fail(f"headers[{index}]", f"{line!r} is not 'Name: value'")
+                if "\r" in value or "\n" in value:
+                    raise self.fail(f"headers[{index}]", "a header value cannot hold a line break")
                 p.set(NamedId(PS_INTERNET_HEADERS, name=name.strip().lower()), t.PT_UNICODE, value.strip())
             if headers:
                 p.set(ids.TRANSPORT_MESSAGE_HEADERS, t.PT_UNICODE, self.transport_headers(headers))
@@ -594,9 +600,16 @@ class _Composer:
         if message_id:
             head["Message-ID"] = message_id if message_id.startswith("<") else f"<{message_id}>"
         head["MIME-Version"] = "1.0"
-        for line in extra:
+        for index, line in enumerate(extra):
             name, _sep, value = str(line).partition(":")
-            head[name.strip()] = value.strip()
+            del head[name.strip()]  # a header given explicitly replaces the one made from the spec
+            try:
+                head[name.strip()] = value.strip()
+                defects = head[name.strip()].defects
+            except (ValueError, TypeError) as exc:
+                defects = [exc]
+            if defects:
+                raise self.fail(f"headers[{index}]", f"{line!r} is not a valid header ({defects[0]})")
         return head.as_string()  # SMTP policy: CRLF line ends, folded, ends in a blank line
 
     def attachments(self, msg: Message) -> None:
@@ -711,8 +724,24 @@ def _is_typed(value: Any) -> bool:
     return isinstance(value, dict) and set(value) == {"type", "value"}
 
 
-def _latin(text: str) -> bool:
-    return all(ord(c) < 256 for c in text)
+def rtf_bytes(rtf: str) -> bytes:
+    """An RTF body given as text -> the bytes to compress.
+
+    Characters up to U+00FF are bytes as they stand (an RTF file read as Latin-1 comes
+    back byte for byte); wider ones become ``\\uN?`` escapes (N signed 16-bit, pairs of
+    surrogates beyond the BMP), as RTF has no other way to hold them.
+    """
+    out = bytearray()
+    for char in rtf:
+        code = ord(char)
+        if code < 0x100:
+            out.append(code)
+            continue
+        units = char.encode("utf-16-le")
+        for pos in range(0, len(units), 2):
+            unit = int.from_bytes(units[pos : pos + 2], "little")
+            out += b"\\u%d?" % (unit - 0x10000 if unit >= 0x8000 else unit)
+    return bytes(out)
 
 
 def now_filetime() -> t.FileTime:
@@ -740,10 +769,36 @@ def compose(
         raise InvalidParameter(
             f"{label}: unknown key {unknown[0]!r}", hint=f"known keys: {', '.join(sorted(SPEC_KEYS))}"
         )
+    _check_text(spec, label, "")
     composer = _Composer(
         spec, now if now is not None else now_filetime(), read_blob, embedded, label, unicode, codepage
     )
     return composer.build(base)
+
+
+def _check_text(value: Any, label: str, path: str) -> None:
+    """Every string of a spec is text a .msg can hold: no NUL, no unpaired surrogate.
+
+    A NUL would end a string early for most readers and shift the fields of a one-off
+    entry id; an unpaired surrogate is no character at all.
+    """
+    if isinstance(value, str):
+        for index, char in enumerate(value):
+            if char == "\0" or "\ud800" <= char <= "\udfff":
+                shown = "NUL" if char == "\0" else f"an unpaired surrogate U+{ord(char):04X}"
+                raise InvalidParameter(
+                    f"{label}: {path or 'spec'}: {shown} at character {index}",
+                    hint="remove it; text cannot hold it",
+                )
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            if key in ("source",):  # the captured bytes of an edited file are not text
+                continue
+            _check_text(key, label, path or "spec")
+            _check_text(item, label, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_text(item, label, f"{path}[{index}]")
 
 
 _CID_REF = re.compile(r"""cid:([^"'\s>)]+)""", re.IGNORECASE)

@@ -49,6 +49,12 @@ class PropertyBag(dict[PropId, Property]):
             self.set(pid, ptype, value, flags)
 
 
+def int_value(bag: PropertyBag, pid: PropId, default: int) -> int:
+    """An integer property, or ``default`` when it is missing or (in a damaged file) not an integer."""
+    value = bag.value(pid, default)
+    return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+
 @dataclass
 class Recipient:
     props: PropertyBag = field(default_factory=PropertyBag)
@@ -57,7 +63,7 @@ class Recipient:
 
     @property
     def kind(self) -> int:
-        return int(self.props.value(ids.RECIPIENT_TYPE, ids.MAPI_TO)) & 0x0FFFFFFF
+        return int_value(self.props, ids.RECIPIENT_TYPE, ids.MAPI_TO) & 0x0FFFFFFF
 
     @property
     def display_name(self) -> str:
@@ -187,7 +193,7 @@ def refresh_derived(msg: Message) -> None:
         msg.props.set(SMART_NO_ATTACH, t.PT_BOOLEAN, True)
     elif SMART_NO_ATTACH in msg.props:
         msg.props.set(SMART_NO_ATTACH, t.PT_BOOLEAN, False)
-    flags = int(msg.props.value(ids.MESSAGE_FLAGS, ids.MSGFLAG_UNSENT))
+    flags = int_value(msg.props, ids.MESSAGE_FLAGS, ids.MSGFLAG_UNSENT)
     flags = flags | ids.MSGFLAG_HASATTACH if has else flags & ~ids.MSGFLAG_HASATTACH
     msg.props.set(ids.MESSAGE_FLAGS, t.PT_LONG, flags)
     for row, rcpt in enumerate(msg.recipients):

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import re
 import struct
 from pathlib import Path
 from typing import Any
 
+import compressed_rtf
 import extract_msg
 import olefile
 import pytest
@@ -529,3 +531,47 @@ def test_mime_types_come_from_the_name_the_same_on_every_machine(name: str, mime
     spec = {"attachments": [{"data": "aGVsbG8=", "name": name}]}
     att = compose(spec, now=NOW).attachments[0]
     assert att.props.value(ids.ATTACH_MIME_TAG) == mime
+
+
+@pytest.mark.parametrize(
+    ("spec", "where"),
+    [
+        ({"subject": "a\0b"}, "subject"),
+        ({"to": ["Bob\0X <bob@example.com>"]}, "to[0]"),
+        ({"body": "x\ud800y"}, "body"),
+        ({"attachments": [{"data": "aGk=", "name": "a\0.txt"}]}, "attachments[0].name"),
+    ],
+)
+def test_text_a_msg_cannot_hold_is_refused(spec: dict[str, Any], where: str) -> None:
+    with pytest.raises(InvalidParameter, match=re.escape(f"m: {where}:")):
+        compose(spec, now=NOW, label="m")
+
+
+def test_rtf_given_as_text_escapes_wide_characters(tmp_path: Path) -> None:
+    rtf = "{\\rtf1\\ansi\\ansicpg1252 Price: 5€ – Привет é 😀}"
+    msg = compose({"rtf": rtf}, now=NOW)
+    raw = compressed_rtf.decompress(msg.props.value(ids.RTF_COMPRESSED))
+    assert raw.isascii() or raw.replace(b"\xe9", b"").isascii()  # é stays the cp1252 byte
+    assert b"\\u8364?" in raw and b"\\u1055?" in raw and b"\\u-10179?\\u-8704?" in raw
+    assert msg.props.value(ids.BODY) == "Price: 5€ – Привет é 😀"
+
+
+def test_headers_are_checked_and_replace_what_the_spec_sets() -> None:
+    with pytest.raises(InvalidParameter, match="line break"):
+        compose({"headers": ["X-A: one\r\nX-B: two"]}, now=NOW)
+    with pytest.raises(InvalidParameter, match="not a valid header"):
+        compose({"headers": ["Date: someday"]}, now=NOW)
+    block = compose({"subject": "S", "headers": ["Subject: Other"]}, now=NOW).props.value(
+        ids.TRANSPORT_MESSAGE_HEADERS
+    )
+    assert block.count("Subject:") == 1 and "Subject: Other" in block
+
+
+def test_html_in_every_ansi_code_page_that_open_accepts(tmp_path: Path) -> None:
+    for codepage in (20866, 1251, 932, 65001):
+        msg = compose(
+            {"subject": "Привет", "html": "<p>Привет</p>"}, now=NOW, unicode=False, codepage=codepage
+        )
+        html = msg.props.value(ids.HTML)
+        assert b"&#" not in html or codepage == 932  # KOI8-R, cp1251, UTF-8 hold Cyrillic
+        assert msg.props.value(ids.INTERNET_CODEPAGE) == codepage

@@ -12,13 +12,15 @@
 
 from __future__ import annotations
 
-import codecs
 import html as html_lib
 import re
 from dataclasses import dataclass, replace
 from html.parser import HTMLParser
 
 import compressed_rtf
+
+from msgsess.errors import InvalidParameter
+from msgsess.oxmsg import codepages
 
 __all__ = [
     "compress",
@@ -649,35 +651,15 @@ _FCHARSET_CODEPAGES = {
     238: 1250,
     254: 437,
 }
-_CODEPAGE_CODECS = {
-    65001: "utf-8",
-    1200: "utf-16-le",
-    1201: "utf-16-be",
-    20127: "ascii",
-    10000: "mac_roman",
-    50220: "iso2022_jp",
-    50221: "iso2022_jp",
-    50222: "iso2022_jp",
-    51932: "euc_jp",
-    51949: "euc_kr",
-    936: "gbk",
-    20936: "gb2312",
-    54936: "gb18030",
-    52936: "hz",
-    949: "cp949",
-    1361: "johab",
-    0: "latin-1",
-}
 
 
 def _codec_name(codepage: int) -> str:
-    """Python codec for a Windows code page; ``ValueError`` if Python has none."""
-    name = _CODEPAGE_CODECS.get(codepage)
-    if name is None:
-        name = f"iso8859-{codepage - 28590}" if 28591 <= codepage <= 28606 else f"cp{codepage}"
+    """Python codec for a Windows code page (one table for all of msgsess); ``ValueError`` if none."""
+    if codepage == 0:  # \\fcharset0 without a code page: ANSI, read as Latin-1
+        return "latin-1"
     try:
-        return codecs.lookup(name).name
-    except LookupError:
+        return codepages.codec(codepage)
+    except InvalidParameter:
         raise ValueError(f"code page {codepage} has no codec") from None
 
 
@@ -853,7 +835,9 @@ class _RtfReader:
                 continue
             if word == b"u" and value is not None:
                 if self.wanted(state):
-                    self.emit(chr(value + 0x10000 if value < 0 else value))
+                    # N is a signed 16-bit code unit; anything else is damaged input.
+                    unit = (value + 0x10000 if value < 0 else value) & 0xFFFF
+                    self.emit(chr(unit))
                 to_skip = state.uc
                 continue
             if to_skip:
@@ -924,7 +908,8 @@ class _TextExtractor(HTMLParser):
         if not text:
             return
         if not self.pre:
-            if not self.cur or "".join(self.cur).endswith(" "):
+            # Only the last piece can end the line in a space (pieces are never empty).
+            if not self.cur or self.cur[-1].endswith(" "):
                 text = text.lstrip(" ")
             if not text:
                 return

@@ -25,6 +25,8 @@ _SPECIAL: dict[int, str] = {
     52936: "hz",
     54936: "gb18030",
     936: "gbk",
+    20936: "gb2312",
+    1361: "johab",
 }
 _SPECIAL.update({28590 + n: f"iso8859-{n}" for n in range(1, 16) if n != 12})
 

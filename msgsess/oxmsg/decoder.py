@@ -22,7 +22,7 @@ from msgsess.props import types as t
 from msgsess.props.keys import NamedId, PropId
 from msgsess.storage import Storage
 
-MAX_DEPTH = 32
+MAX_DEPTH = layout.MAX_EMBEDDING_DEPTH
 _OBJECT_NAME = re.compile(r"^__(recip|attach)_version1\.0_#([0-9A-Fa-f]{8})$")
 _SUBSTG = re.compile(r"^__substg1\.0_([0-9A-Fa-f]{4})([0-9A-Fa-f]{4})(?:-([0-9A-Fa-f]{8}))?$")
 
@@ -193,13 +193,24 @@ def _decode_text(data: bytes, ptype: int, codec: str) -> str:
     return data.decode(codec, "surrogateescape").rstrip("\0")
 
 
+def _find_stream(node: Storage, name: str) -> tuple[str, bytes | None]:
+    """A stream by name, compared case-insensitively as [MS-CFB] 2.6.1 compares names."""
+    data = node.stream(name)
+    if data is not None:
+        return name, data
+    upper = name.upper()
+    for other, entry in node.entries.items():
+        if isinstance(entry, bytes) and other.upper() == upper:
+            return other, entry
+    return name, None
+
+
 def _decode_value(tag: int, ptype: int, field: bytes, node: Storage, codec: str, used: set[str]) -> Any:
     if t.is_fixed(ptype):
         if t.is_known(ptype):
             return binary.unpack_inline(ptype, field)
         return t.RawValue(field, inline=True)
-    name = layout.value_stream(tag)
-    data = node.stream(name)
+    name, data = _find_stream(node, layout.value_stream(tag))
     if data is None:
         # A variable-length entry without its stream ([MS-OXMSG] says it must have one): keep
         # the entry as it stands, so an edit writes back exactly what was there.
@@ -221,8 +232,7 @@ def _decode_value(tag: int, ptype: int, field: bytes, node: Storage, codec: str,
         count = len(data) // step
         values: list[Any] = []
         for index in range(count):
-            item_name = layout.mv_value_stream(tag, index)
-            item = node.stream(item_name)
+            item_name, item = _find_stream(node, layout.mv_value_stream(tag, index))
             if item is None:
                 raise ValueError(f"value stream {item_name} is missing")
             used.add(item_name)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from msgsess.errors import InvalidParameter, TooBig, Unconvertible
+from msgsess.errors import CorruptFile, InvalidParameter, TooBig, Unconvertible
 from msgsess.model import Attachment, Message, Property, PropertyBag
 from msgsess.oxmsg import codepages, layout
 from msgsess.oxmsg.layout import NAMEID
@@ -196,8 +196,11 @@ def _encode_attachment(att: Attachment, index: int, ctx: _Context, depth: int) -
         if old is not None and old.type == t.PT_OBJECT:
             object_flags = old.flags
         if att.embedded is not None:
-            if depth >= 64:
-                raise TooBig(f"{ctx.label}: embedded messages nested more than 64 deep")
+            if depth >= layout.MAX_EMBEDDING_DEPTH:
+                raise TooBig(
+                    f"{ctx.label}: embedded messages nested more than {layout.MAX_EMBEDDING_DEPTH} deep",
+                    hint="nest fewer messages; msgsess could not read the file back",
+                )
             props.set(ids.ATTACH_METHOD, t.PT_LONG, ids.ATTACH_EMBEDDED_MSG)
             sub.entries[layout.ATTACH_OBJECT] = _encode_message(att.embedded, ctx, _EMBEDDED, depth + 1)
             reserved = layout.RESERVED_EMBEDDED
@@ -234,6 +237,13 @@ def _encode_props(props: PropertyBag, node: Storage, ctx: _Context, header: byte
     numbered: list[tuple[int, Property, PropId]] = []
     seen: dict[int, PropId] = {}
     for pid, prop in props.items():
+        if not isinstance(pid, NamedId) and pid >= 0x8000:
+            # Read from a file whose name map lacks it: its name, hence its id here, is unknown.
+            raise CorruptFile(
+                f"{ctx.label}: property 0x{pid:04X}{where} has a named-property id that the source "
+                "file's name map does not define, so it cannot be written",
+                hint=f"remove it: msgsess unset SESSION ID 0x{pid:04X}{prop.type:04X}",
+            )
         number = ctx.names.id_for(pid) if isinstance(pid, NamedId) else pid
         if prop.type == t.PT_OBJECT:
             continue  # written by the attachment encoder, with its storage
@@ -250,6 +260,11 @@ def _encode_props(props: PropertyBag, node: Storage, ctx: _Context, header: byte
     for number, prop, pid in numbered:
         out += _encode_one(number, prop, pid, node, ctx, where)
     return bytes(out)
+
+
+def _terminator(ptype: int) -> int:
+    """What a single string's Size field counts beyond its stream ([MS-OXMSG] 2.4.2.2)."""
+    return 2 if ptype == t.PT_UNICODE else 1 if ptype == t.PT_STRING8 else 0
 
 
 def _wire_type(ptype: int, unicode: bool) -> int:
@@ -269,14 +284,13 @@ def _encode_one(number: int, prop: Property, pid: PropId, node: Storage, ctx: _C
             if value.inline:
                 return layout.ENTRY.pack(tag, flags, value.data[:8].ljust(8, b"\0"))
             node.entries[layout.value_stream(tag)] = value.data
-            return layout.VAR_ENTRY.pack(tag, flags, len(value.data), 0)
+            return layout.VAR_ENTRY.pack(tag, flags, len(value.data) + _terminator(ptype), 0)
         if t.is_fixed(ptype):
             return layout.ENTRY.pack(tag, flags, binary.pack_inline(ptype, value))
         if not t.is_mv(ptype):
             data = _single_stream(ptype, value, pid, ctx, where)
             node.entries[layout.value_stream(tag)] = data
-            size = len(data) + (2 if ptype == t.PT_UNICODE else 1 if ptype == t.PT_STRING8 else 0)
-            return layout.VAR_ENTRY.pack(tag, flags, size, 0)
+            return layout.VAR_ENTRY.pack(tag, flags, len(data) + _terminator(ptype), 0)
         base = t.base_type(ptype)
         if base in (t.PT_UNICODE, t.PT_STRING8, t.PT_BINARY):
             lengths = bytearray()

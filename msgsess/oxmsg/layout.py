@@ -19,6 +19,10 @@ ATTACH_OBJECT = "__substg1.0_3701000D"
 #: At most this many recipient and attachment storages per message ([MS-OXMSG] 2.2.1, 2.2.2).
 MAX_OBJECTS = 2048
 
+#: Embedded messages nest at most this deep, in what msgsess writes and in what it reads: each
+#: level is two storages, and the compound-file reader allows 64 (``msgsess.cfb.Limits``).
+MAX_EMBEDDING_DEPTH = 30
+
 #: [MS-OXMSG] 2.4.1.1: top level 32 bytes, embedded 24, recipient/attachment 8.
 TOP_HEADER = struct.Struct("<8xIIII8x")
 EMBEDDED_HEADER = struct.Struct("<8xIIII")

@@ -78,7 +78,3 @@ PropId = int | NamedId
 
 def tag(prop_id: int, ptype: int) -> int:
     return ((prop_id & 0xFFFF) << 16) | (ptype & 0xFFFF)
-
-
-def split_tag(value: int) -> tuple[int, int]:
-    return (value >> 16) & 0xFFFF, value & 0xFFFF
