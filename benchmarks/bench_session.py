@@ -12,6 +12,9 @@ Measures (see benchmarks/README.md for the goals):
            does not hide the store's own cost
   json     `msgsess add --json FILE` of --messages JSON lines into an empty session, in
            messages per second
+  attach   `msgsess attach` of one small file to a message that already has 1,500 attachments
+           against one to a message that has none (alternated), as processes and in-process
+           (msgsess.session.attach): only the new attachment is checked, so the cost stays flat
 
 Child processes run with PYTHONDONTWRITEBYTECODE unset, and the bytecode cache is warmed
 first, so start-up is what a user sees from the second run on. Exits non-zero only on errors
@@ -36,6 +39,8 @@ from typing import Any
 STARTUP_GOAL = 4.0  # msgsess add / python -c pass
 SIZE_GOAL = 1.5  # add into a big session / add into an empty one
 JSON_GOAL = 1000.0  # messages per second ("thousands")
+ATTACH_GOAL = 3.0  # in-process attach to a message of 1,500 attachments / to one of none
+ATTACH_BEFORE = 1_500
 
 
 def child_env() -> dict[str, str]:
@@ -175,6 +180,56 @@ def bench_size(work: Path, runs: int, msgsess: list[str]) -> dict[str, Any]:
     }
 
 
+def bench_attach(work: Path, runs: int, msgsess: list[str]) -> dict[str, Any]:
+    """``attach`` to a message with ATTACH_BEFORE attachments against one to a message with none."""
+    spec_lines = [
+        {"id": "full", "output": "out/full.msg", "attachments": [
+            {"data": "cGFydA==", "name": f"part{i}.txt"} for i in range(ATTACH_BEFORE)
+        ]},
+        {"id": "bare", "output": "out/bare.msg"},
+    ]  # fmt: skip
+    run([*msgsess, "open", "attach.session"], work, stdin=None)
+    run(
+        [*msgsess, "add", "attach.session", "--json", "-"], work, stdin="\n".join(map(json.dumps, spec_lines))
+    )
+    (work / "note.txt").write_bytes(b"one more attachment\n")
+
+    def cli_attach(msg_id: str) -> Callable[[int], float]:
+        def one(i: int) -> float:
+            return run(
+                [*msgsess, "attach", "attach.session", msg_id, "note.txt", "--name", f"n{i}.txt"], work
+            )
+
+        return one
+
+    empty_cli, full_cli = _alternate(cli_attach("bare"), cli_attach("full"), runs)
+
+    from msgsess import session as use
+
+    def lib_attach(msg_id: str) -> Callable[[int], float]:
+        def one(i: int) -> float:
+            start = time.perf_counter()
+            use.attach(
+                work / "attach.session", msg_id, [{"file": str(work / "note.txt"), "name": f"l{i}.txt"}]
+            )
+            return time.perf_counter() - start
+
+        return one
+
+    lib_runs = max(runs, 50)
+    empty_lib, full_lib = _alternate(lib_attach("bare"), lib_attach("full"), lib_runs)
+    count = len(next(use.show(work / "attach.session", "full", data=False))["attachments"])
+    if count != ATTACH_BEFORE + runs + lib_runs:
+        raise RuntimeError(
+            f"message full has {count} attachments, expected {ATTACH_BEFORE + runs + lib_runs}"
+        )
+    return {
+        "cli": (empty_cli, full_cli, full_cli / empty_cli),
+        "lib": (empty_lib, full_lib, full_lib / empty_lib),
+        "lib_runs": lib_runs,
+    }
+
+
 def verify(work: Path, expected: int) -> None:
     from msgsess import session as use
 
@@ -202,6 +257,7 @@ def main(argv: list[str]) -> int:
         startup = bench_startup(work, args.runs, msgsess)
         bulk = bench_json(work, args.messages, msgsess)
         size = bench_size(work, args.runs, msgsess)
+        attach = bench_attach(work, args.runs, msgsess)
         verify(work, args.messages + 1 + args.runs + size["lib_runs"])
     except (RuntimeError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -226,6 +282,12 @@ def main(argv: list[str]) -> int:
         ("  ratio", f"{lib_ratio:.2f} ×"),
         (f"add --json of {n} lines", f"{bulk['seconds']:.2f} s"),
         ("  messages per second", f"{bulk['per_second']:,.0f}"),
+        ("msgsess attach, message of 0 attachments", f"{attach['cli'][0]:.1f} ms"),
+        (f"msgsess attach, message of {ATTACH_BEFORE:,}", f"{attach['cli'][1]:.1f} ms"),
+        ("  ratio", f"{attach['cli'][2]:.2f} ×"),
+        (f"session.attach in-process, 0 ({attach['lib_runs']} runs)", f"{attach['lib'][0]:.2f} ms"),
+        (f"session.attach in-process, {ATTACH_BEFORE:,}", f"{attach['lib'][1]:.2f} ms"),
+        ("  ratio", f"{attach['lib'][2]:.2f} ×"),
     ]
     print(f"msgsess: {' '.join(msgsess)}; python {sys.version.split()[0]}; medians of {args.runs} runs")
     print(f"{'measure':<46} {'value':>12}")
@@ -241,6 +303,11 @@ def main(argv: list[str]) -> int:
     print(goal(startup["ratio"] < STARTUP_GOAL, startup_text))
     print(goal(cli_ratio <= SIZE_GOAL, size_text))
     print(goal(bulk["per_second"] >= JSON_GOAL, json_text))
+    attach_text = (
+        f"attach: to {ATTACH_BEFORE:,} attachments is {attach['lib'][2]:.2f}× to none in-process "
+        f"(goal ≤ {ATTACH_GOAL:g}×; as processes {attach['cli'][2]:.2f}×)"
+    )
+    print(goal(attach["lib"][2] <= ATTACH_GOAL, attach_text))
     return 0
 
 

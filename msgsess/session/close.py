@@ -2,7 +2,8 @@
 
 Step by step (``../shared/docs/DESIGN.md``):
 
-1. Under the session's write lock, check every message: an output or a parent that embeds it,
+1. Under the session's exclusive lock (taken before anything is written, once readers are done),
+   check every message: an output or a parent that embeds it,
    no embedding cycle, an output path that is not a folder, text the chosen code page can hold.
    Every problem is collected; if there is one, nothing is written.
 2. One message at a time (memory bounded by the largest message): compose the model (embedded
@@ -262,7 +263,9 @@ def close(
     if now is None:
         now = reproducible_now()
     result = CloseResult(kept=keep)
-    with transaction(path, write=True) as store:
+    # The exclusive lock waits for readers (`show`…) before anything is written: once the outputs
+    # are moved into place, no reader can make the final COMMIT time out.
+    with transaction(path, write=True, exclusive=True) as store:
         settings = store.settings()
         use_unicode = settings.unicode if unicode is None else unicode
         cp = codepage if codepage is not None else settings.codepage

@@ -25,7 +25,6 @@ Numbering
 from __future__ import annotations
 
 import base64
-import hashlib
 import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -36,6 +35,7 @@ from msgsess.session.store import Store, transaction
 
 if TYPE_CHECKING:
     from msgsess.model import Message
+    from msgsess.session.usecases import Loaded
 
 #: Spec keys that change the tables of an edited message, by index in the original table.
 EDIT_KEYS = ("remove_recipients", "remove_attachments", "recipient_properties", "attachment_properties")
@@ -95,36 +95,39 @@ def describe_mode(info: dict[str, Any]) -> str:
     return f"ANSI, code page {info['codepage']} (from {info['codepage_from']})"
 
 
-def capture_source(store: Store, source: dict[str, Any], label: str) -> dict[str, Any]:
-    """A source as ``add --json`` gives it -> the stored form (bytes captured, file checked)."""
+def load_source(source: dict[str, Any]) -> Loaded:
+    """A source as ``add --json`` gives it -> the stored form: bytes read, decoded and hashed now,
+    before the transaction that stores them (:meth:`Loaded.store_into`)."""
     from msgsess.session import usecases
 
-    codepage = source.get("codepage")
-    if codepage is not None:
-        usecases.check_codepage(int(codepage))
-    file = source.get("file")
-    if source.get("data") is not None:
-        data = usecases._b64(str(source["data"]), f"{label}: source")
-        name = str(file) if file else f"{label}: source data"
-    elif file:
-        data = usecases._read_file(str(file), label)
-        name = str(file)
-    else:
-        raise InvalidParameter(
-            f"{label}: source: give the .msg file's bytes (data) or its path (file)",
-            hint='e.g. {"source": {"file": "old.msg"}}',
-        )
-    msg = read_msg(data, name, codepage)
-    sha = hashlib.sha256(data).hexdigest()
-    store.put_blob(sha, data)
-    stored: dict[str, Any] = {"blob": sha, "codepage": codepage, "info": source_info(msg, codepage)}
-    if file:
-        stored["file"] = os.path.abspath(str(file))
-    return stored
+    def read(loaded: Loaded, label: str) -> dict[str, Any]:
+        codepage = source.get("codepage")
+        if codepage is not None:
+            usecases.check_codepage(int(codepage))
+        file = source.get("file")
+        if source.get("data") is not None:
+            data = usecases._b64(str(source["data"]), f"{label}: source")
+            name = str(file) if file else f"{label}: source data"
+        elif file:
+            data = usecases._read_file(str(file), label)
+            name = str(file)
+        else:
+            raise InvalidParameter(
+                f"{label}: source: give the .msg file's bytes (data) or its path (file)",
+                hint='e.g. {"source": {"file": "old.msg"}}',
+            )
+        msg = read_msg(data, name, codepage)
+        stored: dict[str, Any] = {"blob": loaded.keep(data), "codepage": codepage}
+        stored["info"] = source_info(msg, codepage)
+        if file:
+            stored["file"] = os.path.abspath(str(file))
+        return stored
+
+    return usecases.load(read)
 
 
-def prepare(store: Store, spec: dict[str, Any], output: str | None, label: str) -> str | None:
-    """Capture the source of a spec being added (if any); return its output.
+def prepare(spec: dict[str, Any], output: str | None, label: str) -> str | None:
+    """The output of a spec being added (its source, if any, stored already).
 
     An edited message is written back to its source file unless it has an output of its own.
     Edit keys without a source are refused.
@@ -137,7 +140,6 @@ def prepare(store: Store, spec: dict[str, Any], output: str | None, label: str) 
                 hint="edit a .msg file with `msgsess edit`, or give a source",
             )
         return output
-    spec["source"] = capture_source(store, spec["source"], label)
     if output is None:
         output = spec["source"].get("file")
         if output is None:

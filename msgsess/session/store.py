@@ -14,8 +14,11 @@ Layout (``PRAGMA user_version`` = :data:`FORMAT_VERSION`, ``application_id`` = :
 
 Every command is one transaction: writers start with ``BEGIN IMMEDIATE`` so that concurrent
 commands queue on the file lock (busy timeout, then :class:`SessionBusy`) instead of
-deadlocking on a lock upgrade. The rollback journal (``journal_mode=DELETE``) keeps a session
-one file between commands, and a killed command's journal is rolled back by the next opener.
+deadlocking on a lock upgrade. ``close`` starts with ``BEGIN EXCLUSIVE``: it waits for readers
+before it writes any output, so that nothing can block its ``COMMIT`` once outputs are in place.
+Readers (``show``) hold their lock only while they read, never while their caller prints. The
+rollback journal (``journal_mode=DELETE``) keeps a session one file between commands, and a
+killed command's journal is rolled back by the next opener.
 """
 
 from __future__ import annotations
@@ -120,12 +123,13 @@ class Store:
     def exists(self, msg_id: str) -> bool:
         return self.conn.execute("SELECT 1 FROM messages WHERE id = ?", (msg_id,)).fetchone() is not None
 
-    def rows(self, since: int = 0) -> Iterator[Row]:
-        """Every message in the order added, read in batches (memory bounded)."""
+    def rows(self, since: int = 0, batch_size: int = 256) -> Iterator[Row]:
+        """Every message after ``since`` in the order added, read in batches (memory bounded)."""
         last = since
         while True:
             batch = self.conn.execute(
-                "SELECT seq, id, output, spec FROM messages WHERE seq > ? ORDER BY seq LIMIT 256", (last,)
+                "SELECT seq, id, output, spec FROM messages WHERE seq > ? ORDER BY seq LIMIT ?",
+                (last, batch_size),
             ).fetchall()
             if not batch:
                 return
@@ -147,6 +151,16 @@ class Store:
                 hint="the session file is damaged; rebuild it from `msgsess show --json`",
             )
         return bytes(row[0])
+
+    def blob_size(self, sha256: str) -> int:
+        """The size of a blob in bytes, without reading it (``length()`` of a BLOB reads no content)."""
+        row = self.conn.execute("SELECT length(data) FROM blobs WHERE sha256 = ?", (sha256,)).fetchone()
+        if row is None:
+            raise SessionError(
+                f"{self.path}: attachment data {sha256[:12]}… is missing from the session",
+                hint="the session file is damaged; rebuild it from `msgsess show --json`",
+            )
+        return int(row[0])
 
     def children(self, msg_id: str) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT child FROM embeds WHERE parent = ?", (msg_id,))]
@@ -233,11 +247,13 @@ def _check_session(path: Path, conn: sqlite3.Connection) -> None:
 
 
 @contextlib.contextmanager
-def transaction(path: str | os.PathLike[str], *, write: bool) -> Iterator[Store]:
+def transaction(path: str | os.PathLike[str], *, write: bool, exclusive: bool = False) -> Iterator[Store]:
     """Open the session at ``path`` and run one transaction; commit on success, roll back on error.
 
-    A writer takes the write lock at once (``BEGIN IMMEDIATE``). Waiting for another command's lock
-    ends after :func:`lock_timeout` seconds with :class:`SessionBusy`.
+    A writer takes the write lock at once (``BEGIN IMMEDIATE``). With ``exclusive`` it also waits
+    for every reader to finish and keeps them out (``BEGIN EXCLUSIVE``): its ``COMMIT`` then cannot
+    wait for anyone, which ``close`` needs once its outputs are in place. Waiting for another
+    command's lock ends after :func:`lock_timeout` seconds with :class:`SessionBusy`.
     """
     p = Path(path)
     if not p.exists():
@@ -255,7 +271,7 @@ def transaction(path: str | os.PathLike[str], *, write: bool) -> Iterator[Store]
         ) from None
     try:
         try:
-            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            conn.execute("BEGIN EXCLUSIVE" if exclusive else "BEGIN IMMEDIATE" if write else "BEGIN")
             _check_session(p, conn)
         except sqlite3.OperationalError as exc:
             if _is_busy(exc):
@@ -334,7 +350,11 @@ def create_store(path: str | os.PathLike[str], *, unicode: bool, codepage: int, 
         finally:
             conn.close()
         if force:
+            # A journal left by a command killed on the old session would be played back into
+            # the new file by its next opener: remove it before and after the replacement.
+            _remove_journal(p)
             os.replace(tmp, p)
+            _remove_journal(p)
         else:
             try:
                 os.link(tmp, p)
@@ -350,10 +370,14 @@ def create_store(path: str | os.PathLike[str], *, unicode: bool, codepage: int, 
     return p
 
 
+def _remove_journal(path: Path) -> None:
+    """Delete the rollback journal a killed command may have left beside a session file."""
+    with contextlib.suppress(FileNotFoundError):
+        path.with_name(path.name + "-journal").unlink()
+
+
 def remove_store(path: str | os.PathLike[str]) -> None:
     """Delete a session file (and a journal a killed command may have left beside it)."""
     p = Path(path)
-    for extra in (p.with_name(p.name + "-journal"),):
-        with contextlib.suppress(FileNotFoundError):
-            extra.unlink()
+    _remove_journal(p)
     p.unlink()

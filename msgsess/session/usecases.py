@@ -13,6 +13,7 @@ import binascii
 import functools
 import os
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -57,12 +58,10 @@ def _b64(text: str, what: str) -> bytes:
         ) from None
 
 
-def _put_blob(store: Store, data: bytes) -> str:
+def _sha256(data: bytes) -> str:
     import hashlib
 
-    sha = hashlib.sha256(data).hexdigest()
-    store.put_blob(sha, data)
-    return sha
+    return hashlib.sha256(data).hexdigest()
 
 
 def check_msg_bytes(data: bytes, name: str) -> None:
@@ -72,26 +71,112 @@ def check_msg_bytes(data: bytes, name: str) -> None:
     read_msg(data, name)
 
 
-def _capture_attachment(store: Store, att: dict[str, Any], what: str) -> dict[str, Any]:
-    """An attachment spec as stored: file and base64 sources become blobs of the session."""
-    rest = {k: v for k, v in att.items() if k not in ("file", "data", "msg", "msg_data", "message")}
-    if "file" in att:
-        data = _read_file(att["file"], what)
-        source: dict[str, Any] = {"blob": _put_blob(store, data)}
-        rest.setdefault("name", os.path.basename(att["file"]))
-    elif "data" in att:
-        source = {"blob": _put_blob(store, _b64(att["data"], what))}
-    elif "msg" in att:
-        data = _read_file(att["msg"], what)
-        check_msg_bytes(data, att["msg"])
-        source = {"msg_blob": _put_blob(store, data)}
-    elif "msg_data" in att:
-        data = _b64(att["msg_data"], what)
-        check_msg_bytes(data, f"{what} msg_data")
-        source = {"msg_blob": _put_blob(store, data)}
-    else:
-        source = {"message": att["message"]}
-    return {**source, **rest}
+#: Marks where the label of a message goes in an error raised before the transaction, when
+#: the message's id (assigned in the transaction) or an attachment's number is not known yet.
+_LABEL = "\x00label\x00"
+
+
+@dataclass
+class Loaded:
+    """Input read, decoded and hashed before the write transaction: what the spec stores and the
+    bytes to put in the session, or the error to raise (in the order of the checks) when storing.
+    """
+
+    stored: dict[str, Any] = field(default_factory=dict)
+    blobs: dict[str, bytes] = field(default_factory=dict)
+    error: MsgsessError | None = None
+
+    def keep(self, data: bytes) -> str:
+        sha = _sha256(data)
+        self.blobs[sha] = data
+        return sha
+
+    def store_into(self, store: Store, label: str) -> dict[str, Any]:
+        """Put the bytes into the session (inside its transaction); the stored form of the input."""
+        if self.error is not None:
+            exc = self.error
+            new = type(exc)(
+                exc.message.replace(_LABEL, label), hint=exc.hint and exc.hint.replace(_LABEL, label)
+            )
+            new.__cause__ = exc.__cause__
+            raise new
+        for sha, data in self.blobs.items():
+            store.put_blob(sha, data)
+        return self.stored
+
+
+def load(read: Callable[[Loaded, str], dict[str, Any]]) -> Loaded:
+    """Run ``read(loaded, label)`` now, outside any transaction; keep its error for later."""
+    loaded = Loaded()
+    try:
+        loaded.stored = read(loaded, _LABEL)
+    except MsgsessError as exc:
+        loaded.error = exc
+    return loaded
+
+
+def _load_attachment(att: dict[str, Any], *, validate: bool = False) -> Loaded:
+    """An attachment spec as stored: file and base64 sources become blobs of the session.
+
+    With ``validate`` the spec is first checked against the schema (``attach``'s input).
+    """
+
+    def read(loaded: Loaded, what: str) -> dict[str, Any]:
+        if validate:
+            jsonspec.validate_part(att, "#/$defs/attachment", what)
+        rest = {k: v for k, v in att.items() if k not in ("file", "data", "msg", "msg_data", "message")}
+        if "file" in att:
+            source: dict[str, Any] = {"blob": loaded.keep(_read_file(att["file"], what))}
+            rest.setdefault("name", os.path.basename(att["file"]))
+        elif "data" in att:
+            source = {"blob": loaded.keep(_b64(att["data"], what))}
+        elif "msg" in att:
+            data = _read_file(att["msg"], what)
+            check_msg_bytes(data, att["msg"])
+            source = {"msg_blob": loaded.keep(data)}
+        elif "msg_data" in att:
+            data = _b64(att["msg_data"], what)
+            check_msg_bytes(data, f"{what} msg_data")
+            source = {"msg_blob": loaded.keep(data)}
+        else:
+            source = {"message": att["message"]}
+        return {**source, **rest}
+
+    return load(read)
+
+
+@dataclass
+class _Input:
+    """A spec to add with its files read: the source of an edited message, each attachment."""
+
+    where: str
+    spec: dict[str, Any]
+    source: Loaded | None
+    attachments: list[Loaded] | None
+    #: An error reading the input itself (JSON syntax…), raised after the specs before it.
+    error: MsgsessError | None = None
+
+
+def _load_spec(where: str, spec: dict[str, Any]) -> _Input:
+    source = None
+    if "source" in spec:
+        from msgsess.session.edit import load_source
+
+        source = load_source(spec["source"])
+    atts = spec.get("attachments")
+    loaded = [_load_attachment(att) for att in atts] if isinstance(atts, list) else None
+    return _Input(where, spec, source, loaded)
+
+
+def _load_specs(specs: Iterable[tuple[str, dict[str, Any]]]) -> list[_Input]:
+    """Every spec with its files read, before the transaction; an input error ends the list."""
+    inputs: list[_Input] = []
+    try:
+        for where, spec in specs:
+            inputs.append(_load_spec(where, spec))
+    except MsgsessError as exc:
+        inputs.append(_Input("", {}, None, None, exc))
+    return inputs
 
 
 #: Spec keys left out when checking a new spec by composing it: plain text the schema has
@@ -169,6 +254,26 @@ def check_composable(spec: dict[str, Any], label: str, settings: Settings) -> No
         raise sprops.located(exc, label) from None
 
 
+def check_added(spec: dict[str, Any], key: str, first: int, label: str, settings: Settings) -> None:
+    """Compose only the entries of ``spec[key]`` from ``first`` on (recipients or attachments just
+    added), so that adding one to a message costs the same however many it has already.
+
+    The entries before them were checked when they were added, and nothing in one recipient or
+    attachment depends on the others (the limit of 2048 is :func:`check_room`'s). Errors name
+    each entry by its index in the whole list, as a check of the whole message would.
+    """
+    import re
+
+    try:
+        check_composable({key: spec[key][first:]}, label, settings)
+    except MsgsessError as exc:
+        pattern = re.compile(rf"\b{key}\[(\d+)\]")
+        text = pattern.sub(lambda m: f"{key}[{int(m[1]) + first}]", exc.message)
+        new = type(exc)(text, hint=exc.hint)
+        new.__cause__ = exc.__cause__
+        raise new from None
+
+
 def _save_edit(store: Store, msg_id: str, spec: dict[str, Any]) -> None:
     """Check an edited spec as a whole (addresses, values…) and store it."""
     check_composable(spec, f"message {msg_id}", store.settings())
@@ -176,18 +281,18 @@ def _save_edit(store: Store, msg_id: str, spec: dict[str, Any]) -> None:
 
 
 def _store_spec(
-    store: Store, spec: dict[str, Any], settings: Settings, warn: Warn | None = None
+    store: Store, item: _Input, settings: Settings, warn: Warn | None = None
 ) -> tuple[str, list[str]]:
-    """Insert one validated spec; return its id and the ids it embeds."""
-    spec = dict(spec)
+    """Insert one validated spec whose files were read; return its id and the ids it embeds."""
+    spec = dict(item.spec)
     msg_id = spec.pop("id", None) or store.new_id()
     label = f"message {msg_id}"
     output = spec.pop("output", None)
-    from msgsess.session.edit import prepare
+    if item.source is not None:
+        spec["source"] = item.source.store_into(store, label)  # an edited message: its file's bytes
+    from msgsess.session.edit import check_room, prepare
 
-    output = prepare(store, spec, output, label)  # an edited message: capture its source file
-    from msgsess.session.edit import check_room
-
+    output = prepare(spec, output, label)
     check_room(spec, "recipients", 0, label)
     check_room(spec, "attachments", 0, label)
     if "html" in spec and "rtf" in spec:
@@ -204,10 +309,10 @@ def _store_spec(
                 hint="give each message its own output file",
             )
     children: list[str] = []
-    if "attachments" in spec:
+    if item.attachments is not None:
         captured = []
-        for i, att in enumerate(spec["attachments"]):
-            captured.append(_capture_attachment(store, att, f"{label}: attachment {i}"))
+        for i, (att, loaded) in enumerate(zip(spec["attachments"], item.attachments, strict=True)):
+            captured.append(loaded.store_into(store, f"{label}: attachment {i}"))
             if "message" in att:
                 children.append(att["message"])
         spec["attachments"] = captured
@@ -264,17 +369,35 @@ def open_session(path: str | os.PathLike[str], *, ansi: bool, codepage: int | No
     return create_store(path, unicode=not ansi, codepage=cp, force=force)
 
 
+#: Code pages that are not 8-bit: UTF-16 and UTF-32 in either byte order, and UTF-7.
+NOT_8BIT = frozenset({1200, 1201, 12000, 12001, 65000})
+
+
 def check_codepage(codepage: int) -> None:
+    """Refuse a code page that 8-bit (PtypString8) strings cannot be written in.
+
+    Besides code pages without a codec: UTF-16/UTF-32/UTF-7 and any code page that does not
+    write "A" as the byte 0x41 (EBCDIC…): ANSI strings are ASCII-compatible. 65001 (UTF-8) is fine.
+    """
     import codecs
 
     from msgsess.oxmsg import codepages
 
-    try:
-        codecs.lookup(codepages.codec(codepage))
-    except (LookupError, MsgsessError):
+    hint = "give e.g. 1252, 1251, 932 or 65001"
+    if codepage in NOT_8BIT:
         raise InvalidParameter(
-            f"code page {codepage} is not one msgsess can write", hint="give e.g. 1252, 1251, 932 or 65001"
-        ) from None
+            f"code page {codepage} is not an 8-bit code page, which ANSI strings need",
+            hint=f"{hint}, or leave out --ansi for Unicode strings",
+        )
+    try:
+        name = codecs.lookup(codepages.codec(codepage)).name
+        ascii_compatible = "A".encode(name) == b"A"
+    except (LookupError, MsgsessError, UnicodeError):
+        raise InvalidParameter(f"code page {codepage} is not one msgsess can write", hint=hint) from None
+    if not ascii_compatible:
+        raise InvalidParameter(
+            f"code page {codepage} does not write ASCII as ASCII, which ANSI strings need", hint=hint
+        )
 
 
 def discard(path: str | os.PathLike[str]) -> None:
@@ -301,16 +424,19 @@ def add(
     """
     ids: list[str] = []
     warnings: list[str] = []
+    inputs = _load_specs(specs)  # files read, decoded and hashed before taking the lock
     with transaction(path, write=True) as store:
         pending: list[tuple[str, str, str]] = []
         settings = store.settings()
-        for where, spec in specs:
+        for item in inputs:
+            if item.error is not None:
+                raise item.error
             try:
-                msg_id, children = _store_spec(store, spec, settings, warnings.append)
+                msg_id, children = _store_spec(store, item, settings, warnings.append)
             except MsgsessError as exc:
-                raise sprops.located(exc, where) if where else exc from None
+                raise sprops.located(exc, item.where) if item.where else exc from None
             ids.append(msg_id)
-            pending.extend((where, msg_id, child) for child in children)
+            pending.extend((item.where, msg_id, child) for child in children)
         for where, parent, child in pending:
             try:
                 _check_embed(store, parent, child, f"message {parent}")
@@ -328,7 +454,8 @@ def add(
 def add_recipients(path: str | os.PathLike[str], msg_id: str, kind: str, addresses: list[str]) -> list[int]:
     """Append recipients of one kind (to, cc, bcc); return their numbers in table order.
 
-    More than a .msg holds (2048, the edited file's own included) is refused: TooBig.
+    More than a .msg holds (2048, the edited file's own included) is refused: TooBig. Only the
+    new recipients are checked (composed): the cost does not grow with the message.
     """
     if kind not in RECIPIENT_KINDS:
         raise InvalidParameter(f"unknown recipient kind {kind!r}", hint="give to, cc or bcc")
@@ -337,11 +464,14 @@ def add_recipients(path: str | os.PathLike[str], msg_id: str, kind: str, address
         spec = row.spec
         from msgsess.session.edit import check_room, kept_originals
 
-        check_room(spec, "recipients", len(addresses), f"message {msg_id}")
+        label = f"message {msg_id}"
+        check_room(spec, "recipients", len(addresses), label)
         for i, addr in enumerate(addresses):
-            jsonspec.validate_part(addr, "#/$defs/address", f"message {msg_id}", f"$.{kind}[{i}]")
+            jsonspec.validate_part(addr, "#/$defs/address", label, f"$.{kind}[{i}]")
+        first = len(spec.get(kind, []))
         spec[kind] = [*spec.get(kind, []), *addresses]
-        _save_edit(store, msg_id, spec)
+        check_added(spec, kind, first, label, store.settings())
+        store.update_spec(msg_id, spec)
 
         before = kept_originals(spec, "recipients")
         before += sum(len(spec.get(k, [])) for k in RECIPIENT_KINDS[: RECIPIENT_KINDS.index(kind)])
@@ -352,27 +482,31 @@ def add_recipients(path: str | os.PathLike[str], msg_id: str, kind: str, address
 def attach(path: str | os.PathLike[str], msg_id: str, attachments: list[dict[str, Any]]) -> list[int]:
     """Append attachments (specs of the schema's attachment form); return their numbers.
 
-    More than a .msg holds (2048, the edited file's own included) is refused: TooBig.
+    More than a .msg holds (2048, the edited file's own included) is refused: TooBig. Files are
+    read, decoded and hashed before the session is locked; only the new attachments are checked
+    (composed), so the cost does not grow with the number the message has already.
     """
+    loaded = [_load_attachment(att, validate=True) for att in attachments]
     with transaction(path, write=True) as store:
         spec = store.get(msg_id).spec
         from msgsess.session.edit import check_room, kept_originals
 
-        check_room(spec, "attachments", len(attachments), f"message {msg_id}")
+        label = f"message {msg_id}"
+        check_room(spec, "attachments", len(attachments), label)
         current = spec.setdefault("attachments", [])
         kept = kept_originals(spec, "attachments")
+        first = len(current)
         numbers = []
-        for att in attachments:
+        for att, item in zip(attachments, loaded, strict=True):
             number = kept + len(current)
-            what = f"message {msg_id}: attachment {number}"
-            jsonspec.validate_part(att, "#/$defs/attachment", what)
-            if "message" in att:
-                _check_embed(store, msg_id, att["message"], f"message {msg_id}")
-            current.append(_capture_attachment(store, att, what))
+            if "message" in att and item.error is None:
+                _check_embed(store, msg_id, att["message"], label)
+            current.append(item.store_into(store, f"{label}: attachment {number}"))
             if "message" in att:
                 store.add_embed(msg_id, att["message"])
             numbers.append(number)
-        _save_edit(store, msg_id, spec)
+        check_added(spec, "attachments", first, label, store.settings())
+        store.update_spec(msg_id, spec)
         return numbers
 
 
@@ -443,13 +577,20 @@ def set_property(
 ) -> str:
     """Set one property from command-line text; return the key the spec keeps it under."""
     label = f"message {msg_id}"
+    # Names resolved, value parsed and @files read before the lock; errors raised in order below.
+    entry: tuple[str, Any] | None = None
+    error: MsgsessError | None = None
+    try:
+        entry = sprops.text_entry(prop, text, type_name, lambda p: _read_file(p, f"property {prop}"))
+    except MsgsessError as exc:
+        error = exc
     with transaction(path, write=True) as store:
         spec = store.get(msg_id).spec
         bag = _property_bag(spec, recipient, attachment, label)
-        try:
-            key, value = sprops.text_entry(prop, text, type_name, lambda p: _read_file(p, f"property {prop}"))
-        except MsgsessError as exc:
-            raise sprops.located(exc, label) from None
+        if error is not None:
+            raise sprops.located(error, label) from None
+        assert entry is not None
+        key, value = entry
         _drop_spellings(bag, key)
         if recipient is None and attachment is None and _is_subject(key, value):
             spec["subject"] = value
@@ -508,31 +649,41 @@ def add_properties(spec: dict[str, Any], assignments: list[str]) -> None:
 # --- show ------------------------------------------------------------------------------------
 
 
+#: A read transaction of ``show`` ends after this many messages or bytes of attachments.
+_SHOW_BATCH = 64
+_SHOW_BATCH_BYTES = 8 << 20
+
+
 def _export(
     store: Store, msg_id: str, output: str | None, spec: dict[str, Any], data: bool
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], int]:
+    """One message as ``show`` gives it, and how many bytes of attachments it holds."""
     out: dict[str, Any] = {"id": msg_id}
     if output is not None:
         out["output"] = output
     out.update(spec)
+    size = 0
     if "source" in spec:
         from msgsess.session.edit import export_source
 
         out["source"] = export_source(store, spec["source"], data)
+        size += int(out["source"].get("size") or len(out["source"].get("data") or ""))
     if "attachments" in spec:
         atts = []
         for att in spec["attachments"]:
             att = dict(att)
             for key, public in (("blob", "data"), ("msg_blob", "msg_data")):
                 if key in att:
-                    blob = store.blob(att.pop(key))
+                    sha = att.pop(key)
                     if data:
+                        blob = store.blob(sha)
+                        size += len(blob)
                         att = {public: base64.b64encode(blob).decode("ascii"), **att}
-                    else:
-                        att = {public: None, "size": len(blob), **att}
+                    else:  # the size from SQL: the bytes stay on disk
+                        att = {public: None, "size": store.blob_size(sha), **att}
             atts.append(att)
         out["attachments"] = atts
-    return out
+    return out, size
 
 
 def show(
@@ -541,15 +692,30 @@ def show(
     """Each message (or one) in the schema ``add --json`` reads, in the order added.
 
     With ``data=False`` attachment bytes are left out (``"data": null`` and a ``size``).
-    One read transaction while the caller iterates.
+    Messages are read in short read transactions (a batch of messages at a time) and given to
+    the caller after each ends: a caller that prints slowly does not keep writers waiting.
     """
-    with transaction(path, write=False) as store:
-        if msg_id is not None:
+    if msg_id is not None:
+        with transaction(path, write=False) as store:
             row = store.get(msg_id)
-            yield _export(store, row.id, row.output, row.spec, data)
+            one, _size = _export(store, row.id, row.output, row.spec, data)
+        yield one
+        return
+    since = 0
+    while True:
+        batch: list[dict[str, Any]] = []
+        with transaction(path, write=False) as store:
+            total = 0
+            for row in store.rows(since, _SHOW_BATCH):
+                out, size = _export(store, row.id, row.output, row.spec, data)
+                batch.append(out)
+                since = row.seq
+                total += size
+                if len(batch) >= _SHOW_BATCH or total >= _SHOW_BATCH_BYTES:
+                    break
+        if not batch:
             return
-        for row in store.rows():
-            yield _export(store, row.id, row.output, row.spec, data)
+        yield from batch
 
 
 def session_info(path: str | os.PathLike[str]) -> tuple[bool, int, int]:

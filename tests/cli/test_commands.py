@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -277,3 +278,87 @@ def test_set_takes_negative_values_without_a_double_dash(run: Run, invoke: Invok
     assert props["0x0037001F"] == "-draft-"
     assert {p["tag"]: p["value"] for p in dump["recipients"][0]["properties"]}["0x66080003"] == -2
     assert {p["tag"]: p["value"] for p in dump["attachments"][0]["properties"]}["0x66090003"] == -3
+
+
+def _open_fifo_for_writing(path: Path, proc: subprocess.Popen[str]) -> Any:
+    """The write end of a FIFO, once ``proc`` has opened it to read (fails if proc ends first)."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError:  # ENXIO: no reader yet
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "the command never opened the file"
+            time.sleep(0.01)
+            continue
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "wb")
+
+
+@pytest.mark.parametrize("command", ["attach", "add", "edit"])
+def test_input_files_are_read_before_the_session_is_locked(run: Run, workdir: Path, command: str) -> None:
+    assert run("open", "s").returncode == 0
+    assert run("add", "s", "first.msg", "--subject", "first").returncode == 0
+    payload = b"attachment bytes"
+    if command == "edit":
+        assert run("open", "t").returncode == 0
+        assert run("add", "t", "src.msg", "--subject", "the source").returncode == 0
+        assert run("close", "t").returncode == 0
+        payload = (workdir / "src.msg").read_bytes()
+    os.mkfifo(workdir / "slow")  # a file whose bytes come slowly (a pipe, a network share…)
+    args = {
+        "attach": ["attach", "s", "m1", "slow", "--name", "a.txt"],
+        "add": ["add", "s", "b.msg", "--attach", "slow"],
+        "edit": ["edit", "s", "slow", "--out", "e.msg"],
+    }[command]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "msgsess", *args],
+        cwd=workdir,
+        env={**os.environ, "MSGSESS_LOCK_TIMEOUT": "30"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        with _open_fifo_for_writing(workdir / "slow", proc) as slow:
+            # The command is reading its file now; other commands change the session meanwhile.
+            other = run("set", "s", "m1", "PidTagImportance", "2", env={"MSGSESS_LOCK_TIMEOUT": "2"})
+            assert other.returncode == 0, other.stderr
+            slow.write(payload)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
+    specs = [json.loads(line) for line in run("show", "s", "--json").stdout.splitlines()]
+    assert specs[0]["properties"] == {"PidTagImportance": 2}
+    if command == "edit":
+        assert out == "m2\n" and base64.b64decode(specs[1]["source"]["data"]) == payload
+    else:
+        added = specs[0] if command == "attach" else specs[1]
+        assert base64.b64decode(added["attachments"][0]["data"]) == payload
+
+
+def test_show_json_into_a_slow_pipe_keeps_no_writer_waiting(run: Run, workdir: Path) -> None:
+    assert run("open", "s").returncode == 0
+    (workdir / "big.bin").write_bytes(os.urandom(64 << 10))
+    lines = [
+        {"output": f"{i}.msg", "attachments": [{"file": "big.bin", "name": f"{i}.bin"}]} for i in range(20)
+    ]
+    assert run("add", "s", "--json", "-", input="\n".join(json.dumps(x) for x in lines)).returncode == 0
+    # Far more output than a pipe holds: the consumer reads one line, then stops reading.
+    with subprocess.Popen(
+        [sys.executable, "-m", "msgsess", "show", "s", "--json"], cwd=workdir, stdout=subprocess.PIPE
+    ) as proc:
+        try:
+            assert proc.stdout is not None
+            assert json.loads(proc.stdout.readline())["id"] == "m1"
+            added = run("add", "s", "late.msg", "--subject", "late", env={"MSGSESS_LOCK_TIMEOUT": "2"})
+            assert added.returncode == 0, added.stderr
+            rest = proc.stdout.read()
+            assert proc.wait(timeout=60) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    assert len(rest.splitlines()) in (19, 20)  # the late message too if show had not read past it

@@ -328,3 +328,24 @@ def test_unexpected_errors_are_one_line_unless_debug(run: Run, workdir: Path) ->
     assert proc.stderr.count("\n") == 1 and "internal error" in proc.stderr and "--debug" in proc.stderr
     debug = run("--debug", "show", "s")
     assert debug.returncode == 1 and "Traceback" in debug.stderr
+
+
+@pytest.mark.parametrize("codepage", ["1200", "1201", "12000", "12001", "65000", "500"])
+def test_ansi_needs_an_8_bit_code_page(invoke: Invoke, workdir: Path, codepage: str) -> None:
+    # UTF-16/UTF-32/UTF-7 (and EBCDIC, which does not write "A" as 0x41) cannot be PtypString8.
+    line = one_error(
+        invoke("open", "s", "--ansi", "--codepage", codepage), 3, f"code page {codepage}", "e.g. 1252"
+    )
+    assert "8-bit" in line or "ASCII" in line
+    assert not (workdir / "s").exists()
+    assert invoke("open", "s").exit_code == 0
+    assert invoke("add", "s", "a.msg", "--subject", "x").exit_code == 0
+    one_error(invoke("close", "s", "--ansi", "--codepage", codepage), 3, f"code page {codepage}")
+    assert not (workdir / "a.msg").exists() and (workdir / "s").exists()
+
+
+def test_ansi_with_utf8_is_allowed(invoke: Invoke, workdir: Path) -> None:
+    assert invoke("open", "s", "--ansi", "--codepage", "65001").exit_code == 0
+    assert invoke("add", "s", "a.msg", "--subject", "Grüße").exit_code == 0
+    assert invoke("close", "s").exit_code == 0
+    assert (workdir / "a.msg").exists()

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import base64
+import sqlite3
+import threading
 from pathlib import Path
+from typing import Any
 
 import extract_msg
 import olefile
@@ -136,3 +139,49 @@ def test_a_broken_msg_file_is_refused_when_added(s: str, workdir: Path) -> None:
     with pytest.raises(Exception, match=r"bad\.msg") as info:
         use.attach(s, *use.add(s, [("", {"output": "a.msg"})]), [{"msg": "bad.msg"}])
     assert info.value.__class__.__name__ == "CorruptFile"
+
+
+def test_close_waits_for_readers_before_it_writes_anything(s: str, workdir: Path, run: Any) -> None:
+    use.add(s, [("", {"output": "out/a.msg", "subject": "one"}), ("", {"output": "b.msg", "subject": "two"})])
+    before = snapshot(workdir)
+    # A reader (as `msgsess show` is) in the middle of its read transaction, for the whole close.
+    reader = sqlite3.connect(workdir / "s", isolation_level=None, check_same_thread=False)
+    reader.execute("BEGIN")
+    assert reader.execute("SELECT count(*) FROM messages").fetchone()[0] == 2
+    try:
+        proc = run("close", "s", env={"MSGSESS_LOCK_TIMEOUT": "1"})
+    finally:
+        reader.execute("ROLLBACK")
+    assert proc.returncode == 6, proc.stderr
+    assert "locked by another command" in proc.stderr
+    # It failed before writing: no output, temporary or folder, and the session as it was.
+    assert snapshot(workdir) == before
+    assert [m["subject"] for m in use.show(s)] == ["one", "two"]
+
+    # A reader that finishes while close waits for it: close then writes everything.
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM messages").fetchone()
+    timer = threading.Timer(0.5, reader.execute, ("ROLLBACK",))
+    timer.start()
+    try:
+        proc = run("close", "s", env={"MSGSESS_LOCK_TIMEOUT": "60"})
+    finally:
+        timer.join()
+        reader.close()
+    assert proc.returncode == 0, proc.stderr
+    assert not (workdir / "s").exists()
+    for name, subject in (("out/a.msg", "one"), ("b.msg", "two")):
+        with extract_msg.openMsg(str(workdir / name)) as msg:
+            assert msg.subject == subject
+
+
+def test_close_refuses_a_code_page_that_is_not_8_bit(workdir: Path) -> None:
+    use.open_session("s", ansi=False, codepage=None, force=False)
+    use.add("s", [("", {"output": "a.msg", "subject": "Hi"})])
+    for codepage in (1200, 1201, 12000, 12001, 65000, 500):
+        with pytest.raises(InvalidParameter, match=f"code page {codepage} "):
+            close("s", unicode=False, codepage=codepage)
+    assert not (workdir / "a.msg").exists()
+    close("s", unicode=False, codepage=65001)
+    with olefile.OleFileIO(str(workdir / "a.msg")) as ole:
+        assert ole.openstream("__substg1.0_0037001E").read().rstrip(b"\x00") == b"Hi"

@@ -124,3 +124,68 @@ def test_discard_removes_the_session(workdir: Path) -> None:
     with pytest.raises(SessionError):
         use.discard("plain.txt")
     assert (workdir / "plain.txt").read_text() == "keep me"
+
+
+def test_open_force_removes_a_journal_left_beside_the_old_session(workdir: Path) -> None:
+    use.open_session("s", ansi=False, codepage=None, force=False)
+    use.add("s", [("", {"output": "old.msg", "subject": "old"})])
+    # A writer killed in the middle of its transaction leaves a hot journal of the old file.
+    script = textwrap.dedent(
+        """
+        import os
+        from msgsess.session.store import transaction
+        with transaction("s", write=True) as store:
+            store.conn.execute("PRAGMA cache_size = 5")
+            for i in range(2000):
+                store.insert(f"x{i}", None, {"subject": "x" * 500})
+            os._exit(9)
+        """
+    )
+    assert subprocess.run([sys.executable, "-c", script], cwd=workdir, check=False).returncode == 9
+    assert (workdir / "s-journal").stat().st_size > 0
+    use.open_session("s", ansi=True, codepage=1251, force=True)
+    assert not (workdir / "s-journal").exists()  # not played back into the new file by its next opener
+    assert use.session_info("s") == (False, 1251, 0)
+    assert use.add("s", [("", {"output": "new.msg", "subject": "new"})]) == ["m1"]
+    assert [m["subject"] for m in use.show("s")] == ["new"]
+    with sqlite3.connect(workdir / "s") as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    conn.close()
+
+
+def test_show_holds_no_lock_while_its_caller_works(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    use.open_session("s", ansi=False, codepage=None, force=False)
+    use.add("s", [("", {"output": f"{i}.msg", "subject": f"n{i}"}) for i in range(3)])
+    monkeypatch.setenv("MSGSESS_LOCK_TIMEOUT", "1")
+    shown = use.show("s")
+    assert next(shown)["subject"] == "n0"
+    # The caller is busy (printing into a slow pipe…) between two messages: writers go on.
+    assert use.add("s", [("", {"output": "late.msg", "subject": "late"})]) == ["m4"]
+    use.set_property("s", "m2", "PidTagImportance", "2")
+    assert [m["subject"] for m in shown] == ["n1", "n2", "late"]
+    assert next(use.show("s", "m2"))["properties"] == {"PidTagImportance": 2}
+
+
+def test_show_reads_every_message_across_its_short_transactions(workdir: Path) -> None:
+    use.open_session("s", ansi=False, codepage=None, force=False)
+    use.add("s", [("", {"id": f"x{i}", "output": f"{i}.msg"}) for i in range(300)])
+    assert [m["id"] for m in use.show("s")] == [f"x{i}" for i in range(300)]
+    assert [m["id"] for m in use.show("s", data=False)] == [f"x{i}" for i in range(300)]
+
+
+def test_show_without_data_reads_sizes_not_bytes(workdir: Path) -> None:
+    import tracemalloc
+
+    use.open_session("s", ansi=False, codepage=None, force=False)
+    big = 32 << 20
+    (workdir / "big.bin").write_bytes(b"\x5a" * big)
+    use.add("s", [("", {"output": "a.msg", "attachments": [{"file": "big.bin"}]})])
+    (workdir / "big.bin").unlink()
+    tracemalloc.start()
+    try:
+        specs = list(use.show("s", data=False))
+        _now, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert specs[0]["attachments"] == [{"data": None, "size": big, "name": "big.bin"}]
+    assert peak < big // 8  # the size came from SQL (length(data)); the bytes stayed on disk

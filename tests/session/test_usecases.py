@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import sys
+from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 import pytest
 
@@ -159,3 +165,49 @@ def test_a_batch_may_embed_messages_it_adds_later(s: str) -> None:
                 ("", {"id": "y", "attachments": [{"message": "x"}]}),
             ],
         )
+
+
+@contextlib.contextmanager
+def counting_calls(*functions: Any) -> Iterator[Counter[str]]:
+    """How often each function runs meanwhile (a profile hook that observes, replacing nothing)."""
+    codes = {f.__code__: f.__qualname__ for f in functions}
+    counts: Counter[str] = Counter()
+
+    def profile(frame: FrameType, event: str, arg: object) -> None:
+        if event == "call" and frame.f_code in codes:
+            counts[codes[frame.f_code]] += 1
+
+    sys.setprofile(profile)
+    try:
+        yield counts
+    finally:
+        sys.setprofile(None)
+
+
+@pytest.mark.parametrize("before", [9, 499])
+def test_attach_and_recipient_compose_only_what_they_add(s: str, before: int) -> None:
+    from msgsess.compose import _Composer
+
+    atts = [{"data": "YQ==", "name": f"{i}.txt"} for i in range(before)]
+    to = [f"r{i}@example.com" for i in range(before)]
+    use.add(s, [("", {"output": "a.msg", "attachments": atts, "to": to})])
+    with counting_calls(_Composer.attachment, _Composer.recipient) as counts:
+        assert use.attach(s, "m1", [{"data": "Yg==", "name": "new.txt"}]) == [before]
+        assert use.add_recipients(s, "m1", "cc", ["new@example.com"]) == [before]
+    # One attachment and one recipient composed, however many the message has: adding n one by
+    # one costs O(n), not O(n²).
+    assert counts == {"_Composer.attachment": 1, "_Composer.recipient": 1}
+    spec = next(use.show(s, data=False))
+    assert len(spec["attachments"]) == before + 1 and spec["cc"] == ["new@example.com"]
+
+
+def test_errors_in_added_entries_name_them_by_their_place_in_the_message(s: str) -> None:
+    use.add(s, [("", {"output": "a.msg", "attachments": [{"data": "YQ=="}] * 3, "to": ["a@example.com"]})])
+    with pytest.raises(InvalidParameter, match=r"message m1: attachments\[4\]\.content_id: expected a non"):
+        use.attach(s, "m1", [{"data": "Yg=="}, {"data": "Yw==", "content_id": "<>"}])
+    with pytest.raises(InvalidParameter, match=r"message m1: to\[2\]: NUL at character 1"):
+        use.add_recipients(s, "m1", "to", ["b@example.com", "c\0@example.com"])
+    with pytest.raises(InvalidParameter, match=r"message m1: cc: 'bob' is not an e-mail address"):
+        use.add_recipients(s, "m1", "cc", ["bob"])
+    spec = next(use.show(s))
+    assert len(spec["attachments"]) == 3 and spec["to"] == ["a@example.com"] and "cc" not in spec
