@@ -19,7 +19,7 @@ from typing import Any
 
 import click
 
-from msgsess.errors import MsgsessError
+from msgsess.errors import MsgsessError, WriteFailed
 
 #: Subcommand name -> "module:attribute", in the order ``--help`` lists them.
 COMMANDS: dict[str, str] = {
@@ -127,12 +127,21 @@ class LazyGroup(click.Group):
                 raise
             error_line(usage_line(exc) if isinstance(exc, click.UsageError) else exc.format_message())
             ctx.exit(exc.exit_code)
-        except (click.exceptions.Exit, click.Abort):
+        except click.exceptions.Exit:
             raise
+        except (KeyboardInterrupt, click.Abort):
+            # Ctrl-C: every command is one transaction, so nothing half-done stays behind.
+            error_line("interrupted")
+            ctx.exit(130)
         except BrokenPipeError:
-            # The reader of stdout went away (`msgsess show … | head`): stop quietly.
+            # The reader of stdout went away (`msgsess show … | head`): stop quietly, with the
+            # status a program killed by SIGPIPE has (`yes | head` gives the same).
             sys.stdout = open(_devnull(), "w")  # noqa: SIM115 - left for the interpreter to close
-            ctx.exit(1)
+            ctx.exit(141)
+        except OSError as exc:
+            # Writing stdout failed (a full disk, a closed descriptor); files have their own errors.
+            error_line(f"cannot write the output: {exc.strerror or exc}")
+            ctx.exit(WriteFailed.exit_code)
         except Exception as exc:
             if ctx.meta.get("msgsess.debug"):
                 raise
@@ -168,4 +177,9 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 def main() -> None:
     """Console script entry point."""
+    if sys.stdout is None:
+        # Started with stdout closed (`msgsess add … >&-`): ids would be lost after the change
+        # is made, so refuse before doing anything.
+        error_line("stdout is closed; ids and data printed there would be lost")
+        sys.exit(WriteFailed.exit_code)
     cli(prog_name="msgsess")
