@@ -24,6 +24,7 @@ import contextlib
 import io
 import os
 import shutil
+import stat
 import struct
 import tempfile
 import uuid
@@ -51,6 +52,7 @@ __all__ = [
     "discard",
     "read_bytes",
     "read_file",
+    "real_target",
     "sync_dir",
     "to_bytes",
     "write_atomic",
@@ -276,6 +278,27 @@ def _default_mode() -> int:
     return 0o666 & ~mask
 
 
+def real_target(target: Path) -> Path:
+    """The file an output really is: a symlink's destination (so the link stays a link).
+
+    An existing target that is not a regular file (a device such as /dev/null, a FIFO, a
+    folder) is refused: replacing it by rename would destroy it.
+    """
+    path = Path(target)
+    if path.is_symlink():
+        path = Path(os.path.realpath(path))
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return path
+    except OSError as exc:
+        raise WriteFailed(f"cannot write {target}: {_os_reason(exc)}") from exc
+    if not stat.S_ISREG(mode):
+        kind = "a folder" if stat.S_ISDIR(mode) else "a device, FIFO or socket"
+        raise WriteFailed(f"cannot write {target}: it is {kind}, not a file", hint="choose a file name")
+    return path
+
+
 def write_temp(tree: Storage, target: Path, *, durable: bool = False) -> Path:
     """Write ``tree`` to a new temporary file beside ``target``; return its path.
 
@@ -284,7 +307,7 @@ def write_temp(tree: Storage, target: Path, *, durable: bool = False) -> Path:
     the file: atomicity does not need it (readers see the old file or the new one),
     only survival of a power cut does, and it costs a disk flush per file.
     """
-    target = Path(target)
+    target = real_target(target)
     writer = _make_writer(tree)  # programming errors surface before any file exists
     directory = target.parent
     try:
@@ -326,12 +349,13 @@ def commit(temp: Path, target: Path, *, durable: bool = False) -> None:
     ``durable`` also fsyncs the directory so the rename survives a crash; a caller
     committing many files to one directory may pass False and call :func:`sync_dir` once.
     """
+    target = real_target(target)
     try:
         os.replace(temp, target)
     except OSError as exc:
         raise WriteFailed(f"cannot replace {target}: {_os_reason(exc)}") from exc
     if durable:
-        sync_dir(Path(target).parent)
+        sync_dir(target.parent)
 
 
 def commit_all(pairs: list[tuple[Path, Path]], *, durable: bool = False) -> None:
@@ -347,7 +371,7 @@ def commit_all(pairs: list[tuple[Path, Path]], *, durable: bool = False) -> None
     backup: Path | None = None
     try:
         for temp, target in pairs:
-            target = Path(target)
+            target = real_target(target)
             backup = _backup(target)
             commit(temp, target, durable=durable)
             done.append((target, backup))

@@ -100,6 +100,12 @@ def parse_address(text: str, *, label: str = "address") -> tuple[str, str]:
             name = name[1:-1].replace('\\"', '"')
     if addr.lower().startswith("mailto:"):
         addr = addr[7:]
+    if "<" in name or ">" in name:
+        # "Bob <bob@x>, Carol <carol@x>": several addresses in one; taking the last would drop Bob.
+        raise InvalidParameter(
+            f"{label}: {text!r} holds more than one address",
+            hint="give each address on its own (repeat --to, or one list item each)",
+        )
     if not _ADDR_SPEC.match(addr):
         raise InvalidParameter(
             f"{label}: {text!r} is not an e-mail address",

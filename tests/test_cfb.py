@@ -385,10 +385,10 @@ def test_add_entry_fallback_writes_the_same_file(monkeypatch: pytest.MonkeyPatch
 def test_commit_all_puts_every_old_file_back_when_one_move_fails(tmp_path: Path) -> None:
     first, second, blocked = tmp_path / "a.msg", tmp_path / "new.msg", tmp_path / "c.msg"
     first.write_bytes(b"old a")
-    blocked.mkdir()  # a folder where a file should go: os.replace fails
-    (blocked / "keep").write_text("x")
     tree = Storage(entries={"s": b"new"})
     temps = [(cfb.write_temp(tree, target), target) for target in (first, second, blocked)]
+    blocked.mkdir()  # a folder appears where a file should go: the last move fails
+    (blocked / "keep").write_text("x")
     with pytest.raises(WriteFailed):
         cfb.commit_all(temps)
     assert first.read_bytes() == b"old a"  # replaced, then restored
@@ -410,3 +410,26 @@ def test_commit_all_replaces_every_target_and_leaves_no_backup(tmp_path: Path) -
     for name, target in zip("abc", targets, strict=True):
         assert cfb.read_file(target).entries["s"] == name.encode()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.msg", "b.msg", "c.msg"]
+
+
+def test_an_output_that_is_a_symlink_stays_a_symlink(tmp_path: Path) -> None:
+    real = tmp_path / "real.msg"
+    real.write_bytes(b"old")
+    link = tmp_path / "link.msg"
+    link.symlink_to(real)
+    cfb.write_atomic(Storage(entries={"s": b"new"}), link)
+    assert link.is_symlink()
+    assert cfb.read_file(real).entries["s"] == b"new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.msg", "real.msg"]
+
+
+def test_devices_fifos_and_folders_are_never_replaced(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.msg"
+    os.mkfifo(fifo)
+    folder = tmp_path / "folder.msg"
+    folder.mkdir()
+    for target in (fifo, folder, Path(os.devnull)):
+        with pytest.raises(WriteFailed, match="not a file"):
+            cfb.write_atomic(Storage(entries={"s": b"x"}), target)
+    assert fifo.is_fifo() and folder.is_dir()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["folder.msg", "pipe.msg"]

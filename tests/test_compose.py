@@ -575,3 +575,12 @@ def test_html_in_every_ansi_code_page_that_open_accepts(tmp_path: Path) -> None:
         html = msg.props.value(ids.HTML)
         assert b"&#" not in html or codepage == 932  # KOI8-R, cp1251, UTF-8 hold Cyrillic
         assert msg.props.value(ids.INTERNET_CODEPAGE) == codepage
+
+
+def test_several_addresses_in_one_are_refused_not_merged() -> None:
+    with pytest.raises(InvalidParameter, match="more than one address"):
+        compose({"to": ["Bob <bob@example.com>, Carol <c@example.com>"]}, now=NOW)
+    # A comma inside a display name is fine, quoted or not.
+    for text in ('"Doe, John" <j@example.com>', "Doe, John <j@example.com>"):
+        rcpt = compose({"to": [text]}, now=NOW).recipients[0]
+        assert rcpt.props.value(ids.DISPLAY_NAME) == "Doe, John"
