@@ -33,6 +33,31 @@ def _read_text(path: str, option: str) -> str:
         ) from None
 
 
+def _read_body(path: str, option: str) -> str:
+    """A body from a UTF-8 file, or stdin for ``-``: as it is (CRLF kept), without a leading BOM."""
+    if path == "-":
+        name = "stdin"
+        data: bytes = sys.stdin.buffer.read()
+    else:
+        name = path
+        try:
+            with open(path, "rb") as f:
+                data = f.read()
+        except FileNotFoundError:
+            raise NotFound(f"{option}: file {path} does not exist", hint="check the path") from None
+        except OSError as exc:
+            raise InvalidParameter(
+                f"{option}: cannot read {path}: {exc.strerror}", hint="check the path"
+            ) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidParameter(
+            f"{option}: {name} is not UTF-8 text (byte {exc.start})", hint="convert the file to UTF-8"
+        ) from None
+    return text[1:] if text.startswith("\ufeff") else text
+
+
 def _read_rtf(path: str) -> str:
     """An RTF file as is: its bytes as Latin-1 text, so that close writes the very same bytes."""
     try:
@@ -57,7 +82,7 @@ def _one_of(params: dict[str, Any], text_key: str, file_key: str) -> str | None:
     option = "--" + text_key.replace("_", "-")
     if text is not None and path is not None:
         raise click.UsageError(f"give {option} or {option}-file, not both")
-    return _read_text(path, f"{option}-file") if path is not None else text
+    return _read_body(path, f"{option}-file") if path is not None else text
 
 
 #: Flags that describe one message; none may be combined with --json.
@@ -119,6 +144,8 @@ def spec_from_flags(params: dict[str, Any]) -> dict[str, Any]:
         raise click.UsageError("give --draft or --sent, not both")
     if params["draft"] or params["sent"]:
         spec["draft"] = bool(params["draft"])
+    if params["body_file"] == "-" and params["html_file"] == "-":
+        raise click.UsageError("--body-file - and --html-file - both read stdin; give one of them a file")
     for text_key in ("body", "html"):
         value = _one_of(params, text_key, f"{text_key}_file")
         if value is not None:
@@ -156,11 +183,17 @@ def spec_from_flags(params: dict[str, Any]) -> dict[str, Any]:
 @click.option("--subject", metavar="TEXT")
 @click.option("--body", metavar="TEXT", help="Plain-text body.")
 @click.option(
-    "--body-file", type=click.Path(dir_okay=False), metavar="FILE", help="Plain-text body from a UTF-8 file."
+    "--body-file",
+    type=click.Path(dir_okay=False),
+    metavar="FILE|-",
+    help="Plain-text body from a UTF-8 file ('-': stdin).",
 )
 @click.option("--html", metavar="TEXT", help="HTML body.")
 @click.option(
-    "--html-file", type=click.Path(dir_okay=False), metavar="FILE", help="HTML body from a UTF-8 file."
+    "--html-file",
+    type=click.Path(dir_okay=False),
+    metavar="FILE|-",
+    help="HTML body from a UTF-8 file ('-': stdin).",
 )
 @click.option(
     "--rtf-file", type=click.Path(dir_okay=False), metavar="FILE", help="RTF body from a file, as is."

@@ -6,14 +6,20 @@ import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
+from typing import Any
 
 import click
 
 from msgsess.cli.common import chatter, session_argument, stderr_is_tty
 
+#: Signals taken between two messages: SIGTERM (`make`, `kill`), SIGHUP (the terminal closed),
+#: SIGINT (Ctrl-C).
+_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
+
 
 class _Termination:
-    """SIGTERM, taken between two messages: close then removes its temporary files and exits.
+    """SIGTERM, SIGHUP or SIGINT, taken between two messages: close then removes its temporary
+    files and exits (128 + the signal's number; Ctrl-C as "interrupted", 130).
 
     Raising from the signal handler itself could land between the creation of a temporary
     file and the moment close records it; waiting for the next message boundary cannot.
@@ -23,9 +29,12 @@ class _Termination:
         self.signum: int | None = None
 
     def handler(self, signum: int, frame: FrameType | None) -> None:
-        self.signum = signum
+        if self.signum is None:
+            self.signum = signum
 
     def check(self) -> None:
+        if self.signum == signal.SIGINT:
+            raise KeyboardInterrupt  # cli.main: one line, "interrupted", status 130
         if self.signum is not None:
             raise SystemExit(128 + self.signum)
 
@@ -33,20 +42,25 @@ class _Termination:
 @contextmanager
 def _terminate_between_messages() -> Iterator[_Termination]:
     term = _Termination()
+    previous: dict[signal.Signals, Any] = {}
     try:
-        previous = signal.signal(signal.SIGTERM, term.handler)
+        for signum in _SIGNALS:
+            if signal.getsignal(signum) == signal.SIG_IGN:
+                continue  # ignored by who started us (`nohup`, a background job): stays ignored
+            previous[signum] = signal.signal(signum, term.handler)
     except ValueError:  # not the main thread (embedded use): leave signals alone
         yield term
         return
     try:
         yield term
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 @contextmanager
 def _progress(term: _Termination) -> Iterator[Callable[[int, int], None]]:
-    """Called after each message: honours SIGTERM, and draws a progress bar on a terminal."""
+    """Called after each message: honours SIGTERM/SIGHUP/SIGINT, and draws a progress bar on a terminal."""
     if not stderr_is_tty():
 
         def quiet(done: int, total: int) -> None:
@@ -79,7 +93,9 @@ def _warning_line(text: str) -> None:
     default=None,
     help="String mode (default: the session's; an edited file keeps its own).",
 )
-@click.option("--codepage", type=int, metavar="CP", help="ANSI code page (with --ansi).")
+@click.option(
+    "--codepage", type=int, metavar="CP", help="ANSI code page (needs --ansi; default: the session's)."
+)
 @click.option("--keep", is_flag=True, help="Keep the session file after writing.")
 @click.option(
     "--fsync", is_flag=True, help="Flush every output to disk before returning (survives a power cut)."
@@ -94,6 +110,12 @@ def close_cmd(session: str, unicode: bool | None, codepage: int | None, keep: bo
     files. HTML that refers to a cid: no attachment has gets a warning.
 
     \b
+    --ansi writes every message as ANSI (8-bit) strings, in --codepage CP
+    if given; --codepage alone is a usage error, so that a Unicode session
+    never turns ANSI by accident. SIGTERM, SIGHUP and Ctrl-C stop close
+    between two messages and remove what it wrote.
+
+    \b
     Example:
       msgsess close s.session
       SOURCE_DATE_EPOCH=1700000000 msgsess close s.session --ansi --codepage 1252 --keep
@@ -101,8 +123,8 @@ def close_cmd(session: str, unicode: bool | None, codepage: int | None, keep: bo
     """
     from msgsess.session.close import close
 
-    if codepage is not None and unicode is None:
-        unicode = False
+    if codepage is not None and unicode is not False:
+        raise click.UsageError("--codepage needs --ansi")
     with _terminate_between_messages() as term, _progress(term) as progress:
         result = close(
             session,

@@ -17,13 +17,16 @@ def open_cmd(session: str, ansi: bool, codepage: int | None, force: bool) -> Non
     """Create the session file SESSION.
 
     Messages are written as Unicode unless --ansi. An existing session is
-    kept unless --force.
+    kept unless --force, which waits (up to MSGSESS_LOCK_TIMEOUT seconds)
+    for the commands using it before it replaces it, as discard does.
 
     \b
     Example:
       msgsess open build/mail.session
       msgsess open legacy.session --ansi --codepage 1251
     """
+    if codepage is not None and not ansi:
+        raise click.UsageError("--codepage needs --ansi")
     use.open_session(session, ansi=ansi, codepage=codepage, force=force)
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from msgsess.errors import InvalidParameter, MsgsessError, Unconvertible
+from msgsess.errors import Collision, InvalidParameter, MsgsessError, Unconvertible
 from msgsess.props.types import FileTime
 from msgsess.session.store import Row, Store, remove_store, transaction
 
@@ -33,6 +33,9 @@ if TYPE_CHECKING:
 MAX_LISTED = 5
 #: Spec keys whose strings never become text properties of the file.
 _NOT_TEXT = frozenset({"blob", "msg_blob", "message", "id", "output", "source"})
+#: The last second ``SOURCE_DATE_EPOCH`` may name: 9999-12-31T23:59:59Z, the end of the dates
+#: msgsess reads and writes (FILETIME itself goes further, but no date in a .msg needs to).
+MAX_EPOCH = 253_402_300_799
 #: (Unicode?, code page) a message is written in.
 _Mode = Callable[[Row], tuple[bool, int]]
 
@@ -50,15 +53,22 @@ def reproducible_now() -> FileTime | None:
     text = os.environ.get("SOURCE_DATE_EPOCH")
     if not text:
         return None
-    try:
-        seconds = int(text)
-    except ValueError:
+    digits = text.strip()
+    if not digits.isascii() or not digits.isdigit():  # int() would take "1_000", "١٢" and "-5"
+        if digits.startswith("-") and digits[1:].isascii() and digits[1:].isdigit():
+            raise InvalidParameter(
+                f"SOURCE_DATE_EPOCH={text!r} is negative", hint="give seconds since 1970, or unset it"
+            )
         raise InvalidParameter(
-            f"SOURCE_DATE_EPOCH={text!r} is not a number of seconds since 1970",
+            f"SOURCE_DATE_EPOCH={text!r} is not a whole number of seconds since 1970",
             hint="set it to an integer such as 1700000000, or unset it",
-        ) from None
-    if seconds < 0:
-        raise InvalidParameter(f"SOURCE_DATE_EPOCH={text!r} is negative", hint="give seconds since 1970")
+        )
+    seconds = int(digits)
+    if seconds > MAX_EPOCH:
+        raise InvalidParameter(
+            f"SOURCE_DATE_EPOCH={text!r} is after the year 9999",
+            hint=f"give at most {MAX_EPOCH} (9999-12-31T23:59:59Z), or unset it",
+        )
     return FileTime.from_unix(seconds)
 
 
@@ -117,6 +127,10 @@ def _cycles(edges: dict[str, list[str]]) -> list[str]:
     return found
 
 
+#: How ``_check`` words one output reached through two paths (a collision).
+_SAME_FILE = "is the same file as"
+
+
 def _check(store: Store, mode: _Mode) -> list[str]:
     from msgsess.oxmsg import codepages
 
@@ -126,12 +140,22 @@ def _check(store: Store, mode: _Mode) -> list[str]:
         edges.setdefault(parent, []).append(child)
     embedded = {c for children in edges.values() for c in children}
     problems.extend(f"embedding cycle {c}" for c in _cycles(edges))
+    #: real path of each output (symlinks resolved now) -> (id, output as given)
+    reals: dict[str, tuple[str, str]] = {}
     for row in store.rows():
         if row.output is None:
             if row.id not in embedded:
                 problems.append(f"message {row.id} has no output and no message embeds it")
         elif os.path.isdir(row.output):
             problems.append(f"message {row.id}: output {row.output} is a folder")
+        else:
+            real = os.path.realpath(row.output)
+            other = reals.setdefault(real, (row.id, row.output))
+            if other[0] != row.id:
+                problems.append(
+                    f"message {row.id}: output {row.output} {_SAME_FILE} {other[1]}, "
+                    f"the output of message {other[0]}"
+                )
         unicode, codepage = mode(row)
         if not unicode:
             problem = _unencodable(row, codepages.codec(codepage), codepage)
@@ -266,6 +290,9 @@ def close(
     # The exclusive lock waits for readers (`show`…) before anything is written: once the outputs
     # are moved into place, no reader can make the final COMMIT time out.
     with transaction(path, write=True, exclusive=True) as store:
+        # The first write, before any output exists: a session that cannot be written (a
+        # read-only folder holds no rollback journal) fails now, with nothing written.
+        store.mark_closing()
         settings = store.settings()
         use_unicode = settings.unicode if unicode is None else unicode
         cp = codepage if codepage is not None else settings.codepage
@@ -318,7 +345,9 @@ def close(
                 except OSError:
                     break
             raise
-        if not keep:
+        if keep:
+            store.unmark_closing()
+        else:
             store.mark_closed()
     if not keep:
         remove_store(path)
@@ -331,4 +360,6 @@ def _summarise(path: Path, problems: list[str]) -> MsgsessError:
     text = f"{path}: nothing written: {listed}{more}"
     if all("cannot hold" in p for p in problems):
         return Unconvertible(text, hint="close with --unicode, or choose a code page with --ansi --codepage")
+    if all(_SAME_FILE in p for p in problems):
+        return Collision(text, hint="give each message its own output file; the session is unchanged")
     return InvalidParameter(text, hint="fix these and close again; the session is unchanged")

@@ -4,13 +4,20 @@ Layout (``PRAGMA user_version`` = :data:`FORMAT_VERSION`, ``application_id`` = :
 
 ``meta(key, value)``
     ``unicode`` (1/0), ``codepage``, ``next_id`` (counter for assigned ids ``m1``, ``m2``…),
-    ``closed`` (1 once ``close`` has written the outputs and is about to remove the file).
+    ``closed`` (1 once ``close`` has written the outputs and is about to remove the file, or
+    ``discard`` / ``open --force`` is about to remove or replace it), ``closing`` (written by
+    ``close`` first, before any output, so that a session it cannot write fails early; it never
+    stays in a session closed with ``--keep``).
 ``messages(seq, id, output, spec)``
     one row per message; ``spec`` is the message spec (JSON text) without ``id`` and ``output``.
 ``blobs(sha256, data)``
     attachment bytes and embedded ``.msg`` files, captured when added, shared by content.
 ``embeds(parent, child)``
     which message embeds which (``attach --message``), for cycle checks that do not scan.
+``outputs(real, id)``
+    the real path (``os.path.realpath``, symlinks resolved) of each message's output when it was
+    added, so that one file reached through two paths is found as one output without a scan.
+    Sessions made before it get it (filled from ``messages``) on their first write.
 
 Every command is one transaction: writers start with ``BEGIN IMMEDIATE`` so that concurrent
 commands queue on the file lock (busy timeout, then :class:`SessionBusy`) instead of
@@ -40,6 +47,10 @@ FORMAT_VERSION = 1
 #: Seconds a command waits for another command's lock; overridden by ``MSGSESS_LOCK_TIMEOUT``.
 DEFAULT_LOCK_TIMEOUT = 30.0
 
+_OUTPUTS = """
+CREATE TABLE IF NOT EXISTS outputs (real TEXT PRIMARY KEY, id TEXT NOT NULL) WITHOUT ROWID;
+"""
+
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE messages (
@@ -56,6 +67,7 @@ CREATE TABLE embeds (
     PRIMARY KEY (parent, child)
 ) WITHOUT ROWID;
 CREATE INDEX embeds_child ON embeds(child);
+CREATE TABLE outputs (real TEXT PRIMARY KEY, id TEXT NOT NULL) WITHOUT ROWID;
 """
 
 
@@ -168,9 +180,33 @@ class Store:
     def has_parent(self, msg_id: str) -> bool:
         return self.conn.execute("SELECT 1 FROM embeds WHERE child = ?", (msg_id,)).fetchone() is not None
 
-    def output_owner(self, output: str) -> str | None:
-        row = self.conn.execute("SELECT id FROM messages WHERE output = ?", (output,)).fetchone()
-        return None if row is None else str(row[0])
+    def output_owner(self, output: str) -> tuple[str, str] | None:
+        """(id, output) of the message whose output is ``output`` or the same file by another path.
+
+        Compares the path as given and its real path (symlinks resolved) with the real paths
+        recorded when outputs were added; ``close`` compares them again as they are then.
+        """
+        row = self.conn.execute("SELECT id, output FROM messages WHERE output = ?", (output,)).fetchone()
+        if row is None:
+            self._ensure_outputs()
+            row = self.conn.execute(
+                "SELECT m.id, m.output FROM outputs o JOIN messages m ON m.id = o.id WHERE o.real = ?",
+                (os.path.realpath(output),),
+            ).fetchone()
+        return None if row is None else (str(row[0]), str(row[1]))
+
+    def _ensure_outputs(self) -> None:
+        """Create the ``outputs`` table in a session made before it, filled from its messages."""
+        known = self.conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'outputs'").fetchone()
+        if known is not None:
+            return
+        self.conn.execute(_OUTPUTS)
+        for msg_id, output in self.conn.execute(
+            "SELECT id, output FROM messages WHERE output IS NOT NULL"
+        ).fetchall():
+            self.conn.execute(
+                "INSERT OR IGNORE INTO outputs (real, id) VALUES (?, ?)", (os.path.realpath(output), msg_id)
+            )
 
     # --- writing -------------------------------------------------------------------------
 
@@ -197,6 +233,11 @@ class Store:
                 hint="choose another --id, or leave --id out to get one assigned",
             ) from None
         assert cur.lastrowid is not None
+        if output is not None:
+            self._ensure_outputs()
+            self.conn.execute(
+                "INSERT OR IGNORE INTO outputs (real, id) VALUES (?, ?)", (os.path.realpath(output), msg_id)
+            )
         return cur.lastrowid
 
     def update_spec(self, msg_id: str, spec: dict[str, Any]) -> None:
@@ -213,6 +254,16 @@ class Store:
 
     def mark_closed(self) -> None:
         self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('closed', '1')")
+
+    def mark_closing(self) -> None:
+        """The first write of ``close``, before any output exists: a session that cannot be
+        written (its folder read-only, so no rollback journal) fails here, not at the COMMIT
+        after the outputs are in place. Rolled back with the transaction; see :meth:`unmark_closing`.
+        """
+        self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('closing', '1')")
+
+    def unmark_closing(self) -> None:
+        self.conn.execute("DELETE FROM meta WHERE key = 'closing'")
 
 
 def _dump(spec: dict[str, Any]) -> str:
@@ -289,7 +340,7 @@ def transaction(path: str | os.PathLike[str], *, write: bool, exclusive: bool = 
             _rollback(conn)
             if _is_busy(exc):
                 raise _busy(p, timeout) from None
-            raise SessionError(f"session {p}: {exc}", hint="check free space and permissions") from None
+            raise _write_error(p, exc) from None
         except BaseException:
             _rollback(conn)
             raise
@@ -301,6 +352,22 @@ def _rollback(conn: sqlite3.Connection) -> None:
     with contextlib.suppress(sqlite3.Error):
         if conn.in_transaction:
             conn.execute("ROLLBACK")
+
+
+def _write_error(path: Path, exc: sqlite3.OperationalError) -> MsgsessError:
+    """A failed write to a session, saying why when it is a permission."""
+    text = str(exc)
+    if "readonly" in text.lower() or "unable to open" in text.lower():
+        folder = path.absolute().parent
+        if not os.access(folder, os.W_OK):
+            return SessionError(
+                f"session {path}: its folder {folder} is not writable (a command writes its "
+                "rollback journal beside the session)",
+                hint="make the folder writable, or move the session to a writable folder",
+            )
+        if not os.access(path, os.W_OK):
+            return SessionError(f"session {path} is read-only", hint="make the session file writable")
+    return SessionError(f"session {path}: {text}", hint="check free space and permissions")
 
 
 def _busy(path: Path, timeout: float) -> MsgsessError:
@@ -350,6 +417,8 @@ def create_store(path: str | os.PathLike[str], *, unicode: bool, codepage: int, 
         finally:
             conn.close()
         if force:
+            if p.exists():
+                _retire(p)  # waits for the commands using the old session
             # A journal left by a command killed on the old session would be played back into
             # the new file by its next opener: remove it before and after the replacement.
             _remove_journal(p)
@@ -368,6 +437,35 @@ def create_store(path: str | os.PathLike[str], *, unicode: bool, codepage: int, 
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
     return p
+
+
+def _retire(path: Path) -> None:
+    """Before ``open --force`` replaces the session at ``path``: take its exclusive lock, waiting
+    (up to :func:`lock_timeout`, then :class:`SessionBusy`) for the commands using it, as
+    ``discard`` does, and mark it closed, so that a command still waiting for the old file fails
+    ("closed") instead of writing into a file that is no longer there. A file that is not a
+    session is replaced as it is.
+    """
+    timeout = lock_timeout()
+    try:
+        conn = _connect(path, timeout)
+    except sqlite3.Error:
+        return
+    try:
+        conn.execute("BEGIN EXCLUSIVE")
+        (app_id,) = conn.execute("PRAGMA application_id").fetchone()
+        if app_id == APPLICATION_ID:
+            conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('closed', '1')")
+        conn.execute("COMMIT")
+    except sqlite3.OperationalError as exc:
+        _rollback(conn)
+        if _is_busy(exc):
+            raise _busy(path, timeout) from None
+        # Not writable, no meta table…: nothing more to do than replace it.
+    except sqlite3.DatabaseError:
+        _rollback(conn)  # not a database at all: replaced as it is
+    finally:
+        conn.close()
 
 
 def _remove_journal(path: Path) -> None:

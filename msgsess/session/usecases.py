@@ -12,6 +12,7 @@ import base64
 import binascii
 import functools
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +47,10 @@ def _read_file(path: str, what: str) -> bytes:
     except OSError as exc:
         raise InvalidParameter(
             f"{what}: cannot read {path}: {exc.strerror}", hint="check permissions"
+        ) from None
+    except ValueError:  # a NUL or an unpaired surrogate in the path: no file has that name
+        raise InvalidParameter(
+            f"{what}: {path!r} is not a file name", hint="remove the NUL or unpaired surrogate"
         ) from None
 
 
@@ -145,6 +150,36 @@ def _load_attachment(att: dict[str, Any], *, validate: bool = False) -> Loaded:
     return load(read)
 
 
+#: A character no text of a spec may hold: NUL, or half of a surrogate pair.
+_BAD_CHAR = re.compile("[\x00\ud800-\udfff]")
+
+
+def _has_bad_text(value: Any) -> bool:
+    """Whether a string of the spec (keys too; not the captured source) holds a NUL or surrogate."""
+    if isinstance(value, str):
+        return _BAD_CHAR.search(value) is not None
+    if isinstance(value, dict):
+        return any(
+            _has_bad_text(key) or (key != "source" and _has_bad_text(item)) for key, item in value.items()
+        )
+    if isinstance(value, list):
+        return any(_has_bad_text(item) for item in value)
+    return False
+
+
+def check_text(spec: dict[str, Any], label: str) -> None:
+    """Refuse a spec with a NUL or an unpaired surrogate in any text — bodies, output and id
+    included — naming the message and the field (``message m1: body: NUL at character 3``).
+
+    Run on every spec before it is stored: such text could not be stored (a surrogate is no
+    UTF-8), or would only fail at ``close``. A fast scan first; the precise error from compose.
+    """
+    if _has_bad_text(spec):
+        from msgsess.compose import _check_text
+
+        _check_text(spec, label, "")
+
+
 @dataclass
 class _Input:
     """A spec to add with its files read: the source of an edited message, each attachment."""
@@ -155,9 +190,20 @@ class _Input:
     attachments: list[Loaded] | None
     #: An error reading the input itself (JSON syntax…), raised after the specs before it.
     error: MsgsessError | None = None
+    #: Text the spec cannot hold (NUL…), raised once its label is known; its files are not read.
+    text_error: Loaded | None = None
 
 
 def _load_spec(where: str, spec: dict[str, Any]) -> _Input:
+    # Text first: a NUL in a path is no file to read, and the error names the field.
+
+    def read_text(_loaded: Loaded, label: str) -> dict[str, Any]:
+        check_text(spec, label)
+        return {}
+
+    text = load(read_text)
+    if text.error is not None:
+        return _Input(where, spec, None, None, text_error=text)
     source = None
     if "source" in spec:
         from msgsess.session.edit import load_source
@@ -275,7 +321,8 @@ def check_added(spec: dict[str, Any], key: str, first: int, label: str, settings
 
 
 def _save_edit(store: Store, msg_id: str, spec: dict[str, Any]) -> None:
-    """Check an edited spec as a whole (addresses, values…) and store it."""
+    """Check an edited spec as a whole (text, addresses, values…) and store it."""
+    check_text(spec, f"message {msg_id}")
     check_composable(spec, f"message {msg_id}", store.settings())
     store.update_spec(msg_id, spec)
 
@@ -287,6 +334,8 @@ def _store_spec(
     spec = dict(item.spec)
     msg_id = spec.pop("id", None) or store.new_id()
     label = f"message {msg_id}"
+    if item.text_error is not None:
+        item.text_error.store_into(store, label)  # raises it, with the message's label
     output = spec.pop("output", None)
     if item.source is not None:
         spec["source"] = item.source.store_into(store, label)  # an edited message: its file's bytes
@@ -302,10 +351,13 @@ def _store_spec(
         )
     if output is not None:
         output = os.path.abspath(output)
+        check_text({"output": output}, label)  # an edited file's own path, written back to
         owner = store.output_owner(output)
         if owner is not None:
+            other_id, other_output = owner
+            same = "" if other_output == output else f" (as {other_output}: the same file)"
             raise Collision(
-                f"{label}: output {output} is already the output of message {owner}",
+                f"{label}: output {output} is already the output of message {other_id}{same}",
                 hint="give each message its own output file",
             )
     children: list[str] = []
