@@ -1,6 +1,27 @@
-"""The pure .msg codec: message model <-> storage tree. Never touches the disk."""
+"""The pure .msg codec: message model <-> storage tree. Never touches the disk.
 
-from msgsess.oxmsg.decoder import decode
-from msgsess.oxmsg.encoder import encode
+``encode`` and ``decode`` load on first use, so that light users of the package
+(``from msgsess.oxmsg import layout`` on a command's start-up path) do not pay for them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from msgsess.oxmsg.decoder import decode
+    from msgsess.oxmsg.encoder import encode
 
 __all__ = ["decode", "encode"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "encode":
+        from msgsess.oxmsg.encoder import encode
+
+        return encode
+    if name == "decode":
+        from msgsess.oxmsg.decoder import decode
+
+        return decode
+    raise AttributeError(f"module 'msgsess.oxmsg' has no attribute {name!r}")
