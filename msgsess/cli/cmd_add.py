@@ -9,8 +9,9 @@ import click
 
 from msgsess import session as use
 from msgsess.cli.common import PROP_ASSIGNMENT, print_lines, session_argument
-from msgsess.errors import InvalidParameter, NotFound
+from msgsess.errors import InvalidParameter
 from msgsess.session import jsonspec
+from msgsess.session.usecases import read_file
 
 
 def warning_line(text: str) -> None:
@@ -18,57 +19,30 @@ def warning_line(text: str) -> None:
 
 
 def _read_text(path: str, option: str) -> str:
+    return _utf8(read_file(path, option), path, option)
+
+
+def _utf8(data: bytes, name: str, option: str) -> str:
     try:
-        with open(path, encoding="utf-8") as f:
-            return f.read()
-    except FileNotFoundError:
-        raise NotFound(f"{option}: file {path} does not exist", hint="check the path") from None
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InvalidParameter(
-            f"{option}: {path} is not UTF-8 text (byte {exc.start})", hint="convert the file to UTF-8"
-        ) from None
-    except OSError as exc:
-        raise InvalidParameter(
-            f"{option}: cannot read {path}: {exc.strerror}", hint="check the path"
+            f"{option}: {name} is not UTF-8 text (byte {exc.start})", hint="convert the file to UTF-8"
         ) from None
 
 
 def _read_body(path: str, option: str) -> str:
     """A body from a UTF-8 file, or stdin for ``-``: as it is (CRLF kept), without a leading BOM."""
     if path == "-":
-        name = "stdin"
-        data: bytes = sys.stdin.buffer.read()
+        text = _utf8(sys.stdin.buffer.read(), "stdin", option)
     else:
-        name = path
-        try:
-            with open(path, "rb") as f:
-                data = f.read()
-        except FileNotFoundError:
-            raise NotFound(f"{option}: file {path} does not exist", hint="check the path") from None
-        except OSError as exc:
-            raise InvalidParameter(
-                f"{option}: cannot read {path}: {exc.strerror}", hint="check the path"
-            ) from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InvalidParameter(
-            f"{option}: {name} is not UTF-8 text (byte {exc.start})", hint="convert the file to UTF-8"
-        ) from None
+        text = _utf8(read_file(path, option), path, option)
     return text[1:] if text.startswith("\ufeff") else text
 
 
 def _read_rtf(path: str) -> str:
     """An RTF file as is: its bytes as Latin-1 text, so that close writes the very same bytes."""
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except FileNotFoundError:
-        raise NotFound(f"--rtf-file: file {path} does not exist", hint="check the path") from None
-    except OSError as exc:
-        raise InvalidParameter(
-            f"--rtf-file: cannot read {path}: {exc.strerror}", hint="check the path"
-        ) from None
+    data = read_file(path, "--rtf-file")
     if not data.lstrip().startswith(b"{\\rtf"):
         raise InvalidParameter(
             f"--rtf-file: {path} is not an RTF file (it does not start with {{\\rtf)",

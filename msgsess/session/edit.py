@@ -109,7 +109,7 @@ def load_source(source: dict[str, Any]) -> Loaded:
             data = usecases._b64(str(source["data"]), f"{label}: source")
             name = str(file) if file else f"{label}: source data"
         elif file:
-            data = usecases._read_file(str(file), label)
+            data = usecases.read_file(str(file), label)
             name = str(file)
         else:
             raise InvalidParameter(

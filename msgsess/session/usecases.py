@@ -36,7 +36,8 @@ RECIPIENT_KINDS = ("to", "cc", "bcc")
 _SUBJECT = 0x0037
 
 
-def _read_file(path: str, what: str) -> bytes:
+def read_file(path: str, what: str) -> bytes:
+    """The bytes of an input file; every failure is one MsgsessError naming ``what`` and the path."""
     try:
         with open(path, "rb") as f:
             return f.read()
@@ -131,12 +132,12 @@ def _load_attachment(att: dict[str, Any], *, validate: bool = False) -> Loaded:
             jsonspec.validate_part(att, "#/$defs/attachment", what)
         rest = {k: v for k, v in att.items() if k not in ("file", "data", "msg", "msg_data", "message")}
         if "file" in att:
-            source: dict[str, Any] = {"blob": loaded.keep(_read_file(att["file"], what))}
+            source: dict[str, Any] = {"blob": loaded.keep(read_file(att["file"], what))}
             rest.setdefault("name", os.path.basename(att["file"]))
         elif "data" in att:
             source = {"blob": loaded.keep(_b64(att["data"], what))}
         elif "msg" in att:
-            data = _read_file(att["msg"], what)
+            data = read_file(att["msg"], what)
             check_msg_bytes(data, att["msg"])
             source = {"msg_blob": loaded.keep(data)}
         elif "msg_data" in att:
@@ -633,7 +634,7 @@ def set_property(
     entry: tuple[str, Any] | None = None
     error: MsgsessError | None = None
     try:
-        entry = sprops.text_entry(prop, text, type_name, lambda p: _read_file(p, f"property {prop}"))
+        entry = sprops.text_entry(prop, text, type_name, lambda p: read_file(p, f"property {prop}"))
     except MsgsessError as exc:
         error = exc
     with transaction(path, write=True) as store:
@@ -690,7 +691,7 @@ def add_properties(spec: dict[str, Any], assignments: list[str]) -> None:
         option = f"--set {item}"
         try:
             key, value = sprops.text_entry(
-                name.strip(), text, None, functools.partial(_read_file, what=option)
+                name.strip(), text, None, functools.partial(read_file, what=option)
             )
             _drop_spellings(bag, key)
         except MsgsessError as exc:
