@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -23,20 +24,39 @@ class _Termination:
 
     Raising from the signal handler itself could land between the creation of a temporary
     file and the moment close records it; waiting for the next message boundary cannot.
+
+    :meth:`last_chance` is the last check, right before the outputs are moved into place (for an
+    empty session, the only one): a signal taken after it is too late to stop close, which
+    finishes (outputs written, session removed) and exits 0 with a note.
     """
 
     def __init__(self) -> None:
         self.signum: int | None = None
+        #: Set by :meth:`last_chance`: signals no longer stop close.
+        self.late = False
 
     def handler(self, signum: int, frame: FrameType | None) -> None:
         if self.signum is None:
             self.signum = signum
 
     def check(self) -> None:
+        if self.late:
+            return
         if self.signum == signal.SIGINT:
             raise KeyboardInterrupt  # cli.main: one line, "interrupted", status 130
         if self.signum is not None:
             raise SystemExit(128 + self.signum)
+
+    def last_chance(self) -> None:
+        """Stop now if a signal came; from now on, let close finish whatever comes."""
+        self.check()
+        self.late = True
+
+    def came_late(self) -> str | None:
+        """The name of a signal taken after :meth:`last_chance`, if one was."""
+        if self.late and self.signum is not None:
+            return signal.Signals(self.signum).name
+        return None
 
 
 @contextmanager
@@ -113,7 +133,9 @@ def close_cmd(session: str, unicode: bool | None, codepage: int | None, keep: bo
     --ansi writes every message as ANSI (8-bit) strings, in --codepage CP
     if given; --codepage alone is a usage error, so that a Unicode session
     never turns ANSI by accident. SIGTERM, SIGHUP and Ctrl-C stop close
-    between two messages and remove what it wrote.
+    between two messages and remove what it wrote; once every message is
+    written and the outputs are being moved into place, close finishes
+    (exit 0) and says the signal came too late.
 
     \b
     Example:
@@ -134,8 +156,13 @@ def close_cmd(session: str, unicode: bool | None, codepage: int | None, keep: bo
             progress=progress,
             warn=_warning_line,
             fsync=fsync,
+            checkpoint=term.last_chance,
         )
-        term.check()
+        term.check()  # not after last_chance: close has finished, it is not reported as stopped
+    late = term.came_late()
+    if late is not None:
+        with contextlib.suppress(OSError):
+            click.echo(f"msgsess: {late} came too late to stop close: every output is written", err=True)
     for note in result.notes:
         click.echo(f"msgsess: {note}", err=True)  # how an edited message's strings were converted
     count = len(result.written)

@@ -273,6 +273,7 @@ def close(
     progress: Callable[[int, int], None] | None = None,
     warn: Callable[[str], None] | None = None,
     fsync: bool = False,
+    checkpoint: Callable[[], None] | None = None,
 ) -> CloseResult:
     """Write every message with an output; remove the session unless ``keep``.
 
@@ -281,6 +282,11 @@ def close(
     ``warn(text)`` per warning about a message that is written all the same (HTML referring to a
     ``cid:`` no attachment answers). Outputs ending in ``.oft`` (or messages with
     ``"template": true``) are written as Outlook templates.
+
+    ``checkpoint()`` is called once, after every temporary file is written and right before the
+    first output is moved into place: the last moment to stop (by raising) with nothing changed.
+    From then on close runs to its end. The session file is removed only if it is still the file
+    that was closed (``open --force`` may have put a new session at its path meanwhile).
     """
     if codepage is not None and unicode:
         raise InvalidParameter("--codepage needs --ansi", hint="leave --codepage out with --unicode")
@@ -293,6 +299,7 @@ def close(
         # The first write, before any output exists: a session that cannot be written (a
         # read-only folder holds no rollback journal) fails now, with nothing written.
         store.mark_closing()
+        opened = store.identity()
         settings = store.settings()
         use_unicode = settings.unicode if unicode is None else unicode
         cp = codepage if codepage is not None else settings.codepage
@@ -331,6 +338,8 @@ def close(
                 del tree
                 if progress is not None:
                     progress(len(temps), total)
+            if checkpoint is not None:
+                checkpoint()  # the last moment to stop with nothing changed
             cfb.commit_all(temps)  # every output, or (on failure) every old file back
             result.written.extend(target for _temp, target in temps)
             if fsync:  # each folder once, after all its renames
@@ -350,7 +359,7 @@ def close(
         else:
             store.mark_closed()
     if not keep:
-        remove_store(path)
+        remove_store(path, None if opened is None else opened[:2])
     return result
 
 

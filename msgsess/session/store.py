@@ -4,8 +4,11 @@ Layout (``PRAGMA user_version`` = :data:`FORMAT_VERSION`, ``application_id`` = :
 
 ``meta(key, value)``
     ``unicode`` (1/0), ``codepage``, ``next_id`` (counter for assigned ids ``m1``, ``m2``…),
+    ``session`` (a random token written when the file is made: which session a file is, for
+    ``show``, which reads in several transactions; sessions made before it have none),
     ``closed`` (1 once ``close`` has written the outputs and is about to remove the file, or
-    ``discard`` / ``open --force`` is about to remove or replace it), ``closing`` (written by
+    ``discard`` is about to remove it; ``replaced`` when ``open --force`` is about to replace
+    it), ``closing`` (written by
     ``close`` first, before any output, so that a session it cannot write fails early; it never
     stays in a session closed with ``--keep``).
 ``messages(seq, id, output, spec)``
@@ -33,6 +36,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -44,6 +48,8 @@ from msgsess.errors import Collision, InvalidParameter, MsgsessError, NotFound, 
 #: ``PRAGMA application_id`` of a session file: "MSGS".
 APPLICATION_ID = 0x4D534753
 FORMAT_VERSION = 1
+#: ``meta.closed`` of a session ``open --force`` is replacing (else ``1``).
+REPLACED = "replaced"
 #: Seconds a command waits for another command's lock; overridden by ``MSGSESS_LOCK_TIMEOUT``.
 DEFAULT_LOCK_TIMEOUT = 30.0
 
@@ -97,6 +103,19 @@ class Row:
     spec: dict[str, Any]
 
 
+#: Which file a session is: (st_dev, st_ino) and the ``session`` token of its meta (None if it has none).
+Identity = tuple[int, int, "str | None"]
+
+
+def file_id(path: str | os.PathLike[str]) -> tuple[int, int] | None:
+    """(st_dev, st_ino) of the file at ``path`` now, or None when there is none."""
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return st.st_dev, st.st_ino
+
+
 @dataclass(frozen=True)
 class Settings:
     unicode: bool
@@ -114,6 +133,19 @@ class Store:
     def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
         self.path = path
         self.conn = conn
+
+    def identity(self) -> Identity | None:
+        """Which file this transaction reads: (st_dev, st_ino, session token).
+
+        Taken inside the transaction, once its lock is held: a command that replaces the file
+        (``open --force``, ``close``) waits for that lock first, so the path still names the
+        file that is open. None if the path no longer names a file.
+        """
+        ids = file_id(self.path)
+        if ids is None:
+            return None
+        row = self.conn.execute("SELECT value FROM meta WHERE key = 'session'").fetchone()
+        return ids[0], ids[1], None if row is None else str(row[0])
 
     # --- reading -------------------------------------------------------------------------
 
@@ -187,13 +219,25 @@ class Store:
         recorded when outputs were added; ``close`` compares them again as they are then.
         """
         row = self.conn.execute("SELECT id, output FROM messages WHERE output = ?", (output,)).fetchone()
-        if row is None:
-            self._ensure_outputs()
+        if row is not None:
+            return str(row[0]), str(row[1])
+        self._ensure_outputs()
+        real = os.path.realpath(output)
+        while True:
             row = self.conn.execute(
                 "SELECT m.id, m.output FROM outputs o JOIN messages m ON m.id = o.id WHERE o.real = ?",
-                (os.path.realpath(output),),
+                (real,),
             ).fetchone()
-        return None if row is None else (str(row[0]), str(row[1]))
+            if row is None:
+                return None
+            other_id, other_output = str(row[0]), str(row[1])
+            # The row is the real path when that output was added: a symlink on its way may
+            # have changed since. Only the file it names now counts; the row is brought up to date.
+            now = os.path.realpath(other_output)
+            if now == real:
+                return other_id, other_output
+            self.conn.execute("DELETE FROM outputs WHERE real = ? AND id = ?", (real, other_id))
+            self.conn.execute("INSERT OR IGNORE INTO outputs (real, id) VALUES (?, ?)", (now, other_id))
 
     def _ensure_outputs(self) -> None:
         """Create the ``outputs`` table in a session made before it, filled from its messages."""
@@ -278,7 +322,9 @@ def _connect(path: Path, timeout: float) -> sqlite3.Connection:
     return conn
 
 
-def _check_session(path: Path, conn: sqlite3.Connection) -> None:
+def _check_session(
+    path: Path, conn: sqlite3.Connection, allow_closed: bool = False, before: tuple[int, int] | None = None
+) -> None:
     try:
         (app_id,) = conn.execute("PRAGMA application_id").fetchone()
         (version,) = conn.execute("PRAGMA user_version").fetchone()
@@ -293,18 +339,34 @@ def _check_session(path: Path, conn: sqlite3.Connection) -> None:
             f"{path} was made by a newer msgsess (session format {version})", hint="upgrade msgsess"
         )
     closed = conn.execute("SELECT value FROM meta WHERE key = 'closed'").fetchone()
-    if closed is not None:
-        raise SessionError(f"{path}: the session has been closed", hint="open a new session")
+    if closed is not None and not allow_closed:
+        now = file_id(path)
+        if closed[0] == REPLACED or (before is not None and now is not None and now != before):
+            # The file this command opened was retired and another put at its path meanwhile.
+            raise SessionError(
+                f"session {path} was replaced by open --force while this command waited for it",
+                hint="run the command again (on the new session)",
+            )
+        if now is None:
+            raise SessionError(f"{path}: the session has been closed", hint="open a new session")
+        raise SessionError(
+            f"{path}: the session has been closed",
+            hint=f"open a new session (`msgsess open {path}` replaces a closed one, "
+            f"`msgsess discard {path}` removes it)",
+        )
 
 
 @contextlib.contextmanager
-def transaction(path: str | os.PathLike[str], *, write: bool, exclusive: bool = False) -> Iterator[Store]:
+def transaction(
+    path: str | os.PathLike[str], *, write: bool, exclusive: bool = False, allow_closed: bool = False
+) -> Iterator[Store]:
     """Open the session at ``path`` and run one transaction; commit on success, roll back on error.
 
     A writer takes the write lock at once (``BEGIN IMMEDIATE``). With ``exclusive`` it also waits
     for every reader to finish and keeps them out (``BEGIN EXCLUSIVE``): its ``COMMIT`` then cannot
     wait for anyone, which ``close`` needs once its outputs are in place. Waiting for another
-    command's lock ends after :func:`lock_timeout` seconds with :class:`SessionBusy`.
+    command's lock ends after :func:`lock_timeout` seconds with :class:`SessionBusy`. A session
+    marked closed is refused unless ``allow_closed`` (``discard``).
     """
     p = Path(path)
     if not p.exists():
@@ -314,6 +376,7 @@ def transaction(path: str | os.PathLike[str], *, write: bool, exclusive: bool = 
     if p.is_dir():
         raise SessionError(f"{p} is a folder, not a session file", hint="give the session file's path")
     timeout = lock_timeout()
+    before = file_id(p)  # to tell a session replaced while this command waited from a closed one
     try:
         conn = _connect(p, timeout)
     except sqlite3.Error as exc:
@@ -323,7 +386,7 @@ def transaction(path: str | os.PathLike[str], *, write: bool, exclusive: bool = 
     try:
         try:
             conn.execute("BEGIN EXCLUSIVE" if exclusive else "BEGIN IMMEDIATE" if write else "BEGIN")
-            _check_session(p, conn)
+            _check_session(p, conn, allow_closed, before)
         except sqlite3.OperationalError as exc:
             if _is_busy(exc):
                 raise _busy(p, timeout) from None
@@ -382,7 +445,8 @@ def create_store(path: str | os.PathLike[str], *, unicode: bool, codepage: int, 
     p = Path(path)
     if p.is_dir():
         raise SessionError(f"{p} is a folder", hint="give a file name for the session")
-    if p.exists() and not force:
+    closed = None if force else _closed_session(p)
+    if p.exists() and not force and closed is None:
         raise SessionError(
             f"session {p} already exists",
             hint=f"use `msgsess open --force {p}` to replace it, or `msgsess discard {p}`",
@@ -412,7 +476,12 @@ def create_store(path: str | os.PathLike[str], *, unicode: bool, codepage: int, 
             conn.executescript(f"BEGIN; {_SCHEMA} COMMIT;")
             conn.executemany(
                 "INSERT INTO meta (key, value) VALUES (?, ?)",
-                [("unicode", "1" if unicode else "0"), ("codepage", str(codepage)), ("next_id", "1")],
+                [
+                    ("unicode", "1" if unicode else "0"),
+                    ("codepage", str(codepage)),
+                    ("next_id", "1"),
+                    ("session", secrets.token_hex(16)),
+                ],
             )
         finally:
             conn.close()
@@ -420,11 +489,13 @@ def create_store(path: str | os.PathLike[str], *, unicode: bool, codepage: int, 
             if p.exists():
                 _retire(p)  # waits for the commands using the old session
             # A journal left by a command killed on the old session would be played back into
-            # the new file by its next opener: remove it before and after the replacement.
+            # the new file by its next opener: remove it before the replacement (not after: by
+            # then it can only be the live journal of a command on the new session).
             _remove_journal(p)
             os.replace(tmp, p)
-            _remove_journal(p)
         else:
+            if closed is not None:  # a session marked closed (a killed close): it is replaced
+                remove_store(p, closed)
             try:
                 os.link(tmp, p)
             except FileExistsError:
@@ -437,6 +508,30 @@ def create_store(path: str | os.PathLike[str], *, unicode: bool, codepage: int, 
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
     return p
+
+
+def _closed_session(path: Path) -> tuple[int, int] | None:
+    """(st_dev, st_ino) of the session at ``path`` if it is one marked closed (``close`` or
+    ``discard`` killed between their COMMIT and the removal of the file), else None."""
+    ids = file_id(path)
+    if ids is None or path.is_dir():
+        return None
+    try:
+        conn = _connect(path, lock_timeout())
+    except sqlite3.Error:
+        return None
+    try:
+        conn.execute("BEGIN")
+        (app_id,) = conn.execute("PRAGMA application_id").fetchone()
+        if app_id != APPLICATION_ID:
+            return None
+        closed = conn.execute("SELECT 1 FROM meta WHERE key = 'closed'").fetchone()
+        return ids if closed is not None and file_id(path) == ids else None
+    except sqlite3.Error:
+        return None
+    finally:
+        _rollback(conn)
+        conn.close()
 
 
 def _retire(path: Path) -> None:
@@ -455,7 +550,7 @@ def _retire(path: Path) -> None:
         conn.execute("BEGIN EXCLUSIVE")
         (app_id,) = conn.execute("PRAGMA application_id").fetchone()
         if app_id == APPLICATION_ID:
-            conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('closed', '1')")
+            conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('closed', ?)", (REPLACED,))
         conn.execute("COMMIT")
     except sqlite3.OperationalError as exc:
         _rollback(conn)
@@ -474,8 +569,19 @@ def _remove_journal(path: Path) -> None:
         path.with_name(path.name + "-journal").unlink()
 
 
-def remove_store(path: str | os.PathLike[str]) -> None:
-    """Delete a session file (and a journal a killed command may have left beside it)."""
+def remove_store(path: str | os.PathLike[str], expected: tuple[int, int] | None = None) -> bool:
+    """Delete a session file (and a journal a killed command may have left beside it).
+
+    With ``expected`` ((st_dev, st_ino) of the file the command had open), nothing is deleted
+    when the path now names another file: a session that ``open --force`` put there meanwhile.
+    Returns whether the file was deleted.
+    """
     p = Path(path)
+    if expected is not None and file_id(p) != expected:
+        return False
     _remove_journal(p)
-    p.unlink()
+    try:
+        p.unlink()
+    except FileNotFoundError:
+        return False
+    return True

@@ -18,11 +18,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from msgsess.errors import Collision, InvalidParameter, MsgsessError, NotFound
+from msgsess.errors import Collision, InvalidParameter, MsgsessError, NotFound, SessionError
 from msgsess.props.types import FileTime
 from msgsess.session import jsonspec
 from msgsess.session import props as sprops
-from msgsess.session.store import Settings, Store, create_store, remove_store, transaction
+from msgsess.session.store import (
+    Identity,
+    Settings,
+    Store,
+    create_store,
+    file_id,
+    remove_store,
+    transaction,
+)
 
 if TYPE_CHECKING:
     from msgsess.model import Message
@@ -454,10 +462,16 @@ def check_codepage(codepage: int) -> None:
 
 
 def discard(path: str | os.PathLike[str]) -> None:
-    """Remove a session without writing anything (waits for running commands)."""
-    with transaction(path, write=True) as store:
+    """Remove a session without writing anything (waits for running commands).
+
+    A session already marked closed (a ``close`` killed before it removed the file) is removed
+    too. The file is removed only if it is still the one discarded: a session that
+    ``open --force`` put at the path meanwhile stays.
+    """
+    with transaction(path, write=True, allow_closed=True) as store:
         store.mark_closed()
-    remove_store(path)
+        opened = store.identity()
+    remove_store(path, None if opened is None else opened[:2])
 
 
 # --- add -------------------------------------------------------------------------------------
@@ -747,6 +761,9 @@ def show(
     With ``data=False`` attachment bytes are left out (``"data": null`` and a ``size``).
     Messages are read in short read transactions (a batch of messages at a time) and given to
     the caller after each ends: a caller that prints slowly does not keep writers waiting.
+    Each batch checks that it reads the same session file as the first (device, inode and the
+    session's token): a session replaced (``open --force``) or closed between two batches ends
+    the listing with :class:`SessionError` instead of mixing two sessions or stopping silently.
     """
     if msg_id is not None:
         with transaction(path, write=False) as store:
@@ -755,20 +772,49 @@ def show(
         yield one
         return
     since = 0
+    first: Identity | None = None
     while True:
         batch: list[dict[str, Any]] = []
-        with transaction(path, write=False) as store:
-            total = 0
-            for row in store.rows(since, _SHOW_BATCH):
-                out, size = _export(store, row.id, row.output, row.spec, data)
-                batch.append(out)
-                since = row.seq
-                total += size
-                if len(batch) >= _SHOW_BATCH or total >= _SHOW_BATCH_BYTES:
-                    break
+        try:
+            with transaction(path, write=False) as store:
+                identity = store.identity()
+                if first is None:
+                    first = identity
+                if identity is None or identity != first:
+                    raise _changed_while_shown(path)
+                since = _show_batch(store, since, data, batch)
+        except SessionError as exc:
+            if first is None or isinstance(exc, ChangedWhileShown):
+                raise
+            raise _changed_while_shown(path) from None  # gone, or marked closed, since the last batch
         if not batch:
             return
         yield from batch
+
+
+class ChangedWhileShown(SessionError):
+    """The session ``show`` lists was replaced or closed between two of its batches."""
+
+
+def _changed_while_shown(path: str | os.PathLike[str]) -> SessionError:
+    what = "replaced (open --force) or closed" if file_id(path) is not None else "closed"
+    return ChangedWhileShown(
+        f"session {path} was {what} while it was shown: the messages printed are only part of it",
+        hint="run show again",
+    )
+
+
+def _show_batch(store: Store, since: int, data: bool, batch: list[dict[str, Any]]) -> int:
+    """Read the next batch of ``show`` into ``batch``; return the last ``seq`` read."""
+    total = 0
+    for row in store.rows(since, _SHOW_BATCH):
+        out, size = _export(store, row.id, row.output, row.spec, data)
+        batch.append(out)
+        since = row.seq
+        total += size
+        if len(batch) >= _SHOW_BATCH or total >= _SHOW_BATCH_BYTES:
+            break
+    return since
 
 
 def session_info(path: str | os.PathLike[str]) -> tuple[bool, int, int]:

@@ -185,3 +185,54 @@ def test_close_refuses_a_code_page_that_is_not_8_bit(workdir: Path) -> None:
     close("s", unicode=False, codepage=65001)
     with olefile.OleFileIO(str(workdir / "a.msg")) as ole:
         assert ole.openstream("__substg1.0_0037001E").read().rstrip(b"\x00") == b"Hi"
+
+
+def test_checkpoint_runs_once_before_any_output_is_moved(s: str, workdir: Path) -> None:
+    use.add(s, [("", {"output": f"out/m{i}.msg", "subject": f"S{i}"}) for i in range(3)])
+    seen: list[list[str]] = []
+
+    def checkpoint() -> None:
+        seen.append(sorted(p.name for p in (workdir / "out").iterdir()))
+
+    close(s, checkpoint=checkpoint)
+    assert len(seen) == 1
+    assert not any(name.endswith(".msg") for name in seen[0])  # temporary files only
+    assert len(seen[0]) == 3
+    assert sorted(p.name for p in (workdir / "out").iterdir()) == ["m0.msg", "m1.msg", "m2.msg"]
+
+
+def test_a_checkpoint_that_stops_changes_nothing(s: str, workdir: Path) -> None:
+    use.add(s, [("", {"output": "out/a.msg"})])
+
+    def stop() -> None:
+        raise SystemExit(143)
+
+    with pytest.raises(SystemExit):
+        close(s, checkpoint=stop)
+    assert not (workdir / "out").exists()
+    assert use.session_info(s)[2] == 1
+
+
+def test_an_empty_session_also_reaches_the_checkpoint(s: str, workdir: Path) -> None:
+    def stop() -> None:
+        raise SystemExit(130)
+
+    with pytest.raises(SystemExit):
+        close(s, checkpoint=stop)
+    assert (workdir / s).exists()
+
+
+def test_close_keeps_a_session_put_at_the_path_after_its_commit(s: str, workdir: Path) -> None:
+    # The removal compares the file at the path with the one closed; a session replaced after
+    # close's COMMIT (here: the file close had open is moved away first) is not removed.
+    import os
+
+    use.add(s, [("", {"output": "a.msg"})])
+
+    def swap() -> None:
+        os.rename(s, "old")
+        use.open_session(s, ansi=False, codepage=None, force=False)
+
+    close(s, checkpoint=swap)
+    assert (workdir / "a.msg").exists()
+    assert use.session_info(s) == (True, 1252, 0)

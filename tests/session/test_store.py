@@ -189,3 +189,79 @@ def test_show_without_data_reads_sizes_not_bytes(workdir: Path) -> None:
         tracemalloc.stop()
     assert specs[0]["attachments"] == [{"data": None, "size": big, "name": "big.bin"}]
     assert peak < big // 8  # the size came from SQL (length(data)); the bytes stayed on disk
+
+
+# --- sessions replaced or closed under a command (review 2) ----------------------------------
+
+
+def _file_id(path: str) -> tuple[int, int]:
+    import os
+
+    st = os.stat(path)
+    return st.st_dev, st.st_ino
+
+
+def test_remove_store_keeps_a_session_put_at_the_path_meanwhile(workdir: Path) -> None:
+    from msgsess.session.store import remove_store
+
+    use.open_session("s", ansi=False, codepage=None, force=False)
+    old = _file_id("s")
+    use.open_session("s", ansi=False, codepage=None, force=True)  # a new file at the same path
+    use.add("s", [("", {"output": "a.msg"})])
+    assert remove_store("s", old) is False
+    assert use.session_info("s") == (True, 1252, 1)
+    assert remove_store("s", _file_id("s")) is True
+    assert not (workdir / "s").exists()
+
+
+def _mark_closed(path: str) -> None:
+    """What a close or discard killed between its COMMIT and the removal of the file leaves."""
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('closed', '1')")
+    conn.close()
+
+
+def test_a_session_left_marked_closed_can_be_discarded_or_replaced(workdir: Path) -> None:
+    use.open_session("s", ansi=False, codepage=None, force=False)
+    use.add("s", [("", {"output": "a.msg"})])
+    _mark_closed("s")
+    with pytest.raises(SessionError, match="has been closed") as info:
+        use.add("s", [("", {"output": "b.msg"})])
+    assert "msgsess open s" in str(info.value.hint)
+    use.discard("s")
+    assert not (workdir / "s").exists()
+
+    use.open_session("s", ansi=False, codepage=None, force=False)
+    use.add("s", [("", {"output": "a.msg"})])
+    _mark_closed("s")
+    use.open_session("s", ansi=True, codepage=1251, force=False)  # replaces the closed one
+    assert use.session_info("s") == (False, 1251, 0)
+    with pytest.raises(SessionError, match="already exists"):  # a live session is not replaced
+        use.open_session("s", ansi=False, codepage=None, force=False)
+
+
+def test_each_session_file_has_its_own_token(workdir: Path) -> None:
+    tokens = []
+    for _ in range(2):
+        use.open_session("s", ansi=False, codepage=None, force=True)
+        with transaction("s", write=False) as store:
+            identity = store.identity()
+        assert identity is not None and identity[:2] == _file_id("s")
+        tokens.append(identity[2])
+    assert None not in tokens and tokens[0] != tokens[1]
+
+
+def test_a_command_that_waited_on_a_replaced_session_says_so(workdir: Path) -> None:
+    # open --force retires the old file (marks it replaced) before it moves the new one in;
+    # a command that was waiting for the old file finds that mark, with either file at the path.
+    from msgsess.session.store import _retire
+
+    use.open_session("s", ansi=False, codepage=None, force=False)
+    _retire(Path("s"))
+    with pytest.raises(SessionError, match="was replaced by open --force") as info:
+        use.add("s", [("", {"output": "a.msg"})])
+    assert "run the command again" in str(info.value.hint)
+    _mark_closed("s")  # a close killed before it removed the file: closed, not replaced
+    with pytest.raises(SessionError, match="has been closed"):
+        use.add("s", [("", {"output": "a.msg"})])

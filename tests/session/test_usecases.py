@@ -211,3 +211,68 @@ def test_errors_in_added_entries_name_them_by_their_place_in_the_message(s: str)
         use.add_recipients(s, "m1", "cc", ["bob"])
     spec = next(use.show(s))
     assert len(spec["attachments"]) == 3 and spec["to"] == ["a@example.com"] and "cc" not in spec
+
+
+# --- show reads in batches: the session must stay the same one (review 2) ---------------------
+
+
+def _many(path: str, count: int, prefix: str) -> None:
+    use.add(path, [("", {"output": f"{prefix}{i}.msg", "subject": f"{prefix}{i}"}) for i in range(count)])
+
+
+def test_show_stops_when_the_session_is_replaced_between_batches(s: str) -> None:
+    from msgsess.errors import SessionError
+
+    _many(s, 100, "old")
+    shown = use.show(s)
+    first = [next(shown) for _ in range(64)]  # the first batch
+    assert first[-1]["subject"] == "old63"
+    use.open_session(s, ansi=False, codepage=None, force=True)
+    _many(s, 200, "new")
+    with pytest.raises(SessionError, match=r"was replaced .*or closed while it was shown") as info:
+        next(shown)
+    assert info.value.exit_code == 5
+
+
+def test_show_stops_when_the_session_is_closed_between_batches(s: str) -> None:
+    from msgsess.errors import SessionError
+    from msgsess.session.close import close
+
+    _many(s, 100, "old")
+    shown = use.show(s, data=False)
+    for _ in range(64):
+        next(shown)
+    close(s)
+    with pytest.raises(SessionError, match="was closed while it was shown"):
+        next(shown)
+
+
+def test_show_of_an_unchanged_session_reads_every_batch(s: str) -> None:
+    _many(s, 150, "m")
+    assert [m["subject"] for m in use.show(s)] == [f"m{i}" for i in range(150)]
+
+
+def test_a_changed_symlink_is_no_false_collision(s: str, workdir: Path) -> None:
+    (workdir / "a").mkdir()
+    (workdir / "b").mkdir()
+    (workdir / "link").symlink_to("a")
+    use.add(s, [("", {"output": "link/x.msg"})])
+    (workdir / "link").unlink()
+    (workdir / "link").symlink_to("b")  # m1 is now written to b/x.msg
+    assert use.add(s, [("", {"output": "a/x.msg"})]) == ["m2"]
+    with pytest.raises(Collision, match="already the output of message m1"):
+        use.add(s, [("", {"output": "b/x.msg"})])
+
+
+def test_discard_keeps_a_session_put_at_the_path_meanwhile(s: str, workdir: Path) -> None:
+    # discard's COMMIT and its removal of the file are two steps: what is removed must be the
+    # file discarded. Simulated by the store function it uses, with the file it had open.
+    import os
+
+    from msgsess.session.store import remove_store
+
+    st = os.stat(s)
+    use.open_session(s, ansi=False, codepage=None, force=True)
+    use.add(s, [("", {"output": "a.msg"})])
+    remove_store(s, (st.st_dev, st.st_ino))
+    assert use.session_info(s)[2] == 1
