@@ -101,6 +101,13 @@ def load_source(source: dict[str, Any]) -> Loaded:
     from msgsess.session import usecases
 
     def read(loaded: Loaded, label: str) -> dict[str, Any]:
+        # Its path (and any other text but the bytes) is stored and printed: no NUL or unpaired
+        # surrogate (a file name that is no UTF-8, `edit $'e\\xff.msg'`), as in any spec.
+        text = {k: v for k, v in source.items() if k not in ("data", "blob")}
+        if usecases._has_bad_text(text):
+            from msgsess.compose import _check_text
+
+            _check_text(text, label, "source")
         codepage = source.get("codepage")
         if codepage is not None:
             usecases.check_codepage(int(codepage))

@@ -349,3 +349,33 @@ def test_ansi_with_utf8_is_allowed(invoke: Invoke, workdir: Path) -> None:
     assert invoke("add", "s", "a.msg", "--subject", "Grüße").exit_code == 0
     assert invoke("close", "s").exit_code == 0
     assert (workdir / "a.msg").exists()
+
+
+def _a_msg_file(invoke: Invoke, workdir: Path) -> bytes:
+    assert invoke("open", "src").exit_code == 0
+    assert invoke("add", "src", "made.msg", "--subject", "x").exit_code == 0
+    assert invoke("close", "src").exit_code == 0
+    return (workdir / "made.msg").read_bytes()
+
+
+def test_edit_of_a_file_whose_name_is_no_utf8_is_refused(invoke: Invoke, workdir: Path) -> None:
+    import os
+
+    data = _a_msg_file(invoke, workdir)
+    (workdir / os.fsdecode(b"e\xff.msg")).write_bytes(data)
+    assert invoke("open", "s").exit_code == 0
+    name = os.fsdecode(b"e\xff.msg")
+    one_error(invoke("edit", "s", name, "--out", "o.msg"), 3, "source.file", "surrogate")
+    one_error(invoke("edit", "s", name), 3, "surrogate")
+    assert invoke("show", "s", "--json").stdout == ""
+
+
+@pytest.mark.parametrize("bad", ["x\u0000.msg", "x\ud800.msg"])
+def test_add_json_source_file_text_is_checked(invoke: Invoke, workdir: Path, bad: str) -> None:
+    import base64
+
+    data = base64.b64encode(_a_msg_file(invoke, workdir)).decode("ascii")
+    assert invoke("open", "s").exit_code == 0
+    spec = json.dumps({"source": {"file": bad, "data": data}, "output": "o.msg"})
+    one_error(invoke("add", "s", "--json", "-", input=spec), 3, "source.file")
+    assert invoke("show", "s", "--json").stdout == ""
