@@ -379,3 +379,19 @@ def test_add_json_source_file_text_is_checked(invoke: Invoke, workdir: Path, bad
     spec = json.dumps({"source": {"file": bad, "data": data}, "output": "o.msg"})
     one_error(invoke("add", "s", "--json", "-", input=spec), 3, "source.file")
     assert invoke("show", "s", "--json").stdout == ""
+
+
+@pytest.mark.parametrize("codepage", ["50220", "50221", "50222", "50225", "50227", "50229", "52936"])
+def test_stateful_code_pages_are_refused(invoke: Invoke, codepage: str) -> None:
+    one_error(invoke("open", "s", "--ansi", "--codepage", codepage), 3, "stateful", "932", "949", "936")
+    assert invoke("open", "s").exit_code == 0
+    assert invoke("add", "s", "a.msg", "--subject", "日本").exit_code == 0
+    one_error(invoke("close", "s", "--ansi", "--codepage", codepage), 3, "stateful")
+
+
+def test_stateful_codecs_are_found_by_their_output() -> None:
+    from msgsess.session.usecases import _STATE_SAMPLE
+
+    # What the generic check looks for, for a codec reached under any number.
+    assert any(b"\x1b" in s.encode("iso2022_jp") for s in _STATE_SAMPLE if s in "あ")
+    assert any(b"~{" in s.encode("hz") for s in _STATE_SAMPLE if s == "中")
