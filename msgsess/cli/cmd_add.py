@@ -31,10 +31,23 @@ def _utf8(data: bytes, name: str, option: str) -> str:
         ) from None
 
 
+def _stdin_bytes(option: str) -> bytes:
+    """All of stdin for ``option -``; a closed stdin (``<&-``: no sys.stdin) is exit 3."""
+    stream = sys.stdin
+    try:
+        if stream is None:
+            raise OSError
+        return stream.buffer.read()
+    except (OSError, ValueError, AttributeError):
+        raise InvalidParameter(
+            f"{option} -: stdin is closed", hint="give the input on stdin, or a file instead of '-'"
+        ) from None
+
+
 def _read_body(path: str, option: str) -> str:
     """A body from a UTF-8 file, or stdin for ``-``: as it is (CRLF kept), without a leading BOM."""
     if path == "-":
-        text = _utf8(sys.stdin.buffer.read(), "stdin", option)
+        text = _utf8(_stdin_bytes(option), "stdin", option)
     else:
         text = _utf8(read_file(path, option), path, option)
     return text[1:] if text.startswith("\ufeff") else text
@@ -223,7 +236,9 @@ def add_cmd(session: str, json_input: str | None, **params: Any) -> None:
             flag = names.get(given[0], "--" + given[0].replace("_", "-"))
             raise click.UsageError(f"--json takes every message from the JSON; {flag} cannot be added to it")
         source = "stdin" if json_input == "-" else json_input
-        text = sys.stdin.read() if json_input == "-" else _read_text(json_input, "--json")
+        text = _utf8(_stdin_bytes("--json"), "stdin", "--json") if json_input == "-" else None
+        if text is None:
+            text = _read_text(json_input, "--json")
         ids = use.add(session, jsonspec.iter_specs(text, source), warn=warning_line)
     else:
         spec = jsonspec.validate(spec_from_flags(params), "command line")

@@ -55,13 +55,14 @@ def reproducible_now() -> FileTime | None:
         return None
     digits = text.strip()
     if not digits.isascii() or not digits.isdigit():  # int() would take "1_000", "١٢" and "-5"
-        if digits.startswith("-") and digits[1:].isascii() and digits[1:].isdigit():
+        negative = digits.startswith("-") and digits[1:].isascii() and digits[1:].isdigit()
+        if negative and int(digits[1:]) != 0:  # "-0" is no negative number: only not digits
             raise InvalidParameter(
                 f"SOURCE_DATE_EPOCH={text!r} is negative", hint="give seconds since 1970, or unset it"
             )
         raise InvalidParameter(
-            f"SOURCE_DATE_EPOCH={text!r} is not a whole number of seconds since 1970",
-            hint="set it to an integer such as 1700000000, or unset it",
+            f"SOURCE_DATE_EPOCH={text!r} must be digits (a whole number of seconds since 1970)",
+            hint="set it to digits such as 1700000000, or unset it",
         )
     seconds = int(digits)
     if seconds > MAX_EPOCH:

@@ -340,3 +340,33 @@ def test_a_signal_after_the_last_check_lets_close_finish() -> None:
     with pytest.raises(KeyboardInterrupt):
         early.last_chance()
     assert early.came_late() is None
+
+
+@pytest.mark.parametrize(
+    ("value", "words"), [("-0", "must be digits"), ("-00", "must be digits"), ("-5", "negative")]
+)
+def test_minus_zero_source_date_epoch_is_not_digits(
+    invoke: Invoke, workdir: Path, value: str, words: str
+) -> None:
+    assert invoke("open", "s").exit_code == 0
+    assert invoke("add", "s", "a.msg", "--subject", "x").exit_code == 0
+    result = invoke("close", "s", env={"SOURCE_DATE_EPOCH": value})
+    assert result.exit_code == 3, result.stderr
+    assert words in _one_line(result.stderr)
+
+
+# --- closed stdin ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args", [["x.msg", "--body-file", "-"], ["x.msg", "--html-file", "-"], ["--json", "-"]]
+)
+def test_closed_stdin_is_an_invalid_value(run: Any, workdir: Path, args: list[str]) -> None:
+    assert run("open", "s").returncode == 0
+    command = " ".join([f'"{sys.executable}"', "-m", "msgsess", "add", "s", *args]) + " <&-"
+    result = subprocess.run(
+        ["sh", "-c", command], capture_output=True, text=True, cwd=workdir, env=os.environ, timeout=120
+    )
+    assert result.returncode == 3, result.stderr
+    assert "stdin is closed" in _one_line(result.stderr)
+    assert run("show", "s", "--json").stdout == ""
