@@ -345,7 +345,7 @@ def _check_session(
             # The file this command opened was retired and another put at its path meanwhile.
             raise SessionError(
                 f"session {path} was replaced by open --force while this command waited for it",
-                hint="run the command again (on the new session)",
+                hint="run the command again: it goes to the new session",
             )
         if now is None:
             raise SessionError(f"{path}: the session has been closed", hint="open a new session")
