@@ -32,18 +32,17 @@ class _Context:
         self.unicode = unicode
         self.codepage = codepage
         self.codec = "utf-16-le" if unicode else codepages.codec(codepage)
+        #: The code page strings are written in; None for a Unicode file.
+        self.target_codepage = None if unicode else codepage
         self.names = NameMap()
         self.label = label
         #: Code page of the 8-bit strings of the message being encoded, when it was read from
         #: an ANSI file (its undecodable bytes are kept as U+DC80..U+DCFF escapes).
         self.source_codepage: int | None = None
 
-    def codepage_or_none(self) -> int | None:
-        return None if self.unicode else self.codepage
-
     def encode_text(self, text: str, pid: PropId, where: str) -> bytes:
-        if self.source_codepage is not None and self.source_codepage != self.codepage_or_none():
-            _refuse_unread_bytes(text, self.source_codepage, self.label, _describe, pid, where)
+        if self.source_codepage is not None and self.source_codepage != self.target_codepage:
+            self.refuse_unread_bytes(text, self.source_codepage, pid, where)
         if self.unicode:
             return text.encode("utf-16-le", "surrogatepass")
         try:
@@ -56,22 +55,19 @@ class _Context:
                 hint="close with --unicode, or choose a code page that has it with --codepage",
             ) from None
 
+    def refuse_unread_bytes(self, text: str, source_cp: int, pid: PropId, where: str) -> None:
+        """Bytes the source code page could not read can only be written back in that code page.
 
-def _refuse_unread_bytes(
-    text: str, source_cp: int, label: str, describe: Any, pid: PropId, where: str
-) -> None:
-    """Bytes the source code page could not read can only be written back in that code page.
-
-    The decoder keeps them as surrogate escapes so an unchanged ANSI file round-trips
-    byte for byte; anywhere else they would become invalid UTF-16 or wrong text.
-    """
-    for char in text:
-        if "\udc80" <= char <= "\udcff":
-            raise Unconvertible(
-                f"{label}: {describe(pid)}{where} has byte 0x{ord(char) - 0xDC00:02X}, which code page "
-                f"{source_cp} does not define, so its text is unknown",
-                hint="give the file's real code page with `msgsess edit --codepage CP`",
-            )
+        The decoder keeps them as surrogate escapes so an unchanged ANSI file round-trips
+        byte for byte; anywhere else they would become invalid UTF-16 or wrong text.
+        """
+        for char in text:
+            if "\udc80" <= char <= "\udcff":
+                raise Unconvertible(
+                    f"{self.label}: {_describe(pid)}{where} has byte 0x{ord(char) - 0xDC00:02X}, which "
+                    f"code page {source_cp} does not define, so its text is unknown",
+                    hint="give the file's real code page with `msgsess edit --codepage CP`",
+                )
 
 
 def _describe(pid: PropId, ptype: int | None = None) -> str:
