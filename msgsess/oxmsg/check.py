@@ -313,6 +313,7 @@ def _check_entries(
     c.garbage_reserved.clear()
     c.garbage_unused.clear()
     string_tags: list[int] = []
+    mv_values: dict[str, list[str]] | None = None
     for entry in entries:
         tag, ptype = entry.tag, entry.ptype
         what = f"property 0x{tag:08X}"
@@ -339,7 +340,9 @@ def _check_entries(
             if not isinstance(node.entries.get(stream_name), Storage):
                 c.error(path, _S_VAR_ENTRY, f"{what} has no {stream_name} storage")
         elif t.is_mv(ptype):
-            used |= _check_mv(entry, node, path, what, c)
+            if mv_values is None:
+                mv_values = _mv_value_streams(node)
+            used |= _check_mv(entry, node, path, what, c, mv_values)
         else:
             used |= _check_variable(entry, node, path, what, c)
     spath = _join(path, layout.PROPERTIES)
@@ -420,8 +423,23 @@ def _check_variable(entry: _Entry, node: Storage, path: str, what: str, c: _Chec
     return {name}
 
 
-def _check_mv(entry: _Entry, node: Storage, path: str, what: str, c: _Checker) -> set[str]:
-    """[MS-OXMSG] 2.1.4: multi-valued properties, fixed-length in one stream, variable-length in N + 1."""
+def _mv_value_streams(node: Storage) -> dict[str, list[str]]:
+    """The ``__substg1.0_TTTTPPPP-XXXXXXXX`` streams of a storage by upper-case tag, in one pass."""
+    found: dict[str, list[str]] = {}
+    for name in node.entries:
+        match = _SUBSTG.match(name)
+        if match and match.group(2) is not None:
+            found.setdefault(match.group(1).upper(), []).append(name)
+    return found
+
+
+def _check_mv(
+    entry: _Entry, node: Storage, path: str, what: str, c: _Checker, values: dict[str, list[str]]
+) -> set[str]:
+    """[MS-OXMSG] 2.1.4: multi-valued properties, fixed-length in one stream, variable-length in N + 1.
+
+    ``values`` holds the storage's value streams by tag (:func:`_mv_value_streams`).
+    """
     name = layout.value_stream(entry.tag)
     spath = _join(path, name)
     data = node.entries.get(name)
@@ -461,10 +479,7 @@ def _check_mv(entry: _Entry, node: Storage, path: str, what: str, c: _Checker) -
                 _S_MV_VARIABLE,
                 f"value {index} of {what}: length stream says {declared} bytes, the stream has {len(item)}",
             )
-    prefix = f"{name}-"
-    extra = sorted(
-        n for n in node.entries if n.upper().startswith(prefix.upper()) and n not in used and _SUBSTG.match(n)
-    )
+    extra = sorted(n for n in values.get(f"{entry.tag:08X}", ()) if n not in used)
     if extra:
         c.error(
             _join(path, extra[0]),

@@ -166,13 +166,14 @@ def _decode_props(
 ) -> PropertyBag:
     bag = PropertyBag()
     codec = codepages.codec(codepage)
+    streams = _Streams(node)
     for tag, flags, field in entries:
         number, ptype = tag >> 16, tag & 0xFFFF
         pid: PropId = ctx.names.get(number, number) if number >= 0x8000 else number
         if ptype == t.PT_OBJECT:
             continue  # the attachment decoder handles the storage it points at
         try:
-            value = _decode_value(tag, ptype, field, node, codec, used)
+            value = _decode_value(tag, ptype, field, streams, codec, used)
         except (ValueError, UnicodeDecodeError) as exc:
             raise CorruptFile(f"{ctx.label}: {where}: property 0x{tag:08X} is damaged ({exc})") from None
         bag[pid] = Property(_model_type(ptype), value, flags)
@@ -193,24 +194,38 @@ def _decode_text(data: bytes, ptype: int, codec: str) -> str:
     return data.decode(codec, "surrogateescape").rstrip("\0")
 
 
-def _find_stream(node: Storage, name: str) -> tuple[str, bytes | None]:
-    """A stream by name, compared case-insensitively as [MS-CFB] 2.6.1 compares names."""
-    data = node.stream(name)
-    if data is not None:
-        return name, data
-    upper = name.upper()
-    for other, entry in node.entries.items():
-        if isinstance(entry, bytes) and other.upper() == upper:
-            return other, entry
-    return name, None
+class _Streams:
+    """The streams of one storage by name, compared case-insensitively as [MS-CFB] 2.6.1 does.
+
+    The case-folded index is built once, on the first name that is not found as written, so
+    that a file with thousands of entries whose streams are missing stays linear.
+    """
+
+    def __init__(self, node: Storage) -> None:
+        self.node = node
+        self._folded: dict[str, str] | None = None
+
+    def find(self, name: str) -> tuple[str, bytes | None]:
+        data = self.node.stream(name)
+        if data is not None:
+            return name, data
+        if self._folded is None:
+            self._folded = {}
+            for stored, entry in self.node.entries.items():
+                if isinstance(entry, bytes):
+                    self._folded.setdefault(stored.upper(), stored)
+        other = self._folded.get(name.upper())
+        if other is None:
+            return name, None
+        return other, self.node.stream(other)
 
 
-def _decode_value(tag: int, ptype: int, field: bytes, node: Storage, codec: str, used: set[str]) -> Any:
+def _decode_value(tag: int, ptype: int, field: bytes, node: _Streams, codec: str, used: set[str]) -> Any:
     if t.is_fixed(ptype):
         if t.is_known(ptype):
             return binary.unpack_inline(ptype, field)
         return t.RawValue(field, inline=True)
-    name, data = _find_stream(node, layout.value_stream(tag))
+    name, data = node.find(layout.value_stream(tag))
     if data is None:
         # A variable-length entry without its stream ([MS-OXMSG] says it must have one): keep
         # the entry as it stands, so an edit writes back exactly what was there.
@@ -232,7 +247,7 @@ def _decode_value(tag: int, ptype: int, field: bytes, node: Storage, codec: str,
         count = len(data) // step
         values: list[Any] = []
         for index in range(count):
-            item_name, item = _find_stream(node, layout.mv_value_stream(tag, index))
+            item_name, item = node.find(layout.mv_value_stream(tag, index))
             if item is None:
                 raise ValueError(f"value stream {item_name} is missing")
             used.add(item_name)
