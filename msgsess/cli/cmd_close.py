@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from msgsess.cli.common import chatter, session_argument, stderr_is_tty
+from msgsess.cli.common import ANSI_CODEPAGE, chatter, session_argument, stderr_is_tty
 
 #: Signals taken between two messages: SIGTERM (`make`, `kill`), SIGHUP (the terminal closed),
 #: SIGINT (Ctrl-C).
@@ -114,7 +114,10 @@ def _warning_line(text: str) -> None:
     help="String mode (default: the session's; an edited file keeps its own).",
 )
 @click.option(
-    "--codepage", type=int, metavar="CP", help="ANSI code page (needs --ansi; default: the session's)."
+    "--codepage",
+    type=ANSI_CODEPAGE,
+    metavar="CP",
+    help="ANSI code page, number or name (needs --ansi; default: the session's).",
 )
 @click.option("--keep", is_flag=True, help="Keep the session file after writing.")
 @click.option(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from msgsess.cli.common import MESSAGE_ID, session_argument
+from msgsess.cli.common import MESSAGE_ID, READ_CODEPAGE, session_argument
 
 
 @click.command("edit")
@@ -16,9 +16,9 @@ from msgsess.cli.common import MESSAGE_ID, session_argument
 @click.option("--id", "msg_id", metavar="ID", help="Message id (default: m1, m2…).")
 @click.option(
     "--codepage",
-    type=int,
+    type=READ_CODEPAGE,
     metavar="CP",
-    help="Code page of an ANSI file's strings when the file names none (default 1252).",
+    help="Code page (number or name) of an ANSI file's strings when the file names none (default 1252).",
 )
 def edit_cmd(session: str, file: str, output: str | None, msg_id: str | None, codepage: int | None) -> None:
     """Add the existing FILE.msg to SESSION as a message to change; print its id.

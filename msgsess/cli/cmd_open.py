@@ -5,13 +5,18 @@ from __future__ import annotations
 import click
 
 from msgsess import session as use
-from msgsess.cli.common import session_argument
+from msgsess.cli.common import ANSI_CODEPAGE, session_argument
 
 
 @click.command("open")
 @session_argument
 @click.option("--ansi", is_flag=True, help="Write ANSI (8-bit) strings instead of Unicode.")
-@click.option("--codepage", type=int, metavar="CP", help="ANSI code page (with --ansi; default 1252).")
+@click.option(
+    "--codepage",
+    type=ANSI_CODEPAGE,
+    metavar="CP",
+    help="ANSI code page, number or name: 1251, windows-1251, koi8-r (with --ansi; default 1252).",
+)
 @click.option("--force", is_flag=True, help="Replace an existing session file.")
 def open_cmd(session: str, ansi: bool, codepage: int | None, force: bool) -> None:
     """Create the session file SESSION.

@@ -69,7 +69,39 @@ class PropAssignment(click.ParamType[str]):
         ]
 
 
+class CodePage(click.ParamType[int]):
+    """A code page by number or name (``1252``, ``windows-1252``, ``koi8-r``); completes common ones.
+
+    ``ansi``: the code page ANSI strings are written in (the name ``utf-8`` is refused there).
+    Errors are msgsess's own (exit 3), as for a number that is no 8-bit code page.
+    """
+
+    name = "CP"
+
+    def __init__(self, *, ansi: bool) -> None:
+        self.ansi = ansi
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        from msgsess.oxmsg import codepages
+
+        text = str(value)
+        return codepages.parse_ansi_codepage(text) if self.ansi else codepages.parse_codepage(text)
+
+    def shell_complete(
+        self, ctx: click.Context, param: click.Parameter, incomplete: str
+    ) -> list[CompletionItem]:
+        from msgsess.oxmsg.codepages import COMMON_NAMES
+
+        folded = incomplete.lower()
+        return [CompletionItem(n) for n in COMMON_NAMES if n.startswith(folded)]
+
+
 MESSAGE_ID = MessageId()
+#: --codepage of open and close (ANSI strings written), and of edit (ANSI strings read).
+ANSI_CODEPAGE = CodePage(ansi=True)
+READ_CODEPAGE = CodePage(ansi=False)
 PROP_NAME = PropName()
 PROP_ASSIGNMENT = PropAssignment()
 

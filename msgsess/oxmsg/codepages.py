@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import re
 
 from msgsess.errors import InvalidParameter
 
@@ -68,6 +69,102 @@ def codec(codepage: int) -> str:
             f"code page {codepage} is not supported",
             hint="use a Windows code page such as 1252, 1251, 932 or 65001",
         ) from None
+
+
+#: Charset names whose Windows code page is not the one the codec table above would give back:
+#: Windows writes Shift_JIS as 932, GB2312 as 936, Big5 as 950, EUC-KR as 949, UTF-16 as 1200.
+_NAMED: dict[str, int] = {
+    "shift_jis": 932,
+    "gb2312": 936,
+    "big5": 950,
+    "big5hkscs": 950,
+    "euc_kr": 949,
+    "utf-16": 1200,
+    "iso2022_jp": 50220,
+}
+_NUMBERED = re.compile(r"(?:cp|windows|ibm|ms)[-_ ]?([0-9]+)", re.IGNORECASE)
+#: Names a completion offers; any codec name Python knows is accepted.
+COMMON_NAMES = (
+    "1252",
+    "1250",
+    "1251",
+    "1253",
+    "1254",
+    "1255",
+    "1256",
+    "1257",
+    "1258",
+    "874",
+    "932",
+    "936",
+    "949",
+    "950",
+    "65001",
+    "windows-1252",
+    "windows-1251",
+    "koi8-r",
+    "koi8-u",
+    "iso-8859-1",
+    "iso-8859-15",
+    "shift_jis",
+    "euc-jp",
+    "gb2312",
+    "gbk",
+    "big5",
+    "euc-kr",
+    "utf-8",
+)
+
+
+def _by_codec() -> dict[str, int]:
+    table: dict[str, int] = {}
+    for number, name in sorted(_SPECIAL.items()):
+        table.setdefault(codecs.lookup(name).name, number)
+    table.update(_NAMED)
+    return table
+
+
+def parse_codepage(text: str) -> int:
+    """A code page given by number (``1252``) or by name (``cp1252``, ``windows-1252``,
+    ``koi8-r``, ``shift_jis``, any charset name Python's codecs know): its Windows number.
+
+    Names map to the code page Windows uses for that charset (Shift_JIS is 932). Whether the
+    code page suits what it is for (8-bit ANSI strings) is the caller's check.
+    """
+    word = text.strip()
+    if word.isdigit():
+        return int(word)
+    numbered = _NUMBERED.fullmatch(word)
+    if numbered:
+        return int(numbered.group(1))
+    hint = "give a number such as 1252 or 932, or a name such as windows-1252, koi8-r or shift_jis"
+    try:
+        name = codecs.lookup(word).name
+    except (LookupError, ValueError):
+        raise InvalidParameter(f"unknown code page {text!r}", hint=hint) from None
+    number = _by_codec().get(name)
+    if number is None:
+        numbered = _NUMBERED.fullmatch(name)
+        if numbered is None:
+            raise InvalidParameter(f"{text!r} ({name}) has no Windows code page number", hint=hint)
+        number = int(numbered.group(1))
+    return number
+
+
+def parse_ansi_codepage(text: str) -> int:
+    """:func:`parse_codepage` for the code page ANSI strings are written in.
+
+    The name ``utf-8`` is refused: whoever asks for UTF-8 wants Unicode, which is what a file
+    without ``--ansi`` holds. The number 65001 stays possible for 8-bit strings in UTF-8.
+    """
+    number = parse_codepage(text)
+    if number == 65001 and not text.strip().isdigit():
+        raise InvalidParameter(
+            f"code page {text.strip()!r} is Unicode, not an ANSI code page",
+            hint="leave out --ansi to write Unicode strings (65001 writes 8-bit UTF-8 strings, "
+            "which few readers expect)",
+        )
+    return number
 
 
 def ansi_codepage(message_codepage: int | None, internet_cpid: int | None, fallback: int | None) -> int:

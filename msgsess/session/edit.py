@@ -109,6 +109,10 @@ def load_source(source: dict[str, Any]) -> Loaded:
 
             _check_text(text, label, "source")
         codepage = source.get("codepage")
+        if isinstance(codepage, str):
+            from msgsess.oxmsg.codepages import parse_codepage
+
+            codepage = parse_codepage(codepage)  # a name, such as "windows-1251" or "koi8-r"
         if codepage is not None:
             usecases.check_codepage(int(codepage))
         file = source.get("file")
