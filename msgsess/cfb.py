@@ -278,15 +278,90 @@ def _default_mode() -> int:
     return 0o666 & ~mask
 
 
+#: Most symlinks followed while resolving one path (the kernel's own limit, MAXSYMLINKS).
+MAX_LINKS = 40
+
+
+def _follow_allowed(link: str, link_stat: os.stat_result, folder: str) -> None:
+    """Refuse a symlink that neither the user running msgsess nor its folder's owner owns.
+
+    This is the kernel's ``protected_symlinks`` rule, applied in every folder and not only in
+    sticky world-writable ones: another user's link in a shared folder must not make msgsess
+    (as root, say) replace a file that user could not write.
+    """
+    if link_stat.st_uid == os.geteuid():
+        return
+    try:
+        owner = os.stat(folder).st_uid
+    except OSError:
+        owner = -1
+    if link_stat.st_uid != owner:
+        raise WriteFailed(
+            f"refusing to write through symlink {link}: it belongs to uid {link_stat.st_uid}, "
+            f"not to you (uid {os.geteuid()}) nor to the owner of its folder (uid {owner})",
+            hint="remove the link or choose another output",
+        )
+
+
+def _resolve(target: Path) -> Path:
+    """``target`` with every symlink on its way resolved, each checked by :func:`_follow_allowed`.
+
+    Like ``os.path.realpath``, except that a link to nothing is refused (a file is never created
+    through a dangling link) and so is a link the protected-symlinks rule would not follow.
+    Components after the first missing one are kept as given (close creates them).
+    """
+    given = os.fspath(target)
+    path = given if os.path.isabs(given) else os.path.join(os.getcwd(), given)
+    pending = [part for part in reversed(path.split(os.sep)) if part]
+    resolved = os.sep
+    links = 0
+    while pending:
+        name = pending.pop()
+        if name == os.curdir:
+            continue
+        if name == os.pardir:
+            resolved = os.path.dirname(resolved)
+            continue
+        here = os.path.join(resolved, name)
+        try:
+            st = os.lstat(here)
+        except FileNotFoundError:
+            # Nothing below a missing folder can be a link: the rest is plain names.
+            return Path(os.path.normpath(os.path.join(here, *reversed(pending))))
+        except OSError as exc:
+            raise WriteFailed(f"cannot write {given}: {here}: {_os_reason(exc)}") from exc
+        if not stat.S_ISLNK(st.st_mode):
+            resolved = here
+            continue
+        links += 1
+        if links > MAX_LINKS:
+            raise WriteFailed(f"cannot write {given}: more than {MAX_LINKS} symlinks on the way (a loop?)")
+        _follow_allowed(here, st, resolved)
+        try:
+            dest = os.readlink(here)
+            os.stat(here)
+        except FileNotFoundError:
+            raise WriteFailed(
+                f"refusing to write through symlink {here}: what it points to does not exist",
+                hint="no file is created through a dangling link; remove it or choose another output",
+            ) from None
+        except OSError as exc:
+            raise WriteFailed(f"cannot write {given}: {here}: {_os_reason(exc)}") from exc
+        if os.path.isabs(dest):
+            resolved = os.sep
+        pending.extend(part for part in reversed(dest.split(os.sep)) if part)
+    return Path(resolved)
+
+
 def real_target(target: Path) -> Path:
     """The file an output really is: a symlink's destination (so the link stays a link).
 
-    An existing target that is not a regular file (a device such as /dev/null, a FIFO, a
-    folder) is refused: replacing it by rename would destroy it.
+    Only symlinks owned by the user running msgsess or by the owner of their folder are
+    followed, and never one that points to nothing (:func:`_resolve`). An existing target that
+    is not a regular file (a device such as /dev/null, a FIFO, a folder) is refused: replacing
+    it by rename would destroy it.
     """
-    path = Path(target)
-    if path.is_symlink():
-        path = Path(os.path.realpath(path))
+    path = _resolve(Path(target))
     try:
         mode = os.stat(path).st_mode
     except FileNotFoundError:
