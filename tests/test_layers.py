@@ -15,7 +15,7 @@ LAYERS = [
     {"msgsess.props"},
     {"msgsess.model"},
     {"msgsess.oxmsg"},
-    {"msgsess.compose", "msgsess.dump"},
+    {"msgsess.compose", "msgsess.dump", "msgsess.items"},
     {"msgsess.cfb"},
     {"msgsess.session"},
     {"msgsess.cli", "msgsess.__main__"},
@@ -28,6 +28,9 @@ THIRD_PARTY = {
     "compressed_rtf": {"msgsess.oxmsg"},
     "click": {"msgsess.cli"},
     "rich": {"msgsess.cli", "msgsess.dump"},
+    "icalendar": {"msgsess.items"},
+    "vobject": {"msgsess.items"},
+    "dateutil": {"msgsess.items"},
 }
 
 
