@@ -595,6 +595,27 @@ def _mark_chain(fat: Any, start: int, count: int | None, used: bytearray, what: 
         steps += 1
 
 
+def _entry_name(kid: Any, where: str) -> str:
+    """A directory entry's name as [MS-CFB] 2.6.1 defines it, or ``_Damaged``.
+
+    The name-length field counts the bytes of the name and its terminator: even, 4..64 for a
+    name of 1..31 UTF-16 code units. olefile trusts the field (a length of 1 gives a name of 32
+    characters ending in U+FFFD) and replaces what is no UTF-16; a writer could not write either.
+    """
+    length = kid.namelength
+    if length % 2 or not 4 <= length <= 64:
+        raise _Damaged(
+            f"directory entry {kid.sid} in {where} has name-length field {length}; it must be even, 4..64"
+        )
+    try:
+        name = str(kid.name_raw[: length - 2].decode("utf-16-le"))
+    except UnicodeDecodeError:
+        raise _Damaged(f"directory entry {kid.sid} in {where} has a name that is not UTF-16") from None
+    if "\0" in name or not FORBIDDEN_NAME_CHARS.isdisjoint(name):
+        raise _Damaged(f"invalid entry name {name!r} in {where}")
+    return name
+
+
 def _clsid_bytes(text: str) -> bytes:
     return uuid.UUID(text).bytes_le if text else NULL_CLSID
 
@@ -631,16 +652,20 @@ def _to_tree(ole: Any, size: int, limits: Limits) -> Storage:
     stack: list[tuple[Any, Storage, str, int]] = [(root, tree, "", 0)]
     total = 0
     count = 0
+    #: Names of each storage's children, upper-cased as [MS-CFB] 2.6.4 compares them.
+    names_seen: dict[int, set[str]] = {}
     while stack:
         entry, node, path, depth = stack.pop()
         for kid in entry.kids:
             count += 1
             if count > limits.max_entries:
                 raise _Damaged(f"more than {limits.max_entries} directory entries")
-            kid_name = kid.name
+            kid_name = _entry_name(kid, path.rstrip("/") or "the root")
             kid_path = f"{path}{kid_name}"
-            if not kid_name or not FORBIDDEN_NAME_CHARS.isdisjoint(kid_name):
-                raise _Damaged(f"invalid entry name {kid_name!r} in {path.rstrip('/') or 'the root'}")
+            folded = kid_name.upper()
+            if folded in names_seen.setdefault(id(node), set()):
+                raise _Damaged(f"two entries named {kid_name!r} in {path.rstrip('/') or 'the root'}")
+            names_seen[id(node)].add(folded)
             if kid.entry_type == _STORAGE:
                 if depth + 1 > limits.max_depth:
                     raise _Damaged(f"storages nested deeper than {limits.max_depth} levels")

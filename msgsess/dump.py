@@ -13,11 +13,15 @@ import hashlib
 from typing import Any
 
 from msgsess.model import Message, Property, PropertyBag
-from msgsess.props import registry, values
+from msgsess.props import ids, registry, values
 from msgsess.props import types as t
 from msgsess.props.keys import NamedId, PropId
 
 __all__ = ["dump_message", "render_tree"]
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _sort_key(pid: PropId) -> tuple[int, int, str]:
@@ -97,9 +101,12 @@ def dump_message(msg: Message, *, full: bool = False) -> dict[str, Any]:
             entry["unparsed"] = _extra_json(rcpt.extra)
         out["recipients"].append(entry)
     for index, att in enumerate(msg.attachments):
+        # A damaged file may store the method as another type: then it is no method (the property
+        # itself is listed with its raw value).
+        method = att.props.value(ids.ATTACH_METHOD)
         aentry: dict[str, Any] = {
             "index": index,
-            "method": att.props.value(0x3705),
+            "method": method if _is_int(method) else None,
             "properties": _props_json(att.props, full, ansi),
         }
         if att.embedded is not None:

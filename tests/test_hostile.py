@@ -343,3 +343,41 @@ def test_attach_method_of_the_wrong_type() -> None:
     msg = oxmsg.decode(tree)
     # The storage is still an embedded message (Reserved 1, own property stream).
     assert msg.attachments[0].embedded is not None
+
+
+@needs_corpus
+@pytest.mark.parametrize("length", [0, 1, 2, 3, 65, 66])
+def test_directory_entry_name_length_out_of_range(length: int) -> None:
+    """Issue 9 item 6: a name-length field of 1 was read as a 32-character name ending in U+FFFD,
+    which no writer can write back (``close`` failed with an internal ValueError)."""
+    doc = _Cfb(_sample("msgreader/msgInMsg.msg"))
+    off, _name, _kind, _start, _size = doc.entry(lambda n, k, s: n == layout.PROPERTIES)
+    struct.pack_into("<H", doc.data, off + 64, length)
+    with pytest.raises(CorruptFile, match=r"name-length field|DirEntry name length"):
+        cfb.read_bytes(bytes(doc.data))
+
+
+@needs_corpus
+def test_directory_entry_names_that_are_no_utf16_or_hold_nul() -> None:
+    doc = _Cfb(_sample("msgreader/msgInMsg.msg"))
+    off, _name, _kind, _start, _size = doc.entry(lambda n, k, s: n == layout.PROPERTIES)
+    doc.data[off : off + 2] = b"\x00\xd8"  # a lone high surrogate as the first character
+    with pytest.raises(CorruptFile, match="not UTF-16"):
+        cfb.read_bytes(bytes(doc.data))
+    doc.data[off : off + 2] = b"\x00\x00"  # a NUL inside the name
+    with pytest.raises(CorruptFile, match="invalid entry name"):
+        cfb.read_bytes(bytes(doc.data))
+
+
+@needs_corpus
+def test_two_entries_whose_names_differ_only_in_case_beyond_ascii() -> None:
+    """olefile folds names with lower(), [MS-CFB] 2.6.4 with upper(): 'ı' and 'i' differ in the first only."""
+    doc = _Cfb(_sample("msgreader/msgInMsg.msg"))
+    stream = "__substg1.0_0037001F"
+    offs = [e[0] for e in doc.entries() if e[1].upper().startswith("__SUBSTG1.0_00")][:2]
+    assert len(offs) == 2
+    for off, last in zip(offs, "ıi", strict=True):
+        name = (stream[:-1] + last).encode("utf-16-le")
+        doc.data[off : off + len(name)] = name
+    with pytest.raises(CorruptFile, match="two entries named"):
+        cfb.read_bytes(bytes(doc.data))
