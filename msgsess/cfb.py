@@ -713,23 +713,23 @@ def _wrap_read(name: str, fp_factory: Any, limits: Limits) -> Storage:
         with fp_factory() as fp:
             return _read(fp, name, limits)
     except (FileNotFoundError, NotADirectoryError) as exc:
-        raise NotFound(f"{name}: no such file") from exc
+        raise NotFound("no such file").at(name) from exc
     except _Damaged as exc:
-        raise CorruptFile(f"{name}: damaged compound file: {exc}") from exc
+        raise CorruptFile(f"damaged compound file: {exc}").at(name) from exc
     except RecursionError as exc:
         raise CorruptFile(
-            f"{name}: damaged compound file: directory tree too deep (unbalanced or nested too deeply)"
-        ) from exc
+            "damaged compound file: directory tree too deep (unbalanced or nested too deeply)"
+        ).at(name) from exc
     except _OleFileError as exc:
-        raise CorruptFile(f"{name}: damaged compound file: {exc}") from exc
+        raise CorruptFile(f"damaged compound file: {exc}").at(name) from exc
     except OSError as exc:
         if isinstance(exc, IsADirectoryError | PermissionError):
             raise InvalidParameter(f"cannot read {name}: {_os_reason(exc)}") from exc
-        raise CorruptFile(f"{name}: damaged compound file: {_os_reason(exc)}") from exc
+        raise CorruptFile(f"damaged compound file: {_os_reason(exc)}").at(name) from exc
     except (ValueError, IndexError, KeyError, TypeError, struct.error, OverflowError, EOFError) as exc:
         # Anything else olefile trips over on malformed input.
         detail = str(exc) or type(exc).__name__
-        raise CorruptFile(f"{name}: damaged compound file: {detail}") from exc
+        raise CorruptFile(f"damaged compound file: {detail}").at(name) from exc
 
 
 def read_file(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> Storage:

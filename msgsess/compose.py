@@ -19,7 +19,7 @@ import struct
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from msgsess.errors import InvalidParameter
+from msgsess.errors import InvalidParameter, MsgsessError
 from msgsess.model import Attachment, Message, Recipient, int_value, refresh_derived, set_subject
 from msgsess.props import ids
 from msgsess.props import types as t
@@ -89,7 +89,7 @@ TABLE_KEYS = frozenset(
 CHANGE_KEYS = SPEC_KEYS - {"id", "output", "source", "template"}
 
 
-def parse_address(text: str, *, label: str = "address") -> tuple[str, str]:
+def parse_address(text: str) -> tuple[str, str]:
     """``Name <user@example.com>`` or ``user@example.com`` -> (display name, address)."""
     raw = text.strip()
     name, addr = "", raw
@@ -103,12 +103,12 @@ def parse_address(text: str, *, label: str = "address") -> tuple[str, str]:
     if "<" in name or ">" in name:
         # "Bob <bob@x>, Carol <carol@x>": several addresses in one; taking the last would drop Bob.
         raise InvalidParameter(
-            f"{label}: {text!r} holds more than one address",
+            f"{text!r} holds more than one address",
             hint="give each address on its own (repeat --to, or one list item each)",
         )
     if not _ADDR_SPEC.match(addr):
         raise InvalidParameter(
-            f"{label}: {text!r} is not an e-mail address",
+            f"{text!r} is not an e-mail address",
             hint="write 'Display Name <user@example.com>' or 'user@example.com'",
         )
     return name or addr, addr
@@ -162,7 +162,11 @@ _COMPRESSED = {
 def _rfc5322_address(text: str, field: str) -> str:
     import email.utils
 
-    name, addr = parse_address(text, label=field)
+    try:
+        name, addr = parse_address(text)
+    except MsgsessError as exc:
+        exc.at(field)
+        raise
     return email.utils.formataddr((name if name != addr else "", addr))
 
 
@@ -224,8 +228,10 @@ class _Composer:
         label: str,
         unicode: bool,
         codepage: int,
+        from_index: Mapping[str, int],
     ) -> None:
         self.spec = spec
+        self.from_index = from_index
         self.now = now
         self.read_blob = read_blob
         self.embedded = embedded
@@ -236,7 +242,7 @@ class _Composer:
         self.digest = hashlib.sha256(canonical.encode() + label.encode()).digest()
 
     def fail(self, field: str, problem: str, hint: str | None = None) -> InvalidParameter:
-        return InvalidParameter(f"{self.label}: {field}: {problem}", hint=hint)
+        return InvalidParameter(problem, hint=hint).at(field)
 
     # --- scalar fields ---------------------------------------------------------------------
 
@@ -348,7 +354,9 @@ class _Composer:
         self.bodies(msg)
         self.options(msg)
         for kind, key in ((ids.MAPI_TO, "to"), (ids.MAPI_CC, "cc"), (ids.MAPI_BCC, "bcc")):
-            for text, props in self.address_list(key):
+            for index, (text, props) in enumerate(self.address_list(key)):
+                if index < self.from_index.get(key, 0):
+                    continue  # checked when it was added
                 msg.recipients.append(self.recipient(text, kind, props, key))
         self.attachments(msg)
         # An edited message keeps its derived values as they were unless its tables changed.
@@ -418,7 +426,11 @@ class _Composer:
         p.set(ids.MESSAGE_FLAGS, t.PT_LONG, flags)
 
     def address_props(self, text: str, field: str) -> tuple[str, str, bytes]:
-        name, addr = parse_address(text, label=f"{self.label}: {field}")
+        try:
+            name, addr = parse_address(text)
+        except MsgsessError as exc:
+            exc.at(field)
+            raise
         return name, addr, one_off_entry_id(name, "SMTP", addr)
 
     def people(self, msg: Message) -> None:
@@ -626,6 +638,8 @@ class _Composer:
             raise self.fail("attachments", "expected a list")
         taken = {str(a.props.value(ids.ATTACH_FILENAME, "")).upper() for a in msg.attachments}
         for index, att_spec in enumerate(specs):
+            if index < self.from_index.get("attachments", 0):
+                continue  # checked when it was added
             if not isinstance(att_spec, dict):
                 raise self.fail(f"attachments[{index}]", "expected an object")
             msg.attachments.append(self.attachment(att_spec, f"attachments[{index}]", taken))
@@ -722,7 +736,7 @@ class _Composer:
                 bag.pop(pdef.pid, None)
                 continue
             ptype = given or pdef.ptype or values.infer_type(value)
-            parsed = values.parse_json(ptype, value, prop=f"{self.label}: {pdef.name}")
+            parsed = values.parse_json(ptype, value, prop=pdef.name)
             bag.set(pdef.pid, ptype, parsed)
 
 
@@ -764,47 +778,64 @@ def compose(
     unicode: bool = True,
     codepage: int = 1252,
     base: Message | None = None,
+    from_index: Mapping[str, int] | None = None,
 ) -> Message:
     """Build the model of one message from its spec.
 
     ``base`` is an existing message (an edited ``.msg``) that the spec changes;
     without it a new message gets the defaults a user of Outlook expects.
+    ``label`` names the message: errors are located at it, and it seeds the
+    message's search key and conversation index. ``from_index`` composes only the
+    entries of some lists from an index on (``{"attachments": 3}``), to check
+    entries just added without composing the ones checked before; errors still
+    name every entry by its index in the whole list.
     """
-    unknown = sorted(set(spec) - SPEC_KEYS)
-    if unknown:
-        raise InvalidParameter(
-            f"{label}: unknown key {unknown[0]!r}", hint=f"known keys: {', '.join(sorted(SPEC_KEYS))}"
+    try:
+        unknown = sorted(set(spec) - SPEC_KEYS)
+        if unknown:
+            raise InvalidParameter(
+                f"unknown key {unknown[0]!r}", hint=f"known keys: {', '.join(sorted(SPEC_KEYS))}"
+            )
+        check_text(spec)
+        composer = _Composer(
+            spec,
+            now if now is not None else now_filetime(),
+            read_blob,
+            embedded,
+            label,
+            unicode,
+            codepage,
+            from_index or {},
         )
-    _check_text(spec, label, "")
-    composer = _Composer(
-        spec, now if now is not None else now_filetime(), read_blob, embedded, label, unicode, codepage
-    )
-    return composer.build(base)
+        return composer.build(base)
+    except MsgsessError as exc:
+        exc.at(label)
+        raise
 
 
-def _check_text(value: Any, label: str, path: str) -> None:
+def check_text(value: Any, path: str = "") -> None:
     """Every string of a spec is text a .msg can hold: no NUL, no unpaired surrogate.
 
     A NUL would end a string early for most readers and shift the fields of a one-off
-    entry id; an unpaired surrogate is no character at all.
+    entry id; an unpaired surrogate is no character at all. The error is located at the
+    JSON path of the string (``to[2]``, ``attachments[0].name``).
     """
     if isinstance(value, str):
         for index, char in enumerate(value):
             if char == "\0" or "\ud800" <= char <= "\udfff":
                 shown = "NUL" if char == "\0" else f"an unpaired surrogate U+{ord(char):04X}"
                 raise InvalidParameter(
-                    f"{label}: {path or 'spec'}: {shown} at character {index}",
-                    hint="remove it; text cannot hold it",
-                )
+                    f"{shown} at character {index}", hint="remove it; text cannot hold it"
+                ).at(path or "spec")
     elif isinstance(value, Mapping):
         for key, item in value.items():
             if key in ("source",):  # the captured bytes of an edited file are not text
                 continue
-            _check_text(key, label, path or "spec")
-            _check_text(item, label, f"{path}.{key}" if path else str(key))
+            check_text(key, path or "spec")
+            check_text(item, f"{path}.{key}" if path else str(key))
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            _check_text(item, label, f"{path}[{index}]")
+            check_text(item, f"{path}[{index}]")
 
 
 _CID_REF = re.compile(r"""cid:([^"'\s>)]+)""", re.IGNORECASE)

@@ -1,12 +1,21 @@
 """One exception hierarchy for msgsess.
 
 Every error carries the exit code the command line returns for it, the MAPI
-error name that fits, a one-line message naming the thing at fault, and a
-hint saying what to do. The CLI maps these to stderr and exit codes in one
-place (``msgsess.cli.main``); library users catch :class:`MsgsessError`.
+error name that fits, a one-line message naming the thing at fault, a hint
+saying what to do, and where it happened: a location path (``where``), from
+the outermost place in ("stdin line 3", "message m3", "attachment 2"). Code
+that knows a place adds it as the error travels up, with :meth:`MsgsessError.at`;
+no message text is ever spliced or searched. The CLI maps these to stderr and
+exit codes in one place (``msgsess.cli.main``); library users catch
+:class:`MsgsessError` and read ``message``, ``where`` and ``hint``, or
+``str(error)`` for the located message.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, Self
 
 
 class MsgsessError(Exception):
@@ -15,20 +24,55 @@ class MsgsessError(Exception):
     exit_code: int = 1
     mapi_name: str = "MAPI_E_CALL_FAILED"
 
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
+    def __init__(self, message: str, *, hint: str | None = None, where: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        #: Where the error happened, outermost first: ("stdin line 3", "message m3", "attachment 2").
+        self.where: tuple[str, ...] = where
+
+    def at(self, place: str) -> Self:
+        """Add ``place`` as the new outermost location and return the error, to raise it on.
+
+        Called as the error travels up, by the code that knows the place (``raise exc.at(label)``
+        in an ``except`` block keeps the traceback and the cause). A place equal to the
+        outermost one already there is not repeated.
+        """
+        if place and self.where[:1] != (place,):
+            self.where = (place, *self.where)
+        return self
+
+    def located(self) -> str:
+        """The message behind its location: ``message m3: attachment 2: file x.pdf does not exist``."""
+        return ": ".join((*self.where, self.message))
 
     def __str__(self) -> str:
-        return self.message
+        return self.located()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Picklable with hint and location (worker processes send errors back).
+        return (_rebuild, (type(self), self.message, self.hint, self.where))
 
     def one_line(self) -> str:
-        """The line printed on stderr: message, then the hint if any."""
-        text = self.message
+        """The line printed on stderr: the located message, then the hint if any."""
+        text = self.located()
         if self.hint:
             text = f"{text} ({self.hint})"
         return " ".join(text.split("\n"))
+
+
+@contextmanager
+def located(place: str) -> Iterator[None]:
+    """Locate every :class:`MsgsessError` raised in the block at ``place`` (see :meth:`MsgsessError.at`)."""
+    try:
+        yield
+    except MsgsessError as exc:
+        exc.at(place)
+        raise
+
+
+def _rebuild(cls: type[MsgsessError], message: str, hint: str | None, where: tuple[str, ...]) -> MsgsessError:
+    return cls(message, hint=hint, where=where)
 
 
 class InvalidParameter(MsgsessError):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from msgsess.errors import CorruptFile
+from msgsess.errors import CorruptFile, located
 from msgsess.model import Attachment, Message, Property, PropertyBag, Recipient
 from msgsess.oxmsg import codepages, layout
 from msgsess.oxmsg.layout import NAMEID
@@ -28,18 +28,21 @@ _SUBSTG = re.compile(r"^__substg1\.0_([0-9A-Fa-f]{4})([0-9A-Fa-f]{4})(?:-([0-9A-
 
 
 class _Context:
-    def __init__(self, names: dict[int, NamedId], codepage: int | None, label: str) -> None:
+    def __init__(self, names: dict[int, NamedId], codepage: int | None) -> None:
         self.names = names
         self.fallback_codepage = codepage
-        self.label = label
 
 
 def decode(tree: Storage, *, codepage: int | None = None, label: str = "message") -> Message:
-    """Decode a ``.msg`` storage tree; ``codepage`` is the fallback for ANSI files that name none."""
-    nameid = tree.entries.get(NAMEID)
-    names = parse(nameid if isinstance(nameid, Storage) else None)
-    ctx = _Context(names, codepage, label)
-    msg = _decode_message(tree, ctx, header=layout.TOP_HEADER.size, depth=0)
+    """Decode a ``.msg`` storage tree; ``codepage`` is the fallback for ANSI files that name none.
+
+    Errors are located at ``label`` (a file name, a session id).
+    """
+    with located(label):
+        nameid = tree.entries.get(NAMEID)
+        names = parse(nameid if isinstance(nameid, Storage) else None)
+        ctx = _Context(names, codepage)
+        msg = _decode_message(tree, ctx, header=layout.TOP_HEADER.size, depth=0)
     msg.clsid = tree.clsid
     return msg
 
@@ -65,11 +68,9 @@ def _string_codec(entries: list[tuple[int, int, bytes]], ctx: _Context) -> tuple
 def _entries(node: Storage, header: int, where: str, ctx: _Context) -> list[tuple[int, int, bytes]]:
     data = node.stream(layout.PROPERTIES)
     if data is None:
-        raise CorruptFile(f"{ctx.label}: {where} has no {layout.PROPERTIES} stream")
+        raise CorruptFile(f"{where} has no {layout.PROPERTIES} stream")
     if len(data) < header:
-        raise CorruptFile(
-            f"{ctx.label}: {where}: property stream of {len(data)} bytes is shorter than its header"
-        )
+        raise CorruptFile(f"{where}: property stream of {len(data)} bytes is shorter than its header")
     body = len(data) - header
     if body % 16 and header == layout.EMBEDDED_HEADER.size and (body - 8) % 16 == 0:
         # Some writers give embedded messages a 32-byte header; read them anyway.
@@ -79,7 +80,7 @@ def _entries(node: Storage, header: int, where: str, ctx: _Context) -> list[tupl
 
 def _decode_message(node: Storage, ctx: _Context, header: int, depth: int) -> Message:
     if depth > MAX_DEPTH:
-        raise CorruptFile(f"{ctx.label}: embedded messages nested more than {MAX_DEPTH} deep")
+        raise CorruptFile(f"embedded messages nested more than {MAX_DEPTH} deep")
     where = "message" if depth == 0 else f"embedded message at depth {depth}"
     entries = _entries(node, header, where, ctx)
     unicode, codepage = _string_codec(entries, ctx)
@@ -95,7 +96,7 @@ def _decode_message(node: Storage, ctx: _Context, header: int, depth: int) -> Me
     for kind, found in (("recipients", recips), ("attachments", atts)):
         if len(found) > layout.MAX_OBJECTS:
             raise CorruptFile(
-                f"{ctx.label}: {where} has {len(found)} {kind}; MS-OXMSG allows at most {layout.MAX_OBJECTS}"
+                f"{where} has {len(found)} {kind}; MS-OXMSG allows at most {layout.MAX_OBJECTS}"
             )
     for number, name in sorted(recips):
         sub = node.entries[name]
@@ -175,7 +176,7 @@ def _decode_props(
         try:
             value = _decode_value(tag, ptype, field, streams, codec, used)
         except (ValueError, UnicodeDecodeError) as exc:
-            raise CorruptFile(f"{ctx.label}: {where}: property 0x{tag:08X} is damaged ({exc})") from None
+            raise CorruptFile(f"{where}: property 0x{tag:08X} is damaged ({exc})") from None
         bag[pid] = Property(_model_type(ptype), value, flags)
     return bag
 

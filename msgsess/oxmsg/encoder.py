@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from msgsess.errors import CorruptFile, InvalidParameter, TooBig, Unconvertible
+from msgsess.errors import CorruptFile, InvalidParameter, TooBig, Unconvertible, located
 from msgsess.model import Attachment, Message, Property, PropertyBag
 from msgsess.oxmsg import codepages, layout
 from msgsess.oxmsg.layout import NAMEID
@@ -28,14 +28,13 @@ _TOP, _EMBEDDED, _OBJECT = "top", "embedded", "object"
 
 
 class _Context:
-    def __init__(self, unicode: bool, codepage: int, label: str) -> None:
+    def __init__(self, unicode: bool, codepage: int) -> None:
         self.unicode = unicode
         self.codepage = codepage
         self.codec = "utf-16-le" if unicode else codepages.codec(codepage)
         #: The code page strings are written in; None for a Unicode file.
         self.target_codepage = None if unicode else codepage
         self.names = NameMap()
-        self.label = label
         #: Code page of the 8-bit strings of the message being encoded, when it was read from
         #: an ANSI file (its undecodable bytes are kept as U+DC80..U+DCFF escapes).
         self.source_codepage: int | None = None
@@ -50,7 +49,7 @@ class _Context:
         except UnicodeEncodeError as exc:
             bad = exc.object[exc.start]
             raise Unconvertible(
-                f"{self.label}: {_describe(pid)}{where} has {bad!r} (U+{ord(bad):04X}), "
+                f"{_describe(pid)}{where} has {bad!r} (U+{ord(bad):04X}), "
                 f"which code page {self.codepage} cannot hold",
                 hint="close with --unicode, or choose a code page that has it with --codepage",
             ) from None
@@ -64,7 +63,7 @@ class _Context:
         for char in text:
             if "\udc80" <= char <= "\udcff":
                 raise Unconvertible(
-                    f"{self.label}: {_describe(pid)}{where} has byte 0x{ord(char) - 0xDC00:02X}, which "
+                    f"{_describe(pid)}{where} has byte 0x{ord(char) - 0xDC00:02X}, which "
                     f"code page {source_cp} does not define, so its text is unknown",
                     hint="give the file's real code page with `msgsess edit --codepage CP`",
                 )
@@ -89,9 +88,14 @@ def encode(
 
     ``template``: True writes an Outlook template (.oft CLSID), False a message, None
     keeps the root CLSID the message was read with (an edited template stays one).
-    ``label`` names the message in errors (a session id, a file name).
+    Errors are located at ``label`` (a session id, a file name).
     """
-    ctx = _Context(unicode, codepage, label)
+    with located(label):
+        return _encode(msg, unicode, codepage, template)
+
+
+def _encode(msg: Message, unicode: bool, codepage: int, template: bool | None) -> Storage:
+    ctx = _Context(unicode, codepage)
     # Named ids are per file, shared with embedded messages ([MS-OXMSG] 2.2.3):
     # register them all first, in a stable order, so the map is complete.
     for level in _bags(msg):
@@ -157,7 +161,7 @@ def _encode_message(msg: Message, ctx: _Context, level: str, depth: int) -> Stor
 def _encode_message_body(msg: Message, ctx: _Context, level: str, depth: int) -> Storage:
     if len(msg.recipients) > layout.MAX_OBJECTS or len(msg.attachments) > layout.MAX_OBJECTS:
         raise TooBig(
-            f"{ctx.label}: {len(msg.recipients)} recipients and {len(msg.attachments)} attachments; "
+            f"{len(msg.recipients)} recipients and {len(msg.attachments)} attachments; "
             f"a .msg holds at most {layout.MAX_OBJECTS} of each",
             hint="split the message",
         )
@@ -194,7 +198,7 @@ def _encode_attachment(att: Attachment, index: int, ctx: _Context, depth: int) -
         if att.embedded is not None:
             if depth >= layout.MAX_EMBEDDING_DEPTH:
                 raise TooBig(
-                    f"{ctx.label}: embedded messages nested more than {layout.MAX_EMBEDDING_DEPTH} deep",
+                    f"embedded messages nested more than {layout.MAX_EMBEDDING_DEPTH} deep",
                     hint="nest fewer messages; msgsess could not read the file back",
                 )
             props.set(ids.ATTACH_METHOD, t.PT_LONG, ids.ATTACH_EMBEDDED_MSG)
@@ -236,7 +240,7 @@ def _encode_props(props: PropertyBag, node: Storage, ctx: _Context, header: byte
         if not isinstance(pid, NamedId) and pid >= 0x8000:
             # Read from a file whose name map lacks it: its name, hence its id here, is unknown.
             raise CorruptFile(
-                f"{ctx.label}: property 0x{pid:04X}{where} has a named-property id that the source "
+                f"property 0x{pid:04X}{where} has a named-property id that the source "
                 "file's name map does not define, so it cannot be written",
                 hint=f"remove it: msgsess unset SESSION ID 0x{pid:04X}{prop.type:04X}",
             )
@@ -246,7 +250,7 @@ def _encode_props(props: PropertyBag, node: Storage, ctx: _Context, header: byte
         if number in seen:
             # e.g. two Internet-header names differing only in case: one property in MAPI.
             raise InvalidParameter(
-                f"{ctx.label}: {_describe(seen[number])} and {_describe(pid)}{where} are the same property",
+                f"{_describe(seen[number])} and {_describe(pid)}{where} are the same property",
                 hint="keep one of them",
             )
         seen[number] = pid
@@ -306,7 +310,7 @@ def _encode_one(number: int, prop: Property, pid: PropId, node: Storage, ctx: _C
         return layout.VAR_ENTRY.pack(tag, flags, len(data), 0)
     except (TypeError, ValueError, OverflowError, AttributeError) as exc:
         raise InvalidParameter(
-            f"{ctx.label}: {_describe(pid, prop.type)}{where}: value {value!r:.60} does not fit "
+            f"{_describe(pid, prop.type)}{where}: value {value!r:.60} does not fit "
             f"{t.type_name(prop.type)} ({exc})"
         ) from None
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from msgsess.errors import Collision, InvalidParameter, MsgsessError, Unconvertible
+from msgsess.errors import Collision, InvalidParameter, MsgsessError, Unconvertible, located
 from msgsess.props.types import FileTime
 from msgsess.session.store import Row, Store, remove_store, transaction
 
@@ -197,7 +197,8 @@ class _Builder:
         from msgsess.session.edit import base_message
 
         label = f"message {msg_id}"
-        base = base_message(self.store, dict(spec), label)  # an edited message: its decoded file
+        with located(label):
+            base = base_message(self.store, dict(spec))  # an edited message: its decoded file
         self.stack.append(msg_id)
         try:
             msg = compose(
@@ -226,7 +227,8 @@ class _Builder:
             return self.message(child.id, child.spec)
         from msgsess.session.edit import read_msg
 
-        label = f"message {self.stack[-1]}: embedded .msg {att.get('name', '')}".rstrip()
+        # Located at the embedding message by its compose.
+        label = f"embedded .msg {att.get('name', '')}".rstrip()
         return read_msg(self.store.blob(str(att["msg_blob"])), label)
 
     def encode(self, row: Row) -> Any:

@@ -29,8 +29,7 @@ import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from msgsess.errors import InvalidParameter, MsgsessError, NotFound, TooBig
-from msgsess.session import props as sprops
+from msgsess.errors import InvalidParameter, NotFound, TooBig, located
 from msgsess.session.store import Store, transaction
 
 if TYPE_CHECKING:
@@ -54,12 +53,7 @@ def read_msg(data: bytes, name: str, codepage: int | None = None) -> Message:
     """
     from msgsess import cfb, oxmsg
 
-    try:
-        return oxmsg.decode(cfb.read_bytes(data, name), codepage=codepage, label=name)
-    except MsgsessError as exc:
-        if name in exc.message:
-            raise
-        raise sprops.located(exc, name) from None
+    return oxmsg.decode(cfb.read_bytes(data, name), codepage=codepage, label=name)
 
 
 def source_info(msg: Message, fallback: int | None) -> dict[str, Any]:
@@ -100,14 +94,14 @@ def load_source(source: dict[str, Any]) -> Loaded:
     before the transaction that stores them (:meth:`Loaded.store_into`)."""
     from msgsess.session import usecases
 
-    def read(loaded: Loaded, label: str) -> dict[str, Any]:
+    def read(loaded: Loaded) -> dict[str, Any]:
         # Its path (and any other text but the bytes) is stored and printed: no NUL or unpaired
         # surrogate (a file name that is no UTF-8, `edit $'e\\xff.msg'`), as in any spec.
         text = {k: v for k, v in source.items() if k not in ("data", "blob")}
         if usecases._has_bad_text(text):
-            from msgsess.compose import _check_text
+            from msgsess.compose import check_text
 
-            _check_text(text, label, "source")
+            check_text(text, "source")
         codepage = source.get("codepage")
         if isinstance(codepage, str):
             from msgsess.oxmsg.codepages import parse_codepage
@@ -117,16 +111,17 @@ def load_source(source: dict[str, Any]) -> Loaded:
             usecases.check_codepage(int(codepage))
         file = source.get("file")
         if source.get("data") is not None:
-            data = usecases._b64(str(source["data"]), f"{label}: source")
-            name = str(file) if file else f"{label}: source data"
+            with located("source"):
+                data = usecases._b64(str(source["data"]))
+            name = str(file) if file else "source data"
         elif file:
-            data = usecases.read_file(str(file), label)
+            data = usecases.read_file(str(file))
             name = str(file)
         else:
             raise InvalidParameter(
-                f"{label}: source: give the .msg file's bytes (data) or its path (file)",
+                "give the .msg file's bytes (data) or its path (file)",
                 hint='e.g. {"source": {"file": "old.msg"}}',
-            )
+            ).at("source")
         msg = read_msg(data, name, codepage)
         stored: dict[str, Any] = {"blob": loaded.keep(data), "codepage": codepage}
         stored["info"] = source_info(msg, codepage)
@@ -137,7 +132,7 @@ def load_source(source: dict[str, Any]) -> Loaded:
     return usecases.load(read)
 
 
-def prepare(spec: dict[str, Any], output: str | None, label: str) -> str | None:
+def prepare(spec: dict[str, Any], output: str | None) -> str | None:
     """The output of a spec being added (its source, if any, stored already).
 
     An edited message is written back to its source file unless it has an output of its own.
@@ -147,7 +142,7 @@ def prepare(spec: dict[str, Any], output: str | None, label: str) -> str | None:
         given = [key for key in EDIT_KEYS if key in spec]
         if given:
             raise InvalidParameter(
-                f"{label}: {given[0]} changes a message read from a file, and this one has no source",
+                f"{given[0]} changes a message read from a file, and this one has no source",
                 hint="edit a .msg file with `msgsess edit`, or give a source",
             )
         return output
@@ -155,7 +150,7 @@ def prepare(spec: dict[str, Any], output: str | None, label: str) -> str | None:
         output = spec["source"].get("file")
         if output is None:
             raise InvalidParameter(
-                f"{label}: an edited message given as data needs an output",
+                "an edited message given as data needs an output",
                 hint='add "output", or give the source\'s "file"',
             )
     return output
@@ -175,12 +170,12 @@ def placeholder(spec: dict[str, Any]) -> Message | None:
     )
 
 
-def base_message(store: Store, spec: dict[str, Any], label: str) -> Message | None:
+def base_message(store: Store, spec: dict[str, Any]) -> Message | None:
     """The decoded source of an edited message (None for a new one), for ``close``."""
     source = spec.get("source")
     if not isinstance(source, dict):
         return None
-    name = str(source.get("file") or f"{label}: source")
+    name = str(source.get("file") or "source")
     return read_msg(store.blob(str(source["blob"])), name, source.get("codepage"))
 
 
@@ -217,7 +212,7 @@ def kept_originals(spec: dict[str, Any], table: str) -> int:
     return sum(1 for kind, _ in rows if kind == ORIGINAL)
 
 
-def check_room(spec: dict[str, Any], table: str, adding: int, label: str) -> None:
+def check_room(spec: dict[str, Any], table: str, adding: int) -> None:
     """Refuse more recipients or attachments than a .msg can hold ([MS-OXMSG] 2.2.1, 2.2.2: 2048).
 
     Counts the rows as numbered for the user (an edited file's own ones included) plus
@@ -234,7 +229,7 @@ def check_room(spec: dict[str, Any], table: str, adding: int, label: str) -> Non
             else "put the files in an archive, or split them over several messages"
         )
         raise TooBig(
-            f"{label}: {total} {table}; MS-OXMSG allows at most {MAX_OBJECTS} per message",
+            f"{total} {table}; MS-OXMSG allows at most {MAX_OBJECTS} per message",
             hint=f"it has {len(rows)}; {advice}" if adding else advice,
         )
 

@@ -171,11 +171,8 @@ def validate(spec: Any, where: str = "", root: str = "$") -> dict[str, Any]:
     """Check one spec against the schema; raise InvalidParameter naming the JSON path."""
     problem = _Validator(schema()).check(spec, schema(), root)
     if problem is not None:
-        prefix = f"{where}: " if where else ""
-        raise InvalidParameter(
-            f"{prefix}{problem.path}: {problem.message}",
-            hint="see the message schema in docs/CLI.md",
-        )
+        error = InvalidParameter(problem.message, hint="see the message schema in docs/CLI.md")
+        raise error.at(problem.path).at(where)
     assert isinstance(spec, dict)
     return spec
 
@@ -235,8 +232,5 @@ def validate_part(value: Any, ref: str, where: str, root: str = "$") -> None:
     validator = _Validator(schema())
     problem = validator.check(value, validator.resolve(ref), root)
     if problem is not None:
-        prefix = f"{where}: " if where else ""
-        path = "" if problem.path == "$" else f"{problem.path}: "
-        raise InvalidParameter(
-            f"{prefix}{path}{problem.message}", hint="see the message schema in docs/CLI.md"
-        )
+        error = InvalidParameter(problem.message, hint="see the message schema in docs/CLI.md")
+        raise error.at("" if problem.path == "$" else problem.path).at(where)

@@ -10,16 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from msgsess.errors import InvalidParameter, MsgsessError
+from msgsess.errors import InvalidParameter
 from msgsess.props import types as t
 from msgsess.props.keys import NamedId
-
-
-def located(exc: MsgsessError, where: str) -> MsgsessError:
-    """The same kind of error with ``where`` (a message id, a JSON path…) in front of its message."""
-    new = type(exc)(f"{where}: {exc.message}", hint=exc.hint)
-    new.__cause__ = exc.__cause__
-    return new
 
 
 def identity(name: str) -> Any:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import functools
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -18,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from msgsess.errors import Collision, InvalidParameter, MsgsessError, NotFound, SessionError
+from msgsess.errors import Collision, InvalidParameter, MsgsessError, NotFound, SessionError, located
 from msgsess.props.types import FileTime
 from msgsess.session import jsonspec
 from msgsess.session import props as sprops
@@ -44,32 +43,28 @@ RECIPIENT_KINDS = ("to", "cc", "bcc")
 _SUBJECT = 0x0037
 
 
-def read_file(path: str, what: str) -> bytes:
-    """The bytes of an input file; every failure is one MsgsessError naming ``what`` and the path."""
+def read_file(path: str, what: str | None = None) -> bytes:
+    """The bytes of an input file; every failure is one MsgsessError naming the path, located
+    at ``what`` (the option or spec entry that named the file) when given."""
     try:
         with open(path, "rb") as f:
             return f.read()
     except FileNotFoundError:
-        raise NotFound(f"{what}: file {path} does not exist", hint="check the path") from None
+        error: MsgsessError = NotFound(f"file {path} does not exist", hint="check the path")
     except IsADirectoryError:
-        raise InvalidParameter(f"{what}: {path} is a folder, not a file", hint="give a file") from None
+        error = InvalidParameter(f"{path} is a folder, not a file", hint="give a file")
     except OSError as exc:
-        raise InvalidParameter(
-            f"{what}: cannot read {path}: {exc.strerror}", hint="check permissions"
-        ) from None
+        error = InvalidParameter(f"cannot read {path}: {exc.strerror}", hint="check permissions")
     except ValueError:  # a NUL or an unpaired surrogate in the path: no file has that name
-        raise InvalidParameter(
-            f"{what}: {path!r} is not a file name", hint="remove the NUL or unpaired surrogate"
-        ) from None
+        error = InvalidParameter(f"{path!r} is not a file name", hint="remove the NUL or unpaired surrogate")
+    raise error.at(what) if what else error
 
 
-def _b64(text: str, what: str) -> bytes:
+def _b64(text: str) -> bytes:
     try:
         return base64.b64decode("".join(text.split()), validate=True)
     except (binascii.Error, ValueError):
-        raise InvalidParameter(
-            f"{what}: data is not valid base64", hint="give the bytes base64-encoded"
-        ) from None
+        raise InvalidParameter("data is not valid base64", hint="give the bytes base64-encoded") from None
 
 
 def _sha256(data: bytes) -> str:
@@ -85,15 +80,11 @@ def check_msg_bytes(data: bytes, name: str) -> None:
     read_msg(data, name)
 
 
-#: Marks where the label of a message goes in an error raised before the transaction, when
-#: the message's id (assigned in the transaction) or an attachment's number is not known yet.
-_LABEL = "\x00label\x00"
-
-
 @dataclass
 class Loaded:
     """Input read, decoded and hashed before the write transaction: what the spec stores and the
     bytes to put in the session, or the error to raise (in the order of the checks) when storing.
+    The error is located when it is raised, where the message and the entry are known.
     """
 
     stored: dict[str, Any] = field(default_factory=dict)
@@ -105,25 +96,26 @@ class Loaded:
         self.blobs[sha] = data
         return sha
 
-    def store_into(self, store: Store, label: str) -> dict[str, Any]:
-        """Put the bytes into the session (inside its transaction); the stored form of the input."""
+    def store_into(self, store: Store, *where: str) -> dict[str, Any]:
+        """Put the bytes into the session (inside its transaction); the stored form of the input.
+
+        A read error is raised now, located at ``where`` (outermost first).
+        """
         if self.error is not None:
             exc = self.error
-            new = type(exc)(
-                exc.message.replace(_LABEL, label), hint=exc.hint and exc.hint.replace(_LABEL, label)
-            )
-            new.__cause__ = exc.__cause__
-            raise new
+            for place in reversed(where):
+                exc.at(place)
+            raise exc
         for sha, data in self.blobs.items():
             store.put_blob(sha, data)
         return self.stored
 
 
-def load(read: Callable[[Loaded, str], dict[str, Any]]) -> Loaded:
-    """Run ``read(loaded, label)`` now, outside any transaction; keep its error for later."""
+def load(read: Callable[[Loaded], dict[str, Any]]) -> Loaded:
+    """Run ``read(loaded)`` now, outside any transaction; keep its error for later."""
     loaded = Loaded()
     try:
-        loaded.stored = read(loaded, _LABEL)
+        loaded.stored = read(loaded)
     except MsgsessError as exc:
         loaded.error = exc
     return loaded
@@ -135,22 +127,22 @@ def _load_attachment(att: dict[str, Any], *, validate: bool = False) -> Loaded:
     With ``validate`` the spec is first checked against the schema (``attach``'s input).
     """
 
-    def read(loaded: Loaded, what: str) -> dict[str, Any]:
+    def read(loaded: Loaded) -> dict[str, Any]:
         if validate:
-            jsonspec.validate_part(att, "#/$defs/attachment", what)
+            jsonspec.validate_part(att, "#/$defs/attachment", "")
         rest = {k: v for k, v in att.items() if k not in ("file", "data", "msg", "msg_data", "message")}
         if "file" in att:
-            source: dict[str, Any] = {"blob": loaded.keep(read_file(att["file"], what))}
+            source: dict[str, Any] = {"blob": loaded.keep(read_file(att["file"]))}
             rest.setdefault("name", os.path.basename(att["file"]))
         elif "data" in att:
-            source = {"blob": loaded.keep(_b64(att["data"], what))}
+            source = {"blob": loaded.keep(_b64(att["data"]))}
         elif "msg" in att:
-            data = read_file(att["msg"], what)
+            data = read_file(att["msg"])
             check_msg_bytes(data, att["msg"])
             source = {"msg_blob": loaded.keep(data)}
         elif "msg_data" in att:
-            data = _b64(att["msg_data"], what)
-            check_msg_bytes(data, f"{what} msg_data")
+            data = _b64(att["msg_data"])
+            check_msg_bytes(data, "msg_data")
             source = {"msg_blob": loaded.keep(data)}
         else:
             source = {"message": att["message"]}
@@ -176,17 +168,17 @@ def _has_bad_text(value: Any) -> bool:
     return False
 
 
-def check_text(spec: dict[str, Any], label: str) -> None:
+def check_text(spec: dict[str, Any]) -> None:
     """Refuse a spec with a NUL or an unpaired surrogate in any text — bodies, output and id
-    included — naming the message and the field (``message m1: body: NUL at character 3``).
+    included — naming the field (``body: NUL at character 3``).
 
     Run on every spec before it is stored: such text could not be stored (a surrogate is no
     UTF-8), or would only fail at ``close``. A fast scan first; the precise error from compose.
     """
     if _has_bad_text(spec):
-        from msgsess.compose import _check_text
+        from msgsess.compose import check_text as precise
 
-        _check_text(spec, label, "")
+        precise(spec)
 
 
 @dataclass
@@ -206,8 +198,8 @@ class _Input:
 def _load_spec(where: str, spec: dict[str, Any]) -> _Input:
     # Text first: a NUL in a path is no file to read, and the error names the field.
 
-    def read_text(_loaded: Loaded, label: str) -> dict[str, Any]:
-        check_text(spec, label)
+    def read_text(_loaded: Loaded) -> dict[str, Any]:
+        check_text(spec)
         return {}
 
     text = load(read_text)
@@ -285,28 +277,26 @@ def _spec_cid_warnings(msg_id: str, spec: dict[str, Any]) -> list[str]:
     return cid_warnings(msg_id, msg)
 
 
-def check_composable(spec: dict[str, Any], label: str, settings: Settings) -> None:
+def check_composable(
+    spec: dict[str, Any], label: str, settings: Settings, *, from_index: dict[str, int] | None = None
+) -> None:
     """Compose the spec once, without bodies and attachment bytes, to check addresses, dates…"""
     from msgsess.compose import compose
     from msgsess.model import Message
     from msgsess.session.edit import placeholder
 
     light = {k: v for k, v in spec.items() if k not in _BODY_KEYS}
-    try:
-        compose(
-            light,
-            now=FileTime(0),
-            read_blob=lambda _sha: b"",
-            embedded=lambda _att: Message(),
-            label=label,
-            unicode=settings.unicode,
-            codepage=settings.codepage,
-            base=placeholder(light),
-        )
-    except MsgsessError as exc:
-        if label in exc.message:
-            raise
-        raise sprops.located(exc, label) from None
+    compose(
+        light,
+        now=FileTime(0),
+        read_blob=lambda _sha: b"",
+        embedded=lambda _att: Message(),
+        label=label,
+        unicode=settings.unicode,
+        codepage=settings.codepage,
+        base=placeholder(light),
+        from_index=from_index,
+    )
 
 
 def check_added(spec: dict[str, Any], key: str, first: int, label: str, settings: Settings) -> None:
@@ -317,67 +307,86 @@ def check_added(spec: dict[str, Any], key: str, first: int, label: str, settings
     attachment depends on the others (the limit of 2048 is :func:`check_room`'s). Errors name
     each entry by its index in the whole list, as a check of the whole message would.
     """
-    import re
-
-    try:
-        check_composable({key: spec[key][first:]}, label, settings)
-    except MsgsessError as exc:
-        pattern = re.compile(rf"\b{key}\[(\d+)\]")
-        text = pattern.sub(lambda m: f"{key}[{int(m[1]) + first}]", exc.message)
-        new = type(exc)(text, hint=exc.hint)
-        new.__cause__ = exc.__cause__
-        raise new from None
+    check_composable({key: spec[key]}, label, settings, from_index={key: first})
 
 
 def _save_edit(store: Store, msg_id: str, spec: dict[str, Any]) -> None:
     """Check an edited spec as a whole (text, addresses, values…) and store it."""
-    check_text(spec, f"message {msg_id}")
+    try:
+        check_text(spec)
+    except MsgsessError as exc:
+        exc.at(f"message {msg_id}")
+        raise
     check_composable(spec, f"message {msg_id}", store.settings())
     store.update_spec(msg_id, spec)
+
+
+def added_label(spec: dict[str, Any]) -> str:
+    """How errors name a message being added: what the user typed, ``message ID`` for an id it
+    gives, else its OUTPUT as given; never an id assigned before the add succeeded. Empty for a
+    message with neither (the one message of a command line; ``add --json`` names its line)."""
+    if spec.get("id"):
+        return f"message {spec['id']}"
+    output = str(spec.get("output") or "")
+    return repr(output) if _BAD_CHAR.search(output) else output  # NUL, half a surrogate: escaped
 
 
 def _store_spec(
     store: Store, item: _Input, settings: Settings, warn: Warn | None = None
 ) -> tuple[str, list[str]]:
-    """Insert one validated spec whose files were read; return its id and the ids it embeds."""
+    """Insert one validated spec whose files were read; return its id and the ids it embeds.
+
+    Errors are located at the message as the user named it (:func:`added_label`).
+    """
+    label = added_label(item.spec)
+    try:
+        return _insert_spec(store, item, settings, label, warn)
+    except MsgsessError as exc:
+        exc.at(label)
+        raise
+
+
+def _insert_spec(
+    store: Store, item: _Input, settings: Settings, label: str, warn: Warn | None
+) -> tuple[str, list[str]]:
     spec = dict(item.spec)
-    msg_id = spec.pop("id", None) or store.new_id()
-    label = f"message {msg_id}"
+    given_id = spec.pop("id", None)
     if item.text_error is not None:
-        item.text_error.store_into(store, label)  # raises it, with the message's label
+        item.text_error.store_into(store)  # raises it
     output = spec.pop("output", None)
     if item.source is not None:
-        spec["source"] = item.source.store_into(store, label)  # an edited message: its file's bytes
+        spec["source"] = item.source.store_into(store)  # an edited message: its file's bytes
     from msgsess.session.edit import check_room, prepare
 
-    output = prepare(spec, output, label)
-    check_room(spec, "recipients", 0, label)
-    check_room(spec, "attachments", 0, label)
+    output = prepare(spec, output)
+    check_room(spec, "recipients", 0)
+    check_room(spec, "attachments", 0)
     if "html" in spec and "rtf" in spec:
         raise InvalidParameter(
-            f"{label}: give an HTML body or an RTF body, not both",
+            "give an HTML body or an RTF body, not both",
             hint="Outlook keeps HTML inside the RTF body itself: give the HTML alone",
         )
     if output is not None:
         output = os.path.abspath(output)
-        check_text({"output": output}, label)  # an edited file's own path, written back to
+        check_text({"output": output})  # an edited file's own path, written back to
         owner = store.output_owner(output)
         if owner is not None:
             other_id, other_output = owner
             same = "" if other_output == output else f" (as {other_output}: the same file)"
             raise Collision(
-                f"{label}: output {output} is already the output of message {other_id}{same}",
+                f"output {output} is already the output of message {other_id}{same}",
                 hint="give each message its own output file",
             )
     children: list[str] = []
     if item.attachments is not None:
         captured = []
         for i, (att, loaded) in enumerate(zip(spec["attachments"], item.attachments, strict=True)):
-            captured.append(loaded.store_into(store, f"{label}: attachment {i}"))
+            captured.append(loaded.store_into(store, f"attachment {i}"))
             if "message" in att:
                 children.append(att["message"])
         spec["attachments"] = captured
     check_composable({**spec, "template": True} if is_template(output, spec) else spec, label, settings)
+    msg_id = given_id or store.new_id()
     store.insert(msg_id, output, spec)
     if warn is not None:
         for text in _spec_cid_warnings(msg_id, spec):
@@ -402,17 +411,17 @@ def _embed_path(store: Store, parent: str, child: str) -> list[str] | None:
     return None
 
 
-def _check_embed(store: Store, parent: str, child: str, what: str) -> None:
+def _check_embed(store: Store, parent: str, child: str) -> None:
     if not store.exists(child):
         raise NotFound(
-            f"{what}: no message with id {child!r} to embed",
+            f"no message with id {child!r} to embed",
             hint=f"add it first, or list the ids with `msgsess show {store.path}`",
         )
     chain = _embed_path(store, parent, child)
     if chain is not None:
         cycle = " → ".join([parent, *chain])
         raise InvalidParameter(
-            f"{what}: embedding {child} in {parent} makes a cycle: {cycle}",
+            f"embedding {child} in {parent} makes a cycle: {cycle}",
             hint="a message cannot contain itself; embed a copy instead",
         )
 
@@ -512,7 +521,7 @@ def add(
     warnings: list[str] = []
     inputs = _load_specs(specs)  # files read, decoded and hashed before taking the lock
     with transaction(path, write=True) as store:
-        pending: list[tuple[str, str, str]] = []
+        pending: list[tuple[_Input, str, str]] = []
         settings = store.settings()
         for item in inputs:
             if item.error is not None:
@@ -520,14 +529,16 @@ def add(
             try:
                 msg_id, children = _store_spec(store, item, settings, warnings.append)
             except MsgsessError as exc:
-                raise sprops.located(exc, item.where) if item.where else exc from None
+                exc.at(item.where)
+                raise
             ids.append(msg_id)
-            pending.extend((item.where, msg_id, child) for child in children)
-        for where, parent, child in pending:
+            pending.extend((item, msg_id, child) for child in children)
+        for item, parent, child in pending:
             try:
-                _check_embed(store, parent, child, f"message {parent}")
+                _check_embed(store, parent, child)
             except MsgsessError as exc:
-                raise sprops.located(exc, where) if where else exc from None
+                exc.at(added_label(item.spec)).at(item.where)
+                raise
     if warn is not None:
         for text in warnings:
             warn(text)
@@ -551,12 +562,13 @@ def add_recipients(path: str | os.PathLike[str], msg_id: str, kind: str, address
         from msgsess.session.edit import check_room, kept_originals
 
         label = f"message {msg_id}"
-        check_room(spec, "recipients", len(addresses), label)
-        for i, addr in enumerate(addresses):
-            jsonspec.validate_part(addr, "#/$defs/address", label, f"$.{kind}[{i}]")
-        first = len(spec.get(kind, []))
-        spec[kind] = [*spec.get(kind, []), *addresses]
-        check_added(spec, kind, first, label, store.settings())
+        with located(label):
+            check_room(spec, "recipients", len(addresses))
+            for i, addr in enumerate(addresses):
+                jsonspec.validate_part(addr, "#/$defs/address", "", f"$.{kind}[{i}]")
+            first = len(spec.get(kind, []))
+            spec[kind] = [*spec.get(kind, []), *addresses]
+            check_added(spec, kind, first, label, store.settings())
         store.update_spec(msg_id, spec)
 
         before = kept_originals(spec, "recipients")
@@ -578,20 +590,21 @@ def attach(path: str | os.PathLike[str], msg_id: str, attachments: list[dict[str
         from msgsess.session.edit import check_room, kept_originals
 
         label = f"message {msg_id}"
-        check_room(spec, "attachments", len(attachments), label)
-        current = spec.setdefault("attachments", [])
-        kept = kept_originals(spec, "attachments")
-        first = len(current)
-        numbers = []
-        for att, item in zip(attachments, loaded, strict=True):
-            number = kept + len(current)
-            if "message" in att and item.error is None:
-                _check_embed(store, msg_id, att["message"], label)
-            current.append(item.store_into(store, f"{label}: attachment {number}"))
-            if "message" in att:
-                store.add_embed(msg_id, att["message"])
-            numbers.append(number)
-        check_added(spec, "attachments", first, label, store.settings())
+        with located(label):
+            check_room(spec, "attachments", len(attachments))
+            current = spec.setdefault("attachments", [])
+            kept = kept_originals(spec, "attachments")
+            first = len(current)
+            numbers = []
+            for att, item in zip(attachments, loaded, strict=True):
+                number = kept + len(current)
+                if "message" in att and item.error is None:
+                    _check_embed(store, msg_id, att["message"])
+                current.append(item.store_into(store, f"attachment {number}"))
+                if "message" in att:
+                    store.add_embed(msg_id, att["message"])
+                numbers.append(number)
+            check_added(spec, "attachments", first, label, store.settings())
         store.update_spec(msg_id, spec)
         return numbers
 
@@ -674,7 +687,7 @@ def set_property(
         spec = store.get(msg_id).spec
         bag = _property_bag(spec, recipient, attachment, label)
         if error is not None:
-            raise sprops.located(error, label) from None
+            raise error.at(label)
         assert entry is not None
         key, value = entry
         _drop_spellings(bag, key)
@@ -701,10 +714,8 @@ def unset_property(
     with transaction(path, write=True) as store:
         spec = store.get(msg_id).spec
         bag = _property_bag(spec, recipient, attachment, label)
-        try:
+        with located(label):
             _drop_spellings(bag, prop)
-        except MsgsessError as exc:
-            raise sprops.located(exc, label) from None
         bag[prop] = None
         if recipient is None and attachment is None and sprops.identity(prop) == _SUBJECT:
             spec.pop("subject", None)
@@ -722,13 +733,9 @@ def add_properties(spec: dict[str, Any], assignments: list[str]) -> None:
                 f"--set {item!r}: expected PROP=VALUE", hint="e.g. --set PidTagImportance=2"
             )
         option = f"--set {item}"
-        try:
-            key, value = sprops.text_entry(
-                name.strip(), text, None, functools.partial(read_file, what=option)
-            )
+        with located(option):
+            key, value = sprops.text_entry(name.strip(), text, None, read_file)
             _drop_spellings(bag, key)
-        except MsgsessError as exc:
-            raise sprops.located(exc, option) from None
         bag[key] = value
 
 

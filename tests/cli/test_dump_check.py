@@ -210,7 +210,9 @@ def test_hostile_files_get_one_line_and_a_non_zero_exit(run: Run, workdir: Path,
         assert proc.returncode != 0, (kind, proc.stdout[:200])
         lines = proc.stderr.splitlines()
         assert len(lines) == 1, (kind, proc.stderr)
-        assert lines[0].startswith(f"msgsess: error: {path.name}"), (kind, lines[0])
+        # attach --msg: located at the attachment of the message it was to go into.
+        where = "message x: attachment 0: " if command == "attach --msg" else ""
+        assert lines[0].startswith(f"msgsess: error: {where}{path.name}"), (kind, lines[0])
         assert "internal error" not in lines[0]
         expected = 1 if command == "check" and kind == "10000-attachments" else 8
         assert proc.returncode == expected, (kind, proc.returncode, lines[0])

@@ -274,7 +274,8 @@ def test_more_than_2048_attachments_or_recipients_is_refused_at_the_command(
     # add (flags or JSON) is held to the same limit; nothing of the batch is added.
     count = len(_session(invoke, s).splitlines())
     attach_2049 = [a for f in [*files, "0.txt", "1.txt"] for a in ("--attach", f)]
-    one_error(invoke("add", s, *attach_2049), 11, "message m2: 2049 attachments")
+    line = one_error(invoke("add", s, *attach_2049), 11, "msgsess: error: 2049 attachments")
+    assert "m2" not in line  # the id an add that fails never gives is named nowhere
     spec = {"to": _addresses(2049)}
     one_error(invoke("add", s, "--json", "-", input=json.dumps(spec)), 11, "2049 recipients")
     assert len(_session(invoke, s).splitlines()) == count
@@ -395,3 +396,20 @@ def test_stateful_codecs_are_found_by_their_output() -> None:
     # What the generic check looks for, for a codec reached under any number.
     assert any(b"\x1b" in s.encode("iso2022_jp") for s in _STATE_SAMPLE if s in "あ")
     assert any(b"~{" in s.encode("hz") for s in _STATE_SAMPLE if s == "中")
+
+
+def test_a_failed_add_is_named_by_what_the_user_typed(invoke: Invoke, s: str, workdir: Path) -> None:
+    # Issue 8: the OUTPUT (or --id) of the message being added, never an id assigned before the
+    # add succeeded (m2 here would be another message's id later).
+    line = one_error(invoke("add", s, "out/r07.msg", "--attach", "r07.bin"), 4, "does not exist")
+    assert line == ("msgsess: error: out/r07.msg: attachment 0: file r07.bin does not exist (check the path)")
+    line = one_error(invoke("add", s, "out/r07.msg", "--id", "r07", "--to", "bob"), 3)
+    assert line.startswith("msgsess: error: message r07: to: 'bob' is not an e-mail address")
+    # --json: the input's line (JSON Lines) or index (an array), then the message as typed.
+    lines = '{"output": "ok.msg"}\n{"output": "out/b.msg", "attachments": [{"file": "b.bin"}]}\n'
+    line = one_error(invoke("add", s, "--json", "-", input=lines), 4)
+    assert line.startswith("msgsess: error: stdin line 2: out/b.msg: attachment 0: file b.bin")
+    (workdir / "in.json").write_text(json.dumps([{"id": "x1"}, {"id": "x2", "cc": ["nobody"]}]))
+    line = one_error(invoke("add", s, "--json", "in.json"), 3)
+    assert line.startswith("msgsess: error: in.json $[1]: message x2: cc: 'nobody' is not")
+    assert invoke("show", s, "--json").stdout.count("\n") == 1  # nothing of a refused input is added

@@ -64,7 +64,8 @@ def test_empty_input() -> None:
 def test_schema_errors_name_the_json_path(spec: dict[str, Any], where: str, path: str, problem: str) -> None:
     with pytest.raises(InvalidParameter) as info:
         specs(json.dumps(spec))
-    assert info.value.message.startswith(f"in.json {where}: {path}: ")
+    assert info.value.where == (f"in.json {where}", path)
+    assert str(info.value).startswith(f"in.json {where}: {path}: ")
     assert problem in info.value.message
 
 

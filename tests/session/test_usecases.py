@@ -42,22 +42,28 @@ def test_attachment_bytes_are_captured_when_added(s: str, workdir: Path) -> None
 @pytest.mark.parametrize(
     ("spec", "error", "words"),
     [
-        ({"to": ["bob"]}, InvalidParameter, ["message m1", "'bob' is not an e-mail address"]),
-        ({"properties": {"PidTagNoSuchThing": 1}}, NotFound, ["message m1", "PidTagNoSuchThing"]),
+        ({"to": ["bob"]}, InvalidParameter, ["out/r7.msg: ", "'bob' is not an e-mail address"]),
+        ({"properties": {"PidTagNoSuchThing": 1}}, NotFound, ["out/r7.msg: ", "PidTagNoSuchThing"]),
         ({"properties": {"PidTagImportance": "high"}}, InvalidParameter, ["PidTagImportance", "'high'"]),
-        ({"attachments": [{"file": "nope.pdf"}]}, NotFound, ["message m1: attachment 0", "nope.pdf"]),
+        ({"attachments": [{"file": "nope.pdf"}]}, NotFound, ["out/r7.msg: attachment 0", "nope.pdf"]),
         ({"attachments": [{"data": "***"}]}, InvalidParameter, ["attachment 0", "base64"]),
-        ({"attachments": [{"message": "m9"}]}, NotFound, ["message m1", "'m9'"]),
+        ({"attachments": [{"message": "m9"}]}, NotFound, ["out/r7.msg: ", "'m9'"]),
         ({"date": "yesterday"}, InvalidParameter, ["'yesterday'"]),
     ],
 )
 def test_values_are_checked_when_added(
     s: str, spec: dict[str, object], error: type, words: list[str]
 ) -> None:
+    # Errors name the message by what the user typed (its OUTPUT here), never by an id that an
+    # add which fails never gives it.
     with pytest.raises(error) as info:
-        use.add(s, [("", spec)])
+        use.add(s, [("", {"output": "out/r7.msg", **spec})])
     for word in words:
         assert word in str(info.value)
+    assert "m1" not in str(info.value)
+    with pytest.raises(error) as info:
+        use.add(s, [("", {"id": "r7", **spec})])
+    assert str(info.value).startswith("message r7: ")
     assert list(use.show(s)) == []
 
 
@@ -86,9 +92,8 @@ def test_set_refuses_a_type_the_tables_contradict(s: str) -> None:
     use.add(s, [("", {"output": "a.msg"})])
     with pytest.raises(InvalidParameter) as info:
         use.set_property(s, "m1", "PR_IMPORTANCE", "1", type_name="PT_BOOLEAN")
-    assert (
-        info.value.message == "message m1: property PR_IMPORTANCE is PT_LONG; --type PT_BOOLEAN does not fit"
-    )
+    assert str(info.value) == "message m1: property PR_IMPORTANCE is PT_LONG; --type PT_BOOLEAN does not fit"
+    assert info.value.where == ("message m1",)
     assert info.value.hint == "use a hex tag such as 0x0017000B to force another type"
     assert "properties" not in next(use.show(s))
     assert use.set_property(s, "m1", "0x0017000B", "1") == "0x0017000B"
@@ -116,8 +121,9 @@ def test_attachments_and_recipients_stop_at_2048(s: str, workdir: Path) -> None:
         use.add_recipients(s, "m1", "bcc", ["b@example.com", "c@example.com"])
     spec = next(use.show(s, data=False))
     assert len(spec["attachments"]) == 2048 and "bcc" not in spec
-    with pytest.raises(TooBig, match="message m2: 2049 attachments"):
+    with pytest.raises(TooBig, match=r"^2049 attachments") as info:
         use.add(s, [("", {"attachments": [*many, {"data": "Yg=="}]})])
+    assert "m2" not in str(info.value)  # the id it would have had is named nowhere
     assert len(list(use.show(s))) == 1
 
 
