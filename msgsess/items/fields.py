@@ -161,3 +161,11 @@ class Fields:
 
     def addresses(self, key: str) -> list[tuple[str, str]]:
         return [self.address(key, item) for item in self.text_list(key)]
+
+
+def format_address(name: str, addr: str) -> str:
+    """``"Name" <addr>`` (quotes and backslashes escaped), or the bare address when there is no name."""
+    if not name or name == addr:
+        return addr
+    quoted = name.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{quoted}" <{addr}>'

@@ -1,0 +1,364 @@
+"""iCalendar (RFC 5545) <-> item specs, the way [MS-OXCICAL] maps them.
+
+Import: each VEVENT becomes an appointment spec (a meeting request under
+``METHOD:REQUEST``), each VTODO a task spec; the specs go through the usual
+composer, so everything an item needs is checked there. Export: appointment,
+meeting and task messages become one VCALENDAR. The grammar (folding, escaping,
+parameters, VTIMEZONE) is the ``icalendar`` package's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from typing import Any
+
+from msgsess.errors import CorruptFile, InvalidParameter
+from msgsess.items import timezones as tz
+from msgsess.items.fields import format_address
+from msgsess.model import Message
+from msgsess.props import ids
+
+#: VTODO STATUS <-> task status ([MS-OXCICAL] 2.1.3.4 maps only some; the rest by meaning).
+TODO_STATUS = {
+    "NEEDS-ACTION": "not-started",
+    "IN-PROCESS": "in-progress",
+    "COMPLETED": "complete",
+    "CANCELLED": "deferred",
+}
+STATUS_TODO = {
+    "not-started": "NEEDS-ACTION",
+    "in-progress": "IN-PROCESS",
+    "complete": "COMPLETED",
+    "deferred": "CANCELLED",
+    "waiting": "NEEDS-ACTION",
+}
+#: X-MICROSOFT-CDO-BUSYSTATUS values ([MS-OXCICAL] 2.1.3.1.1.20.11).
+CDO_BUSY = {
+    "FREE": "free",
+    "TENTATIVE": "tentative",
+    "BUSY": "busy",
+    "OOF": "oof",
+    "WORKINGELSEWHERE": "elsewhere",
+}
+BUSY_CDO = {v: k for k, v in CDO_BUSY.items()}
+SENSITIVITY = {"PRIVATE": "private", "CONFIDENTIAL": "confidential"}
+
+
+def _fail(label: str, what: str, problem: str, hint: str | None = None) -> InvalidParameter:
+    return InvalidParameter(f"{label}: {what}: {problem}", hint=hint)
+
+
+def _zone_name(value: dt.datetime, params: Any) -> str | None:
+    """The IANA name of a DTSTART's zone: the tzinfo's key, the TZID if zoneinfo or CLDR knows it."""
+    key = getattr(value.tzinfo, "key", None)
+    if isinstance(key, str):
+        return key
+    tzid = str(params.get("TZID", "")).strip('"') if params is not None else ""
+    for candidate in (tzid, tz.iana_name(tzid) or ""):
+        if candidate:
+            try:
+                zoneinfo.ZoneInfo(candidate)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                continue
+            return candidate
+    return None
+
+
+def _iso(value: dt.datetime) -> str:
+    return value.isoformat()
+
+
+def _address(value: Any) -> str:
+    text = str(value)
+    addr = text[7:] if text.lower().startswith("mailto:") else text
+    name = value.params.get("CN") if hasattr(value, "params") else None
+    return format_address(str(name), addr) if name else addr
+
+
+def _list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def parse_ics(data: bytes | str, *, label: str = "ics") -> list[dict[str, Any]]:
+    """The item specs of an iCalendar file, one per VEVENT or VTODO, in file order."""
+    import icalendar
+
+    try:
+        calendars = icalendar.Calendar.from_ical(data, multiple=True)
+    except (ValueError, KeyError, IndexError) as exc:
+        raise CorruptFile(f"{label}: not iCalendar ({str(exc).splitlines()[0][:80]})") from None
+    specs: list[dict[str, Any]] = []
+    for cal in calendars:
+        method = str(cal.get("METHOD", "")).strip().upper()
+        for comp in cal.walk():
+            where = f"{label}: {comp.name} {len(specs) + 1}"
+            if comp.name == "VEVENT":
+                specs.append(_event(comp, method, where))
+            elif comp.name == "VTODO":
+                specs.append(_todo(comp, where))
+    return specs
+
+
+def _common(comp: Any, spec: dict[str, Any]) -> None:
+    if comp.get("SUMMARY") is not None:
+        spec["subject"] = str(comp.get("SUMMARY"))
+    if comp.get("DESCRIPTION") is not None:
+        spec["body"] = str(comp.get("DESCRIPTION"))
+    cats: list[str] = []
+    for item in _list(comp.get("CATEGORIES")):
+        cats += [str(c) for c in getattr(item, "cats", [item])]
+    if cats:
+        spec["categories"] = cats
+    klass = str(comp.get("CLASS", "")).upper()
+    if klass in SENSITIVITY:
+        spec["sensitivity"] = SENSITIVITY[klass]
+    if comp.get("RRULE") is not None:
+        rules = _list(comp.get("RRULE"))
+        if len(rules) > 1:
+            raise _fail(spec["_where"], "RRULE", "several rules in one component", hint="Outlook holds one")
+        spec["recurrence"] = rules[0].to_ical().decode()
+    for name in ("RDATE", "RECURRENCE-ID", "EXRULE"):
+        if comp.get(name) is not None:
+            raise _fail(
+                spec["_where"],
+                name,
+                "extra or changed occurrences are not written yet",
+                hint="msgsess writes a series by its RRULE and EXDATEs",
+            )
+
+
+def _value(prop: Any, name: str, where: str, *, spare: bool = False) -> Any:
+    """A property's value; one that does not parse is an error, unless another property stands in."""
+    if prop is None:
+        return None
+    try:
+        return prop.dt
+    except ValueError:  # icalendar's BrokenCalendarProperty
+        if spare:
+            return None
+        raw = str(getattr(prop, "to_ical", lambda: b"")().decode() if hasattr(prop, "to_ical") else prop)
+        raise _fail(where, name, f"{raw.strip()!r} is not a date or time") from None
+
+
+def _event(comp: Any, method: str, where: str) -> dict[str, Any]:
+    spec: dict[str, Any] = {"kind": "meeting" if method == "REQUEST" else "appointment", "_where": where}
+    start_prop = comp.get("DTSTART")
+    if start_prop is None:
+        raise _fail(where, "DTSTART", "is missing", hint="an appointment needs a start")
+    start = _value(start_prop, "DTSTART", where)
+    end = _value(comp.get("DTEND"), "DTEND", where, spare=comp.get("DURATION") is not None)
+    if end is None and comp.get("DURATION") is not None:
+        end = start + _value(comp.get("DURATION"), "DURATION", where)
+    if not isinstance(start, dt.datetime):
+        last = (end - dt.timedelta(days=1)) if isinstance(end, dt.date) and end > start else start
+        spec["all_day"] = start.isoformat() + ("" if last == start else "/" + last.isoformat())
+    else:
+        zone = _zone_name(start, start_prop.params)
+        if start.tzinfo is None:
+            zone = zone or "UTC"  # floating time: read as UTC
+            start = start.replace(tzinfo=zoneinfo.ZoneInfo(zone))
+            end = (
+                end.replace(tzinfo=start.tzinfo)
+                if isinstance(end, dt.datetime) and end.tzinfo is None
+                else end
+            )
+        elif zone is None:
+            zone = "UTC"  # a zone only its VTIMEZONE knows: the same instants, in UTC
+            start = start.astimezone(dt.UTC)
+        spec["timezone"] = zone
+        spec["start"] = _iso(start.astimezone(zoneinfo.ZoneInfo(zone)))
+        if isinstance(end, dt.datetime):
+            spec["end"] = _iso(end.astimezone(zoneinfo.ZoneInfo(zone)))
+    _common(comp, spec)
+    exdates: list[str] = []
+    for item in _list(comp.get("EXDATE")):
+        for value in item.dts:
+            moment = value.dt
+            exdates.append(moment.isoformat() if isinstance(moment, (dt.datetime, dt.date)) else str(moment))
+    if exdates:
+        spec["exdate"] = exdates
+    if comp.get("LOCATION") is not None:
+        spec["location"] = str(comp.get("LOCATION"))
+    if comp.get("UID") is not None:
+        spec["uid"] = str(comp.get("UID"))
+    if comp.get("SEQUENCE") is not None:
+        spec["sequence"] = int(comp.get("SEQUENCE"))
+    busy = str(comp.get("X-MICROSOFT-CDO-BUSYSTATUS", "")).upper()
+    if busy in CDO_BUSY:
+        spec["busy"] = CDO_BUSY[busy]
+    elif str(comp.get("TRANSP", "")).upper() == "TRANSPARENT":
+        spec["busy"] = "free"
+    if comp.get("ORGANIZER") is not None:
+        spec["organizer"] = _address(comp.get("ORGANIZER"))
+    for person in _list(comp.get("ATTENDEE")):
+        role = str(person.params.get("ROLE", "REQ-PARTICIPANT")).upper()
+        cutype = str(person.params.get("CUTYPE", "")).upper()
+        key = (
+            "resources"
+            if cutype in ("RESOURCE", "ROOM") or role == "NON-PARTICIPANT"
+            else ("optional" if role == "OPT-PARTICIPANT" else "attendees")
+        )
+        spec.setdefault(key, []).append(_address(person))
+    for alarm in comp.walk("VALARM"):
+        trigger = alarm.get("TRIGGER")
+        if trigger is not None and isinstance(trigger.dt, dt.timedelta):
+            spec["reminder"] = max(0, int(-trigger.dt.total_seconds()) // 60)
+            break
+    spec.pop("_where")
+    return spec
+
+
+def _todo(comp: Any, where: str) -> dict[str, Any]:
+    spec: dict[str, Any] = {"kind": "task", "_where": where}
+    for key, name in (("start", "DTSTART"), ("due", "DUE")):
+        value = _value(comp.get(name), name, where)
+        if value is not None:
+            spec[key] = (value.date() if isinstance(value, dt.datetime) else value).isoformat()
+    _common(comp, spec)
+    status = str(comp.get("STATUS", "")).upper()
+    if status in TODO_STATUS:
+        spec["status"] = TODO_STATUS[status]
+    if comp.get("PERCENT-COMPLETE") is not None:
+        spec["percent"] = int(comp.get("PERCENT-COMPLETE"))
+    if spec.get("status") == "complete":
+        spec["percent"] = 100
+    priority = int(comp.get("PRIORITY", 0))
+    if priority:
+        spec["priority"] = "high" if priority <= 4 else ("normal" if priority == 5 else "low")
+    spec.pop("_where")
+    return spec
+
+
+# --- export ------------------------------------------------------------------------------------
+
+
+def to_ics(messages: list[Message], *, now: dt.datetime | None = None) -> str:
+    """One VCALENDAR with a VEVENT per appointment or meeting request and a VTODO per task."""
+    import icalendar
+
+    from msgsess.items import read
+
+    cal = icalendar.Calendar()
+    cal.add("prodid", "-//msgsess//Outlook items//EN")
+    cal.add("version", "2.0")
+    stamp = now or dt.datetime.now(dt.UTC)
+    if any(read(m)["kind"] == "meeting" for m in messages):
+        cal.add("method", "REQUEST")
+    for index, msg in enumerate(messages, start=1):
+        fields = read(msg)
+        if fields["kind"] in ("appointment", "meeting"):
+            cal.add_component(_vevent(msg, fields, stamp))
+        elif fields["kind"] == "task":
+            cal.add_component(_vtodo(msg, fields, stamp, index))
+        else:
+            raise InvalidParameter(
+                f"message {index}: is a {fields['kind']}, not an appointment or task",
+                hint="export contacts with --vcard",
+            )
+    cal.add_missing_timezones()
+    return str(cal.to_ical().decode())
+
+
+def _common_out(comp: Any, msg: Message, fields: dict[str, Any], stamp: dt.datetime) -> None:
+    import icalendar
+
+    comp.add("dtstamp", stamp)
+    subject = msg.props.value(ids.SUBJECT)
+    if subject:
+        comp.add("summary", str(subject))
+    body = msg.props.value(ids.BODY)
+    if body:
+        comp.add("description", str(body).replace("\r\n", "\n"))
+    from msgsess.items.fields import get
+
+    cats = get(msg.props, "PidNameKeywords")
+    if cats:
+        comp.add("categories", list(cats))
+    sensitivity = msg.props.value(ids.SENSITIVITY)
+    if sensitivity in (2, 3):
+        comp.add("class", "PRIVATE" if sensitivity == 2 else "CONFIDENTIAL")
+    if "recurrence" in fields:
+        comp.add("rrule", icalendar.vRecur.from_ical(fields["recurrence"]))
+
+
+def _person(text: str, role: str | None = None, cutype: str | None = None) -> Any:
+    import icalendar
+
+    from msgsess.items.fields import Fields
+
+    name, addr = Fields({}, "export").address("attendee", text)
+    person = icalendar.vCalAddress(f"mailto:{addr}")
+    if name != addr:
+        person.params["CN"] = name
+    if role:
+        person.params["ROLE"] = role
+    if cutype:
+        person.params["CUTYPE"] = cutype
+    return person
+
+
+def _vevent(msg: Message, fields: dict[str, Any], stamp: dt.datetime) -> Any:
+    import icalendar
+
+    ev = icalendar.Event()
+    ev.add("uid", fields.get("uid") or msg.props.value(ids.SEARCH_KEY, b"").hex())
+    zone = zoneinfo.ZoneInfo(fields.get("timezone", "UTC"))
+    if "all_day" in fields:
+        first, _, last = fields["all_day"].partition("/")
+        start_day = dt.date.fromisoformat(first)
+        ev.add("dtstart", start_day)
+        ev.add("dtend", dt.date.fromisoformat(last or first) + dt.timedelta(days=1))
+        start: dt.datetime | None = None
+    else:
+        start = dt.datetime.fromisoformat(fields["start"]).astimezone(zone)
+        ev.add("dtstart", start)
+        ev.add("dtend", dt.datetime.fromisoformat(fields["end"]).astimezone(zone))
+    _common_out(ev, msg, fields, stamp)
+    for day in fields.get("exdate", []):
+        when = dt.date.fromisoformat(day)
+        ev.add("exdate", when if start is None else dt.datetime.combine(when, start.timetz()))
+    if fields.get("location"):
+        ev.add("location", fields["location"])
+    if fields.get("sequence") is not None:
+        ev.add("sequence", fields["sequence"])
+    busy = fields.get("busy")
+    if busy:
+        ev.add("transp", "TRANSPARENT" if busy == "free" else "OPAQUE")
+        ev.add("x-microsoft-cdo-busystatus", BUSY_CDO[busy])
+    if fields.get("organizer"):
+        ev.add("organizer", _person(fields["organizer"]))
+    for key, role, cutype in (
+        ("attendees", "REQ-PARTICIPANT", None),
+        ("optional", "OPT-PARTICIPANT", None),
+        ("resources", "NON-PARTICIPANT", "RESOURCE"),
+    ):
+        for text in fields.get(key, []):
+            ev.add("attendee", _person(text, role, cutype))
+    if fields.get("reminder") is not None:
+        alarm = icalendar.Alarm()
+        alarm.add("action", "DISPLAY")
+        alarm.add("description", "Reminder")
+        alarm.add("trigger", -dt.timedelta(minutes=int(fields["reminder"])))
+        ev.add_component(alarm)
+    return ev
+
+
+def _vtodo(msg: Message, fields: dict[str, Any], stamp: dt.datetime, index: int) -> Any:
+    import icalendar
+
+    todo = icalendar.Todo()
+    todo.add("uid", msg.props.value(ids.SEARCH_KEY, b"").hex() or f"msgsess-task-{index}")
+    for key, name in (("start", "dtstart"), ("due", "due")):
+        if key in fields:
+            todo.add(name, dt.date.fromisoformat(fields[key]))
+    _common_out(todo, msg, fields, stamp)
+    todo.add("status", STATUS_TODO[fields.get("status", "not-started")])
+    if "percent" in fields:
+        todo.add("percent-complete", fields["percent"])
+    priority = {"high": 1, "normal": 5, "low": 9}.get(fields.get("priority", ""))
+    if priority:
+        todo.add("priority", priority)
+    return todo
