@@ -15,8 +15,8 @@ LAYERS = [
     {"msgsess.props"},
     {"msgsess.model"},
     {"msgsess.oxmsg"},
-    {"msgsess.compose", "msgsess.dump", "msgsess.items"},
-    {"msgsess.cfb"},
+    {"msgsess.compose", "msgsess.dump", "msgsess.items", "msgsess.extract"},
+    {"msgsess.cfb", "msgsess.savedir"},
     {"msgsess.session"},
     {"msgsess.cli", "msgsess.__main__"},
 ]

@@ -36,6 +36,7 @@ COMMANDS: dict[str, str] = {
     "edit": "msgsess.cli.cmd_edit_msg:edit_cmd",
     "dump": "msgsess.cli.cmd_dump:dump_cmd",
     "check": "msgsess.cli.cmd_dump:check_cmd",
+    "extract": "msgsess.cli.cmd_extract:extract_cmd",
 }
 
 #: Short help per subcommand, so that ``msgsess --help`` imports no subcommand module.
@@ -53,6 +54,7 @@ SHORT_HELP: dict[str, str] = {
     "edit": "Add an existing .msg file to change; close writes it back.",
     "dump": "Show every property of a .msg file (a tree, or --json).",
     "check": "Check .msg files against MS-OXMSG's structure rules.",
+    "extract": "Write the attachments of a .msg file into a folder.",
 }
 
 

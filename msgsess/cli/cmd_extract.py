@@ -1,0 +1,88 @@
+"""``msgsess extract``: write the attachments of a .msg file into a folder."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import click
+
+from msgsess.cli.common import chatter
+
+
+@click.command("extract")
+@click.argument("file", metavar="FILE.msg")
+@click.option(
+    "-d",
+    "--dir",
+    "directory",
+    default=".",
+    metavar="DIR",
+    help="Folder to write into (created when missing; default: the current folder).",
+)
+@click.option(
+    "--embedded",
+    type=click.Choice(["msg", "eml"]),
+    default="msg",
+    show_default=True,
+    help="Write embedded messages as .msg or as .eml files.",
+)
+@click.option("--force", is_flag=True, help="Replace files that exist in DIR.")
+@click.option("--json", "as_json", is_flag=True, help="Print name, path, size, sha256, content id, hidden.")
+def extract_cmd(file: str, directory: str, embedded: str, force: bool, as_json: bool) -> None:
+    """Write every attachment of FILE.msg into DIR; print one path per line.
+
+    Attachments by value are written as they are, embedded messages as
+    standalone .msg files, OLE attachments as the file they hold (or their
+    storage as a compound file). Names come from the attachments, made safe:
+    nothing is written outside DIR, two attachments with one name (also
+    differing only in case) get ' (2)', names over 255 bytes are cut. A file
+    that exists in DIR is an error unless --force; files are written to a
+    temporary name first, and all of them or none are put in place.
+    Attachments by reference have nothing to extract (a warning says so).
+
+    \b
+    Example:
+      msgsess extract inbox/report.msg -d attachments/
+      msgsess extract mail.msg --json | jq -r '.[] | select(.hidden | not) | .path'
+    """
+    from msgsess.extract import plan
+    from msgsess.savedir import save
+    from msgsess.session.edit import read_msg
+    from msgsess.session.usecases import read_file
+
+    if embedded == "eml":
+        from msgsess.errors import InvalidParameter
+
+        raise InvalidParameter(
+            "--embedded eml: writing embedded messages as .eml is not available yet",
+            hint="use --embedded msg (the default)",
+        )
+    msg = read_msg(read_file(file, "extract"), file)
+    result = plan(msg, embedded=embedded)
+    for skipped in result.skipped:
+        shown = f" ({skipped.name})" if skipped.name else ""
+        what = f"attachment {skipped.number}{shown} {skipped.reason}"
+        click.echo(f"msgsess: warning: {file}: {what}: nothing to extract", err=True)
+    written = save(Path(directory), [(f.filename, f.data) for f in result.files], force=force)
+    paths = [os.path.join(directory, w.name) for w in written]
+    if as_json:
+        rows = [
+            {
+                "attachment": f.number,
+                "name": f.name,
+                "path": path,
+                "kind": f.kind,
+                "size": w.size,
+                "sha256": w.sha256,
+                "content_id": f.content_id,
+                "hidden": f.hidden,
+            }
+            for f, w, path in zip(result.files, written, paths, strict=True)
+        ]
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        for path in paths:
+            click.echo(path)
+    chatter(f"msgsess: wrote {len(written)} file{'s' if len(written) != 1 else ''} into {directory}")
