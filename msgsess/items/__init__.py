@@ -64,7 +64,7 @@ class Prepared:
 def kind_of_spec(spec: Mapping[str, Any], label: str = "message") -> str:
     kind = spec.get("kind", "mail")
     if kind not in KINDS:
-        raise InvalidParameter(f"{label}: kind: {kind!r} is not one of {'|'.join(KINDS)}")
+        raise InvalidParameter(f"{kind!r} is not one of {'|'.join(KINDS)}").at("kind").at(label)
     return str(kind)
 
 
@@ -75,9 +75,13 @@ def prepare(spec: Mapping[str, Any], *, label: str = "message") -> Prepared:
     for key in spec:
         if key in ITEM_KEYS and key not in own and key != "kind" and not (kind == "mail" and key == "due"):
             owners = [k for k in KINDS if key in KIND_KEYS[k]]
-            raise InvalidParameter(
-                f"{label}: {key}: is a field of kind {', '.join(owners)}, not of kind {kind}",
-                hint=f"add kind {owners[0]}" if kind == "mail" else None,
+            raise (
+                InvalidParameter(
+                    f"is a field of kind {', '.join(owners)}, not of kind {kind}",
+                    hint=f"add kind {owners[0]}" if kind == "mail" else None,
+                )
+                .at(key)
+                .at(label)
             )
     mail = {k: v for k, v in spec.items() if k not in ITEM_KEYS or (kind == "mail" and k == "due")}
     f = Fields(spec, label)
@@ -124,6 +128,59 @@ def apply(prepared: Prepared, msg: Message, *, now: t.FileTime) -> None:
         task.apply_task(fields, msg, now=now)
     elif kind == "note":
         task.apply_note(fields, msg)
+
+
+#: Item keys whose change touches the recipient table; an edit changes those through the
+#: recipient commands instead (the composer owns that table).
+PEOPLE_KEYS = frozenset({"organizer", "attendees", "optional", "resources"})
+
+
+def prepare_edit(msg: Message, spec: Mapping[str, Any], *, label: str = "message") -> Prepared:
+    """Check the item fields an edit changes on an existing item, merged over its current ones.
+
+    Then ``compose(prepared.mail_spec, base=msg)`` applies the mail keys of the edit and
+    ``items.apply(prepared, msg, now=now)`` the item's; what was not named stays as it was.
+    """
+    kind = kind_of(msg)
+    given = spec.get("kind")
+    if given is not None and given != kind:
+        raise (
+            InvalidParameter(f"the message is of kind {kind}; {given!r} would be a new item")
+            .at("kind")
+            .at(label)
+        )
+    changes = {k: v for k, v in spec.items() if k in ITEM_KEYS and k != "kind"}
+    people = sorted(PEOPLE_KEYS & set(changes))
+    if people:
+        raise (
+            InvalidParameter(
+                "the people of an existing meeting change in its recipient table",
+                hint="add or remove recipients (to = required, cc = optional, bcc = resources)",
+            )
+            .at(people[0])
+            .at(label)
+        )
+    current = read(msg)
+    current.pop("kind")
+    for key in PEOPLE_KEYS:
+        current.pop(key, None)
+    if "all_day" in changes:
+        current.pop("start", None)
+        current.pop("end", None)
+    elif ("start" in changes or "end" in changes) and "all_day" in current:
+        current.pop("all_day")
+    keep_duration = "start" in changes and "end" not in changes and "end" in current
+    if keep_duration:  # a moved start moves the end too, as in Outlook
+        import datetime as dt
+
+        duration = dt.datetime.fromisoformat(current["end"]) - dt.datetime.fromisoformat(current["start"])
+        current.pop("end")
+    merged = {**current, **changes, "kind": kind}
+    checked = prepare(merged, label=label)
+    if keep_duration:
+        checked.fields.end = checked.fields.start + duration
+    mail = {k: v for k, v in spec.items() if k not in ITEM_KEYS or (kind == "mail" and k == "due")}
+    return Prepared(kind, mail, checked.fields, checked.digest)
 
 
 def kind_of(msg: Message) -> str:

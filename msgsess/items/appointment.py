@@ -14,6 +14,7 @@ import struct
 from dataclasses import dataclass, field
 from typing import Any
 
+from msgsess.errors import located
 from msgsess.items import recurrence as rr
 from msgsess.items import timezones as tz
 from msgsess.items.fields import Fields, drop, filetime, format_address, get, moment_of, prop, put
@@ -89,7 +90,8 @@ def _zone_for(f: Fields, moment: dt.datetime | None) -> str:
     """The IANA zone of an item: given, or UTC / Etc/GMT±N from a whole-hour offset."""
     name = f.text("timezone")
     if name is not None:
-        tz.get_zone(name, field=f"{f.label}: timezone")
+        with located(f.label):
+            tz.get_zone(name)
         return name
     if moment is None or moment.utcoffset() is None:
         return "UTC"
@@ -105,7 +107,8 @@ def _zone_for(f: Fields, moment: dt.datetime | None) -> str:
 
 def parse(f: Fields, kind: str) -> Event:
     """The event fields of a spec (start is required)."""
-    given_zone = tz.get_zone(f.text("timezone") or "UTC", field=f"{f.label}: timezone")
+    with located(f.label):
+        given_zone = tz.get_zone(f.text("timezone") or "UTC")
     all_day = f.text("all_day")
     if all_day is not None:
         if f.has("start") or f.has("end"):
@@ -149,7 +152,8 @@ def parse(f: Fields, kind: str) -> Event:
         raise f.fail("exdate", "needs a recurrence", hint="give recurrence RRULE")
     if rule is not None:
         local = start.replace(tzinfo=None)
-        event.recurrence = rr.parse_rrule(rule, local, exdates=exdates, label=f"{f.label}: recurrence")
+        with located(f.label):
+            event.recurrence = rr.parse_rrule(rule, local, exdates=exdates)
         first, _last, _n = rr.first_and_last(event.recurrence, local)
         if first != local:  # Outlook's series starts on its first occurrence
             duration = end - start
@@ -247,6 +251,14 @@ def apply(event: Event, msg: Message, kind: str, *, now: t.FileTime, digest: byt
     put(p, "PidLidReminderSet", event.reminder is not None)
     if event.reminder is not None:
         put(p, "PidLidReminderDelta", event.reminder)
+    if zone_of(msg) != event.zone:
+        # What described the zone the item had before goes; refresh() writes it for the new one.
+        drop(
+            p,
+            "PidLidTimeZoneDescription",
+            "PidLidTimeZoneStruct",
+            "PidLidAppointmentTimeZoneDefinitionRecur",
+        )
     definition = tz.tz_definition(event.zone, event.start.year)
     put(p, "PidLidAppointmentTimeZoneDefinitionStartDisplay", definition)
     put(p, "PidLidAppointmentTimeZoneDefinitionEndDisplay", definition)
@@ -260,6 +272,9 @@ def apply(event: Event, msg: Message, kind: str, *, now: t.FileTime, digest: byt
     else:
         drop(p, "PidLidAppointmentRecur")
     goid = global_object_id(event.uid, digest, now)
+    kept = get(p, "PidLidGlobalObjectId")
+    if isinstance(kept, bytes) and len(kept) >= 40 and event.uid is not None and uid_of(kept) == event.uid:
+        goid = kept  # an edited item keeps its id (and the creation time in it)
     put(p, "PidLidGlobalObjectId", goid)
     put(p, "PidLidCleanGlobalObjectId", goid)
     put(p, "PidLidAppointmentSequence", event.sequence or 0)
@@ -317,6 +332,7 @@ def refresh(msg: Message) -> None:
     start, end = start_utc.astimezone(zone), end_utc.astimezone(zone)
     all_day = bool(get(p, "PidLidAppointmentSubType", False))
     decoded = recurrence_of(msg)
+    flags = int_value(p, prop("PidLidAppointmentStateFlags")[0], 0)
     clip_start, clip_end = start_utc, end_utc
     if decoded is not None:
         rec = decoded.recurrence
@@ -326,33 +342,43 @@ def refresh(msg: Message) -> None:
             start = first.replace(tzinfo=zone)
             end = start + duration
             start_utc, end_utc = start.astimezone(dt.UTC), end.astimezone(dt.UTC)
-        put(p, "PidLidAppointmentRecur", rr.appointment_blob(rec, first, first + duration))
+        same = (decoded.start_date, decoded.start_offset, decoded.end_offset) == (
+            first.date(),
+            first.hour * 60 + first.minute,
+            first.hour * 60 + first.minute + int(duration.total_seconds()) // 60,
+        )
+        if not same:
+            # The series moved: its pattern is written anew. Changed single occurrences do not
+            # survive that (Outlook drops them too when a series moves).
+            put(p, "PidLidAppointmentRecur", rr.appointment_blob(rec, first, first + duration))
         put(p, "PidLidRecurring", True)
-        put(p, "PidLidIsRecurring", True)
         put(p, "PidLidRecurrenceType", rr.RECURRENCE_TYPE[rr.WEEKLY if rec.every_weekday else rec.freq])
         put(p, "PidLidRecurrencePattern", rr.describe(rec, start, end, all_day=all_day))
-        put(p, "PidLidTimeZoneStruct", tz.tz_struct(zone_name, start.year))
-        put(p, "PidLidTimeZoneDescription", tz.description(zone_name, start.year))
-        put(
-            p, "PidLidAppointmentTimeZoneDefinitionRecur", tz.tz_definition(zone_name, start.year, recur=True)
-        )
+        # The zone's structures are written when missing: an unchanged zone keeps Outlook's bytes.
+        if get(p, "PidLidTimeZoneStruct") is None:
+            put(p, "PidLidTimeZoneStruct", tz.tz_struct(zone_name, start.year))
+        if not get(p, "PidLidTimeZoneDescription"):  # Outlook's own (localised) name stays
+            put(p, "PidLidTimeZoneDescription", tz.description(zone_name, start.year))
+        if get(p, "PidLidAppointmentTimeZoneDefinitionRecur") is None:
+            put(p, "PidLidAppointmentTimeZoneDefinitionRecur", tz.tz_definition(zone_name, start.year))
         clip_start = dt.datetime.combine(first.date(), dt.time(), zone).astimezone(dt.UTC)
+        # Clip end: midnight of the series' end date, the end-by date itself when it has one
+        # (as Outlook writes it), else the last occurrence's.
+        end_day = (
+            rec.until if rec.until is not None and rec.count is None else (last.date() if last else None)
+        )
         clip_end = (
             CLIP_NEVER
-            if last is None
-            else dt.datetime.combine(last.date(), dt.time(), zone).astimezone(dt.UTC)
+            if end_day is None
+            else dt.datetime.combine(end_day, dt.time(), zone).astimezone(dt.UTC)
         )
     else:
         put(p, "PidLidRecurring", False)
-        put(p, "PidLidIsRecurring", False)
         put(p, "PidLidRecurrenceType", 0)
-        drop(
-            p,
-            "PidLidRecurrencePattern",
-            "PidLidTimeZoneStruct",
-            "PidLidTimeZoneDescription",
-            "PidLidAppointmentTimeZoneDefinitionRecur",
-        )
+        if get(p, "PidLidRecurrencePattern"):
+            drop(p, "PidLidRecurrencePattern")  # words of a series the item no longer has
+    if get(p, "PidLidIsRecurring") is not None or flags & ASF_MEETING:
+        put(p, "PidLidIsRecurring", decoded is not None)
     for name, value in (
         ("PidLidAppointmentStartWhole", start_utc),
         ("PidLidAppointmentEndWhole", end_utc),
@@ -365,9 +391,12 @@ def refresh(msg: Message) -> None:
     ):
         put(p, name, filetime(value))
     put(p, "PidLidAppointmentDuration", int((end_utc - start_utc).total_seconds()) // 60)
-    definition = tz.tz_definition(zone_name, start.year)
-    put(p, "PidLidAppointmentTimeZoneDefinitionStartDisplay", definition)
-    put(p, "PidLidAppointmentTimeZoneDefinitionEndDisplay", definition)
+    for name in (
+        "PidLidAppointmentTimeZoneDefinitionStartDisplay",
+        "PidLidAppointmentTimeZoneDefinitionEndDisplay",
+    ):
+        if get(p, name) is None:
+            put(p, name, tz.tz_definition(zone_name, start.year))
     if get(p, "PidLidReminderSet", False):
         delta = get(p, "PidLidReminderDelta", 15)
         delta = delta if isinstance(delta, int) else 15
@@ -377,7 +406,6 @@ def refresh(msg: Message) -> None:
     else:
         drop(p, "PidLidReminderTime", "PidLidReminderSignalTime")
     location = get(p, "PidLidLocation")
-    flags = int_value(p, prop("PidLidAppointmentStateFlags")[0], 0)
     if flags & ASF_MEETING:
         put(p, "PidLidWhere", location)
         _attendee_strings(msg)

@@ -438,7 +438,10 @@ def distlist_mail_keys(name: str, spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def checksum(members: list[bytes]) -> int:
-    """PidLidDistributionListChecksum: CRC-32 of the member entry ids, one after another."""
+    """PidLidDistributionListChecksum: the ISO/IEC 8802-3 CRC-32 of the members' value ([MS-OXPROPS] 2.95).
+
+    The value is taken as the member entry ids one after another (zlib's CRC-32 is that CRC).
+    """
     return zlib.crc32(b"".join(members)) & 0xFFFFFFFF
 
 
@@ -447,9 +450,8 @@ def apply_distlist(name: str, members: list[tuple[str, str]], msg: Message) -> N
     entries = [one_off(display, "SMTP", addr) for display, addr in members]
     if sum(len(e) for e in entries) > MAX_MEMBER_BYTES:
         raise TooBig(
-            f"distlist {name!r}: {len(members)} members take more than {MAX_MEMBER_BYTES} bytes",
-            hint="split the list in two",
-        )
+            f"{len(members)} members take more than {MAX_MEMBER_BYTES} bytes", hint="split the list in two"
+        ).at("members")
     put(p, "PidLidDistributionListName", name)
     put(p, "PidTagDisplayName", name)
     put(p, "PidLidFileUnder", name)

@@ -68,7 +68,7 @@ class Fields:
         self.label = label
 
     def fail(self, key: str, problem: str, hint: str | None = None) -> InvalidParameter:
-        return InvalidParameter(f"{self.label}: {key}: {problem}", hint=hint)
+        return InvalidParameter(problem, hint=hint).at(key).at(self.label)
 
     def shown(self, value: Any) -> str:
         return json.dumps(value, default=str)[:60]

@@ -45,8 +45,9 @@ BUSY_CDO = {v: k for k, v in CDO_BUSY.items()}
 SENSITIVITY = {"PRIVATE": "private", "CONFIDENTIAL": "confidential"}
 
 
-def _fail(label: str, what: str, problem: str, hint: str | None = None) -> InvalidParameter:
-    return InvalidParameter(f"{label}: {what}: {problem}", hint=hint)
+def _fail(where: tuple[str, str], what: str, problem: str, hint: str | None = None) -> InvalidParameter:
+    """An error located at the file (``where[0]``), the component and the property."""
+    return InvalidParameter(problem, hint=hint).at(what).at(where[1]).at(where[0])
 
 
 def _zone_name(value: dt.datetime, params: Any) -> str | None:
@@ -89,12 +90,12 @@ def parse_ics(data: bytes | str, *, label: str = "ics") -> list[dict[str, Any]]:
     try:
         calendars = icalendar.Calendar.from_ical(data, multiple=True)
     except (ValueError, KeyError, IndexError) as exc:
-        raise CorruptFile(f"{label}: not iCalendar ({str(exc).splitlines()[0][:80]})") from None
+        raise CorruptFile(f"not iCalendar ({str(exc).splitlines()[0][:80]})").at(label) from None
     specs: list[dict[str, Any]] = []
     for cal in calendars:
         method = str(cal.get("METHOD", "")).strip().upper()
         for comp in cal.walk():
-            where = f"{label}: {comp.name} {len(specs) + 1}"
+            where = (label, f"{comp.name} {len(specs) + 1}")
             if comp.name == "VEVENT":
                 specs.append(_event(comp, method, where))
             elif comp.name == "VTODO":
@@ -130,7 +131,7 @@ def _common(comp: Any, spec: dict[str, Any]) -> None:
             )
 
 
-def _value(prop: Any, name: str, where: str, *, spare: bool = False) -> Any:
+def _value(prop: Any, name: str, where: tuple[str, str], *, spare: bool = False) -> Any:
     """A property's value; one that does not parse is an error, unless another property stands in."""
     if prop is None:
         return None
@@ -143,7 +144,7 @@ def _value(prop: Any, name: str, where: str, *, spare: bool = False) -> Any:
         raise _fail(where, name, f"{raw.strip()!r} is not a date or time") from None
 
 
-def _event(comp: Any, method: str, where: str) -> dict[str, Any]:
+def _event(comp: Any, method: str, where: tuple[str, str]) -> dict[str, Any]:
     spec: dict[str, Any] = {"kind": "meeting" if method == "REQUEST" else "appointment", "_where": where}
     start_prop = comp.get("DTSTART")
     if start_prop is None:
@@ -211,7 +212,7 @@ def _event(comp: Any, method: str, where: str) -> dict[str, Any]:
     return spec
 
 
-def _todo(comp: Any, where: str) -> dict[str, Any]:
+def _todo(comp: Any, where: tuple[str, str]) -> dict[str, Any]:
     spec: dict[str, Any] = {"kind": "task", "_where": where}
     for key, name in (("start", "DTSTART"), ("due", "DUE")):
         value = _value(comp.get(name), name, where)
@@ -255,9 +256,8 @@ def to_ics(messages: list[Message], *, now: dt.datetime | None = None) -> str:
             cal.add_component(_vtodo(msg, fields, stamp, index))
         else:
             raise InvalidParameter(
-                f"message {index}: is a {fields['kind']}, not an appointment or task",
-                hint="export contacts with --vcard",
-            )
+                f"is a {fields['kind']}, not an appointment or task", hint="export contacts with --vcard"
+            ).at(f"message {index}")
     cal.add_missing_timezones()
     return str(cal.to_ical().decode())
 

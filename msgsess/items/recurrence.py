@@ -77,9 +77,14 @@ class Recurrence:
 
 
 def _fail(part: str, problem: str, label: str, hint: str | None = None) -> InvalidParameter:
-    return InvalidParameter(
-        f"{label}: {part}: {problem}",
-        hint=hint or "Outlook holds daily, weekly, monthly and yearly rules (see docs/ITEMS.md)",
+    """The error for one part of a rule, located at the rule (``label``) and the part."""
+    return (
+        InvalidParameter(
+            problem,
+            hint=hint or "Outlook holds daily, weekly, monthly and yearly rules (see docs/ITEMS.md)",
+        )
+        .at(part)
+        .at(label)
     )
 
 
@@ -456,7 +461,11 @@ def pattern_blob(rec: Recurrence, start: dt.datetime) -> bytes:
         end_type, count = END_AFTER_DATE, number
     else:
         end_type, count = END_NEVER, NO_END_COUNT
-    end_date = NO_END_DATE if last is None else _minutes(last.date())
+    # Outlook keeps the end-by date itself (the range's end), not the last occurrence's date.
+    if rec.until is not None and rec.count is None:
+        end_date = _minutes(rec.until)
+    else:
+        end_date = NO_END_DATE if last is None else _minutes(last.date())
     frequency = FREQUENCY[DAILY if rec.every_weekday else rec.freq]
     head = _HEAD.pack(
         READER_VERSION,

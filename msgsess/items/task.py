@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from msgsess.errors import located
 from msgsess.items import recurrence as rr
 from msgsess.items.fields import Fields, drop, filetime, get, moment_of, put
 from msgsess.model import Message
@@ -68,9 +69,8 @@ def parse_task(f: Fields) -> Task:
         anchor = start or due
         if anchor is None:
             raise f.fail("recurrence", "a recurring task needs a start or due date")
-        recurrence = rr.parse_rrule(
-            rule, dt.datetime.combine(anchor, dt.time()), label=f"{f.label}: recurrence"
-        )
+        with located(f.label):
+            recurrence = rr.parse_rrule(rule, dt.datetime.combine(anchor, dt.time()))
     return Task(
         start,
         due,

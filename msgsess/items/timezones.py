@@ -17,7 +17,7 @@ import datetime as dt
 import importlib.resources
 import struct
 import zoneinfo
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 from msgsess.errors import InvalidParameter
@@ -29,9 +29,12 @@ SYSTEMTIME = struct.Struct("<8H")
 TZSTRUCT = struct.Struct("<3iH16sH16s")
 #: TZDEFINITION header up to the key name: major 2, minor 1, cbHeader, reserved 2, cchKeyName.
 TZDEF_HEAD = struct.Struct("<BBHHH")
-#: TZRule ([MS-OXOCAL] 2.2.1.41.1): major 2, minor 1, reserved 0x3E, flags, year, 14 zero
-#: bytes, bias, standard bias, daylight bias, standard date, daylight date (66 bytes).
-TZRULE = struct.Struct("<BBHHH14x3i16s16s")
+#: TZRule ([MS-OXOCAL] 2.2.1.41.1): major 2, minor 1, reserved 0x3E, flags, year, X (14
+#: bytes), bias, standard bias, daylight bias, standard date, daylight date (66 bytes).
+TZRULE = struct.Struct("<BBHHH14s3i16s16s")
+#: X: the spec asks for zeros; Outlook writes the rest of the rule's start date, 1 January
+#: (month 1, day 1), in every rule we have seen (Tokyo, Eastern). We write what Outlook does.
+TZRULE_X = struct.pack("<7H", 1, 0, 1, 0, 0, 0, 0)
 
 TZRULE_FLAG_RECUR_CURRENT_TZREG = 0x0001
 TZRULE_FLAG_EFFECTIVE_TZREG = 0x0002
@@ -93,8 +96,8 @@ def get_zone(name: str, *, field: str = "timezone") -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
         raise InvalidParameter(
-            f"{field}: unknown time zone {name!r}", hint="give an IANA name such as Europe/Berlin or UTC"
-        ) from None
+            f"unknown time zone {name!r}", hint="give an IANA name such as Europe/Berlin or UTC"
+        ).at(field) from None
 
 
 def windows_name(iana: str) -> str:
@@ -171,20 +174,38 @@ def year_rule(zone: dt.tzinfo, year: int) -> Rule:
             st_local = (stop + dt.timedelta(minutes=daylight)).replace(tzinfo=None)
             return Rule(year, -standard, 0, standard - daylight, _relative(st_local), _relative(dl_local))
     standard = _offset(zone, dt.datetime(year, 12, 31, 12, tzinfo=dt.UTC))[0] if changes else mid_year[0]
-    return Rule(year, -standard, 0, 0, NO_DATE, NO_DATE)
+    # Windows keeps a daylight bias of -60 even for zones without daylight saving time
+    # (Outlook writes it so for Asia/Tokyo); without switch dates it is never applied.
+    return Rule(year, -standard, 0, -60, NO_DATE, NO_DATE)
 
 
 def rules(zone: dt.tzinfo, year: int) -> list[Rule]:
     """Rules from HISTORY_YEARS before ``year`` up to it, merged where a rule did not change.
 
-    Each rule's year is the first year it applies to; the last one is the rule in force.
+    Each rule's year is the first year it applies to (1601 for a rule in force for the whole
+    window, as Outlook writes a zone that never changed); the last one is the rule in force.
     """
+    key = getattr(zone, "key", None)
+    if isinstance(key, str):
+        return list(_zone_rules(key, year))
+    return _compute_rules(zone, year)
+
+
+@cache
+def _zone_rules(iana: str, year: int) -> tuple[Rule, ...]:
+    # Cached per zone and year: an import of many events in one zone computes them once.
+    return tuple(_compute_rules(zoneinfo.ZoneInfo(iana), year))
+
+
+def _compute_rules(zone: dt.tzinfo, year: int) -> list[Rule]:
     first = max(1970, year - HISTORY_YEARS) if year >= 1970 else year
     merged: list[Rule] = []
     for each in range(first, year + 1):
         rule = year_rule(zone, each)
         if not merged or not merged[-1].same_rule(rule):
             merged.append(rule)
+    if merged[0].year == first:
+        merged[0] = replace(merged[0], year=1601)
     return merged
 
 
@@ -195,6 +216,7 @@ def _pack_rule(rule: Rule, flags: int) -> bytes:
         0x003E,
         flags,
         rule.year,
+        TZRULE_X,
         rule.bias,
         rule.standard_bias,
         rule.daylight_bias,
@@ -203,28 +225,19 @@ def _pack_rule(rule: Rule, flags: int) -> bytes:
     )
 
 
-def tz_definition(iana: str, year: int, *, recur: bool = False) -> bytes:
+def tz_definition(iana: str, year: int) -> bytes:
     """A TZDEFINITION for PidLidAppointmentTimeZoneDefinition* ([MS-OXOCAL] 2.2.1.41).
 
-    The rule in force in ``year`` carries TZRULE_FLAG_EFFECTIVE_TZREG; in the definition
-    of a recurring series (``recur``) it also carries TZRULE_FLAG_RECUR_CURRENT_TZREG,
-    telling readers that it matches PidLidTimeZoneStruct.
+    Like Outlook, it holds the one rule in force in ``year``, flagged
+    TZRULE_FLAG_EFFECTIVE_TZREG, with the year that rule began (1601 when it never
+    changed); compared with Outlook's own files, byte for byte.
     """
     zone = get_zone(iana)
     key = windows_name(iana)
     name = key.encode("utf-16-le")
-    found = rules(zone, year)
-    body = b"".join(
-        _pack_rule(
-            rule,
-            (TZRULE_FLAG_EFFECTIVE_TZREG | (TZRULE_FLAG_RECUR_CURRENT_TZREG if recur else 0))
-            if index == len(found) - 1
-            else 0,
-        )
-        for index, rule in enumerate(found)
-    )
+    rule = rules(zone, year)[-1]
     head = TZDEF_HEAD.pack(2, 1, 6 + len(name), 0x0002, len(key))
-    return head + name + struct.pack("<H", len(found)) + body
+    return head + name + struct.pack("<H", 1) + _pack_rule(rule, TZRULE_FLAG_EFFECTIVE_TZREG)
 
 
 def tz_struct(iana: str, year: int) -> bytes:
@@ -266,11 +279,11 @@ def parse_definition(data: bytes) -> tuple[str, list[Rule]]:
         found.append(
             Rule(
                 fields[4],
-                fields[5],
                 fields[6],
                 fields[7],
-                SYSTEMTIME.unpack(fields[8]),
+                fields[8],
                 SYSTEMTIME.unpack(fields[9]),
+                SYSTEMTIME.unpack(fields[10]),
             )
         )
     return key, found

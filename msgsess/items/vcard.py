@@ -69,13 +69,13 @@ def parse_vcf(data: bytes | str, *, label: str = "vcf") -> list[dict[str, Any]]:
     try:
         cards = list(vobject.readComponents(text, ignoreUnreadable=True))
     except Exception as exc:  # vobject raises its own ParseError and plain ValueErrors alike
-        raise CorruptFile(f"{label}: not a vCard ({str(exc).splitlines()[0][:80]})") from None
+        raise CorruptFile(f"not a vCard ({str(exc).splitlines()[0][:80]})").at(label) from None
     return [
-        _card(card, f"{label}: card {n}") for n, card in enumerate(cards, start=1) if card.name == "VCARD"
+        _card(card, (label, f"card {n}")) for n, card in enumerate(cards, start=1) if card.name == "VCARD"
     ]
 
 
-def _card(card: Any, where: str) -> dict[str, Any]:
+def _card(card: Any, where: tuple[str, str]) -> dict[str, Any]:
     spec: dict[str, Any] = {"kind": "contact"}
     contents = card.contents
     if "n" in contents:
@@ -96,7 +96,8 @@ def _card(card: Any, where: str) -> dict[str, Any]:
             spec["name"] = spec["display_name"]
     emails = [str(e.value).strip() for e in contents.get("email", []) if str(e.value).strip()]
     if len(emails) > 3:
-        raise InvalidParameter(f"{where}: EMAIL: {len(emails)} addresses; an Outlook contact holds 3")
+        error = InvalidParameter(f"{len(emails)} addresses; an Outlook contact holds 3", hint="keep 3")
+        raise error.at("EMAIL").at(where[1]).at(where[0])
     if emails:
         spec["emails"] = emails
     phones: dict[str, str] = {}
@@ -105,7 +106,8 @@ def _card(card: Any, where: str) -> dict[str, Any]:
         kinds = _phone_kinds(_types(tel))
         free = next((k for k in kinds if k not in phones), None)
         if free is None:
-            raise InvalidParameter(f"{where}: TEL {number}: no free Outlook phone field of its type")
+            error = InvalidParameter("no free Outlook phone field of its type")
+            raise error.at(f"TEL {number}").at(where[1]).at(where[0])
         phones[free] = number
     if phones:
         spec["phones"] = [f"{k}={v}" for k, v in phones.items()]
@@ -172,9 +174,8 @@ def to_vcf(messages: list[Message]) -> str:
         fields = read(msg)
         if fields["kind"] != "contact":
             raise InvalidParameter(
-                f"message {index}: is a {fields['kind']}, not a contact",
-                hint="export appointments with --ics",
-            )
+                f"is a {fields['kind']}, not a contact", hint="export appointments with --ics"
+            ).at(f"message {index}")
         card = vobject.vCard()
         parts = fields.get("name", {})
         card.add("n").value = vobject.vcard.Name(

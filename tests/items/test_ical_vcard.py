@@ -10,6 +10,7 @@ parsers (icalendar, vobject): start/end in UTC, summary, location, people, the f
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +60,8 @@ def occurrences(comp: Any) -> list[dt.datetime]:
     start = comp.get("DTSTART").dt
     found = []
     skip = set()
-    for ex in comp.get("EXDATE") or []:
+    exdates = comp.get("EXDATE")
+    for ex in exdates if isinstance(exdates, list) else ([] if exdates is None else [exdates]):
         skip |= {utc(d.dt) for d in ex.dts}
     for moment in du.rrulestr(rule.to_ical().decode(), dtstart=start):
         if utc(moment) not in skip:
@@ -140,3 +142,31 @@ def test_vcf_files_import_and_export(path: Path, tmp_path: Path) -> None:
         ]
         old_photo = [p.value for p in old.contents.get("photo", []) if isinstance(p.value, bytes)]
         assert old_photo == [p.value for p in new.contents.get("photo", [])]
+
+
+def test_a_zoned_series_over_a_dst_change_exports_the_same_occurrences(tmp_path: Path) -> None:
+    spec = {
+        "kind": "appointment",
+        "subject": "Weekly",
+        "start": "2024-03-19T09:00",
+        "end": "2024-03-19T10:00",
+        "timezone": "America/New_York",
+        "recurrence": "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU,FR;UNTIL=20241231T000000Z",
+        "exdate": ["2024-04-02"],
+        "attendees": ["Ann <ann@example.com>"],
+        "optional": ["Bob <bob@example.com>"],
+        "reminder": 15,
+    }
+    msg = through_msg(spec, tmp_path, "m1")
+    (event,) = components(ical.to_ics([msg], now=dt.datetime(2024, 1, 2, tzinfo=dt.UTC)))
+    assert str(event.get("DTSTART").params["TZID"]) == "America/New_York"
+    start = dt.datetime(2024, 3, 19, 9, tzinfo=zoneinfo.ZoneInfo("America/New_York"))
+    wanted = [
+        utc(m) for m in du.rrulestr(spec["recurrence"], dtstart=start) if m.date() != dt.date(2024, 4, 2)
+    ][:20]
+    assert occurrences(event) == wanted
+    assert people(event, "ATTENDEE") == [("ann@example.com", "Ann"), ("bob@example.com", "Bob")]
+    assert event.walk("VALARM")[0].get("TRIGGER").dt == -dt.timedelta(minutes=15)
+    again = ical.parse_ics(ical.to_ics([msg]))[0]["recurrence"]
+    # UNTIL is now the end-by date Outlook keeps (30 December local, at the series' time of day).
+    assert sorted(again.split(";")) == ["BYDAY=TU,FR", "FREQ=WEEKLY", "INTERVAL=2", "UNTIL=20241230T140000Z"]

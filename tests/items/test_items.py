@@ -396,3 +396,44 @@ def test_words_for_people() -> None:
     assert lines["recurs"].startswith("every Tuesday, Thursday effective 3/5/2024 for 10 occurrences")
     assert lines["recurs"].endswith("(FREQ=WEEKLY;BYDAY=TU,TH;COUNT=10)")
     assert dict(items.words(build(SPECS["note"]))) == {"kind": "note", "color": "green"}
+
+
+def test_the_organizers_meeting_object() -> None:
+    spec = {
+        "kind": "appointment",
+        "subject": "Planning",
+        "start": "2024-06-03T10:00:00+02:00",
+        "timezone": "Europe/Paris",
+        "organizer": "Olga <olga@example.com>",
+        "attendees": ["Ann <ann@example.com>"],
+    }
+    msg = build(spec)
+    p = msg.props
+    assert get(p, "PidLidAppointmentStateFlags") == 1  # asfMeeting, not received
+    assert get(p, "PidLidResponseStatus") == 1  # organized
+    assert p.value(ids.ICON_INDEX) == 0x402
+    assert get(p, "PidLidAppointmentDuration") == 30
+    rows = [(r.display_name, r.props.value(ids.RECIPIENT_FLAGS)) for r in msg.recipients]
+    assert rows == [("Olga", 3), ("Ann", 1)]  # organizer first: sendable | organizer
+    assert get(p, "PidLidToAttendeesString") == "Ann"
+    assert p.value(ids.SENT_REPRESENTING_NAME) == "Olga"
+
+
+def test_an_edit_changes_the_fields_it_names_and_what_follows_from_them() -> None:
+    msg = build(SPECS["appointment"])
+    goid = get(msg.props, "PidLidGlobalObjectId")
+    prepared = items.prepare_edit(msg, {"start": "2024-03-12T13:00", "location": "Room 2"}, label="m1")
+    compose(prepared.mail_spec, now=NOW, base=msg, label="m1")
+    items.apply(prepared, msg, now=NOW)
+    fields = items.read(msg)
+    assert fields["start"] == "2024-03-12T13:00:00+01:00"
+    assert fields["end"] == "2024-03-12T13:15:00+01:00"  # the end moves with the start
+    assert fields["location"] == "Room 2"
+    assert fields["recurrence"] == "FREQ=WEEKLY;BYDAY=TU,TH;COUNT=10"
+    assert fields["reminder"] == 10
+    assert get(msg.props, "PidLidGlobalObjectId") == goid
+    assert get(msg.props, "PidLidClipStart") == FileTime.from_datetime(at(2024, 3, 11, 23))
+    with pytest.raises(InvalidParameter, match="m1: attendees: the people of an existing meeting"):
+        items.prepare_edit(msg, {"attendees": ["x@example.com"]}, label="m1")
+    with pytest.raises(InvalidParameter, match="m1: kind: the message is of kind appointment"):
+        items.prepare_edit(msg, {"kind": "task"}, label="m1")
