@@ -1,11 +1,9 @@
 """Compound files ([MS-CFB]): the only module that touches them.
 
-Writing turns a :class:`~msgsess.storage.Storage` tree into a version 3 compound
-file with ``extract_msg.OleWriter`` (which balances each storage's red-black
-tree). Its ``addEntry`` compares every new name with all its siblings, so
-filling one storage costs O(n²); we fill the writer's internal entry dicts
-directly instead, and fall back to ``addEntry`` when the internals differ.
-Stream bytes are handed over by reference: nothing here copies a stream.
+Writing turns a :class:`~msgsess.storage.Storage` tree into a compound file with
+our own writer (:mod:`msgsess.cfbwriter`): version 3 as Outlook writes it,
+balanced red-black sibling trees, large streams copied in chunks from their
+source (bytes or a :class:`~msgsess.storage.StreamSource`), never held twice.
 
 Files are replaced atomically: :func:`write_temp` writes a temporary file
 beside the target, :func:`commit` renames it into place, :func:`discard`
@@ -33,12 +31,10 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import olefile
-from extract_msg import ole_writer as _ow
-from extract_msg.enums import DirectoryEntryType
-from extract_msg.exceptions import TooManySectorsError
 from olefile.olefile import OleFileError as _OleFileError
 
-from msgsess.errors import CorruptFile, InvalidParameter, NotFound, TooBig, WriteFailed
+from msgsess import cfbwriter
+from msgsess.errors import CorruptFile, InvalidParameter, NotFound, WriteFailed
 from msgsess.oxmsg import layout
 from msgsess.storage import NULL_CLSID, Storage
 
@@ -65,23 +61,17 @@ MSG_CLSID = layout.CLSID_MAIL_MESSAGE
 #: Outlook template {0006F046-0000-0000-C000-000000000046}.
 OFT_CLSID = layout.CLSID_TEMPLATE
 
-# [MS-CFB] 2.1 special sector numbers.
-MAXREGSECT = 0xFFFFFFFA
-ENDOFCHAIN = 0xFFFFFFFE
-FREESECT = 0xFFFFFFFF
-# [MS-CFB] 2.2 header, first 76 bytes (the DIFAT array follows).
-CFB_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-HEADER = struct.Struct("<8s16sHHHHH6sIIIIIIIII")
-MINI_STREAM_CUTOFF = 0x1000
-MINI_SECTOR_SIZE = 64
-#: Largest stream a version 3 file holds ([MS-CFB] 2.6.1: 0x80000000 bytes).
-MAX_V3_STREAM = 0x80000000
-MAX_NAME_CHARS = 31
+# [MS-CFB] layout constants shared with the writer.
+ENDOFCHAIN = cfbwriter.ENDOFCHAIN
+CFB_SIGNATURE = cfbwriter.SIGNATURE
+HEADER = cfbwriter.HEADER
+MINI_STREAM_CUTOFF = cfbwriter.MINI_STREAM_CUTOFF
+MINI_SECTOR_SIZE = cfbwriter.MINI_SECTOR
+#: Characters [MS-CFB] 2.6.1 forbids in names (a reader finds NUL only as the terminator).
 FORBIDDEN_NAME_CHARS = frozenset("/\\:!")
 
 _STREAM = 2  # [MS-CFB] 2.6.1 object types
 _STORAGE = 1
-_ROOT = 5
 
 
 @dataclass(frozen=True)
@@ -102,168 +92,17 @@ DEFAULT_LIMITS = Limits()
 # --------------------------------------------------------------------------- writing
 
 
-def _check_name(name: object, where: str) -> str:
-    """[MS-CFB] 2.6.1: 1..31 UTF-16 code units, none of / \\ : !."""
-    if not isinstance(name, str):
-        raise ValueError(f"entry name {name!r} in {where} is not a str")
-    units = len(name.encode("utf-16-le")) // 2
-    if not 1 <= units <= MAX_NAME_CHARS:
-        raise ValueError(f"entry name {name!r} in {where} must have 1 to 31 characters, not {units}")
-    if not FORBIDDEN_NAME_CHARS.isdisjoint(name):
-        raise ValueError(f"entry name {name!r} in {where} contains one of / \\ : !")
-    return name
-
-
-def _check_storage_fields(node: Storage, where: str) -> None:
-    if not isinstance(node.clsid, bytes) or len(node.clsid) != 16:
-        raise ValueError(f"CLSID of {where} must be 16 bytes")
-    for label, value in (("created", node.created), ("modified", node.modified)):
-        if not isinstance(value, int) or not 0 <= value < 1 << 64:
-            raise ValueError(f"{label} time of {where} must be a FILETIME (0 <= int < 2**64)")
-
-
-def _walk_checked(tree: Storage) -> list[tuple[list[str], Storage, str, Storage | bytes]]:
-    """Every entry as (parent path, parent, name, child), parents first, after validation.
-
-    Iterative, so a deep tree cannot exhaust the Python stack.
-    """
-    if not isinstance(tree, Storage):
-        raise TypeError(f"expected a Storage tree, got {type(tree).__name__}")
-    _check_storage_fields(tree, "the root storage")
-    out: list[tuple[list[str], Storage, str, Storage | bytes]] = []
-    stack: list[tuple[list[str], Storage]] = [([], tree)]
-    seen: set[int] = {id(tree)}
-    while stack:
-        path, node = stack.pop()
-        where = "/".join(path) or "the root storage"
-        folded: set[str] = set()
-        for name, child in node.entries.items():
-            _check_name(name, where)
-            key = name.upper()
-            if key in folded:
-                raise ValueError(f"two entries named {name!r} (case-insensitively) in {where}")
-            folded.add(key)
-            if isinstance(child, Storage):
-                if id(child) in seen:
-                    raise ValueError(f"storage {'/'.join([*path, name])} appears twice in the tree")
-                seen.add(id(child))
-                _check_storage_fields(child, "/".join([*path, name]))
-                stack.append(([*path, name], child))
-            elif isinstance(child, bytes):
-                if len(child) > MAX_V3_STREAM:
-                    raise TooBig(
-                        f"stream {'/'.join([*path, name])} is {len(child)} bytes; "
-                        "a compound file version 3 holds at most 2 GiB per stream"
-                    )
-            else:
-                raise TypeError(
-                    f"entry {'/'.join([*path, name])} is {type(child).__name__}, not bytes or Storage"
-                )
-            out.append((path, node, name, child))
-    return out
-
-
-class _MsgWriter(_ow.OleWriter):
-    """``OleWriter`` writing storage entries as [MS-CFB] 2.6.1 asks."""
-
-    def _writeDirectoryEntry(self, f: Any, entry: Any) -> None:
-        # A storage's starting sector "MUST be set to all zeroes"; OleWriter writes ENDOFCHAIN.
-        if entry.type == _STORAGE and entry.startingSectorLocation != 0:
-            entry.startingSectorLocation = 0
-        super()._writeDirectoryEntry(f, entry)
-
-
-_fast_path_ok: bool | None = None
-
-
-def _fast_path_available() -> bool:
-    """Whether this extract-msg keeps entries as we expect (checked once, with addEntry)."""
-    global _fast_path_ok
-    if _fast_path_ok is None:
-        ok = False
-        try:
-            probe = _MsgWriter()
-            probe.addEntry(["s"], storage=True)
-            probe.addEntry(["s", "x"], data=b"1")
-            tree = probe.__dict__.get("_OleWriter__dirEntries")
-            root = probe.__dict__.get("_OleWriter__rootEntry")
-            ok = (
-                isinstance(tree, dict)
-                and isinstance(root, _ow.DirectoryEntry)
-                and isinstance(tree.get("s"), dict)
-                and isinstance(tree["s"].get("::DirectoryEntry"), _ow.DirectoryEntry)
-                and isinstance(tree["s"].get("x"), _ow.DirectoryEntry)
-                and tree["s"]["x"].data == b"1"
-            )
-        except Exception:
-            ok = False
-        _fast_path_ok = ok
-    return _fast_path_ok
-
-
-def _make_writer(tree: Storage) -> Any:
-    """An OleWriter holding ``tree``; the streams' bytes objects are shared, not copied."""
-    items = _walk_checked(tree)
-    writer = _MsgWriter(tree.clsid)
-    if _fast_path_available():
-        root_entry = writer.__dict__["_OleWriter__rootEntry"]
-        # [MS-CFB] 2.6.1: the root's creation time MUST be 0; its modified time MAY be set.
-        root_entry.creationTime = 0
-        root_entry.modifiedTime = tree.modified
-        dicts: dict[int, dict[str, Any]] = {id(tree): writer.__dict__["_OleWriter__dirEntries"]}
-        for _path, parent, name, child in items:
-            entry = _ow.DirectoryEntry()
-            entry.name = name
-            container = dicts[id(parent)]
-            if isinstance(child, Storage):
-                entry.type = DirectoryEntryType.STORAGE
-                entry.clsid = child.clsid
-                entry.creationTime = child.created
-                entry.modifiedTime = child.modified
-                sub: dict[str, Any] = {"::DirectoryEntry": entry}
-                dicts[id(child)] = sub
-                container[name] = sub
-            else:
-                entry.type = DirectoryEntryType.STREAM
-                entry.data = child
-                container[name] = entry
-        return writer
-    # Slow but public path: O(n²) per storage in OleWriter's duplicate check.
-    root = writer.__dict__.get("_OleWriter__rootEntry")
-    if root is not None:
-        root.creationTime = 0
-        root.modifiedTime = tree.modified
-    for path, _parent, name, child in items:
-        if isinstance(child, Storage):
-            writer.addEntry(
-                [*path, name],
-                storage=True,
-                clsid=child.clsid,
-                creationTime=child.created,
-                modifiedTime=child.modified,
-            )
-        else:
-            writer.addEntry([*path, name], data=child)
-    return writer
-
-
 def _write_to(tree: Storage, fileobj: BinaryIO) -> None:
-    writer = _make_writer(tree)
-    try:
-        writer.write(fileobj)
-    except TooManySectorsError as exc:
-        raise TooBig(f"the message is too large for a compound file version 3: {exc}") from exc
+    cfbwriter.plan(tree).write_to(fileobj)
 
 
 def to_bytes(tree: Storage) -> bytes:
     """The compound file for ``tree``, in memory."""
-    buf = io.BytesIO()
-    _write_to(tree, buf)
-    return buf.getvalue()
+    return cfbwriter.to_bytes(tree)
 
 
 def write_stream(tree: Storage, fileobj: BinaryIO) -> None:
-    """Write the compound file for ``tree`` to an open binary file object."""
+    """Write the compound file for ``tree`` to an open binary file object (front to back)."""
     _write_to(tree, fileobj)
 
 
@@ -383,7 +222,7 @@ def write_temp(tree: Storage, target: Path, *, durable: bool = False) -> Path:
     only survival of a power cut does, and it costs a disk flush per file.
     """
     target = real_target(target)
-    writer = _make_writer(tree)  # programming errors surface before any file exists
+    planned = cfbwriter.plan(tree)  # programming errors surface before any file exists
     directory = target.parent
     try:
         fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
@@ -395,10 +234,7 @@ def write_temp(tree: Storage, target: Path, *, durable: bool = False) -> Path:
     temp = Path(name)
     try:
         with os.fdopen(fd, "wb") as f:
-            try:
-                writer.write(f)
-            except TooManySectorsError as exc:
-                raise TooBig(f"{target} would be too large for a compound file version 3: {exc}") from exc
+            planned.write_to(f)
             f.flush()
             if durable:
                 os.fsync(f.fileno())

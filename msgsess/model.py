@@ -16,7 +16,7 @@ from typing import Any
 from msgsess.props import ids
 from msgsess.props import types as t
 from msgsess.props.keys import PSETID_COMMON, NamedId, PropId
-from msgsess.storage import Storage
+from msgsess.storage import Entry, Storage
 
 
 @dataclass
@@ -59,7 +59,7 @@ def int_value(bag: PropertyBag, pid: PropId, default: int) -> int:
 class Recipient:
     props: PropertyBag = field(default_factory=PropertyBag)
     #: Streams of the recipient storage that no property accounts for (lossless editing).
-    extra: dict[str, Storage | bytes] = field(default_factory=dict)
+    extra: dict[str, Entry] = field(default_factory=dict)
 
     @property
     def kind(self) -> int:
@@ -84,7 +84,7 @@ class Attachment:
     #: Content of a method-6 (OLE/custom) attachment storage, carried verbatim.
     custom: Storage | None = None
     #: Streams of the attachment storage that no property accounts for (lossless editing).
-    extra: dict[str, Storage | bytes] = field(default_factory=dict)
+    extra: dict[str, Entry] = field(default_factory=dict)
 
     @property
     def method(self) -> int:
@@ -114,7 +114,7 @@ class Message:
     recipients: list[Recipient] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
     #: Storages and streams of this message's storage that no property accounts for.
-    extra: dict[str, Storage | bytes] = field(default_factory=dict)
+    extra: dict[str, Entry] = field(default_factory=dict)
     #: How the message was stored when decoded (None for new messages).
     source_unicode: bool | None = None
     source_codepage: int | None = None

@@ -372,16 +372,6 @@ def test_storage_clsid_defaults_to_null(tmp_path: Path) -> None:
     assert back.entries == {"x": Storage()}
 
 
-def test_add_entry_fallback_writes_the_same_file(monkeypatch: pytest.MonkeyPatch) -> None:
-    tree = minimal_message()
-    att = tree.storage("__attach_version1.0_#00000000")
-    att.created, att.modified, att.clsid = 1, 2, bytes(range(16))
-    att.entries["__substg1.0_37010102"] = bytes(5000)
-    fast = cfb.to_bytes(tree)
-    monkeypatch.setattr(cfb, "_fast_path_ok", False)
-    assert cfb.to_bytes(tree) == fast
-
-
 def test_commit_all_puts_every_old_file_back_when_one_move_fails(tmp_path: Path) -> None:
     first, second, blocked = tmp_path / "a.msg", tmp_path / "new.msg", tmp_path / "c.msg"
     first.write_bytes(b"old a")

@@ -20,7 +20,7 @@ from msgsess.oxmsg.nameid import parse
 from msgsess.props import binary, ids
 from msgsess.props import types as t
 from msgsess.props.keys import NamedId, PropId
-from msgsess.storage import Storage
+from msgsess.storage import Entry, Storage
 
 MAX_DEPTH = layout.MAX_EMBEDDING_DEPTH
 _OBJECT_NAME = re.compile(r"^__(recip|attach)_version1\.0_#([0-9A-Fa-f]{8})$")
@@ -144,9 +144,9 @@ def _decode_attachment(node: Storage, ctx: _Context, codepage: int, depth: int, 
     return att
 
 
-def _extra(node: Storage, used: set[str]) -> dict[str, Storage | bytes]:
+def _extra(node: Storage, used: set[str]) -> dict[str, Entry]:
     """Entries no property accounts for; orphan streams of named ids are dropped (ids are renumbered)."""
-    extra: dict[str, Storage | bytes] = {}
+    extra: dict[str, Entry] = {}
     for name, entry in node.entries.items():
         if name in used:
             continue

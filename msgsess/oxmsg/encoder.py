@@ -19,7 +19,7 @@ from msgsess.oxmsg.nameid import NameMap
 from msgsess.props import binary, ids
 from msgsess.props import types as t
 from msgsess.props.keys import NamedId, PropId
-from msgsess.storage import Storage
+from msgsess.storage import Entry, Storage
 
 #: What Outlook writes in PidTagStoreSupportMask of Unicode files ([oxmsg-facts] §9).
 OUTLOOK_STORE_MASK = 0x00040E79
@@ -223,7 +223,7 @@ def _encode_attachment(att: Attachment, index: int, ctx: _Context, depth: int) -
     return sub
 
 
-def _add_extra(node: Storage, extra: dict[str, Storage | bytes]) -> None:
+def _add_extra(node: Storage, extra: dict[str, Entry]) -> None:
     """Carry over entries no property accounts for, unless the encoder wrote that name itself."""
     if not extra:
         return

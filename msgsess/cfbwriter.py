@@ -1,0 +1,524 @@
+"""Our compound-file writer ([MS-CFB]): a :class:`~msgsess.storage.Storage` tree to bytes in one pass.
+
+:func:`plan` checks the tree and lays the whole file out before a byte is
+written, because every size is known up front (``bytes`` or a
+:class:`~msgsess.storage.StreamSource`'s ``size``). Every chain is one run of
+consecutive sectors, so the FAT, the MiniFAT and the DIFAT are arithmetic:
+
+    header | FAT | DIFAT | directory | MiniFAT | mini stream | large streams…
+
+:meth:`Plan.write_to` then writes that front part from memory and copies each
+large stream straight into the output, in chunks when it comes from a source.
+The file is version 3 (512-byte sectors) as Outlook writes it, or version 4
+(4096-byte sectors) when a stream is larger than version 3 can hold.
+
+Each storage's children get consecutive directory ids in [MS-CFB] 2.6.4
+order (shorter names first, then code unit by code unit after upper-casing),
+and form a balanced binary tree: every node's two subtrees differ in size by
+at most one, so all levels but the deepest are full; that level is red when
+it is not full, the rest black, which keeps both red-black rules.
+
+The output depends only on the tree: no clock, no randomness.
+"""
+
+from __future__ import annotations
+
+import sys
+from array import array
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from operator import itemgetter
+from struct import Struct
+from typing import BinaryIO
+
+from msgsess.errors import TooBig, WriteFailed
+from msgsess.storage import NULL_CLSID, Storage, StreamSource
+
+__all__ = ["CHUNK", "MAX_V3_STREAM", "Plan", "plan", "sort_key", "to_bytes"]
+
+# [MS-CFB] 2.1 special sector and stream numbers.
+MAXREGSECT = 0xFFFFFFFA
+DIFSECT = 0xFFFFFFFC
+FATSECT = 0xFFFFFFFD
+ENDOFCHAIN = 0xFFFFFFFE
+FREESECT = 0xFFFFFFFF
+NOSTREAM = 0xFFFFFFFF
+
+SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+#: [MS-CFB] 2.2: signature, CLSID, minor, major, byte order, sector shift, mini sector shift,
+#: reserved, directory sectors, FAT sectors, first directory sector, transaction signature,
+#: mini stream cutoff, first MiniFAT sector, MiniFAT sectors, first DIFAT sector, DIFAT sectors.
+HEADER = Struct("<8s16sHHHHH6sIIIIIIIII")
+HEADER_DIFAT = 109
+MINOR_VERSION = 0x003E
+BYTE_ORDER = 0xFFFE
+MINI_SECTOR_SHIFT = 6
+MINI_SECTOR = 1 << MINI_SECTOR_SHIFT
+MINI_STREAM_CUTOFF = 0x1000
+#: [MS-CFB] 2.6.1: name, name length, type, colour, left, right, child, CLSID, state bits,
+#: creation time, modified time, starting sector, stream size.
+DIR_ENTRY = Struct("<64sHBBIII16sIQQIQ")
+DIR_ENTRY_SIZE = 128
+#: An unused directory entry: all zero but the three ids, which are NOSTREAM ([MS-CFB] 2.6.3).
+FREE_ENTRY = DIR_ENTRY.pack(b"", 0, 0, 0, NOSTREAM, NOSTREAM, NOSTREAM, bytes(16), 0, 0, 0, 0, 0)
+#: Largest stream a version 3 file holds ([MS-CFB] 2.6.3: 0x80000000 bytes).
+MAX_V3_STREAM = 0x80000000
+MAX_NAME_UNITS = 31
+FORBIDDEN_NAME_CHARS = frozenset("/\\:!\0")
+
+_STORAGE, _STREAM, _ROOT = 1, 2, 5  # [MS-CFB] 2.6.1 object types
+_RED, _BLACK = 0, 1
+_START, _SIZE = 10, 11  # where a planned directory entry keeps its start sector and size
+
+#: Bytes read from a source, and bytes gathered before one write, at a time.
+CHUNK = 1 << 20
+_LITTLE = sys.byteorder == "little"
+
+
+# --------------------------------------------------------------------------- names
+
+
+def sort_key(name: str) -> tuple[int, str]:
+    """The [MS-CFB] 2.6.4 order of sibling names, as a sort key.
+
+    Shorter names (in UTF-16 code units) come first; names of one length compare
+    code unit by code unit after simple upper-casing. Python's ``str.upper`` is
+    the full mapping: where it turns one character into several (``ß``, ``ﬀ``),
+    the simple mapping is the single-character title case if there is one
+    (``ᾳ`` → ``ᾼ``), else none. Supplementary characters are compared as their
+    two surrogates, unchanged. Windows uses its own table for a few exceptions
+    ([MS-CFB] note <3>); MS-OXMSG names are ASCII, where all of this agrees.
+    """
+    if name.isascii():
+        return len(name), name.upper()
+    units: list[str] = []
+    for char in name:
+        code = ord(char)
+        if code > 0xFFFF:
+            code -= 0x10000
+            units += (chr(0xD800 | code >> 10), chr(0xDC00 | code & 0x3FF))
+            continue
+        upper = char.upper()
+        if len(upper) != 1:
+            title = char.title()
+            upper = title if len(title) == 1 else char
+        units.append(upper if ord(upper) <= 0xFFFF else char)
+    return len(units), "".join(units)
+
+
+#: name -> (UTF-16LE bytes, sort key) for names already checked; MS-OXMSG names repeat a lot.
+_names: dict[str, tuple[bytes, tuple[int, str]]] = {}
+
+
+def _check_name(name: object, where: str) -> tuple[bytes, tuple[int, str]]:
+    """[MS-CFB] 2.6.1: 1..31 UTF-16 code units, none of / \\ : ! (nor NUL, the terminator)."""
+    if not isinstance(name, str):
+        raise ValueError(f"entry name {name!r} in {where} is not a str")
+    try:
+        raw = name.encode("utf-16-le")
+    except UnicodeEncodeError:
+        raise ValueError(f"entry name {name!r} in {where} is not valid UTF-16 (lone surrogate)") from None
+    units = len(raw) // 2
+    if not 1 <= units <= MAX_NAME_UNITS:
+        raise ValueError(f"entry name {name!r} in {where} must have 1 to 31 characters, not {units}")
+    if not FORBIDDEN_NAME_CHARS.isdisjoint(name):
+        raise ValueError(f"entry name {name!r} in {where} contains one of / \\ : ! or NUL")
+    info = (raw, sort_key(name))
+    if len(_names) >= 1 << 16:
+        _names.clear()
+    _names[name] = info
+    return info
+
+
+def _check_times(node: Storage, where: str) -> None:
+    if not isinstance(node.clsid, bytes) or len(node.clsid) != 16:
+        raise ValueError(f"CLSID of {where} must be 16 bytes")
+    for label, value in (("created", node.created), ("modified", node.modified)):
+        if not isinstance(value, int) or not 0 <= value < 1 << 64:
+            raise ValueError(f"{label} time of {where} must be a FILETIME (0 <= int < 2**64)")
+
+
+# --------------------------------------------------------------------------- sibling trees
+
+
+@lru_cache(maxsize=1024)
+def _shape(n: int) -> tuple[int, tuple[tuple[int, int, int], ...]]:
+    """A balanced red-black tree over sorted positions 0..n-1.
+
+    Returns the root's position and, per position, (left, right, colour) with -1
+    for no child. Built by halving, so subtree sizes differ by at most one and
+    only the deepest level can be partly filled; colouring that level red and
+    the rest black gives every path the same number of black nodes, and no red
+    node a red child.
+    """
+    left = [-1] * n
+    right = [-1] * n
+    depth = [0] * n
+
+    def build(lo: int, hi: int, level: int) -> int:
+        if lo > hi:
+            return -1
+        mid = (lo + hi) // 2
+        depth[mid] = level
+        left[mid] = build(lo, mid - 1, level + 1)
+        right[mid] = build(mid + 1, hi, level + 1)
+        return mid
+
+    root = build(0, n - 1, 0)
+    deepest = max(depth)
+    full = n == (1 << (deepest + 1)) - 1
+    return root, tuple(
+        (left[i], right[i], _RED if depth[i] == deepest and not full else _BLACK) for i in range(n)
+    )
+
+
+# --------------------------------------------------------------------------- layout
+
+
+@dataclass
+class _Large:
+    """A stream in regular sectors: its directory entry, data, size and first sector (relative)."""
+
+    entry: int
+    data: bytes | StreamSource
+    size: int
+    path: str
+    first: int = 0
+
+
+def _chain(table: array[int], start: int, count: int) -> None:
+    """Sectors ``start`` .. ``start + count - 1`` as one chain (the table already counts up)."""
+    if count:
+        table[start + count - 1] = ENDOFCHAIN
+
+
+def _ceil(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+def _table_bytes(table: array[int]) -> bytes:
+    if not _LITTLE:
+        table = array("I", table)
+        table.byteswap()
+    return table.tobytes()
+
+
+class Plan:
+    """A compound file laid out and ready to write; ``size`` is its length in bytes."""
+
+    def __init__(
+        self,
+        head: bytearray,
+        mini: list[bytes | StreamSource],
+        mini_paths: list[str],
+        large: list[_Large],
+        sector: int,
+        size: int,
+    ) -> None:
+        self._head = head
+        self._mini = mini
+        self._mini_paths = mini_paths
+        self._large = large
+        self._sector = sector
+        self.size = size
+        self.version = 3 if sector == 512 else 4
+
+    def write_to(self, out: BinaryIO, chunk_size: int = CHUNK) -> None:
+        """Write the file to ``out`` front to back (no seeking), sources in chunks."""
+        buf: list[bytes | bytearray | memoryview] = [self._head]
+        pending = len(self._head)
+        written = 0
+
+        def flush() -> None:
+            nonlocal pending, written
+            if pending:
+                out.write(buf[0] if len(buf) == 1 else b"".join(buf))
+                written += pending
+                buf.clear()
+                pending = 0
+
+        # The mini stream: each small stream padded to 64 bytes, the whole to a sector.
+        mini_bytes = 0
+        for data, path in zip(self._mini, self._mini_paths, strict=True):
+            piece = data if isinstance(data, bytes) else _read_small(data, path, chunk_size)
+            pad = -len(piece) % MINI_SECTOR
+            buf.append(piece)
+            if pad:
+                buf.append(bytes(pad))
+            pending += len(piece) + pad
+            mini_bytes += len(piece) + pad
+            if pending >= chunk_size:
+                flush()
+        pad = -mini_bytes % self._sector
+        if pad:
+            buf.append(bytes(pad))
+            pending += pad
+
+        for big in self._large:
+            pad = -big.size % self._sector
+            if isinstance(big.data, bytes):
+                if big.size >= chunk_size:
+                    flush()
+                    out.write(big.data)
+                    written += big.size
+                else:
+                    buf.append(big.data)
+                    pending += big.size
+            else:
+                flush()
+                written += _copy(big.data, big.size, big.path, out, chunk_size)
+            if pad:
+                buf.append(bytes(pad))
+                pending += pad
+            if pending >= chunk_size:
+                flush()
+        flush()
+        if written != self.size:  # a broken promise of this module, not of the input
+            raise AssertionError(f"compound file writer wrote {written} bytes, planned {self.size}")
+
+
+def _read_small(source: StreamSource, path: str, chunk_size: int) -> bytes:
+    return b"".join(_pull(source, source.size, path, chunk_size))
+
+
+def _copy(source: StreamSource, size: int, path: str, out: BinaryIO, chunk_size: int) -> int:
+    for chunk in _pull(source, size, path, chunk_size):
+        out.write(chunk)
+    return size
+
+
+def _pull(source: StreamSource, size: int, path: str, chunk_size: int) -> Iterator[bytes]:
+    """The chunks of a source, checked against the size it announced."""
+    got = 0
+    try:
+        for chunk in source.chunks(chunk_size):
+            got += len(chunk)
+            if got > size:
+                break
+            yield chunk
+    except OSError as exc:
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        raise WriteFailed(f"cannot read the data of stream {path}: {reason}") from exc
+    if got != size:
+        raise WriteFailed(
+            f"the data of stream {path} changed while it was written: "
+            f"{'more' if got > size else f'only {got}'} bytes instead of {size}",
+            hint="write it again",
+        )
+
+
+def plan(tree: Storage) -> Plan:
+    """Check ``tree`` and lay out its compound file; nothing is read from sources yet.
+
+    Bad trees are programming errors: ``ValueError`` (names, duplicates, fields)
+    or ``TypeError`` (an entry that is no Storage, bytes or StreamSource).
+    """
+    if not isinstance(tree, Storage):
+        raise TypeError(f"expected a Storage tree, got {type(tree).__name__}")
+    _check_times(tree, "the root storage")
+    # Directory entries in id order, as the fields of DIR_ENTRY after the name length.
+    # Root first; [MS-CFB] 2.6.1: its creation time MUST be 0.
+    root_name = "Root Entry".encode("utf-16-le")
+    entries: list[list[object]] = [
+        [root_name, _ROOT, _BLACK, NOSTREAM, NOSTREAM, NOSTREAM, tree.clsid, 0, 0, tree.modified, 0, 0]
+    ]
+    mini: list[bytes | StreamSource] = []
+    mini_paths: list[str] = []
+    mini_ends: list[int] = []  # last mini sector of each small stream
+    mini_count = 0
+    large: list[_Large] = []
+    biggest = 0
+    seen = {id(tree)}
+    queue: list[tuple[int, Storage, str]] = [(0, tree, "")]
+    names = _names
+    for parent_id, node, path in queue:  # grows while it is walked: breadth first
+        if not node.entries:
+            continue
+        where = path.rstrip("/") or "the root storage"
+        kids = []
+        for name, child in node.entries.items():
+            info = names.get(name) if type(name) is str else None
+            if info is None:
+                info = _check_name(name, where)
+            kids.append((info[1], info[0], name, child))
+        kids.sort(key=itemgetter(0))
+        for i in range(1, len(kids)):
+            if kids[i][0] == kids[i - 1][0]:
+                raise ValueError(
+                    f"two entries named {kids[i - 1][2]!r} and {kids[i][2]!r} "
+                    f"(the same case-insensitively) in {where}"
+                )
+        base = len(entries)
+        root_pos, shape = _shape(len(kids))
+        entries[parent_id][5] = base + root_pos
+        for pos, (_key, raw, name, child) in enumerate(kids):
+            left_pos, right_pos, colour = shape[pos]
+            left = base + left_pos if left_pos >= 0 else NOSTREAM
+            right = base + right_pos if right_pos >= 0 else NOSTREAM
+            entry_id = base + pos
+            if type(child) is bytes:
+                size = len(child)
+                data: bytes | StreamSource = child
+            elif isinstance(child, Storage):
+                child_path = f"{path}{name}"
+                if id(child) in seen:
+                    raise ValueError(f"storage {child_path} appears twice in the tree")
+                seen.add(id(child))
+                _check_times(child, child_path)
+                # [MS-CFB] 2.6.3: a storage's start sector and size are zero.
+                times = [child.created, child.modified]
+                entries.append([raw, _STORAGE, colour, left, right, NOSTREAM, child.clsid, 0, *times, 0, 0])
+                queue.append((entry_id, child, child_path + "/"))
+                continue
+            elif isinstance(child, StreamSource):
+                size = child.size
+                if not isinstance(size, int) or size < 0:
+                    raise ValueError(f"stream {path}{name}: its source has no valid size ({size!r})")
+                data = child
+            else:
+                raise TypeError(
+                    f"entry {path}{name} is {type(child).__name__}, not bytes, StreamSource or Storage"
+                )
+            if size == 0:
+                start = ENDOFCHAIN  # an empty stream has no sector ([MS-CFB] 2.6.3)
+            elif size < MINI_STREAM_CUTOFF:
+                start = mini_count
+                mini_count += (size + MINI_SECTOR - 1) >> MINI_SECTOR_SHIFT
+                mini_ends.append(mini_count - 1)
+                mini.append(data)
+                mini_paths.append(f"{path}{name}")
+            else:
+                start = 0  # set when the large streams are placed
+                large.append(_Large(entry_id, data, size, f"{path}{name}"))
+                biggest = max(biggest, size)
+            entries.append([raw, _STREAM, colour, left, right, NOSTREAM, NULL_CLSID, 0, 0, 0, start, size])
+    return _lay_out(entries, mini, mini_paths, mini_ends, mini_count, large, biggest)
+
+
+def _lay_out(
+    entries: list[list[object]],
+    mini: list[bytes | StreamSource],
+    mini_paths: list[str],
+    mini_ends: list[int],
+    mini_count: int,
+    large: list[_Large],
+    biggest: int,
+) -> Plan:
+    mini_stream = mini_count * MINI_SECTOR
+    v4 = max(biggest, mini_stream) > MAX_V3_STREAM
+    shift = 12 if v4 else 9
+    sector = 1 << shift
+    per_sector = sector // 4  # FAT, MiniFAT and DIFAT entries per sector
+    n_dir = _ceil(len(entries), sector // DIR_ENTRY_SIZE)
+    n_minifat = _ceil(mini_count, per_sector)
+    n_mini = _ceil(mini_stream, sector)
+    n_large = 0
+    for big in large:
+        big.first = n_large
+        n_large += _ceil(big.size, sector)
+    n_data = n_dir + n_minifat + n_mini + n_large
+    n_fat = n_difat = 0
+    while True:  # the FAT also maps its own sectors and the DIFAT's
+        total = n_data + n_fat + n_difat
+        need_fat = _ceil(total, per_sector)
+        need_difat = _ceil(max(0, need_fat - HEADER_DIFAT), per_sector - 1)
+        if (need_fat, need_difat) == (n_fat, n_difat):
+            break
+        n_fat, n_difat = need_fat, need_difat
+    if total > MAXREGSECT + 1:
+        raise TooBig(
+            f"the compound file would need {total} sectors of {sector} bytes; "
+            f"at most {MAXREGSECT + 1} can be addressed"
+        )
+
+    first_dir = n_fat + n_difat
+    first_minifat = first_dir + n_dir
+    first_mini = first_minifat + n_minifat
+    first_large = first_mini + n_mini
+
+    # FAT: FAT sectors, DIFAT sectors, then consecutive chains, free to the end of its last sector.
+    fat = array("I", [FATSECT]) * n_fat
+    fat.extend(array("I", [DIFSECT]) * n_difat)
+    fat.extend(range(first_dir + 1, total + 1))
+    fat.extend(array("I", [FREESECT]) * (n_fat * per_sector - total))
+    _chain(fat, first_dir, n_dir)
+    _chain(fat, first_minifat, n_minifat)
+    _chain(fat, first_mini, n_mini)
+    for big in large:
+        big.first += first_large
+        _chain(fat, big.first, _ceil(big.size, sector))
+        entries[big.entry][_START] = big.first
+    entries[0][_START] = first_mini if n_mini else ENDOFCHAIN
+    entries[0][_SIZE] = mini_stream
+
+    # DIFAT: the first 109 FAT sector numbers in the header, the rest in DIFAT sectors
+    # of per_sector - 1 numbers and the next DIFAT sector's number (ENDOFCHAIN at the end).
+    fat_sectors = array("I", range(n_fat))
+    header_difat = fat_sectors[:HEADER_DIFAT]
+    header_difat.extend(array("I", [FREESECT]) * (HEADER_DIFAT - len(header_difat)))
+    difat = array("I")
+    rest = fat_sectors[HEADER_DIFAT:]
+    for i in range(n_difat):
+        part = rest[i * (per_sector - 1) : (i + 1) * (per_sector - 1)]
+        part.extend(array("I", [FREESECT]) * (per_sector - 1 - len(part)))
+        part.append(n_fat + i + 1 if i + 1 < n_difat else ENDOFCHAIN)
+        difat.extend(part)
+
+    header_size = sector  # version 4 pads the 512-byte header to a whole sector
+    head = bytearray(header_size + (first_mini) * sector)
+    HEADER.pack_into(
+        head,
+        0,
+        SIGNATURE,
+        bytes(16),
+        MINOR_VERSION,
+        4 if v4 else 3,
+        BYTE_ORDER,
+        shift,
+        MINI_SECTOR_SHIFT,
+        bytes(6),
+        n_dir if v4 else 0,  # [MS-CFB] 2.2: MUST be zero in version 3
+        n_fat,
+        first_dir,
+        0,
+        MINI_STREAM_CUTOFF,
+        first_minifat if n_minifat else ENDOFCHAIN,
+        n_minifat,
+        n_fat if n_difat else ENDOFCHAIN,
+        n_difat,
+    )
+    head[HEADER.size : HEADER.size + 4 * HEADER_DIFAT] = _table_bytes(header_difat)
+    offset = header_size
+    head[offset : offset + 4 * len(fat)] = _table_bytes(fat)
+    offset += n_fat * sector
+    if n_difat:
+        head[offset : offset + 4 * len(difat)] = _table_bytes(difat)
+        offset += n_difat * sector
+    pack = DIR_ENTRY.pack_into
+    for entry in entries:
+        raw = entry[0]
+        assert isinstance(raw, bytes)
+        pack(head, offset, raw, len(raw) + 2, *entry[1:])
+        offset += DIR_ENTRY_SIZE
+    free = n_dir * (sector // DIR_ENTRY_SIZE) - len(entries)
+    head[offset : offset + free * DIR_ENTRY_SIZE] = FREE_ENTRY * free
+    offset += free * DIR_ENTRY_SIZE
+    if n_minifat:
+        minifat = array("I", range(1, mini_count + 1))
+        for end in mini_ends:
+            minifat[end] = ENDOFCHAIN
+        minifat.extend(array("I", [FREESECT]) * (n_minifat * per_sector - mini_count))
+        head[offset : offset + 4 * len(minifat)] = _table_bytes(minifat)
+        offset += n_minifat * sector
+    size = header_size + total * sector
+    return Plan(head, mini, mini_paths, large, sector, size)
+
+
+def to_bytes(tree: Storage) -> bytes:
+    """The compound file for ``tree``, in memory."""
+    import io
+
+    buf = io.BytesIO()
+    plan(tree).write_to(buf)
+    return buf.getvalue()
