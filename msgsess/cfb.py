@@ -35,6 +35,7 @@ from olefile.olefile import OleFileError as _OleFileError
 
 from msgsess import cfbwriter
 from msgsess.errors import CorruptFile, InvalidParameter, NotFound, WriteFailed
+from msgsess.inputs import open_input
 from msgsess.oxmsg import layout
 from msgsess.storage import NULL_CLSID, Storage
 
@@ -569,9 +570,13 @@ def _wrap_read(name: str, fp_factory: Any, limits: Limits) -> Storage:
 
 
 def read_file(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> Storage:
-    """Read the compound file at ``path`` into a :class:`Storage` tree."""
+    """Read the compound file at ``path`` into a :class:`Storage` tree.
+
+    Only a regular file within the limit on inputs is opened (:func:`msgsess.inputs.open_input`):
+    a FIFO, a device or a folder is refused without blocking.
+    """
     path = Path(path)
-    return _wrap_read(str(path), lambda: open(path, "rb"), limits)
+    return _wrap_read(str(path), lambda: io.BufferedReader(open_input(path)), limits)
 
 
 def read_bytes(data: bytes, name: str = "<bytes>", *, limits: Limits = DEFAULT_LIMITS) -> Storage:

@@ -158,5 +158,5 @@ EXIT_CODES: dict[int, str] = {
     CorruptFile.exit_code: "damaged or invalid .msg / JSON input (MAPI_E_CORRUPT_DATA)",
     WriteFailed.exit_code: "an output could not be written (MAPI_E_DISK_ERROR)",
     Collision.exit_code: "id or name already in use (MAPI_E_COLLISION)",
-    TooBig.exit_code: "a limit of the format was exceeded (MAPI_E_TOO_BIG)",
+    TooBig.exit_code: "a limit of the format or of MSGSESS_MAX_INPUT was exceeded (MAPI_E_TOO_BIG)",
 }

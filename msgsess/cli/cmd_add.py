@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import click
@@ -10,8 +9,8 @@ import click
 from msgsess import session as use
 from msgsess.cli.common import PROP_ASSIGNMENT, print_lines, session_argument
 from msgsess.errors import InvalidParameter
+from msgsess.inputs import read_input, read_stdin
 from msgsess.session import jsonspec
-from msgsess.session.usecases import read_file
 
 
 def warning_line(text: str) -> None:
@@ -19,7 +18,7 @@ def warning_line(text: str) -> None:
 
 
 def _read_text(path: str, option: str) -> str:
-    return _utf8(read_file(path, option), path, option)
+    return _utf8(read_input(path, option), path, option)
 
 
 def _utf8(data: bytes, name: str, option: str) -> str:
@@ -31,31 +30,18 @@ def _utf8(data: bytes, name: str, option: str) -> str:
         ) from None
 
 
-def _stdin_bytes(option: str) -> bytes:
-    """All of stdin for ``option -``; a closed stdin (``<&-``: no sys.stdin) is exit 3."""
-    stream = sys.stdin
-    try:
-        if stream is None:
-            raise OSError
-        return stream.buffer.read()
-    except (OSError, ValueError, AttributeError):
-        raise InvalidParameter(
-            f"{option} -: stdin is closed", hint="give the input on stdin, or a file instead of '-'"
-        ) from None
-
-
 def _read_body(path: str, option: str) -> str:
     """A body from a UTF-8 file, or stdin for ``-``: as it is (CRLF kept), without a leading BOM."""
     if path == "-":
-        text = _utf8(_stdin_bytes(option), "stdin", option)
+        text = _utf8(read_stdin(option), "stdin", option)
     else:
-        text = _utf8(read_file(path, option), path, option)
+        text = _utf8(read_input(path, option), path, option)
     return text[1:] if text.startswith("\ufeff") else text
 
 
 def _read_rtf(path: str) -> str:
     """An RTF file as is: its bytes as Latin-1 text, so that close writes the very same bytes."""
-    data = read_file(path, "--rtf-file")
+    data = read_input(path, "--rtf-file")
     if not data.lstrip().startswith(b"{\\rtf"):
         raise InvalidParameter(
             f"--rtf-file: {path} is not an RTF file (it does not start with {{\\rtf)",
@@ -236,7 +222,7 @@ def add_cmd(session: str, json_input: str | None, **params: Any) -> None:
             flag = names.get(given[0], "--" + given[0].replace("_", "-"))
             raise click.UsageError(f"--json takes every message from the JSON; {flag} cannot be added to it")
         source = "stdin" if json_input == "-" else json_input
-        text = _utf8(_stdin_bytes("--json"), "stdin", "--json") if json_input == "-" else None
+        text = _utf8(read_stdin("--json"), "stdin", "--json") if json_input == "-" else None
         if text is None:
             text = _read_text(json_input, "--json")
         ids = use.add(session, jsonspec.iter_specs(text, source), warn=warning_line)

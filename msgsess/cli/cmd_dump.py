@@ -22,17 +22,7 @@ def _decode(path: str) -> Any:
     """
     from msgsess.session.edit import read_msg
 
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        from msgsess.errors import NotFound
-
-        raise NotFound(f"{path}: no such file", hint="check the path") from None
-    except OSError as exc:
-        from msgsess.errors import InvalidParameter
-
-        raise InvalidParameter(f"cannot read {path}: {exc.strerror}", hint="check the path") from None
-    return read_msg(data, path)
+    return read_msg(Path(path), path)  # only a regular file within the limit on inputs
 
 
 def _bag_lines(bag: Any, pad: str) -> Iterator[str]:

@@ -27,9 +27,11 @@ from __future__ import annotations
 import base64
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from msgsess.errors import InvalidParameter, NotFound, TooBig, located
+from msgsess.inputs import read_input
 from msgsess.session.store import Store, transaction
 
 if TYPE_CHECKING:
@@ -45,15 +47,18 @@ ORIGINAL = "original"
 # --- import ----------------------------------------------------------------------------------
 
 
-def read_msg(data: bytes, name: str, codepage: int | None = None) -> Message:
-    """Decode the bytes of a ``.msg`` file; damaged input is one error naming ``name``.
+def read_msg(data: bytes | Path, name: str, codepage: int | None = None) -> Message:
+    """Decode a ``.msg`` file, its bytes or its path; damaged input is one error naming ``name``.
 
-    The one import path of ``edit``, ``attach --msg`` and ``close``: the compound file is read
-    with the limits for hostile input (:func:`msgsess.cfb.read_bytes`), then decoded.
+    The one import path of ``edit``, ``attach --msg``, ``dump`` and ``close``: the compound file
+    is read with the limits for hostile input (:func:`msgsess.cfb.read_bytes`, or for a path
+    :func:`msgsess.cfb.read_file`, which reads the streams without holding the whole file),
+    then decoded.
     """
     from msgsess import cfb, oxmsg
 
-    return oxmsg.decode(cfb.read_bytes(data, name), codepage=codepage, label=name)
+    tree = cfb.read_file(data) if isinstance(data, Path) else cfb.read_bytes(data, name)
+    return oxmsg.decode(tree, codepage=codepage, label=name)
 
 
 def source_info(msg: Message, fallback: int | None) -> dict[str, Any]:
@@ -115,7 +120,7 @@ def load_source(source: dict[str, Any]) -> Loaded:
                 data = usecases._b64(str(source["data"]))
             name = str(file) if file else "source data"
         elif file:
-            data = usecases.read_file(str(file))
+            data = read_input(str(file))
             name = str(file)
         else:
             raise InvalidParameter(

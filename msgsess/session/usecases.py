@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from msgsess.errors import Collision, InvalidParameter, MsgsessError, NotFound, SessionError, located
+from msgsess.inputs import read_input
 from msgsess.props.types import FileTime
 from msgsess.session import jsonspec
 from msgsess.session import props as sprops
@@ -41,23 +42,6 @@ Warn = Callable[[str], None]
 RECIPIENT_KINDS = ("to", "cc", "bcc")
 #: PR_SUBJECT's property id.
 _SUBJECT = 0x0037
-
-
-def read_file(path: str, what: str | None = None) -> bytes:
-    """The bytes of an input file; every failure is one MsgsessError naming the path, located
-    at ``what`` (the option or spec entry that named the file) when given."""
-    try:
-        with open(path, "rb") as f:
-            return f.read()
-    except FileNotFoundError:
-        error: MsgsessError = NotFound(f"file {path} does not exist", hint="check the path")
-    except IsADirectoryError:
-        error = InvalidParameter(f"{path} is a folder, not a file", hint="give a file")
-    except OSError as exc:
-        error = InvalidParameter(f"cannot read {path}: {exc.strerror}", hint="check permissions")
-    except ValueError:  # a NUL or an unpaired surrogate in the path: no file has that name
-        error = InvalidParameter(f"{path!r} is not a file name", hint="remove the NUL or unpaired surrogate")
-    raise error.at(what) if what else error
 
 
 def _b64(text: str) -> bytes:
@@ -132,12 +116,12 @@ def _load_attachment(att: dict[str, Any], *, validate: bool = False) -> Loaded:
             jsonspec.validate_part(att, "#/$defs/attachment", "")
         rest = {k: v for k, v in att.items() if k not in ("file", "data", "msg", "msg_data", "message")}
         if "file" in att:
-            source: dict[str, Any] = {"blob": loaded.keep(read_file(att["file"]))}
+            source: dict[str, Any] = {"blob": loaded.keep(read_input(att["file"]))}
             rest.setdefault("name", os.path.basename(att["file"]))
         elif "data" in att:
             source = {"blob": loaded.keep(_b64(att["data"]))}
         elif "msg" in att:
-            data = read_file(att["msg"])
+            data = read_input(att["msg"])
             check_msg_bytes(data, att["msg"])
             source = {"msg_blob": loaded.keep(data)}
         elif "msg_data" in att:
@@ -680,7 +664,7 @@ def set_property(
     entry: tuple[str, Any] | None = None
     error: MsgsessError | None = None
     try:
-        entry = sprops.text_entry(prop, text, type_name, lambda p: read_file(p, f"property {prop}"))
+        entry = sprops.text_entry(prop, text, type_name, lambda p: read_input(p, f"property {prop}"))
     except MsgsessError as exc:
         error = exc
     with transaction(path, write=True) as store:
@@ -734,7 +718,7 @@ def add_properties(spec: dict[str, Any], assignments: list[str]) -> None:
             )
         option = f"--set {item}"
         with located(option):
-            key, value = sprops.text_entry(name.strip(), text, None, read_file)
+            key, value = sprops.text_entry(name.strip(), text, None, read_input)
             _drop_spellings(bag, key)
         bag[key] = value
 

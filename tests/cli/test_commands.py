@@ -281,23 +281,18 @@ def test_set_takes_negative_values_without_a_double_dash(run: Run, invoke: Invok
     assert {p["tag"]: p["value"] for p in dump["attachments"][0]["properties"]}["0x66090003"] == -3
 
 
-def _open_fifo_for_writing(path: Path, proc: subprocess.Popen[str]) -> Any:
-    """The write end of a FIFO, once ``proc`` has opened it to read (fails if proc ends first)."""
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
-        except OSError:  # ENXIO: no reader yet
-            assert proc.poll() is None, proc.communicate()
-            assert time.monotonic() < deadline, "the command never opened the file"
-            time.sleep(0.01)
-            continue
-        os.set_blocking(fd, True)
-        return os.fdopen(fd, "wb")
-
-
 @pytest.mark.parametrize("command", ["attach", "add", "edit"])
-def test_input_files_are_read_before_the_session_is_locked(run: Run, workdir: Path, command: str) -> None:
+def test_input_files_are_read_before_the_session_is_locked(
+    run: Run, invoke: Invoke, workdir: Path, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    """While a command reads its input file, another command can change the session.
+
+    Inputs are regular files only (a FIFO is refused), so the read is made slow from inside:
+    while the file is being read, a real second process changes the session with a short lock
+    timeout, which it could not if the reading command held the lock.
+    """
+    from msgsess import inputs
+
     assert run("open", "s").returncode == 0
     assert run("add", "s", "first.msg", "--subject", "first").returncode == 0
     payload = b"attachment bytes"
@@ -306,36 +301,28 @@ def test_input_files_are_read_before_the_session_is_locked(run: Run, workdir: Pa
         assert run("add", "t", "src.msg", "--subject", "the source").returncode == 0
         assert run("close", "t").returncode == 0
         payload = (workdir / "src.msg").read_bytes()
-    os.mkfifo(workdir / "slow")  # a file whose bytes come slowly (a pipe, a network share…)
+    (workdir / "slow").write_bytes(payload)
+    others: list[Any] = []
+    real_read_all = inputs._read_all
+
+    def slow_read_all(stream: Any, first: int, limit: int) -> bytes | None:
+        # The command is reading its file now; another command changes the session meanwhile.
+        others.append(run("set", "s", "m1", "PidTagImportance", "2", env={"MSGSESS_LOCK_TIMEOUT": "2"}))
+        return real_read_all(stream, first, limit)
+
+    monkeypatch.setattr(inputs, "_read_all", slow_read_all)
     args = {
         "attach": ["attach", "s", "m1", "slow", "--name", "a.txt"],
         "add": ["add", "s", "b.msg", "--attach", "slow"],
         "edit": ["edit", "s", "slow", "--out", "e.msg"],
     }[command]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "msgsess", *args],
-        cwd=workdir,
-        env={**os.environ, "MSGSESS_LOCK_TIMEOUT": "30"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        with _open_fifo_for_writing(workdir / "slow", proc) as slow:
-            # The command is reading its file now; other commands change the session meanwhile.
-            other = run("set", "s", "m1", "PidTagImportance", "2", env={"MSGSESS_LOCK_TIMEOUT": "2"})
-            assert other.returncode == 0, other.stderr
-            slow.write(payload)
-        out, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 0, err
+    result = invoke(*args)
+    assert result.exit_code == 0, result.stderr
+    assert len(others) == 1 and others[0].returncode == 0, others[0].stderr
     specs = [json.loads(line) for line in run("show", "s", "--json").stdout.splitlines()]
     assert specs[0]["properties"] == {"PidTagImportance": 2}
     if command == "edit":
-        assert out == "m2\n" and base64.b64decode(specs[1]["source"]["data"]) == payload
+        assert result.stdout == "m2\n" and base64.b64decode(specs[1]["source"]["data"]) == payload
     else:
         added = specs[0] if command == "attach" else specs[1]
         assert base64.b64decode(added["attachments"][0]["data"]) == payload

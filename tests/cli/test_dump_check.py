@@ -98,7 +98,7 @@ def test_dump_of_a_missing_file(invoke: Invoke) -> None:
     result = invoke("dump", "nothing.msg")
     assert (
         result.exit_code == 4
-        and result.stderr == "msgsess: error: nothing.msg: no such file (check the path)\n"
+        and result.stderr == "msgsess: error: file nothing.msg does not exist (check the path)\n"
     )
 
 
@@ -304,4 +304,4 @@ def test_check_copies_are_not_needed_for_a_missing_file(invoke: Invoke, workdir:
     result = invoke("check", "p.msg", "missing.msg")
     assert result.exit_code == 8
     assert result.stderr.splitlines()[0].startswith("msgsess: error: p.msg: ")
-    assert result.stderr.splitlines()[1] == "msgsess: error: missing.msg: no such file"
+    assert result.stderr.splitlines()[1] == "msgsess: error: file missing.msg does not exist (check the path)"
