@@ -48,9 +48,9 @@ def extract_cmd(file: str, directory: str, embedded: str, force: bool, as_json: 
       msgsess extract mail.msg --json | jq -r '.[] | select(.hidden | not) | .path'
     """
     from msgsess.extract import plan
+    from msgsess.inputs import read_input
     from msgsess.savedir import save
     from msgsess.session.edit import read_msg
-    from msgsess.session.usecases import read_file
 
     if embedded == "eml":
         from msgsess.errors import InvalidParameter
@@ -59,7 +59,7 @@ def extract_cmd(file: str, directory: str, embedded: str, force: bool, as_json: 
             "--embedded eml: writing embedded messages as .eml is not available yet",
             hint="use --embedded msg (the default)",
         )
-    msg = read_msg(read_file(file, "extract"), file)
+    msg = read_msg(read_input(file, "extract"), file)
     result = plan(msg, embedded=embedded)
     for skipped in result.skipped:
         shown = f" ({skipped.name})" if skipped.name else ""
