@@ -19,10 +19,12 @@ from msgsess.oxmsg.nameid import NameMap
 from msgsess.props import binary, ids
 from msgsess.props import types as t
 from msgsess.props.keys import NamedId, PropId
-from msgsess.storage import Entry, Storage
+from msgsess.storage import Entry, Storage, StreamSource, stream_size
 
 #: What Outlook writes in PidTagStoreSupportMask of Unicode files ([oxmsg-facts] §9).
 OUTLOOK_STORE_MASK = 0x00040E79
+#: Largest value a variable-length property entry's 32-bit Size can announce ([MS-OXMSG] 2.4.2.2).
+MAX_VALUE_SIZE = 0xFFFFFFFF
 
 _TOP, _EMBEDDED, _OBJECT = "top", "embedded", "object"
 
@@ -290,7 +292,13 @@ def _encode_one(number: int, prop: Property, pid: PropId, node: Storage, ctx: _C
         if not t.is_mv(ptype):
             data = _single_stream(ptype, value, pid, ctx, where)
             node.entries[layout.value_stream(tag)] = data
-            return layout.VAR_ENTRY.pack(tag, flags, len(data) + _terminator(ptype), 0)
+            size = stream_size(data) + _terminator(ptype)
+            if size > MAX_VALUE_SIZE:
+                raise TooBig(
+                    f"{_describe(pid, prop.type)}{where} is {size} bytes; a .msg value holds less than 4 GiB",
+                    hint="split the data",
+                )
+            return layout.VAR_ENTRY.pack(tag, flags, size, 0)
         base = t.base_type(ptype)
         if base in (t.PT_UNICODE, t.PT_STRING8, t.PT_BINARY):
             lengths = bytearray()
@@ -315,11 +323,13 @@ def _encode_one(number: int, prop: Property, pid: PropId, node: Storage, ctx: _C
         ) from None
 
 
-def _single_stream(ptype: int, value: Any, pid: PropId, ctx: _Context, where: str) -> bytes:
+def _single_stream(ptype: int, value: Any, pid: PropId, ctx: _Context, where: str) -> bytes | StreamSource:
     if ptype in (t.PT_UNICODE, t.PT_STRING8):
         return ctx.encode_text(str(value), pid, where)
     if ptype == t.PT_CLSID:
         return bytes(value.bytes_le)
     if isinstance(value, (bytes, bytearray, memoryview)):
         return value if isinstance(value, bytes) else bytes(value)
+    if ptype == t.PT_BINARY and isinstance(value, StreamSource):
+        return value  # passed through: the writer reads it in chunks, nothing holds it whole
     raise TypeError(f"expected bytes for {t.type_name(ptype)}")
