@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from operator import itemgetter
 from struct import Struct
-from typing import BinaryIO
+from typing import BinaryIO, NoReturn
 
 from msgsess.errors import TooBig, WriteFailed
 from msgsess.storage import NULL_CLSID, Storage, StreamSource
@@ -187,12 +187,6 @@ class _Large:
     first: int = 0
 
 
-def _chain(table: array[int], start: int, count: int) -> None:
-    """Sectors ``start`` .. ``start + count - 1`` as one chain (the table already counts up)."""
-    if count:
-        table[start + count - 1] = ENDOFCHAIN
-
-
 def _ceil(a: int, b: int) -> int:
     return -(-a // b)
 
@@ -204,30 +198,78 @@ def _table_bytes(table: array[int]) -> bytes:
     return table.tobytes()
 
 
+class _Fat:
+    """The FAT of a file whose chains are runs of consecutive sectors, made block by block.
+
+    Sector i points to i + 1, except FAT sectors (FATSECT), DIFAT sectors (DIFSECT),
+    the last sector of each chain (ENDOFCHAIN) and the free end of the last FAT
+    sector (FREESECT); so the table of a 2 GiB file is never held whole.
+    """
+
+    BLOCK = 1 << 16  # entries per block
+
+    def __init__(self, fat_sectors: int, difat_sectors: int, total: int, per_sector: int) -> None:
+        self.fat_sectors = fat_sectors
+        self.difat_sectors = difat_sectors
+        self.total = total
+        self.length = fat_sectors * per_sector
+        self.ends: list[int] = []  # last sector of each chain, ascending
+
+    def blocks(self) -> Iterator[bytes]:
+        specials = self.fat_sectors + self.difat_sectors
+        ends, e = self.ends, 0
+        for lo in range(0, self.length, self.BLOCK):
+            hi = min(lo + self.BLOCK, self.length)
+            block = array("I", range(lo + 1, hi + 1))
+            if lo < specials:
+                for start, stop, mark in (
+                    (0, self.fat_sectors, FATSECT),
+                    (self.fat_sectors, specials, DIFSECT),
+                ):
+                    a, b = max(lo, start), min(hi, stop)
+                    if a < b:
+                        block[a - lo : b - lo] = array("I", [mark]) * (b - a)
+            while e < len(ends) and ends[e] < hi:
+                block[ends[e] - lo] = ENDOFCHAIN
+                e += 1
+            if hi > self.total:
+                a = max(lo, self.total)
+                block[a - lo :] = array("I", [FREESECT]) * (hi - a)
+            yield _table_bytes(block)
+
+
 class Plan:
-    """A compound file laid out and ready to write; ``size`` is its length in bytes."""
+    """A compound file laid out and ready to write."""
 
     def __init__(
         self,
-        head: bytearray,
+        header: bytes,
+        fat: _Fat,
+        rest: bytearray,
         mini: list[bytes | StreamSource],
         mini_paths: list[str],
         large: list[_Large],
         sector: int,
-        size: int,
     ) -> None:
-        self._head = head
+        self._header = header
+        self._fat = fat
+        self._rest = rest  # DIFAT sectors, directory, MiniFAT
         self._mini = mini
         self._mini_paths = mini_paths
         self._large = large
         self._sector = sector
-        self.size = size
+        #: Length of the file in bytes.
+        self.size = sector + fat.total * sector
+        #: 3 (512-byte sectors) or 4 (4096-byte sectors).
         self.version = 3 if sector == 512 else 4
+        self.fat_sectors = fat.fat_sectors
+        #: DIFAT sectors beyond the header's 109 FAT sector numbers (a version 3 file past 6.8 MiB).
+        self.difat_sectors = fat.difat_sectors
 
     def write_to(self, out: BinaryIO, chunk_size: int = CHUNK) -> None:
         """Write the file to ``out`` front to back (no seeking), sources in chunks."""
-        buf: list[bytes | bytearray | memoryview] = [self._head]
-        pending = len(self._head)
+        buf: list[bytes | bytearray | memoryview] = [self._header]
+        pending = len(self._header)
         written = 0
 
         def flush() -> None:
@@ -238,6 +280,13 @@ class Plan:
                 buf.clear()
                 pending = 0
 
+        for block in self._fat.blocks():
+            buf.append(block)
+            pending += len(block)
+            if pending >= chunk_size:
+                flush()
+        buf.append(self._rest)
+        pending += len(self._rest)
         # The mini stream: each small stream padded to 64 bytes, the whole to a sector.
         mini_bytes = 0
         for data, path in zip(self._mini, self._mini_paths, strict=True):
@@ -308,12 +357,19 @@ def _pull(source: StreamSource, size: int, path: str, chunk_size: int) -> Iterat
         )
 
 
-def plan(tree: Storage) -> Plan:
+def _duplicate(first: str, second: str, where: str) -> NoReturn:
+    raise ValueError(f"two entries named {first!r} and {second!r} (the same case-insensitively) in {where}")
+
+
+def plan(tree: Storage, *, version: int | None = None) -> Plan:
     """Check ``tree`` and lay out its compound file; nothing is read from sources yet.
 
-    Bad trees are programming errors: ``ValueError`` (names, duplicates, fields)
-    or ``TypeError`` (an entry that is no Storage, bytes or StreamSource).
+    ``version`` is chosen when None: 3, or 4 when a stream exceeds 2 GiB. Bad
+    trees are programming errors: ``ValueError`` (names, duplicates, fields) or
+    ``TypeError`` (an entry that is no Storage, bytes or StreamSource).
     """
+    if version not in (None, 3, 4):
+        raise ValueError(f"compound file version must be 3 or 4, not {version!r}")
     if not isinstance(tree, Storage):
         raise TypeError(f"expected a Storage tree, got {type(tree).__name__}")
     _check_times(tree, "the root storage")
@@ -345,10 +401,15 @@ def plan(tree: Storage) -> Plan:
         kids.sort(key=itemgetter(0))
         for i in range(1, len(kids)):
             if kids[i][0] == kids[i - 1][0]:
-                raise ValueError(
-                    f"two entries named {kids[i - 1][2]!r} and {kids[i][2]!r} "
-                    f"(the same case-insensitively) in {where}"
-                )
+                _duplicate(kids[i - 1][2], kids[i][2], where)
+        if not all(name.isascii() for name in node.entries):
+            # Readers (olefile, hence extract-msg) also fold names with str.lower(); outside
+            # ASCII that can join names 2.6.4 keeps apart (KELVIN SIGN and K): refuse those too.
+            folded: dict[str, str] = {}
+            for name in node.entries:
+                other = folded.setdefault(name.lower(), name)
+                if other != name:
+                    _duplicate(other, name, where)
         base = len(entries)
         root_pos, shape = _shape(len(kids))
         entries[parent_id][5] = base + root_pos
@@ -393,7 +454,7 @@ def plan(tree: Storage) -> Plan:
                 large.append(_Large(entry_id, data, size, f"{path}{name}"))
                 biggest = max(biggest, size)
             entries.append([raw, _STREAM, colour, left, right, NOSTREAM, NULL_CLSID, 0, 0, 0, start, size])
-    return _lay_out(entries, mini, mini_paths, mini_ends, mini_count, large, biggest)
+    return _lay_out(entries, mini, mini_paths, mini_ends, mini_count, large, biggest, version)
 
 
 def _lay_out(
@@ -404,9 +465,12 @@ def _lay_out(
     mini_count: int,
     large: list[_Large],
     biggest: int,
+    version: int | None,
 ) -> Plan:
     mini_stream = mini_count * MINI_SECTOR
-    v4 = max(biggest, mini_stream) > MAX_V3_STREAM
+    v4 = version == 4 or max(biggest, mini_stream) > MAX_V3_STREAM
+    if v4 and version == 3:
+        raise TooBig(f"a stream of {max(biggest, mini_stream)} bytes does not fit a compound file version 3")
     shift = 12 if v4 else 9
     sector = 1 << shift
     per_sector = sector // 4  # FAT, MiniFAT and DIFAT entries per sector
@@ -437,38 +501,32 @@ def _lay_out(
     first_mini = first_minifat + n_minifat
     first_large = first_mini + n_mini
 
-    # FAT: FAT sectors, DIFAT sectors, then consecutive chains, free to the end of its last sector.
-    fat = array("I", [FATSECT]) * n_fat
-    fat.extend(array("I", [DIFSECT]) * n_difat)
-    fat.extend(range(first_dir + 1, total + 1))
-    fat.extend(array("I", [FREESECT]) * (n_fat * per_sector - total))
-    _chain(fat, first_dir, n_dir)
-    _chain(fat, first_minifat, n_minifat)
-    _chain(fat, first_mini, n_mini)
+    fat = _Fat(n_fat, n_difat, total, per_sector)
+    for first, count in ((first_dir, n_dir), (first_minifat, n_minifat), (first_mini, n_mini)):
+        if count:
+            fat.ends.append(first + count - 1)
     for big in large:
         big.first += first_large
-        _chain(fat, big.first, _ceil(big.size, sector))
+        fat.ends.append(big.first + _ceil(big.size, sector) - 1)
         entries[big.entry][_START] = big.first
     entries[0][_START] = first_mini if n_mini else ENDOFCHAIN
     entries[0][_SIZE] = mini_stream
 
     # DIFAT: the first 109 FAT sector numbers in the header, the rest in DIFAT sectors
     # of per_sector - 1 numbers and the next DIFAT sector's number (ENDOFCHAIN at the end).
-    fat_sectors = array("I", range(n_fat))
-    header_difat = fat_sectors[:HEADER_DIFAT]
+    header_difat = array("I", range(min(n_fat, HEADER_DIFAT)))
     header_difat.extend(array("I", [FREESECT]) * (HEADER_DIFAT - len(header_difat)))
     difat = array("I")
-    rest = fat_sectors[HEADER_DIFAT:]
     for i in range(n_difat):
-        part = rest[i * (per_sector - 1) : (i + 1) * (per_sector - 1)]
+        first = HEADER_DIFAT + i * (per_sector - 1)
+        part = array("I", range(first, min(first + per_sector - 1, n_fat)))
         part.extend(array("I", [FREESECT]) * (per_sector - 1 - len(part)))
         part.append(n_fat + i + 1 if i + 1 < n_difat else ENDOFCHAIN)
         difat.extend(part)
 
-    header_size = sector  # version 4 pads the 512-byte header to a whole sector
-    head = bytearray(header_size + (first_mini) * sector)
+    header = bytearray(sector)  # version 4 pads the 512-byte header to a whole sector
     HEADER.pack_into(
-        head,
+        header,
         0,
         SIGNATURE,
         bytes(16),
@@ -488,31 +546,27 @@ def _lay_out(
         n_fat if n_difat else ENDOFCHAIN,
         n_difat,
     )
-    head[HEADER.size : HEADER.size + 4 * HEADER_DIFAT] = _table_bytes(header_difat)
-    offset = header_size
-    head[offset : offset + 4 * len(fat)] = _table_bytes(fat)
-    offset += n_fat * sector
-    if n_difat:
-        head[offset : offset + 4 * len(difat)] = _table_bytes(difat)
-        offset += n_difat * sector
+    header[HEADER.size : HEADER.size + 4 * HEADER_DIFAT] = _table_bytes(header_difat)
+
+    rest = bytearray((n_difat + n_dir + n_minifat) * sector)
+    rest[: 4 * len(difat)] = _table_bytes(difat)
+    offset = n_difat * sector
     pack = DIR_ENTRY.pack_into
     for entry in entries:
         raw = entry[0]
         assert isinstance(raw, bytes)
-        pack(head, offset, raw, len(raw) + 2, *entry[1:])
+        pack(rest, offset, raw, len(raw) + 2, *entry[1:])
         offset += DIR_ENTRY_SIZE
     free = n_dir * (sector // DIR_ENTRY_SIZE) - len(entries)
-    head[offset : offset + free * DIR_ENTRY_SIZE] = FREE_ENTRY * free
+    rest[offset : offset + free * DIR_ENTRY_SIZE] = FREE_ENTRY * free
     offset += free * DIR_ENTRY_SIZE
     if n_minifat:
         minifat = array("I", range(1, mini_count + 1))
         for end in mini_ends:
             minifat[end] = ENDOFCHAIN
         minifat.extend(array("I", [FREESECT]) * (n_minifat * per_sector - mini_count))
-        head[offset : offset + 4 * len(minifat)] = _table_bytes(minifat)
-        offset += n_minifat * sector
-    size = header_size + total * sector
-    return Plan(head, mini, mini_paths, large, sector, size)
+        rest[offset:] = _table_bytes(minifat)
+    return Plan(bytes(header), fat, rest, mini, mini_paths, large, sector)
 
 
 def to_bytes(tree: Storage) -> bytes:
