@@ -22,6 +22,10 @@ Layout (``PRAGMA user_version`` = :data:`FORMAT_VERSION`, ``application_id`` = :
     added, so that one file reached through two paths is found as one output without a scan.
     Sessions made before it get it (filled from ``messages``) on their first write.
 
+A session file is made mode 0600 (it holds every attachment). Only a file that is a session by
+content (:func:`not_a_session`: the SQLite header and our ``application_id``) is ever opened,
+written, replaced or removed; any other file is refused and left as it is.
+
 Every command is one transaction: writers start with ``BEGIN IMMEDIATE`` so that concurrent
 commands queue on the file lock (busy timeout, then :class:`SessionBusy`) instead of
 deadlocking on a lock upgrade. ``close`` starts with ``BEGIN EXCLUSIVE``: it waits for readers
@@ -56,6 +60,7 @@ DEFAULT_LOCK_TIMEOUT = 30.0
 _OUTPUTS = """
 CREATE TABLE IF NOT EXISTS outputs (real TEXT PRIMARY KEY, id TEXT NOT NULL) WITHOUT ROWID;
 """
+_OUTPUTS_ID = "CREATE INDEX IF NOT EXISTS outputs_id ON outputs(id);"
 
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -74,6 +79,7 @@ CREATE TABLE embeds (
 ) WITHOUT ROWID;
 CREATE INDEX embeds_child ON embeds(child);
 CREATE TABLE outputs (real TEXT PRIMARY KEY, id TEXT NOT NULL) WITHOUT ROWID;
+CREATE INDEX outputs_id ON outputs(id);
 """
 
 
@@ -114,6 +120,54 @@ def file_id(path: str | os.PathLike[str]) -> tuple[int, int] | None:
     except (OSError, ValueError):
         return None
     return st.st_dev, st.st_ino
+
+
+#: The first 16 bytes of every SQLite database file ([SQLite] file format, 1.3).
+SQLITE_MAGIC = b"SQLite format 3\x00"
+#: Offset of ``application_id`` (4 bytes, big-endian) in the database header.
+_APP_ID_OFFSET = 68
+#: The first 8 bytes of a compound file (.msg, .oft) [MS-CFB] 2.2.
+_CFB_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
+
+
+def not_a_session(path: str | os.PathLike[str]) -> str | None:
+    """Why the file at ``path`` is not a msgsess session, or None when it is one.
+
+    Checked by content, without letting SQLite touch the file: the SQLite header and our
+    ``application_id`` in it (it never changes after a session is made). Commands that replace
+    or remove a session file (``open --force``, ``discard``, ``close``) and every command that
+    writes one check this first, so that a file msgsess did not make is never changed.
+    """
+    try:
+        with open(path, "rb") as f:
+            head = f.read(_APP_ID_OFFSET + 4)
+    except FileNotFoundError:
+        return "it does not exist" if not os.path.lexists(path) else "it is a symlink to nothing"
+    except IsADirectoryError:
+        return "it is a folder"
+    except OSError as exc:
+        return f"it cannot be read: {exc.strerror}"
+    except ValueError:
+        return "it is not a file name"
+    if head.startswith(SQLITE_MAGIC) and len(head) == _APP_ID_OFFSET + 4:
+        if int.from_bytes(head[_APP_ID_OFFSET:], "big") == APPLICATION_ID:
+            return None
+        return "it is an SQLite database of another program"
+    if not head:
+        return "it is an empty file"
+    if head.startswith(_CFB_MAGIC):
+        return "it is an Outlook .msg file (or another compound file)"
+    return "it is a file of another kind"
+
+
+def not_a_session_error(path: str | os.PathLike[str], why: str) -> SessionError:
+    """The one-line refusal for a file that is not a session: never a hint to ``open`` it,
+    which would suggest replacing the user's file; arguments in the wrong order are the usual cause."""
+    return SessionError(
+        f"{path} is not a msgsess session: {why}; msgsess leaves it as it is",
+        hint="the session comes first, as in `msgsess add SESSION OUTPUT.msg`: "
+        "check the order of the arguments",
+    )
 
 
 @dataclass(frozen=True)
@@ -212,6 +266,11 @@ class Store:
     def has_parent(self, msg_id: str) -> bool:
         return self.conn.execute("SELECT 1 FROM embeds WHERE child = ?", (msg_id,)).fetchone() is not None
 
+    def parents(self, msg_id: str) -> list[str]:
+        """The messages that embed ``msg_id`` (``attach --message``), in id order."""
+        query = "SELECT parent FROM embeds WHERE child = ? ORDER BY parent"
+        return [r[0] for r in self.conn.execute(query, (msg_id,))]
+
     def output_owner(self, output: str) -> tuple[str, str] | None:
         """(id, output) of the message whose output is ``output`` or the same file by another path.
 
@@ -240,17 +299,19 @@ class Store:
             self.conn.execute("INSERT OR IGNORE INTO outputs (real, id) VALUES (?, ?)", (now, other_id))
 
     def _ensure_outputs(self) -> None:
-        """Create the ``outputs`` table in a session made before it, filled from its messages."""
-        known = self.conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'outputs'").fetchone()
-        if known is not None:
-            return
-        self.conn.execute(_OUTPUTS)
-        for msg_id, output in self.conn.execute(
-            "SELECT id, output FROM messages WHERE output IS NOT NULL"
-        ).fetchall():
-            self.conn.execute(
-                "INSERT OR IGNORE INTO outputs (real, id) VALUES (?, ?)", (os.path.realpath(output), msg_id)
+        """Create the ``outputs`` table in a session made before it, filled from its messages,
+        and its index by id (sessions made before ``rm`` and ``add --replace`` lack it)."""
+        query = "SELECT name FROM sqlite_master WHERE name IN ('outputs', 'outputs_id')"
+        known = {r[0] for r in self.conn.execute(query)}
+        if "outputs" not in known:
+            self.conn.execute(_OUTPUTS)
+            rows = self.conn.execute("SELECT id, output FROM messages WHERE output IS NOT NULL").fetchall()
+            self.conn.executemany(
+                "INSERT OR IGNORE INTO outputs (real, id) VALUES (?, ?)",
+                [(os.path.realpath(output), msg_id) for msg_id, output in rows],
             )
+        if "outputs_id" not in known:
+            self.conn.execute(_OUTPUTS_ID)
 
     # --- writing -------------------------------------------------------------------------
 
@@ -274,7 +335,8 @@ class Store:
         except sqlite3.IntegrityError:
             raise Collision(
                 f"{self.path}: a message with id {msg_id!r} already exists",
-                hint="choose another --id, or leave --id out to get one assigned",
+                hint=f"`msgsess add --replace` replaces it, `msgsess rm {self.path} {msg_id}` removes it; "
+                "or choose another --id",
             ) from None
         assert cur.lastrowid is not None
         if output is not None:
@@ -283,6 +345,35 @@ class Store:
                 "INSERT OR IGNORE INTO outputs (real, id) VALUES (?, ?)", (os.path.realpath(output), msg_id)
             )
         return cur.lastrowid
+
+    def replace(self, msg_id: str, output: str | None, spec: dict[str, Any]) -> None:
+        """Give message ``msg_id`` a new spec and output whole (``add --replace``): same id and
+        place; what it embeds is forgotten (the caller records the new spec's), what embeds it stays."""
+        self.conn.execute(
+            "UPDATE messages SET output = ?, spec = ? WHERE id = ?", (output, _dump(spec), msg_id)
+        )
+        self._output_row(msg_id, output)
+        self.conn.execute("DELETE FROM embeds WHERE parent = ?", (msg_id,))
+
+    def set_output(self, msg_id: str, output: str | None) -> None:
+        """Change where message ``msg_id`` is written (None: only embedded)."""
+        self.conn.execute("UPDATE messages SET output = ? WHERE id = ?", (output, msg_id))
+        self._output_row(msg_id, output)
+
+    def remove(self, msg_id: str) -> None:
+        """Delete message ``msg_id`` with its output row and every embedding it takes part in."""
+        self.conn.execute("DELETE FROM messages WHERE id = ?", (msg_id,))
+        self._output_row(msg_id, None)
+        self.conn.execute("DELETE FROM embeds WHERE parent = ?", (msg_id,))
+        self.conn.execute("DELETE FROM embeds WHERE child = ?", (msg_id,))
+
+    def _output_row(self, msg_id: str, output: str | None) -> None:
+        self._ensure_outputs()
+        self.conn.execute("DELETE FROM outputs WHERE id = ?", (msg_id,))
+        if output is not None:
+            self.conn.execute(
+                "INSERT OR IGNORE INTO outputs (real, id) VALUES (?, ?)", (os.path.realpath(output), msg_id)
+            )
 
     def update_spec(self, msg_id: str, spec: dict[str, Any]) -> None:
         self.conn.execute("UPDATE messages SET spec = ? WHERE id = ?", (_dump(spec), msg_id))
@@ -331,9 +422,7 @@ def _check_session(
     except sqlite3.DatabaseError:
         app_id, version = None, None
     if app_id != APPLICATION_ID:
-        raise SessionError(
-            f"{path} is not a msgsess session", hint=f"create a session with `msgsess open {path}`"
-        )
+        raise not_a_session_error(path, "it is not a database msgsess made")
     if version > FORMAT_VERSION:
         raise SessionError(
             f"{path} was made by a newer msgsess (session format {version})", hint="upgrade msgsess"
@@ -375,6 +464,9 @@ def transaction(
         )
     if p.is_dir():
         raise SessionError(f"{p} is a folder, not a session file", hint="give the session file's path")
+    why = not_a_session(p)  # by content, before SQLite opens (and might write to) the file
+    if why is not None:
+        raise not_a_session_error(p, why)
     timeout = lock_timeout()
     before = file_id(p)  # to tell a session replaced while this command waited from a closed one
     try:
@@ -392,9 +484,7 @@ def transaction(
                 raise _busy(p, timeout) from None
             raise SessionError(f"cannot read session {p}: {exc}", hint="is it a msgsess session?") from None
         except sqlite3.DatabaseError:
-            raise SessionError(
-                f"{p} is not a msgsess session", hint=f"create a session with `msgsess open {p}`"
-            ) from None
+            raise not_a_session_error(p, "it is not a database msgsess can read") from None
         store = Store(p, conn)
         try:
             yield store
@@ -441,12 +531,26 @@ def _busy(path: Path, timeout: float) -> MsgsessError:
 
 
 def create_store(path: str | os.PathLike[str], *, unicode: bool, codepage: int, force: bool) -> Path:
-    """Create an empty session file at ``path`` atomically; refuse to replace one unless ``force``."""
+    """Create an empty session file at ``path`` atomically, readable by its owner only (0600:
+    a session holds every attachment).
+
+    An existing file is replaced only if it is a msgsess session (checked by content), and then
+    only with ``force`` or when it is left marked closed; any other file is refused, unchanged.
+    """
     p = Path(path)
     if p.is_dir():
         raise SessionError(f"{p} is a folder", hint="give a file name for the session")
-    closed = None if force else _closed_session(p)
-    if p.exists() and not force and closed is None:
+    exists = os.path.lexists(p)
+    if exists:
+        why = not_a_session(p)
+        if why is not None:
+            option = "--force" if force else "open"
+            raise SessionError(
+                f"{p} exists and is not a msgsess session: {why}; {option} replaces only a session",
+                hint="choose another name for the session, or check the order of the arguments",
+            )
+    closed = None if force or not exists else _closed_session(p)
+    if exists and not force and closed is None:
         raise SessionError(
             f"session {p} already exists",
             hint=f"use `msgsess open --force {p}` to replace it, or `msgsess discard {p}`",
@@ -459,14 +563,42 @@ def create_store(path: str | os.PathLike[str], *, unicode: bool, codepage: int, 
     import tempfile
 
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=parent)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=parent)  # mode 0600
     except OSError as exc:
         raise SessionError(f"cannot create session {p}: {exc.strerror}", hint="check permissions") from None
     os.close(fd)
     tmp = Path(tmp_name)
-    mask = os.umask(0o022)
-    os.umask(mask)
-    os.chmod(tmp, 0o666 & ~mask)  # like any new file, not mkstemp's 0600
+    try:
+        _initialise(p, tmp, unicode, codepage)
+        if force and exists:
+            _retire(p)  # waits for the commands using the old session
+            # A journal left by a command killed on the old session would be played back into
+            # the new file by its next opener: remove it before the replacement (not after: by
+            # then it can only be the live journal of a command on the new session).
+            _remove_journal(p)
+            os.replace(tmp, p)
+        else:
+            if closed is not None:  # a session marked closed (a killed close): it is replaced
+                remove_store(p, closed)
+            try:
+                os.link(tmp, p)  # never over a file that appeared meanwhile
+            except FileExistsError:
+                raise SessionError(
+                    f"session {p} already exists", hint=f"use `msgsess open --force {p}` to replace it"
+                ) from None
+    except OSError as exc:
+        raise SessionError(f"cannot create session {p}: {exc.strerror}", hint="check permissions") from None
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+    return p
+
+
+def _initialise(path: Path, tmp: Path, unicode: bool, codepage: int) -> None:
+    """Write the schema and settings of a new session into the empty file ``tmp``.
+
+    Any SQLite failure (a full disk above all) is one line naming the session, exit 5.
+    """
     try:
         conn = sqlite3.connect(tmp, isolation_level=None)
         try:
@@ -485,29 +617,10 @@ def create_store(path: str | os.PathLike[str], *, unicode: bool, codepage: int, 
             )
         finally:
             conn.close()
-        if force:
-            if p.exists():
-                _retire(p)  # waits for the commands using the old session
-            # A journal left by a command killed on the old session would be played back into
-            # the new file by its next opener: remove it before the replacement (not after: by
-            # then it can only be the live journal of a command on the new session).
-            _remove_journal(p)
-            os.replace(tmp, p)
-        else:
-            if closed is not None:  # a session marked closed (a killed close): it is replaced
-                remove_store(p, closed)
-            try:
-                os.link(tmp, p)
-            except FileExistsError:
-                raise SessionError(
-                    f"session {p} already exists", hint=f"use `msgsess open --force {p}` to replace it"
-                ) from None
-    except OSError as exc:
-        raise SessionError(f"cannot create session {p}: {exc.strerror}", hint="check permissions") from None
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-    return p
+    except sqlite3.Error as exc:
+        raise SessionError(
+            f"cannot create session {path}: {exc}", hint="check free space and permissions of its folder"
+        ) from None
 
 
 def _closed_session(path: Path) -> tuple[int, int] | None:
@@ -538,27 +651,35 @@ def _retire(path: Path) -> None:
     """Before ``open --force`` replaces the session at ``path``: take its exclusive lock, waiting
     (up to :func:`lock_timeout`, then :class:`SessionBusy`) for the commands using it, as
     ``discard`` does, and mark it closed, so that a command still waiting for the old file fails
-    ("closed") instead of writing into a file that is no longer there. A file that is not a
-    session is replaced as it is.
+    ("closed") instead of writing into a file that is no longer there.
+
+    The caller checked that the file is a session; it is checked again under the lock, so that a
+    file put there meanwhile is refused instead of replaced. A session that cannot be marked (a
+    read-only file) is replaced without the mark.
     """
     timeout = lock_timeout()
     try:
         conn = _connect(path, timeout)
-    except sqlite3.Error:
-        return
+    except sqlite3.Error as exc:
+        raise SessionError(f"cannot open session {path}: {exc}", hint="check its permissions") from None
     try:
         conn.execute("BEGIN EXCLUSIVE")
         (app_id,) = conn.execute("PRAGMA application_id").fetchone()
-        if app_id == APPLICATION_ID:
-            conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('closed', ?)", (REPLACED,))
+        if app_id != APPLICATION_ID:
+            raise not_a_session_error(path, "it is not a database msgsess made")
+        conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('closed', ?)", (REPLACED,))
         conn.execute("COMMIT")
     except sqlite3.OperationalError as exc:
         _rollback(conn)
         if _is_busy(exc):
             raise _busy(path, timeout) from None
-        # Not writable, no meta table…: nothing more to do than replace it.
+        # Read-only, or no meta table: nothing more to do than replace it.
     except sqlite3.DatabaseError:
-        _rollback(conn)  # not a database at all: replaced as it is
+        _rollback(conn)
+        raise not_a_session_error(path, "it is not a database msgsess can read") from None
+    except BaseException:
+        _rollback(conn)
+        raise
     finally:
         conn.close()
 

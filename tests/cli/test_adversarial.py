@@ -107,12 +107,15 @@ def test_open_force_waits_for_a_running_command(run: Run, workdir: Path) -> None
     assert run("add", "s", "a.msg", "--subject", "new").returncode == 0
 
 
-def test_open_force_replaces_a_file_that_is_not_a_session(run: Run, workdir: Path) -> None:
+def test_open_force_leaves_a_file_that_is_not_a_session(run: Run, workdir: Path) -> None:
+    # Issues 8 and 9 (item 12): --force replaces only a msgsess session; tests/cli/test_never_destroy.py
+    # covers every kind of file and command.
     (workdir / "s").write_text("not a session\n")
     assert run("open", "s").returncode == 5
     done = run("open", "--force", "s")
-    assert done.returncode == 0, done.stderr
-    assert run("show", "s").returncode == 0
+    assert done.returncode == 5
+    assert "not a msgsess session" in done.stderr
+    assert (workdir / "s").read_text() == "not a session\n"
 
 
 # --- 4. close --codepage without --ansi ----------------------------------------------------
