@@ -7,14 +7,10 @@ from typing import Any
 import click
 
 from msgsess import session as use
-from msgsess.cli.common import PROP_ASSIGNMENT, print_lines, session_argument
+from msgsess.cli.common import PROP_ASSIGNMENT, print_lines, session_argument, warning_line
 from msgsess.errors import InvalidParameter
 from msgsess.inputs import read_input, read_stdin
 from msgsess.session import jsonspec
-
-
-def warning_line(text: str) -> None:
-    click.echo(f"msgsess: warning: {text}", err=True)
 
 
 def _read_text(path: str, option: str) -> str:
@@ -196,7 +192,13 @@ def spec_from_flags(params: dict[str, Any]) -> dict[str, Any]:
     "--attach", multiple=True, type=click.Path(dir_okay=False), metavar="FILE", help="Attach a file."
 )
 @click.option("--set", "set_props", multiple=True, type=PROP_ASSIGNMENT, help="Set a MAPI property.")
-def add_cmd(session: str, json_input: str | None, **params: Any) -> None:
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="Replace the message with this --id (or OUTPUT) whole if there is one; else add it.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="Print no warnings.")
+def add_cmd(session: str, json_input: str | None, replace: bool, quiet: bool, **params: Any) -> None:
     """Add a message to SESSION and print its id.
 
     OUTPUT.msg is where `close` writes it; leave it out for a message that
@@ -205,15 +207,27 @@ def add_cmd(session: str, json_input: str | None, **params: Any) -> None:
     read now. With --json, read one message object, an array, or JSON
     Lines (schema: message.schema.json) and print one id per line.
 
+    With --replace, a message that has the --id given (without --id: the
+    same OUTPUT) is replaced whole, in one transaction: same id, only the
+    new content. Without a match the message is added, so a build rule
+    with --replace can run again and again. In JSON, "replace": true does
+    the same for one message.
+
+    Warnings (stderr, exit 0; --quiet drops them): an OUTPUT that does not
+    end in .msg or .oft, an OUTPUT whose folder is not writable now, a
+    message with no OUTPUT that nothing embeds.
+
     \b
     Example:
       msgsess add s.session out/hi.msg --subject Hi --from 'Ann <ann@example.com>' \\
           --to 'Bob <bob@example.com>' --body 'Hello!' --attach report.pdf
+      msgsess add --replace s.session out/hi.msg --subject 'Hi again' --to 'Bob <bob@example.com>'
       msgsess add s.session out/weekly.oft --subject 'Weekly status' --html-file weekly.html
       msgsess add s.session out/fyi.msg --from 'Boss <boss@example.com>' --sender 'Ann <ann@example.com>' \\
           --to bob@example.com --rtf-file note.rtf --read-receipt --flag 'Follow up' --due 2024-05-03
       echo '{"output": "a.msg", "subject": "Hi", "to": ["bob@example.com"]}' | msgsess add s.session --json -
     """
+    warn = None if quiet else warning_line
     if json_input is not None:
         given = [k for k in _FLAG_KEYS if params.get(k) is not None and params.get(k) != ()]
         if given:
@@ -225,8 +239,8 @@ def add_cmd(session: str, json_input: str | None, **params: Any) -> None:
         text = _utf8(read_stdin("--json"), "stdin", "--json") if json_input == "-" else None
         if text is None:
             text = _read_text(json_input, "--json")
-        ids = use.add(session, jsonspec.iter_specs(text, source), warn=warning_line)
+        ids = use.add(session, jsonspec.iter_specs(text, source), warn=warn, replace=replace)
     else:
         spec = jsonspec.validate(spec_from_flags(params), "command line")
-        ids = use.add(session, [("", spec)], warn=warning_line)
+        ids = use.add(session, [("", spec)], warn=warn, replace=replace)
     print_lines(ids)

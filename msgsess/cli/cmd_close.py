@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from msgsess.cli.common import ANSI_CODEPAGE, chatter, session_argument, stderr_is_tty
+from msgsess.cli.common import ANSI_CODEPAGE, chatter, session_argument, stderr_is_tty, warning_line
 
 #: Signals taken between two messages: SIGTERM (`make`, `kill`), SIGHUP (the terminal closed),
 #: SIGINT (Ctrl-C).
@@ -101,10 +101,6 @@ def _progress(term: _Termination) -> Iterator[Callable[[int, int], None]]:
         yield update
 
 
-def _warning_line(text: str) -> None:
-    click.echo(f"msgsess: warning: {text}", err=True)
-
-
 @click.command("close")
 @session_argument
 @click.option(
@@ -157,7 +153,7 @@ def close_cmd(session: str, unicode: bool | None, codepage: int | None, keep: bo
             codepage=codepage,
             keep=keep,
             progress=progress,
-            warn=_warning_line,
+            warn=warning_line,
             fsync=fsync,
             checkpoint=term.last_chance,
         )

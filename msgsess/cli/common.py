@@ -158,6 +158,11 @@ def chatter(text: str) -> None:
         click.echo(text, err=True)
 
 
+def warning_line(text: str) -> None:
+    """A warning about something done all the same: one line on stderr, exit status unchanged."""
+    click.echo(f"msgsess: warning: {text}", err=True)
+
+
 def print_lines(values: list[Any]) -> None:
     for value in values:
         click.echo(value)

@@ -130,6 +130,8 @@ def _cycles(edges: dict[str, list[str]]) -> list[str]:
 
 #: How ``_check`` words one output reached through two paths (a collision).
 _SAME_FILE = "is the same file as"
+#: How ``_check`` words a message that would be written nowhere.
+_NOWHERE = "has no output and no message embeds it"
 
 
 def _check(store: Store, mode: _Mode) -> list[str]:
@@ -146,7 +148,7 @@ def _check(store: Store, mode: _Mode) -> list[str]:
     for row in store.rows():
         if row.output is None:
             if row.id not in embedded:
-                problems.append(f"message {row.id} has no output and no message embeds it")
+                problems.append(f"message {row.id} {_NOWHERE}")
         elif os.path.isdir(row.output):
             problems.append(f"message {row.id}: output {row.output} is a folder")
         else:
@@ -374,4 +376,11 @@ def _summarise(path: Path, problems: list[str]) -> MsgsessError:
         return Unconvertible(text, hint="close with --unicode, or choose a code page with --ansi --codepage")
     if all(_SAME_FILE in p for p in problems):
         return Collision(text, hint="give each message its own output file; the session is unchanged")
+    nowhere = next((p.split()[1] for p in problems if _NOWHERE in p), None)
+    if nowhere is not None:
+        return InvalidParameter(
+            text,
+            hint=f"give it an output with `msgsess output {path} {nowhere} PATH`, or remove it with "
+            f"`msgsess rm {path} {nowhere}`; the session is unchanged",
+        )
     return InvalidParameter(text, hint="fix these and close again; the session is unchanged")

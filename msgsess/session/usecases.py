@@ -315,34 +315,77 @@ def added_label(spec: dict[str, Any]) -> str:
     return repr(output) if _BAD_CHAR.search(output) else output  # NUL, half a surrogate: escaped
 
 
+def _replace_target(store: Store, spec: dict[str, Any]) -> str | None:
+    """The message ``add --replace`` replaces: the one with the spec's id if it gives one, else
+    the one whose output is the spec's (an edited file's own path when it gives none)."""
+    given = spec.get("id")
+    if given is not None:
+        return str(given) if store.exists(given) else None
+    output = spec.get("output")
+    if output is None and isinstance(spec.get("source"), dict):
+        output = spec["source"].get("file")
+    if not output:
+        return None
+    owner = store.output_owner(os.path.abspath(output))
+    return None if owner is None else owner[0]
+
+
+def output_taken(store: Store, output: str, owner: tuple[str, str], command: str) -> Collision:
+    """Exit 10 for an output another message has, with the way out that fits ``command``:
+    ``add``, ``add --replace`` (replacing by id) or ``output``."""
+    other_id, other_output = owner
+    same = "" if other_output == output else f" (as {other_output}: the same file)"
+    rm = f"`msgsess rm {store.path} {other_id}`"
+    if command == "add --replace":
+        hint = f"replace that message with --id {other_id}, or remove it first with {rm}"
+    elif command == "output":
+        hint = f"remove that message with {rm}, or first give it another output with `msgsess output`"
+    else:
+        hint = f"`msgsess add --replace` replaces message {other_id}, {rm} removes it; or change the output"
+    return Collision(f"output {output} is already the output of message {other_id}{same}", hint=hint)
+
+
+@dataclass
+class _Stored:
+    """One message ``add`` stored: its id, its output as given and as kept, the ids it embeds."""
+
+    id: str
+    given_output: str | None
+    output: str | None
+    children: list[str]
+
+
 def _store_spec(
-    store: Store, item: _Input, settings: Settings, warn: Warn | None = None
-) -> tuple[str, list[str]]:
-    """Insert one validated spec whose files were read; return its id and the ids it embeds.
+    store: Store, item: _Input, settings: Settings, warn: Warn | None = None, *, replace: bool = False
+) -> _Stored:
+    """Insert one validated spec whose files were read (or, with ``replace`` or its own
+    ``"replace": true``, replace the message with its id or output whole).
 
     Errors are located at the message as the user named it (:func:`added_label`).
     """
     label = added_label(item.spec)
     try:
-        return _insert_spec(store, item, settings, label, warn)
+        return _insert_spec(store, item, settings, label, warn, replace)
     except MsgsessError as exc:
         exc.at(label)
         raise
 
 
 def _insert_spec(
-    store: Store, item: _Input, settings: Settings, label: str, warn: Warn | None
-) -> tuple[str, list[str]]:
+    store: Store, item: _Input, settings: Settings, label: str, warn: Warn | None, replace: bool
+) -> _Stored:
     spec = dict(item.spec)
+    replace = bool(spec.pop("replace", False)) or replace
     given_id = spec.pop("id", None)
     if item.text_error is not None:
         item.text_error.store_into(store)  # raises it
+    target = _replace_target(store, item.spec) if replace else None
     output = spec.pop("output", None)
     if item.source is not None:
         spec["source"] = item.source.store_into(store)  # an edited message: its file's bytes
     from msgsess.session.edit import check_room, prepare
 
-    output = prepare(spec, output)
+    output = given_output = prepare(spec, output)
     check_room(spec, "recipients", 0)
     check_room(spec, "attachments", 0)
     if "html" in spec and "rtf" in spec:
@@ -354,13 +397,8 @@ def _insert_spec(
         output = os.path.abspath(output)
         check_text({"output": output})  # an edited file's own path, written back to
         owner = store.output_owner(output)
-        if owner is not None:
-            other_id, other_output = owner
-            same = "" if other_output == output else f" (as {other_output}: the same file)"
-            raise Collision(
-                f"output {output} is already the output of message {other_id}{same}",
-                hint="give each message its own output file",
-            )
+        if owner is not None and owner[0] != target:
+            raise output_taken(store, output, owner, "add --replace" if replace else "add")
     children: list[str] = []
     if item.attachments is not None:
         captured = []
@@ -370,14 +408,17 @@ def _insert_spec(
                 children.append(att["message"])
         spec["attachments"] = captured
     check_composable({**spec, "template": True} if is_template(output, spec) else spec, label, settings)
-    msg_id = given_id or store.new_id()
-    store.insert(msg_id, output, spec)
+    msg_id = target or given_id or store.new_id()
+    if target is None:
+        store.insert(msg_id, output, spec)
+    else:
+        store.replace(msg_id, output, spec)
     if warn is not None:
         for text in _spec_cid_warnings(msg_id, spec):
             warn(text)
     for child in children:
         store.add_embed(msg_id, child)
-    return msg_id, children
+    return _Stored(msg_id, given_output, output, children)
 
 
 def _embed_path(store: Store, parent: str, child: str) -> list[str] | None:
@@ -494,39 +535,85 @@ def add(
     specs: Iterable[tuple[str, dict[str, Any]]],
     *,
     warn: Warn | None = None,
+    replace: bool = False,
 ) -> list[str]:
     """Add messages (``(where, spec)`` pairs, specs valid for the schema); return their ids.
 
     One transaction: if any spec is refused, none is added. Paths are read relative to the
-    current folder; outputs are kept as absolute paths. ``warn`` receives warnings about
-    messages that are added all the same (HTML referring to a missing ``cid:``).
+    current folder; outputs are kept as absolute paths. With ``replace`` (or ``"replace": true``
+    in a spec) a spec whose id, or else output, is a message's already replaces that message
+    whole: same id and place, new content only; without a match it is added. ``warn`` receives
+    warnings about messages that are added all the same: HTML referring to a missing ``cid:``,
+    an output that is no ``.msg``/``.oft`` or whose folder is not writable now, no output at all.
     """
     ids: list[str] = []
     warnings: list[str] = []
     inputs = _load_specs(specs)  # files read, decoded and hashed before taking the lock
     with transaction(path, write=True) as store:
         pending: list[tuple[_Input, str, str]] = []
+        stored: list[_Stored] = []
         settings = store.settings()
         for item in inputs:
             if item.error is not None:
                 raise item.error
             try:
-                msg_id, children = _store_spec(store, item, settings, warnings.append)
+                one = _store_spec(store, item, settings, warnings.append, replace=replace)
             except MsgsessError as exc:
                 exc.at(item.where)
                 raise
-            ids.append(msg_id)
-            pending.extend((item, msg_id, child) for child in children)
+            ids.append(one.id)
+            stored.append(one)
+            pending.extend((item, one.id, child) for child in one.children)
         for item, parent, child in pending:
+            if child not in store.children(parent):
+                continue  # the parent was replaced later in this input: that edge is gone
             try:
                 _check_embed(store, parent, child)
             except MsgsessError as exc:
                 exc.at(added_label(item.spec)).at(item.where)
                 raise
+        for one in stored:  # once every spec is in: a later one may embed an earlier one
+            if one.output is not None and one.given_output is not None:
+                warnings.extend(output_warnings(store.path, one.id, one.given_output, one.output))
+            elif not store.has_parent(one.id):
+                warnings.append(no_output_warning(store.path, one.id))
     if warn is not None:
-        for text in warnings:
+        for text in dict.fromkeys(warnings):  # a message replaced twice in one input: once
             warn(text)
     return ids
+
+
+def output_warnings(session: str | os.PathLike[str], msg_id: str, given: str, output: str) -> list[str]:
+    """What may be wrong with an output, though it is no error (``add`` and ``output`` warn):
+    no ``.msg``/``.oft`` ending (often a word of an unquoted text, ``--subject Hello world``),
+    or a folder that is not writable now (``close`` creates missing folders: the nearest
+    existing one counts)."""
+    found: list[str] = []
+    if not output.lower().endswith((".msg", ".oft")):
+        found.append(
+            f"{msg_id}: output {given} does not end in .msg or .oft (was it a word of an unquoted "
+            f"text? `msgsess output {session} {msg_id} PATH` changes it)"
+        )
+    folder = os.path.dirname(output)
+    while folder and not os.path.lexists(folder) and os.path.dirname(folder) != folder:
+        folder = os.path.dirname(folder)
+    if folder and not os.path.isdir(folder):
+        found.append(f"{msg_id}: {folder}, on the way to output {given}, is not a folder (close fails)")
+    elif folder and not os.access(folder, os.W_OK | os.X_OK):
+        found.append(
+            f"{msg_id}: folder {folder} of output {given} is not writable now "
+            "(close fails unless that changes)"
+        )
+    return found
+
+
+def no_output_warning(session: str | os.PathLike[str], msg_id: str) -> str:
+    """The warning for a message that has no output and that no message embeds."""
+    return (
+        f"{msg_id} has no output and no message embeds it: close refuses it until it has one "
+        f"(give it one with `msgsess output {session} {msg_id} PATH`, or embed it with "
+        f"`msgsess attach {session} OTHER_ID --message {msg_id}`)"
+    )
 
 
 # --- recipients and attachments --------------------------------------------------------------

@@ -82,7 +82,8 @@ def test_completion_of_commands_ids_and_property_names(invoke: Invoke, workdir: 
     invoke("open", "s")
     invoke("add", "s", "--id", "report")
     invoke("add", "s", "--id", "reply")
-    assert complete(workdir, "msgsess re") == ["recipient"]
+    assert complete(workdir, "msgsess rec") == ["recipient"]
+    assert complete(workdir, "msgsess re") == ["recipient", "remove"]
     assert complete(workdir, "msgsess set s rep") == ["report", "reply"]
     assert "PidTagImportance" in complete(workdir, "msgsess set s report PidTagImpo")
     assert complete(workdir, "msgsess close s --un") == ["--unicode"]

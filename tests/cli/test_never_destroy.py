@@ -13,7 +13,8 @@ import resource
 import signal
 import sqlite3
 import stat
-from collections.abc import Callable
+import subprocess
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,9 @@ COMMANDS = [
     ("close", "{f}"),
     ("close", "{f}", "--keep"),
     ("add", "{f}", "out/x.msg", "--subject", "x"),
+    ("add", "--replace", "{f}", "out/x.msg", "--subject", "x"),
+    ("rm", "{f}", "m1"),
+    ("output", "{f}", "m1", "a.msg"),
     ("set", "{f}", "m1", "PidTagSubject", "x"),
 ]
 
@@ -184,3 +188,44 @@ def test_open_force_on_a_full_disk_keeps_the_old_session(run: Run, workdir: Path
     assert done.returncode == 5, done.stderr
     assert around(workdir) == ["s"]
     assert "kept" in run("show", "s", "--json").stdout
+
+
+# --- a folder that is not writable ------------------------------------------------------------
+
+
+@pytest.fixture
+def read_only_folder(tmp_path: Path) -> Iterator[Path]:
+    """A folder the user cannot write to: mode 0555, or for root (who may write anywhere) a
+    read-only tmpfs mounted there; skipped when root cannot mount one."""
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+        yield folder
+        folder.chmod(0o755)
+        return
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64k,ro", "tmpfs", str(folder)], capture_output=True, check=False
+    )
+    if mounted.returncode != 0:
+        pytest.skip("root, and no read-only tmpfs can be mounted")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=False)
+
+
+def test_add_warns_when_the_output_folder_is_not_writable(
+    run: Run, workdir: Path, read_only_folder: Path
+) -> None:
+    ro = read_only_folder.relative_to(workdir)
+    assert run("open", "s").returncode == 0
+    done = run("add", "s", f"{ro}/sub/a.msg", "--subject", "x")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "m1\n"
+    assert done.stderr == (
+        f"msgsess: warning: m1: folder {read_only_folder} of output {ro}/sub/a.msg is not writable now "
+        "(close fails unless that changes)\n"
+    )
+    quiet = run("add", "--quiet", "s", f"{ro}/b.msg", "--subject", "x")
+    assert quiet.returncode == 0 and quiet.stderr == "" and quiet.stdout == "m2\n"

@@ -19,7 +19,7 @@ MSGSESS = [sys.executable, "-m", "msgsess"]
 
 
 def _messages(count: int) -> str:
-    return "\n".join(json.dumps({"subject": f"s{i}"}) for i in range(count))
+    return "\n".join(json.dumps({"output": f"{i}.msg", "subject": f"s{i}"}) for i in range(count))
 
 
 def test_a_reader_that_stops_early_ends_the_command_like_sigpipe(run: Run, workdir: Path) -> None:
@@ -45,7 +45,7 @@ def test_a_full_stdout_is_an_error_not_an_internal_one(run: Run, workdir: Path) 
     assert run("open", "s").returncode == 0
     with open("/dev/full", "w") as full:
         done = subprocess.run(
-            [*MSGSESS, "add", "s", "--subject", "x"],
+            [*MSGSESS, "add", "s", "x.msg", "--subject", "x"],
             cwd=workdir,
             stdout=full,
             stderr=subprocess.PIPE,
