@@ -12,6 +12,10 @@ Measures (see benchmarks/README.md for the goals):
            does not hide the store's own cost
   json     `msgsess add --json FILE` of --messages JSON lines into an empty session, in
            messages per second
+  replace  `msgsess add --replace` of one message (by its OUTPUT) in the session of --messages
+           messages against an `add` into an empty session (alternated), as processes and
+           in-process (msgsess.session.add with replace=True): finding and replacing the message
+           goes through indexes, so the cost does not grow with the session
   attach   `msgsess attach` of one small file to a message that already has 1,500 attachments
            against one to a message that has none (alternated), as processes and in-process
            (msgsess.session.attach): only the new attachment is checked, so the cost stays flat
@@ -40,6 +44,7 @@ STARTUP_GOAL = 4.0  # msgsess add / python -c pass
 SIZE_GOAL = 1.5  # add into a big session / add into an empty one
 JSON_GOAL = 1000.0  # messages per second ("thousands")
 ATTACH_GOAL = 3.0  # in-process attach to a message of 1,500 attachments / to one of none
+REPLACE_GOAL = 1.5  # add --replace of one message in a big session / add into an empty one
 ATTACH_BEFORE = 1_500
 
 
@@ -180,6 +185,41 @@ def bench_size(work: Path, runs: int, msgsess: list[str]) -> dict[str, Any]:
     }
 
 
+def bench_replace(work: Path, runs: int, msgsess: list[str], n: int) -> dict[str, Any]:
+    """``add --replace`` of an existing message of big.session (found by its output) against an
+    ``add`` of a new message into empty.session (both made by the benchmarks before)."""
+    args = ["--subject", "Replaced", "--from", "Ann <ann@example.com>", "--to", "Bob <bob@example.com>"]
+
+    def cli_add(i: int) -> float:
+        return run([*msgsess, "add", "empty.session", f"out/empty-r{i}.msg", *args, "--body", "Hello"], work)
+
+    def cli_replace(i: int) -> float:
+        target = json.loads(spec_line((i * 7919) % n))["output"]
+        return run([*msgsess, "add", "--replace", "big.session", target, *args, "--body", f"v{i}"], work)
+
+    empty_cli, replace_cli = _alternate(cli_add, cli_replace, runs)
+
+    from msgsess import session as use
+
+    def lib(session: str, replace: bool) -> Callable[[int], float]:
+        def one(i: int) -> float:
+            output = json.loads(spec_line((i * 104729) % n))["output"] if replace else f"out/lib-r{i}.msg"
+            spec = {"output": str(work / output), "subject": "Replaced", "to": ["Bob <bob@example.com>"]}
+            start = time.perf_counter()
+            use.add(work / session, [("", spec)], replace=replace)
+            return time.perf_counter() - start
+
+        return one
+
+    lib_runs = max(runs, 50)
+    empty_lib, replace_lib = _alternate(lib("empty.session", False), lib("big.session", True), lib_runs)
+    return {
+        "cli": (empty_cli, replace_cli, replace_cli / empty_cli),
+        "lib": (empty_lib, replace_lib, replace_lib / empty_lib),
+        "lib_runs": lib_runs,
+    }
+
+
 def bench_attach(work: Path, runs: int, msgsess: list[str]) -> dict[str, Any]:
     """``attach`` to a message with ATTACH_BEFORE attachments against one to a message with none."""
     spec_lines = [
@@ -238,6 +278,21 @@ def verify(work: Path, expected: int) -> None:
         raise RuntimeError(f"big.session holds {count} messages, expected {expected}")
 
 
+def comparison_rows(
+    result: dict[str, Any], cli: tuple[str, str], lib: tuple[str, str]
+) -> list[tuple[str, str]]:
+    """Table rows of one comparison: the two process medians and their ratio, then in-process."""
+    (cli_a, cli_b, cli_ratio), (lib_a, lib_b, lib_ratio) = result["cli"], result["lib"]
+    return [
+        (cli[0], f"{cli_a:.1f} ms"),
+        (cli[1], f"{cli_b:.1f} ms"),
+        ("  ratio", f"{cli_ratio:.2f} ×"),
+        (lib[0], f"{lib_a:.2f} ms"),
+        (lib[1], f"{lib_b:.2f} ms"),
+        ("  ratio", f"{lib_ratio:.2f} ×"),
+    ]
+
+
 def goal(ok: bool, text: str) -> str:
     return f"{'met   ' if ok else 'MISSED'}  {text}"
 
@@ -257,6 +312,7 @@ def main(argv: list[str]) -> int:
         startup = bench_startup(work, args.runs, msgsess)
         bulk = bench_json(work, args.messages, msgsess)
         size = bench_size(work, args.runs, msgsess)
+        replace = bench_replace(work, args.runs, msgsess, args.messages)
         attach = bench_attach(work, args.runs, msgsess)
         verify(work, args.messages + 1 + args.runs + size["lib_runs"])
     except (RuntimeError, OSError) as exc:
@@ -267,27 +323,34 @@ def main(argv: list[str]) -> int:
             shutil.rmtree(work, ignore_errors=True)
 
     n = f"{args.messages:,}"
-    lib_runs = size["lib_runs"]
-    empty_cli, big_cli, cli_ratio = size["cli"]
-    empty_lib, big_lib, lib_ratio = size["lib"]
+    cli_ratio, lib_ratio = size["cli"][2], size["lib"][2]
     rows = [
         ("python -c pass", f"{startup['python']:.1f} ms"),
         ("msgsess add (existing session)", f"{startup['add']:.1f} ms"),
         ("  ratio", f"{startup['ratio']:.2f} ×"),
-        ("msgsess add, empty session", f"{empty_cli:.1f} ms"),
-        (f"msgsess add, session of {n}", f"{big_cli:.1f} ms"),
-        ("  ratio", f"{cli_ratio:.2f} ×"),
-        (f"session.add in-process, empty ({lib_runs} runs)", f"{empty_lib:.2f} ms"),
-        (f"session.add in-process, session of {n}", f"{big_lib:.2f} ms"),
-        ("  ratio", f"{lib_ratio:.2f} ×"),
+        *comparison_rows(
+            size,
+            ("msgsess add, empty session", f"msgsess add, session of {n}"),
+            (
+                f"session.add in-process, empty ({size['lib_runs']} runs)",
+                f"session.add in-process, session of {n}",
+            ),
+        ),
         (f"add --json of {n} lines", f"{bulk['seconds']:.2f} s"),
         ("  messages per second", f"{bulk['per_second']:,.0f}"),
-        ("msgsess attach, message of 0 attachments", f"{attach['cli'][0]:.1f} ms"),
-        (f"msgsess attach, message of {ATTACH_BEFORE:,}", f"{attach['cli'][1]:.1f} ms"),
-        ("  ratio", f"{attach['cli'][2]:.2f} ×"),
-        (f"session.attach in-process, 0 ({attach['lib_runs']} runs)", f"{attach['lib'][0]:.2f} ms"),
-        (f"session.attach in-process, {ATTACH_BEFORE:,}", f"{attach['lib'][1]:.2f} ms"),
-        ("  ratio", f"{attach['lib'][2]:.2f} ×"),
+        *comparison_rows(
+            replace,
+            ("msgsess add, empty session (again)", f"msgsess add --replace, session of {n}"),
+            (f"session.add in-process, empty ({replace['lib_runs']} runs)", f"session.add replace=True, {n}"),
+        ),
+        *comparison_rows(
+            attach,
+            ("msgsess attach, message of 0 attachments", f"msgsess attach, message of {ATTACH_BEFORE:,}"),
+            (
+                f"session.attach in-process, 0 ({attach['lib_runs']} runs)",
+                f"session.attach in-process, {ATTACH_BEFORE:,}",
+            ),
+        ),
     ]
     print(f"msgsess: {' '.join(msgsess)}; python {sys.version.split()[0]}; medians of {args.runs} runs")
     print(f"{'measure':<46} {'value':>12}")
@@ -308,6 +371,11 @@ def main(argv: list[str]) -> int:
         f"(goal ≤ {ATTACH_GOAL:g}×; as processes {attach['cli'][2]:.2f}×)"
     )
     print(goal(attach["lib"][2] <= ATTACH_GOAL, attach_text))
+    replace_text = (
+        f"replace: add --replace in {n} messages is {replace['cli'][2]:.2f}× add into none "
+        f"(goal ≤ {REPLACE_GOAL:g}×; in-process {replace['lib'][2]:.2f}×)"
+    )
+    print(goal(replace["cli"][2] <= REPLACE_GOAL, replace_text))
     return 0
 
 
