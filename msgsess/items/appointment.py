@@ -153,7 +153,8 @@ def parse(f: Fields, kind: str) -> Event:
     if rule is not None:
         local = start.replace(tzinfo=None)
         with located(f.label):
-            event.recurrence = rr.parse_rrule(rule, local, exdates=exdates)
+            # The zoned start: an UNTIL in UTC ("…Z") is an instant, read in the item's zone.
+            event.recurrence = rr.parse_rrule(rule, start, exdates=exdates)
         first, _last, _n = rr.first_and_last(event.recurrence, local)
         if first != local:  # Outlook's series starts on its first occurrence
             duration = end - start

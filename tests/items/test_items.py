@@ -437,3 +437,24 @@ def test_an_edit_changes_the_fields_it_names_and_what_follows_from_them() -> Non
         items.prepare_edit(msg, {"attendees": ["x@example.com"]}, label="m1")
     with pytest.raises(InvalidParameter, match="m1: kind: the message is of kind appointment"):
         items.prepare_edit(msg, {"kind": "task"}, label="m1")
+
+
+def test_an_until_in_utc_is_an_instant_in_the_items_zone() -> None:
+    # 08:30 UTC on 10 March is 09:30 in Berlin: the occurrence of 10 March is the last one.
+    spec = {
+        "kind": "appointment",
+        "start": "2024-03-05T09:30",
+        "timezone": "Europe/Berlin",
+        "recurrence": "FREQ=DAILY;UNTIL=20240310T083000Z",
+    }
+    msg = build(spec)
+    decoded = rr.parse_blob(get(msg.props, "PidLidAppointmentRecur"))
+    assert decoded.recurrence.until == dt.date(2024, 3, 10)
+    assert items.read(msg)["recurrence"] == "FREQ=DAILY;UNTIL=20240310T083000Z"
+    # An edit that does not touch the series keeps its end (it used to lose a day each time).
+    for room in ("Room 1", "Room 2"):
+        prepared = items.prepare_edit(msg, {"location": room}, label="m1")
+        compose(prepared.mail_spec, now=NOW, base=msg, label="m1")
+        items.apply(prepared, msg, now=NOW)
+    assert items.read(msg)["recurrence"] == "FREQ=DAILY;UNTIL=20240310T083000Z"
+    assert rr.parse_blob(get(msg.props, "PidLidAppointmentRecur")).end_date == dt.date(2024, 3, 10)
