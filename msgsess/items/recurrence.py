@@ -239,7 +239,27 @@ def parse_rrule(
         month = (months[0] if months else start.month) if freq == YEARLY else None
         rec = replace(base, month=month)
         rec = _monthly(rec, parts, days, month_days, setpos, start, label)
-    return replace(rec, exdates=tuple(sorted(set(exdates))))
+    return only_instances(replace(rec, exdates=tuple(sorted(set(exdates)))), start)
+
+
+def only_instances(rec: Recurrence, start: dt.datetime) -> Recurrence:
+    """The series without the deleted dates that are none of its occurrences.
+
+    An EXDATE that matches no occurrence changes nothing (RFC 5545 3.8.5.1), but Outlook
+    reads every DeletedInstanceDates entry as the original date of an instance.
+    """
+    if not rec.exdates:
+        return rec
+    from dateutil import rrule as du
+
+    naive = start.replace(tzinfo=None)
+    rule = du.rrulestr(to_rrule(replace(rec, exdates=()), naive), dtstart=naive)
+    kept = tuple(
+        day
+        for day in rec.exdates
+        if rule.between(dt.datetime.combine(day, dt.time()), dt.datetime.combine(day, dt.time.max), inc=True)
+    )
+    return rec if kept == rec.exdates else replace(rec, exdates=kept)
 
 
 def _monthly(
@@ -444,6 +464,7 @@ def pattern_blob(rec: Recurrence, start: dt.datetime) -> bytes:
     instance (callers move the item there, see :func:`first_and_last`).
     """
     first, last, number = first_and_last(rec, start)
+    rec = only_instances(rec, first)
     if rec.freq == DAILY and not rec.every_weekday:
         pattern, period, specific = PATTERN_DAY, rec.interval * 1440, b""
     elif rec.freq in (DAILY, WEEKLY):

@@ -262,3 +262,14 @@ def test_extract_msg_reads_random_daily_and_weekly_blobs_as_the_rule(rule: str, 
     first, _last, _n = r.first_and_last(rec, start)
     blob = r.appointment_blob(rec, first, first + dt.timedelta(minutes=30))
     assert expand(extract_msg_rule(blob), first) == expand(rule, first)
+
+
+def test_exdates_that_are_no_occurrence_are_not_written_as_deleted_instances() -> None:
+    # A Wednesday of a Tuesday series and a Tuesday after its end: RFC 5545 ignores both;
+    # Outlook would take each entry of DeletedInstanceDates for an instance that is gone.
+    gone = (dt.date(2024, 3, 6), dt.date(2024, 3, 12), dt.date(2024, 5, 7))
+    rec = r.parse_rrule("FREQ=WEEKLY;COUNT=3", START, exdates=gone)
+    assert rec.exdates == (dt.date(2024, 3, 12),)
+    stray = r.Recurrence(r.WEEKLY, weekdays=(1,), count=3, exdates=gone)
+    back = r.parse_blob(r.pattern_blob(stray, START)).recurrence
+    assert back.exdates == (dt.date(2024, 3, 12),)
