@@ -209,7 +209,11 @@ def global_object_id(uid: str | None, fallback: bytes, created: t.FileTime) -> b
             raw = b""
         if raw.startswith(GOID_PREFIX) and len(raw) >= 40:
             return raw[:16] + bytes(4) + raw[20:]  # the series, not one instance
+        # A third-party UID has no creation time: the id is the same whenever (and by whom)
+        # the UID is imported, so a later request or update of that meeting matches it
+        # (Exchange writes it so: [MS-ASEMAIL] 4.3, example 2).
         data = VCAL_UID + uid.encode("utf-8") + b"\0"
+        created = t.FileTime(0)
     else:
         data = fallback[:16]
     return (

@@ -458,3 +458,21 @@ def test_an_until_in_utc_is_an_instant_in_the_items_zone() -> None:
         items.apply(prepared, msg, now=NOW)
     assert items.read(msg)["recurrence"] == "FREQ=DAILY;UNTIL=20240310T083000Z"
     assert rr.parse_blob(get(msg.props, "PidLidAppointmentRecur")).end_date == dt.date(2024, 3, 10)
+
+
+def test_a_third_party_uid_gives_the_same_global_object_id_whenever_it_is_imported() -> None:
+    spec = {**SPECS["meeting"], "uid": "{81412D3C-2A24-4E9D-B20E-11F7BBE92799}"}
+    later = FileTime.from_datetime(dt.datetime(2025, 6, 7, tzinfo=UTC))
+    first = build(spec)
+    prepared = items.prepare(spec, label="m2")
+    second = compose(prepared.mail_spec, now=later, label="m2")
+    items.apply(prepared, second, now=later)
+    goid = get(first.props, "PidLidGlobalObjectId")
+    assert goid == get(second.props, "PidLidGlobalObjectId") == get(first.props, "PidLidCleanGlobalObjectId")
+    # [MS-ASEMAIL] 4.3 example 2: Exchange's id of this UID, byte for byte (no instance date,
+    # no creation time, "vCal-Uid", 1, the UID and its NUL).
+    assert base64.b64encode(goid).decode() == (
+        "BAAAAIIA4AB0xbcQGoLgCAAAAAAAAAAAAAAAAAAAAAAAAAAAMwAAAHZDYWwtVWlkAQAAAHs4MTQxMkQzQy0y"
+        "QTI0LTRFOUQtQjIwRS0xMUY3QkJFOTI3OTl9AA=="
+    )
+    assert items.read(second)["uid"] == "{81412D3C-2A24-4E9D-B20E-11F7BBE92799}"
