@@ -50,8 +50,10 @@ def _types(prop: Any) -> set[str]:
         if key.upper() == "TYPE":
             for value in values:
                 found.update(v.strip().upper() for v in str(value).split(","))
-        elif not values:  # vCard 2.1: TEL;HOME;VOICE
+        elif not values:
             found.add(key.upper())
+    # vCard 2.1 names types bare (TEL;HOME;VOICE); vobject keeps those apart, as singletonparams.
+    found.update(str(v).strip().upper() for v in getattr(prop, "singletonparams", []))
     return found
 
 

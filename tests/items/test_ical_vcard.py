@@ -170,3 +170,13 @@ def test_a_zoned_series_over_a_dst_change_exports_the_same_occurrences(tmp_path:
     again = ical.parse_ics(ical.to_ics([msg]))[0]["recurrence"]
     # UNTIL is now the end-by date Outlook keeps (30 December local, at the series' time of day).
     assert sorted(again.split(";")) == ["BYDAY=TU,FR", "FREQ=WEEKLY", "INTERVAL=2", "UNTIL=20241230T140000Z"]
+
+
+def test_vcard_21_bare_types_choose_the_phone_and_address_fields() -> None:
+    card = (
+        "BEGIN:VCARD\r\nVERSION:2.1\r\nN:Doe;John\r\nTEL;HOME;VOICE:555-1\r\nTEL;WORK;FAX:555-2\r\n"
+        "TEL;CELL:555-3\r\nADR;WORK:;;1 Main St;Springfield;;62701;USA\r\nEND:VCARD\r\n"
+    )
+    (spec,) = vcard.parse_vcf(card)
+    assert spec["phones"] == ["home=555-1", "business-fax=555-2", "mobile=555-3"]
+    assert list(spec["addresses"]) == ["work"]
