@@ -49,6 +49,10 @@ def parse_task(f: Fields) -> Task:
     start, due = f.date("start"), f.date("due")
     if start and due and due < start:
         raise f.fail("due", f"{due.isoformat()} is before the start {start.isoformat()}")
+    if start and not due:
+        # A task with a start date MUST have a due date ([MS-OXOTASK] 2.2.2.2.4); Outlook
+        # gives it the start's.
+        due = start
     status = f.choice("status", STATUS)
     percent = f.integer("percent", 0, 100)
     if status is None:
@@ -71,6 +75,11 @@ def parse_task(f: Fields) -> Task:
             raise f.fail("recurrence", "a recurring task needs a start or due date")
         with located(f.label):
             recurrence = rr.parse_rrule(rule, dt.datetime.combine(anchor, dt.time()))
+        first, _last, _n = rr.first_and_last(recurrence, dt.datetime.combine(anchor, dt.time()))
+        # The task is its series' first occurrence, as an appointment is (its dates move there).
+        shift = first.date() - anchor
+        start = start + shift if start else None
+        due = due + shift if due else None
     return Task(
         start,
         due,
@@ -102,7 +111,11 @@ def apply_task(task: Task, msg: Message, *, now: t.FileTime) -> None:
     put(p, "PidLidTaskStatus", task.status)
     put(p, "PidLidPercentComplete", task.percent / 100)
     put(p, "PidLidTaskComplete", task.status == STATUS["complete"])
-    put(p, "PidLidTaskDateCompleted", now if task.status == STATUS["complete"] else None)
+    # The completion date is a date: midnight, in UTC as the task's dates are ([MS-OXOTASK] 2.2.2.2.9).
+    # An edit of a task that was complete already keeps the day it was completed.
+    done = moment_of(get(p, "PidLidTaskDateCompleted")) or moment_of(now)
+    complete = task.status == STATUS["complete"]
+    put(p, "PidLidTaskDateCompleted", _midnight(done.date()) if done and complete else None)
     put(p, "PidLidTaskState", TASK_STATE_NOT_ASSIGNED)
     put(p, "PidLidTaskOwnership", TASK_OWNERSHIP_NEW)
     put(p, "PidLidTaskAcceptanceState", 0)

@@ -476,3 +476,31 @@ def test_a_third_party_uid_gives_the_same_global_object_id_whenever_it_is_import
         "QTI0LTRFOUQtQjIwRS0xMUY3QkJFOTI3OTl9AA=="
     )
     assert items.read(second)["uid"] == "{81412D3C-2A24-4E9D-B20E-11F7BBE92799}"
+
+
+def test_task_dates_as_outlook_requires_them() -> None:
+    # [MS-OXOTASK] 2.2.2.2.4: a start date needs a due date (Outlook gives it the start's).
+    started = build({"kind": "task", "subject": "t", "start": "2024-03-04"})
+    assert get(started.props, "PidLidTaskDueDate") == FileTime.from_datetime(at(2024, 3, 4))
+    assert get(started.props, "PidLidCommonEnd") == FileTime.from_datetime(at(2024, 3, 4))
+    # 2.2.2.2.9: the completion date is midnight, not the moment of writing (NOW is 03:04:05).
+    done = build({"kind": "task", "subject": "t", "due": "2024-03-08", "status": "complete"})
+    assert get(done.props, "PidLidTaskDateCompleted") == FileTime.from_datetime(at(2024, 1, 2))
+    # An edit of a complete task keeps the day it was completed.
+    later = FileTime.from_datetime(at(2024, 5, 6, 7))
+    prepared = items.prepare_edit(done, {"percent": 100, "due": "2024-03-09"}, label="m1")
+    compose(prepared.mail_spec, now=later, base=done, label="m1")
+    items.apply(prepared, done, now=later)
+    assert get(done.props, "PidLidTaskDateCompleted") == FileTime.from_datetime(at(2024, 1, 2))
+    # A recurring task is its series' first occurrence: a Friday start of a Monday series moves.
+    weekly = build(
+        {
+            "kind": "task",
+            "subject": "t",
+            "start": "2024-03-01",
+            "due": "2024-03-02",
+            "recurrence": "FREQ=WEEKLY;BYDAY=MO",
+        }
+    )
+    assert items.read(weekly)["start"] == "2024-03-04" and items.read(weekly)["due"] == "2024-03-05"
+    assert rr.parse_blob(get(weekly.props, "PidLidTaskRecurrence")).start_date == dt.date(2024, 3, 4)
