@@ -20,7 +20,15 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from msgsess.errors import InvalidParameter, MsgsessError
-from msgsess.model import Attachment, Message, Recipient, int_value, refresh_derived, set_subject
+from msgsess.model import (
+    Attachment,
+    Message,
+    PropertyBag,
+    Recipient,
+    int_value,
+    refresh_derived,
+    set_subject,
+)
 from msgsess.props import ids
 from msgsess.props import types as t
 from msgsess.props.keys import PS_INTERNET_HEADERS, PS_PUBLIC_STRINGS, PSETID_COMMON, PSETID_TASK, NamedId
@@ -218,6 +226,81 @@ def short_name(long_name: str, taken: set[str]) -> str:
     raise InvalidParameter(f"too many attachments named like {long_name!r}")
 
 
+#: Property ids of the two address groups of a message ([MS-OXOMSG] 2.2.1.46-2.2.1.56):
+#: name, e-mail address, address type, entry id, search key, SMTP address.
+ADDRESS_GROUPS: dict[str, tuple[int, int, int, int, int, int]] = {
+    "sender": (
+        ids.SENDER_NAME,
+        ids.SENDER_EMAIL_ADDRESS,
+        ids.SENDER_ADDRESS_TYPE,
+        ids.SENDER_ENTRY_ID,
+        ids.SENDER_SEARCH_KEY,
+        ids.SENDER_SMTP_ADDRESS,
+    ),
+    "from": (
+        ids.SENT_REPRESENTING_NAME,
+        ids.SENT_REPRESENTING_EMAIL_ADDRESS,
+        ids.SENT_REPRESENTING_ADDRESS_TYPE,
+        ids.SENT_REPRESENTING_ENTRY_ID,
+        ids.SENT_REPRESENTING_SEARCH_KEY,
+        ids.SENT_REPRESENTING_SMTP_ADDRESS,
+    ),
+}
+
+
+def set_address_group(props: PropertyBag, group: str, name: str, addr: str) -> None:
+    """Set the ``"sender"`` or ``"from"`` (sent representing) properties to one SMTP address."""
+    n, e, a, eid, sk, smtp = ADDRESS_GROUPS[group]
+    props.set(n, t.PT_UNICODE, name)
+    props.set(e, t.PT_UNICODE, addr)
+    props.set(a, t.PT_UNICODE, "SMTP")
+    props.set(eid, t.PT_BINARY, one_off_entry_id(name, "SMTP", addr))
+    props.set(sk, t.PT_BINARY, search_key("SMTP", addr))
+    props.set(smtp, t.PT_UNICODE, addr)
+
+
+def new_recipient(kind: int, name: str, addr: str) -> Recipient:
+    """A one-off SMTP recipient with the properties Outlook gives one ([oxmsg-facts] §5.2)."""
+    entry = one_off_entry_id(name, "SMTP", addr)
+    r = Recipient()
+    rp = r.props
+    rp.set(ids.RECIPIENT_TYPE, t.PT_LONG, kind)
+    rp.set(ids.DISPLAY_NAME, t.PT_UNICODE, name)
+    rp.set(ids.ADDRESS_TYPE, t.PT_UNICODE, "SMTP")
+    rp.set(ids.EMAIL_ADDRESS, t.PT_UNICODE, addr)
+    rp.set(ids.SMTP_ADDRESS, t.PT_UNICODE, addr)
+    rp.set(ids.ENTRY_ID, t.PT_BINARY, entry)
+    rp.set(ids.RECIPIENT_ENTRY_ID, t.PT_BINARY, entry)
+    rp.set(ids.RECIPIENT_DISPLAY_NAME, t.PT_UNICODE, name)
+    rp.set(ids.SEARCH_KEY, t.PT_BINARY, search_key("SMTP", addr))
+    rp.set(ids.OBJECT_TYPE, t.PT_LONG, ids.MAPI_MAILUSER)
+    rp.set(ids.DISPLAY_TYPE, t.PT_LONG, 0)
+    rp.set(ids.RECIPIENT_FLAGS, t.PT_LONG, 1)
+    rp.set(ids.RECIPIENT_TRACK_STATUS, t.PT_LONG, 0)
+    rp.set(ids.SEND_RICH_INFO, t.PT_BOOLEAN, False)
+    return r
+
+
+def set_file_props(att: Attachment, name: str, data: bytes, mime: str, taken: set[str]) -> None:
+    """Make ``att`` a by-value attachment holding ``data`` under ``name`` (8.3 name unique in ``taken``)."""
+    ap = att.props
+    ap.set(ids.ATTACH_METHOD, t.PT_LONG, ids.ATTACH_BY_VALUE, ids.DEFAULT_FLAGS | 1)
+    ap.set(ids.ATTACH_DATA, t.PT_BINARY, data)
+    ap.set(ids.ATTACH_SIZE, t.PT_LONG, len(data))
+    ap.set(ids.ATTACH_LONG_FILENAME, t.PT_UNICODE, name)
+    ap.set(ids.ATTACH_FILENAME, t.PT_UNICODE, short_name(name, taken))
+    ap.set(ids.DISPLAY_NAME, t.PT_UNICODE, name)
+    ext = name.rpartition(".")[2] if "." in name else ""
+    if ext:
+        ap.set(ids.ATTACH_EXTENSION, t.PT_UNICODE, "." + ext)
+    ap.set(ids.ATTACH_MIME_TAG, t.PT_UNICODE, mime)
+
+
+def conversation_index(stamp: t.FileTime, guid: bytes) -> bytes:
+    """[MS-OXOMSG] 2.2.1.3: reserved 0x01, the FILETIME's 5 high bytes, a 16-byte GUID."""
+    return b"\x01" + struct.pack(">Q", int(stamp))[:5] + guid[:16]
+
+
 class _Composer:
     def __init__(
         self,
@@ -407,9 +490,7 @@ class _Composer:
         return row
 
     def conversation_index(self, stamp: t.FileTime) -> bytes:
-        # [MS-OXOMSG] 2.2.1.3: reserved 0x01, 5 bytes of the FILETIME's high bytes, a 16-byte GUID.
-        high = struct.pack(">Q", int(stamp))[:5]
-        return b"\x01" + high + self.digest[16:32]
+        return conversation_index(stamp, self.digest[16:32])
 
     def times(self, msg: Message, draft: bool, when: t.FileTime | None) -> None:
         p = msg.props
@@ -435,24 +516,6 @@ class _Composer:
 
     def people(self, msg: Message) -> None:
         p = msg.props
-        sets = {
-            "sender": (
-                ids.SENDER_NAME,
-                ids.SENDER_EMAIL_ADDRESS,
-                ids.SENDER_ADDRESS_TYPE,
-                ids.SENDER_ENTRY_ID,
-                ids.SENDER_SEARCH_KEY,
-                ids.SENDER_SMTP_ADDRESS,
-            ),
-            "from": (
-                ids.SENT_REPRESENTING_NAME,
-                ids.SENT_REPRESENTING_EMAIL_ADDRESS,
-                ids.SENT_REPRESENTING_ADDRESS_TYPE,
-                ids.SENT_REPRESENTING_ENTRY_ID,
-                ids.SENT_REPRESENTING_SEARCH_KEY,
-                ids.SENT_REPRESENTING_SMTP_ADDRESS,
-            ),
-        }
         # Without --sender both sets are the From address; with it, From is the
         # principal ("sent representing") and --sender the delegate ("on behalf of").
         given = {key: self.text(key) for key in ("from", "sender")}
@@ -465,14 +528,8 @@ class _Composer:
             text = given[field]
             if text is None:
                 continue
-            name, addr, entry = self.address_props(text, field)
-            n, e, a, eid, sk, smtp = sets[key]
-            p.set(n, t.PT_UNICODE, name)
-            p.set(e, t.PT_UNICODE, addr)
-            p.set(a, t.PT_UNICODE, "SMTP")
-            p.set(eid, t.PT_BINARY, entry)
-            p.set(sk, t.PT_BINARY, search_key("SMTP", addr))
-            p.set(smtp, t.PT_UNICODE, addr)
+            name, addr = parse_address(text, label=f"{self.label}: {field}")
+            set_address_group(p, key, name, addr)
         reply = self.address_list("reply_to")
         if reply:
             names, entries = [], []
@@ -484,24 +541,9 @@ class _Composer:
             p.set(ids.REPLY_RECIPIENT_ENTRIES, t.PT_BINARY, flat_entry_list(entries))
 
     def recipient(self, text: str, kind: int, props: Mapping[str, Any], field: str) -> Recipient:
-        name, addr, entry = self.address_props(text, field)
-        r = Recipient()
-        rp = r.props
-        rp.set(ids.RECIPIENT_TYPE, t.PT_LONG, kind)
-        rp.set(ids.DISPLAY_NAME, t.PT_UNICODE, name)
-        rp.set(ids.ADDRESS_TYPE, t.PT_UNICODE, "SMTP")
-        rp.set(ids.EMAIL_ADDRESS, t.PT_UNICODE, addr)
-        rp.set(ids.SMTP_ADDRESS, t.PT_UNICODE, addr)
-        rp.set(ids.ENTRY_ID, t.PT_BINARY, entry)
-        rp.set(ids.RECIPIENT_ENTRY_ID, t.PT_BINARY, entry)
-        rp.set(ids.RECIPIENT_DISPLAY_NAME, t.PT_UNICODE, name)
-        rp.set(ids.SEARCH_KEY, t.PT_BINARY, search_key("SMTP", addr))
-        rp.set(ids.OBJECT_TYPE, t.PT_LONG, ids.MAPI_MAILUSER)
-        rp.set(ids.DISPLAY_TYPE, t.PT_LONG, 0)
-        rp.set(ids.RECIPIENT_FLAGS, t.PT_LONG, 1)
-        rp.set(ids.RECIPIENT_TRACK_STATUS, t.PT_LONG, 0)
-        rp.set(ids.SEND_RICH_INFO, t.PT_BOOLEAN, False)
-        self.overrides(rp, props, f"{field} {addr} properties")
+        name, addr = parse_address(text, label=f"{self.label}: {field}")
+        r = new_recipient(kind, name, addr)
+        self.overrides(r.props, props, f"{field} {addr} properties")
         return r
 
     def bodies(self, msg: Message) -> None:
@@ -674,17 +716,7 @@ class _Composer:
             if not name:
                 file_name = str(spec.get("file") or "")
                 name = file_name.replace("\\", "/").rsplit("/", 1)[-1] or f"attachment{len(taken) + 1}"
-            ap.set(ids.ATTACH_METHOD, t.PT_LONG, ids.ATTACH_BY_VALUE, ids.DEFAULT_FLAGS | 1)
-            ap.set(ids.ATTACH_DATA, t.PT_BINARY, data)
-            ap.set(ids.ATTACH_SIZE, t.PT_LONG, len(data))
-            ap.set(ids.ATTACH_LONG_FILENAME, t.PT_UNICODE, name)
-            ap.set(ids.ATTACH_FILENAME, t.PT_UNICODE, short_name(name, taken))
-            ap.set(ids.DISPLAY_NAME, t.PT_UNICODE, name)
-            ext = name.rpartition(".")[2] if "." in name else ""
-            if ext:
-                ap.set(ids.ATTACH_EXTENSION, t.PT_UNICODE, "." + ext)
-            mime = spec.get("mime") or guess_mime(name)
-            ap.set(ids.ATTACH_MIME_TAG, t.PT_UNICODE, str(mime))
+            set_file_props(att, name, data, str(spec.get("mime") or guess_mime(name)), taken)
         cid = spec.get("content_id")
         if cid is not None:
             if not isinstance(cid, str) or not cid.strip("<> "):
