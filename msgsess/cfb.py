@@ -53,6 +53,7 @@ __all__ = [
     "sync_dir",
     "to_bytes",
     "write_atomic",
+    "write_bytes_atomic",
     "write_stream",
     "write_temp",
 ]
@@ -348,6 +349,39 @@ def write_atomic(tree: Storage, target: Path, *, durable: bool = False) -> None:
         commit(temp, target, durable=durable)
     except BaseException:
         discard(temp)
+        raise
+
+
+def write_bytes_atomic(data: bytes, target: Path, *, durable: bool = False) -> None:
+    """Write bytes that are not a compound file (an exported ``.eml``) with the same guarantees.
+
+    The file appears whole or not at all, keeps the mode of the file it replaces, and
+    writes through a symlink as :func:`write_atomic` does.
+    """
+    target = real_target(target)
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise WriteFailed(
+            f"cannot write {target}: {_os_reason(exc)}",
+            hint="check that the directory exists and is writable",
+        ) from exc
+    temp = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            if durable:
+                os.fsync(f.fileno())
+        try:
+            mode = os.stat(target).st_mode & 0o7777
+        except OSError:
+            mode = _default_mode()
+        os.chmod(temp, mode)
+        commit(temp, target, durable=durable)
+    except BaseException as exc:
+        discard(temp)
+        if isinstance(exc, OSError):
+            raise WriteFailed(f"cannot write {target}: {_os_reason(exc)}", hint="check free space") from exc
         raise
 
 
