@@ -15,9 +15,9 @@ LAYERS = [
     {"msgsess.props"},
     {"msgsess.model"},
     {"msgsess.oxmsg"},
-    {"msgsess.compose", "msgsess.dump", "msgsess.items", "msgsess.extract"},
+    {"msgsess.compose", "msgsess.dump", "msgsess.items", "msgsess.extract", "msgsess.mime"},
     {"msgsess.cfb", "msgsess.cfbwriter", "msgsess.savedir"},
-    {"msgsess.session"},
+    {"msgsess.session", "msgsess.convert"},
     {"msgsess.cli", "msgsess.__main__"},
 ]
 #: Third-party packages and the layers allowed to import them (DESIGN.md); extract-msg is

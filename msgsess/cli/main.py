@@ -40,6 +40,7 @@ COMMANDS: dict[str, str] = {
     "dump": "msgsess.cli.cmd_dump:dump_cmd",
     "check": "msgsess.cli.cmd_dump:check_cmd",
     "extract": "msgsess.cli.cmd_extract:extract_cmd",
+    "export": "msgsess.cli.cmd_export:export_cmd",
 }
 
 #: Short help per subcommand, so that ``msgsess --help`` imports no subcommand module.
@@ -61,6 +62,7 @@ SHORT_HELP: dict[str, str] = {
     "dump": "Show every property of a .msg file (a tree, or --json).",
     "check": "Check .msg files against MS-OXMSG's structure rules.",
     "extract": "Write the attachments of a .msg file into a folder.",
+    "export": "Write .msg files as MIME mail (.eml).",
 }
 
 

@@ -1,0 +1,188 @@
+"""Header fields <-> property values, shared by both directions ([MS-OXCMAIL] 2.2.3).
+
+Reading goes through the ``email`` package's header objects (policy ``default``),
+which decode encoded words, groups and dates; what they leave undecoded (raw
+8-bit bytes) is repaired here, so both directions compare values the same way.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import email.utils
+import re
+from collections.abc import Iterable
+from email.message import Message as EmailMessage
+from typing import Any
+
+from msgsess.mime.text import clean_text, fix_header_text
+
+#: Importance: Importance ([MS-OXCMAIL] 2.2.3.2.5), then Priority, X-Priority, X-MSMail-Priority.
+IMPORTANCE_NAMES = {"low": 0, "normal": 1, "high": 2}
+PRIORITY_IMPORTANCE = {"non-urgent": 0, "normal": 1, "urgent": 2}
+X_PRIORITY_IMPORTANCE = {1: 2, 2: 2, 3: 1, 4: 0, 5: 0}
+#: PidTagPriority from the Priority header ([MS-OXCMSG] 2.2.1.12: -1 non-urgent, 0 normal, 1 urgent).
+PRIORITY_VALUES = {"non-urgent": -1, "normal": 0, "urgent": 1}
+#: PidTagSensitivity from the Sensitivity header ([MS-OXCMAIL] 2.2.3.2.6).
+SENSITIVITY_VALUES = {"personal": 1, "private": 2, "company-confidential": 3}
+SENSITIVITY_NAMES = {1: "Personal", 2: "Private", 3: "Company-Confidential"}
+IMPORTANCE_HEADER = {0: "low", 2: "high"}
+PRIORITY_HEADER = {-1: "non-urgent", 1: "urgent"}
+X_PRIORITY_HEADER = {0: "5 (Lowest)", 2: "1 (Highest)"}
+
+_MSG_ID = re.compile(r"<[^<>\s]*>")
+
+
+def text(msg: EmailMessage, name: str) -> str | None:
+    """A header's decoded text (RFC 2047, raw UTF-8), unfolded, or None when absent."""
+    value = msg.get(name)
+    if value is None:
+        return None
+    try:
+        decoded = str(value)
+    except Exception:  # a header object that cannot even render itself: take the raw text
+        decoded = str(getattr(value, "_parse_tree", value))
+    return clean_text(fix_header_text(decoded)).strip()
+
+
+def raw(msg: EmailMessage, name: str) -> str | None:
+    """A header's value as the source has it (folding removed), or None when absent."""
+    for key, value in msg.raw_items():
+        if key.lower() == name.lower():
+            return re.sub(r"\r?\n[ \t]", " ", str(value)).strip()
+    return None
+
+
+def addresses(msg: EmailMessage, name: str) -> tuple[list[tuple[str, str]], list[str]]:
+    """(display name, address) of every mailbox in the header fields ``name`` (groups flattened).
+
+    A mailbox without a display name gets its address as name, as Outlook shows it.
+    The second list says what could not be read.
+    """
+    found: list[tuple[str, str]] = []
+    problems: list[str] = []
+    for header in msg.get_all(name) or []:
+        mailboxes: Iterable[Any] = getattr(header, "addresses", None) or ()
+        if not mailboxes and not getattr(header, "groups", None):
+            # Unparseable (or not an address header at all): fall back to the lenient parser.
+            mailboxes = [_Plain(n, a) for n, a in email.utils.getaddresses([str(header)]) if a or n]
+        for mailbox in mailboxes:
+            addr = _addr_spec(mailbox)
+            label = clean_text(fix_header_text(mailbox.display_name or "")).strip()
+            if not addr:
+                if label:
+                    problems.append(f"{name}: {label!r} has no address")
+                continue
+            found.append((label or addr, addr))
+    return found, problems
+
+
+class _Plain:
+    def __init__(self, display_name: str, addr_spec: str) -> None:
+        self.display_name = display_name
+        self.addr_spec = addr_spec
+
+
+def _addr_spec(mailbox: Any) -> str:
+    try:
+        spec = str(mailbox.addr_spec)
+    except Exception:
+        spec = ""
+    return clean_text(fix_header_text(spec)).strip().strip("<>")
+
+
+def date(msg: EmailMessage, name: str = "Date") -> _dt.datetime | None:
+    """A date header as an aware datetime (no zone = UTC), or None when missing or unreadable."""
+    value = msg.get(name)
+    if value is None:
+        return None
+    when = getattr(value, "datetime", None)
+    if when is None:
+        when = parse_date(str(value))
+    return _aware(when)
+
+
+def parse_date(value: str) -> _dt.datetime | None:
+    try:
+        return _aware(email.utils.parsedate_to_datetime(value.strip()))
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+
+
+def _aware(when: _dt.datetime | None) -> _dt.datetime | None:
+    if when is None:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=_dt.UTC)
+    try:
+        when.astimezone(_dt.UTC)
+    except (OverflowError, ValueError):
+        return None
+    return when
+
+
+def received_time(msg: EmailMessage) -> _dt.datetime | None:
+    """The time in the first (most recent) Received: header: when the message was delivered."""
+    value = raw(msg, "Received")
+    if value is None or ";" not in value:
+        return None
+    return parse_date(value.rpartition(";")[2])
+
+
+def importance(msg: EmailMessage) -> int | None:
+    """PidTagImportance from Importance, else Priority, X-Priority or X-MSMail-Priority."""
+    value = (text(msg, "Importance") or "").lower()
+    if value in IMPORTANCE_NAMES:
+        return IMPORTANCE_NAMES[value]
+    value = (text(msg, "Priority") or "").lower()
+    if value in PRIORITY_IMPORTANCE:
+        return PRIORITY_IMPORTANCE[value]
+    m = re.match(r"\s*([1-5])", text(msg, "X-Priority") or "")
+    if m:
+        return X_PRIORITY_IMPORTANCE[int(m.group(1))]
+    value = (text(msg, "X-MSMail-Priority") or "").lower()
+    return IMPORTANCE_NAMES.get(value)
+
+
+def priority(msg: EmailMessage) -> int | None:
+    return PRIORITY_VALUES.get((text(msg, "Priority") or "").lower())
+
+
+def sensitivity(msg: EmailMessage) -> int | None:
+    value = (text(msg, "Sensitivity") or "").lower().replace(" ", "-")
+    return SENSITIVITY_VALUES.get(value)
+
+
+def keywords(msg: EmailMessage) -> list[str]:
+    """Categories from every Keywords: field (comma-separated phrases)."""
+    out: list[str] = []
+    for header in msg.get_all("Keywords") or []:
+        for word in clean_text(fix_header_text(str(header))).split(","):
+            word = word.strip().strip('"').strip()
+            if word and word not in out:
+                out.append(word)
+    return out
+
+
+def message_id(msg: EmailMessage, name: str) -> str | None:
+    """One message id as ``<id>``; without angle brackets in the source, the value as it stands."""
+    value = raw(msg, name)
+    if not value:
+        return None
+    value = clean_text(fix_header_text(value))
+    m = _MSG_ID.search(value)
+    return m.group(0) if m else value.split()[0] if value.split() else None
+
+
+def message_ids(msg: EmailMessage, name: str) -> str | None:
+    """Every message id of a field (References), space-separated as PidTagInternetReferences keeps them."""
+    value = raw(msg, name)
+    if not value:
+        return None
+    value = clean_text(fix_header_text(value))
+    ids = _MSG_ID.findall(value)
+    return " ".join(ids) if ids else value or None
+
+
+def is_draft(msg: EmailMessage) -> bool:
+    """``X-Unsent: 1`` marks a draft, as Outlook's own EML export writes it."""
+    return (text(msg, "X-Unsent") or "").strip() == "1"
