@@ -528,7 +528,7 @@ class _Composer:
             text = given[field]
             if text is None:
                 continue
-            name, addr = parse_address(text, label=f"{self.label}: {field}")
+            name, addr, _entry = self.address_props(text, field)
             set_address_group(p, key, name, addr)
         reply = self.address_list("reply_to")
         if reply:
@@ -541,7 +541,7 @@ class _Composer:
             p.set(ids.REPLY_RECIPIENT_ENTRIES, t.PT_BINARY, flat_entry_list(entries))
 
     def recipient(self, text: str, kind: int, props: Mapping[str, Any], field: str) -> Recipient:
-        name, addr = parse_address(text, label=f"{self.label}: {field}")
+        name, addr, _entry = self.address_props(text, field)
         r = new_recipient(kind, name, addr)
         self.overrides(r.props, props, f"{field} {addr} properties")
         return r
