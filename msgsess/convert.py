@@ -11,6 +11,7 @@ from pathlib import Path
 
 from msgsess import cfb
 from msgsess.errors import Collision
+from msgsess.inputs import read_input
 from msgsess.mime import message_to_eml
 from msgsess.oxmsg import decode
 
@@ -31,11 +32,9 @@ def export_file(source: str, target: Path | None, *, crlf: bool = False, force: 
 
     An existing ``target`` is refused with :class:`~msgsess.errors.Collision` unless ``force``.
     """
-    from msgsess.session.usecases import read_file
-
     if target is not None and not force and (target.exists() or target.is_symlink()):
         raise Collision(f"{source}: {target} exists", hint="remove it, or give --force to replace it")
-    data = msg_to_eml(read_file(source, source), crlf=crlf, name=source)
+    data = msg_to_eml(read_input(source), crlf=crlf, name=source)
     if target is not None:
         cfb.write_bytes_atomic(data, target)
     return data
