@@ -756,24 +756,12 @@ class _Composer:
         from msgsess.props import registry, values
 
         for name, value in props.items():
-            given: int | None = None
-            if _is_typed(value):
-                # {"type": "PT_I8", "value": 5}: a type the name and the JSON value cannot tell.
-                given = t.parse_type_name(str(value["type"]))
-                if given is None:
-                    raise self.fail(f"{field}.{name}.type", f"unknown property type {value['type']!r}")
-                value = value["value"]
-            pdef = registry.resolve(str(name), given)
             if value is None:
-                bag.pop(pdef.pid, None)
+                bag.pop(registry.resolve(str(name)).pid, None)
                 continue
-            ptype = given or pdef.ptype or values.infer_type(value)
-            parsed = values.parse_json(ptype, value, prop=pdef.name)
+            # The one value syntax (docs/VALUES.md), as for `add --set` and `set`.
+            pdef, ptype, parsed = values.parse_property(str(name), value, text=False)
             bag.set(pdef.pid, ptype, parsed)
-
-
-def _is_typed(value: Any) -> bool:
-    return isinstance(value, dict) and set(value) == {"type", "value"}
 
 
 def rtf_bytes(rtf: str) -> bytes:

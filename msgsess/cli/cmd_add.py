@@ -191,7 +191,13 @@ def spec_from_flags(params: dict[str, Any]) -> dict[str, Any]:
 @click.option(
     "--attach", multiple=True, type=click.Path(dir_okay=False), metavar="FILE", help="Attach a file."
 )
-@click.option("--set", "set_props", multiple=True, type=PROP_ASSIGNMENT, help="Set a MAPI property.")
+@click.option(
+    "--set",
+    "set_props",
+    multiple=True,
+    type=PROP_ASSIGNMENT,
+    help="Set a MAPI property; VALUE as in `msgsess set` (docs/VALUES.md).",
+)
 @click.option(
     "--replace",
     is_flag=True,

@@ -133,9 +133,14 @@ def set_cmd(
     """Set MAPI property PROP of message ID (or of a recipient or attachment).
 
     PROP is a name (PidTagImportance, PR_IMPORTANCE), a hex tag (0x00170003)
-    or a named property (PS_PUBLIC_STRINGS:MyName). VALUE is text in the
-    value syntax of the property's type: numbers, true/false, ISO 8601
-    times, hex:/base64:/@file for binary, a JSON array for multi-valued.
+    or a named property (PS_PUBLIC_STRINGS:MyName). VALUE is read as
+    add --set and JSON read it (docs/VALUES.md): in the syntax of the type
+    the tables know (numbers, true/false, ISO 8601 times, hex:/base64: for
+    binary, a JSON array for multi-valued; any text for a string), checked
+    against it (PidTagImportance takes 0-2); for a name whose type nothing
+    says, JSON gives the type (5, true, ["a","b"], "5" for text) and other
+    text is a string. {"type": T, "value": V} gives the type; @FILE reads
+    a text or binary value from a file, @@ is a leading @.
     A negative number needs no `--` (`set s m1 PidTagPriority -1`); other
     values starting with `-` do (`set s m1 PidTagSubject -- -draft-`).
     --type gives the type of a name that says none (a bare id, a named
@@ -145,6 +150,8 @@ def set_cmd(
     Example:
       msgsess set s.session m1 PidTagImportance 2
       msgsess set s.session m1 PS_PUBLIC_STRINGS:Project Apollo
+      msgsess set s.session m1 PS_PUBLIC_STRINGS:Tags '["alpha", "beta"]'
+      msgsess set s.session m1 PidTagBody @notes.txt
       msgsess set s.session m1 PidTagAttachContentId logo --attachment 0
       msgsess set s.session m1 PidTagPriority -1
       msgsess set s.session m1 0x6601 -5 --type PT_SHORT

@@ -38,6 +38,7 @@ from msgsess.props.keys import PROPERTY_SETS, PS_INTERNET_HEADERS, NamedId, Prop
 __all__ = [
     "PropDef",
     "describe",
+    "enum_values",
     "known_names",
     "lookup_named",
     "lookup_tagged",
@@ -395,6 +396,27 @@ def describe(pid: PropId, ptype: int | None = None) -> str:
     if ptype is None:
         return f"0x{pid:04X}"
     return f"0x{pid:04X}{model_type(ptype):04X}"
+
+
+_enums: dict[tuple[PropId, int], dict[int, str]] | None = None
+
+
+def enum_values(pid: PropId, ptype: int) -> dict[int, str] | None:
+    """The values (-> their meaning) an enumerated integer property allows, or None for any value.
+
+    From ``data/enums.tsv``: PidTagImportance 0-2, PidTagSensitivity 0-3, PidLidBusyStatus…
+    Only for the type the tables give the property: a hex tag forcing another type is free.
+    """
+    global _enums
+    if _enums is None:
+        table: dict[tuple[PropId, int], dict[int, str]] = {}
+        for line in _read("enums.tsv").splitlines()[1:]:
+            name, value, meaning, _source = line.split("\t")
+            prop = resolve(name)
+            assert prop.ptype is not None, name
+            table.setdefault((prop.pid, prop.ptype), {})[int(value)] = meaning
+        _enums = table
+    return _enums.get((pid, model_type(ptype)))
 
 
 def known_names() -> list[str]:

@@ -39,9 +39,9 @@ from typing import Any, NoReturn
 from msgsess.errors import InvalidParameter, NotFound
 from msgsess.props import types as t
 from msgsess.props.binary import signed
-from msgsess.props.registry import model_type
+from msgsess.props.registry import PropDef, model_type
 
-__all__ = ["infer_type", "parse_json", "parse_text", "to_json", "to_text"]
+__all__ = ["infer_type", "parse_json", "parse_property", "parse_text", "to_json", "to_text"]
 
 ReadFile = Callable[[str], bytes]
 
@@ -159,7 +159,7 @@ def parse_text(ptype: int, text: str, *, prop: str, read_file: ReadFile | None =
 
 def _parse_scalar_text(base: int, text: str, ctx: _Ctx) -> Any:
     if base == t.PT_UNICODE:
-        return _check_string(text, ctx)
+        return _check_string(_parse_string(text, ctx), ctx)
     if base == t.PT_BINARY:
         return _parse_binary(text, ctx)
     word = text.strip()
@@ -188,6 +188,20 @@ def _parse_scalar_text(base: int, text: str, ctx: _Ctx) -> Any:
             ctx.fail(text, "is not a GUID", _HINT_GUID)
         return uuid.UUID(match.group(2))
     raise AssertionError(f"unhandled type 0x{base:04X}")  # pragma: no cover
+
+
+def _parse_string(text: str, ctx: _Ctx) -> str:
+    """Text as given; ``@path`` the text of a UTF-8 file (a leading BOM dropped); ``@@`` a leading ``@``."""
+    if text.startswith("@@"):
+        return text[1:]
+    if not text.startswith("@"):
+        return text
+    data = _read(text[1:], text, ctx)
+    try:
+        content = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        ctx.fail(text, f"names a file that is not UTF-8 text (byte {exc.start})", "convert the file to UTF-8")
+    return content.removeprefix("\ufeff")
 
 
 def _check_string(text: str, ctx: _Ctx) -> str:
@@ -303,7 +317,7 @@ def _parse_apptime(word: str, shown: Any, ctx: _Ctx) -> float:
 def _parse_binary(text: str, ctx: _Ctx) -> bytes:
     word = text.strip()
     lower = word[:7].lower()
-    if lower.startswith("@"):
+    if lower.startswith("@") and not lower.startswith("@@"):
         return _read(word[1:], text, ctx)
     if lower.startswith("base64:"):
         try:
@@ -322,9 +336,14 @@ def _parse_binary(text: str, ctx: _Ctx) -> bytes:
 
 def _read(path: str, shown: str, ctx: _Ctx) -> bytes:
     if not path:
-        ctx.fail(shown, "names no file", "write @path/to/file")
+        ctx.fail(shown, "names no file", "write @path/to/file (or @@ for a leading @)")
     if ctx.read_file is None:
-        ctx.fail(shown, "reads a file, which is not possible here", "give the bytes as hex: or base64:")
+        hint = (
+            "give the text itself, with @@ for a leading @"
+            if ctx.ptype in (t.PT_UNICODE, t.PT_MV_UNICODE)
+            else "give the bytes as hex: or base64:"
+        )
+        ctx.fail(shown, "reads a file, which is not possible here", hint)
     try:
         return ctx.read_file(path)
     except FileNotFoundError:
@@ -353,7 +372,7 @@ def parse_json(ptype: int, value: Any, *, prop: str, read_file: ReadFile | None 
         return _parse_raw(ptype, value, ctx)
     if ptype in t.MV_TYPES:
         if not isinstance(value, list):
-            ctx.fail(value, "is not a list", 'give a JSON array such as [1, 2] or ["red", "green"]')
+            ctx.fail(value, "is not a JSON array", 'give a JSON array such as [1, 2] or ["red", "green"]')
         return _parse_list(t.base_type(ptype), value, ctx)
     if ptype not in t.VALUE_TYPES:
         ctx.fail(value, f"cannot be given for type {t.type_name(ptype)}", _HINT_RAW)
@@ -441,7 +460,10 @@ def _float_json(value: float) -> float | str:
 
 
 def to_json(ptype: int, value: Any) -> Any:
-    """The JSON form of a model value; :func:`parse_json` reads it back to an equal value."""
+    """The JSON form of a model value; :func:`parse_json` reads it back to an equal value.
+
+    Text that starts with ``@`` gets a second one: ``@x`` as a value would read the file x.
+    """
     ptype = model_type(ptype)
     if isinstance(value, t.RawValue):
         raw: dict[str, Any] = {"raw": "base64:" + base64.b64encode(value.data).decode("ascii")}
@@ -469,7 +491,8 @@ def to_json(ptype: int, value: Any) -> Any:
     if ptype == t.PT_BINARY:
         return "base64:" + base64.b64encode(value).decode("ascii")
     if ptype == t.PT_UNICODE:
-        return str(value)
+        text = str(value)
+        return "@" + text if text.startswith("@") else text  # "@x" would name a file
     if isinstance(value, bytes):
         return to_json(ptype, t.RawValue(value, inline=_inline_default(ptype)))
     raise InvalidParameter(f"a value of type {t.type_name(ptype)} must be kept as raw bytes", hint=_HINT_RAW)
@@ -577,3 +600,132 @@ def infer_type(value: Any) -> int:
     if mv not in t.MV_TYPES:
         raise InvalidParameter(f"there is no multi-valued form of {t.type_name(kind)} for {_show(value)}")
     return mv
+
+
+# --- one value, from any door ----------------------------------------------------------------
+
+
+def _typed(value: Any) -> bool:
+    """``{"type": "PT_I8", "value": 5}``: a value with the type it is to have."""
+    return isinstance(value, dict) and set(value) == {"type", "value"}
+
+
+def _raw(value: Any) -> bool:
+    return isinstance(value, dict) and "raw" in value and set(value) <= {"raw", "inline"}
+
+
+def _json_text(text: str, *, objects_only: bool) -> tuple[bool, Any]:
+    """(True, value) when command-line text is JSON that the one value syntax reads as JSON.
+
+    Always: a typed or raw object. When the type is unknown (``objects_only`` False) also an
+    array, a number, ``true``/``false`` or a quoted string. Anything else is text.
+    """
+    word = text.strip()
+    if not word or (objects_only and not word.startswith("{")):
+        return False, None
+    if word[0] not in '{["-0123456789tfIN':
+        return False, None
+    try:
+        value = json.loads(word)
+    except (ValueError, RecursionError):
+        return False, None
+    if _typed(value) or _raw(value):
+        return True, value
+    if objects_only or value is None or isinstance(value, dict):
+        return False, None
+    return True, value
+
+
+def _parse_type(text: Any) -> int:
+    code = t.parse_type_name(str(text))
+    if code is None:
+        raise InvalidParameter(
+            f"unknown property type {text!r}",
+            hint="give a type such as PT_UNICODE, PT_LONG, PT_BOOLEAN, PT_SYSTIME or PT_MV_UNICODE",
+        )
+    return code
+
+
+def _check_enum(pdef: PropDef, ptype: int, value: Any) -> None:
+    from msgsess.props import registry
+
+    allowed = registry.enum_values(pdef.pid, ptype)
+    if allowed is None or isinstance(value, t.RawValue) or value in allowed:
+        return
+    listed = ", ".join(f"{number} ({meaning})" for number, meaning in allowed.items())
+    raise InvalidParameter(
+        f"property {pdef.name} ({t.type_name(ptype)}): {_show(value)} is not one of {listed}",
+        hint=f"give one of {', '.join(map(str, allowed))}",
+    )
+
+
+def parse_property(
+    name: str,
+    value: Any,
+    *,
+    text: bool,
+    type_name: str | None = None,
+    read_file: ReadFile | None = None,
+) -> tuple[PropDef, int, Any]:
+    """One property value from any door -> (definition, type, model value): the one value syntax.
+
+    ``text``: ``value`` is command-line text (``add --set``, ``set``), else a JSON value
+    (``properties`` of ``add --json``). ``type_name``: ``--type``. The rules (docs/VALUES.md):
+
+    * ``{"type": T, "value": V}`` gives the type, ``{"raw": "base64:…"}`` the bytes, also as text;
+    * a type the tables know (or ``--type``) reads the value in that type's syntax, for a
+      string any text at all, and checks it: ranges, and the values an enumeration allows;
+    * otherwise (an unknown named property, a bare id) a value that is JSON takes its JSON
+      type — text that is a number, ``true``, an array or a quoted string included — and
+      other text is a string;
+    * ``@path`` reads a string or binary value from a file, ``@@`` is a leading ``@``.
+    """
+    from msgsess.props import registry
+
+    given = _parse_type(type_name) if type_name else None
+    where = f"--type {type_name}"
+    from_text = text
+    if text:
+        is_json, parsed = _json_text(value, objects_only=True)
+        if is_json:
+            value, text = parsed, False
+    if _typed(value):
+        inner = _parse_type(value["type"])
+        if given is not None and model_type(inner) != model_type(given):
+            raise InvalidParameter(
+                f"property {name}: --type {type_name} and the value's type {value['type']} differ",
+                hint="give the type once",
+            )
+        given, where, value = inner, f"type {t.type_name(inner)}", value["value"]
+    if given is not None:
+        # A name the tables know has its type: a given type may pick among its rows (PT_STRING8
+        # is PT_UNICODE), never contradict them. Hex tags and SET:LID spellings take any type.
+        known = registry.table_types(name)
+        if known is not None and model_type(given) not in known:
+            raise registry.type_mismatch(name, given, where)
+    pdef = registry.resolve(name, given)
+    ptype = pdef.ptype
+    if ptype is None:
+        if text:
+            is_json, parsed = _json_text(value, objects_only=False)
+            if is_json:
+                value, text = parsed, False
+        if text:
+            ptype = t.PT_UNICODE
+        elif from_text:
+            try:
+                ptype = infer_type(value)
+            except InvalidParameter as exc:
+                raise InvalidParameter(
+                    f"property {name.strip()}: {exc.message}",
+                    hint="to keep it as text, quote it ('\"…\"') or give --type PT_UNICODE",
+                ) from None
+        else:
+            ptype = infer_type(value)
+    shown = name.strip()
+    if text:
+        model = parse_text(ptype, value, prop=shown, read_file=read_file)
+    else:
+        model = parse_json(ptype, value, prop=shown, read_file=read_file)
+    _check_enum(pdef, model_type(ptype), model)
+    return pdef, ptype, model

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from msgsess.errors import InvalidParameter
+from msgsess.errors import MsgsessError, located
 from msgsess.props import types as t
 from msgsess.props.keys import NamedId
 
@@ -22,45 +22,95 @@ def identity(name: str) -> Any:
     return registry.resolve(name).pid
 
 
-def parse_type(text: str) -> int:
-    code = t.parse_type_name(text)
-    if code is None:
-        raise InvalidParameter(
-            f"unknown property type {text!r}",
-            hint="give a type such as PT_UNICODE, PT_LONG, PT_BOOLEAN, PT_SYSTIME or PT_MV_UNICODE",
-        )
-    return code
-
-
-def text_entry(
-    name: str, text: str, type_name: str | None, read_file: Callable[[str], bytes]
+def entry(
+    name: str,
+    value: Any,
+    *,
+    text: bool,
+    type_name: str | None = None,
+    read_file: Callable[[str], bytes] | None = None,
 ) -> tuple[str, Any]:
-    """The (key, JSON value) a ``properties`` object holds for ``PROP VALUE [--type TYPE]``.
+    """The (key, JSON value) a ``properties`` object keeps for one property from any door.
 
-    The key is the user's spelling unless the spelling alone would not tell the type that was
-    given: then a tagged property becomes its 8-digit hex tag. A property whose type nothing
-    says is a string; a type that contradicts the tables' type for a name is refused.
-    ``@path`` values of binary properties are read now.
+    ``value`` is command-line text (``text``) or a JSON value, read with the one value syntax
+    (:func:`msgsess.props.values.parse_property`; ``@path`` files are read now). The key is the
+    user's spelling unless the spelling alone would not tell the type: then a tagged property
+    becomes its 8-digit hex tag, and a named one keeps ``{"type": …, "value": …}``.
     """
     from msgsess.props import registry, values
 
-    given = parse_type(type_name) if type_name else None
-    if given is not None:
-        # A name the tables know has its type: --type may pick among its rows (PT_STRING8 is
-        # PT_UNICODE), never contradict them. Hex tags and SET:LID spellings take any type.
-        known = registry.table_types(name)
-        if known is not None and registry.model_type(given) not in known:
-            raise registry.type_mismatch(name, given, f"--type {t.type_name(given)}")
-    prop = registry.resolve(name, given)
-    ptype = prop.ptype if prop.ptype is not None else t.PT_UNICODE
-    value = values.parse_text(ptype, text, prop=name, read_file=read_file)
-    stored = values.to_json(ptype, value)
+    prop, ptype, model = values.parse_property(
+        name, value, text=text, type_name=type_name, read_file=read_file
+    )
+    stored = values.to_json(ptype, model)
     implied = registry.resolve(name).ptype
     if implied is None:
-        implied = values.infer_type(stored)
+        try:
+            implied = values.infer_type(stored)
+        except MsgsessError:
+            implied = None  # raw bytes: only the type given says what they are
     if implied == ptype:
         return name, stored
     if isinstance(prop.pid, NamedId):
         # Neither the name nor the JSON value tells the type: keep it with the value.
         return name, {"type": t.type_name(ptype), "value": stored}
     return f"0x{prop.pid:04X}{ptype:04X}", stored
+
+
+def refers_to_file(value: Any) -> bool:
+    """Whether a JSON value holds ``@path`` text (read when the value is added)."""
+    if isinstance(value, str):
+        return value.startswith("@") and not value.startswith("@@")
+    if isinstance(value, list):
+        return any(refers_to_file(item) for item in value)
+    if isinstance(value, dict) and set(value) == {"type", "value"}:
+        return refers_to_file(value["value"])
+    return False
+
+
+def capture_files(props: Any, read_file: Callable[[str], bytes]) -> Any:
+    """A ``properties`` object with its ``@path`` values read now, in the form a spec keeps.
+
+    Other values stay as the user wrote them; the object itself when none refers to a file.
+    """
+    if not isinstance(props, dict) or not any(refers_to_file(v) for v in props.values()):
+        return props
+    out: dict[str, Any] = {}
+    for name, value in props.items():
+        if refers_to_file(value):
+            with located(str(name)):
+                key, stored = entry(str(name), value, text=False, read_file=read_file)
+            out[key] = stored
+        else:
+            out[name] = value
+    return out
+
+
+def capture_spec_files(spec: dict[str, Any], read_file: Callable[[str], bytes]) -> dict[str, Any]:
+    """A message spec with the ``@path`` values of all its ``properties`` objects read now
+    (the message's, its recipients', its attachments', an edited file's rows'); the spec itself
+    when none refers to a file."""
+    out = dict(spec)
+    with located("properties"):
+        out["properties"] = capture_files(spec.get("properties"), read_file)
+    for key in ("to", "cc", "bcc", "attachments"):
+        entries = spec.get(key)
+        if not isinstance(entries, list):
+            continue
+        new = []
+        for index, item in enumerate(entries):
+            if isinstance(item, dict) and "properties" in item:
+                with located(f"{key}[{index}].properties"):
+                    item = {**item, "properties": capture_files(item["properties"], read_file)}
+            new.append(item)
+        out[key] = new
+    for key in ("recipient_properties", "attachment_properties"):
+        rows = spec.get(key)
+        if isinstance(rows, dict):
+            out[key] = {}
+            for index, props in rows.items():
+                with located(f"{key}[{index}]"):
+                    out[key][index] = capture_files(props, read_file)
+    if "properties" not in spec:
+        del out["properties"]
+    return out

@@ -189,6 +189,10 @@ def _load_spec(where: str, spec: dict[str, Any]) -> _Input:
     text = load(read_text)
     if text.error is not None:
         return _Input(where, spec, None, None, text_error=text)
+    captured = load(lambda _loaded: sprops.capture_spec_files(spec, read_input))  # `@path` values
+    if captured.error is not None:
+        return _Input(where, spec, None, None, text_error=captured)
+    spec = captured.stored
     source = None
     if "source" in spec:
         from msgsess.session.edit import load_source
@@ -751,7 +755,9 @@ def set_property(
     entry: tuple[str, Any] | None = None
     error: MsgsessError | None = None
     try:
-        entry = sprops.text_entry(prop, text, type_name, lambda p: read_input(p, f"property {prop}"))
+        entry = sprops.entry(
+            prop, text, text=True, type_name=type_name, read_file=lambda p: read_input(p, f"property {prop}")
+        )
     except MsgsessError as exc:
         error = exc
     with transaction(path, write=True) as store:
@@ -763,7 +769,7 @@ def set_property(
         key, value = entry
         _drop_spellings(bag, key)
         if recipient is None and attachment is None and _is_subject(key, value):
-            spec["subject"] = value
+            spec["subject"] = value[1:] if value.startswith("@@") else value  # plain text, not a value
             _tidy(spec)
             _save_edit(store, msg_id, spec)
             return "subject"
@@ -805,7 +811,7 @@ def add_properties(spec: dict[str, Any], assignments: list[str]) -> None:
             )
         option = f"--set {item}"
         with located(option):
-            key, value = sprops.text_entry(name.strip(), text, None, read_input)
+            key, value = sprops.entry(name.strip(), text, text=True, read_file=read_input)
             _drop_spellings(bag, key)
         bag[key] = value
 

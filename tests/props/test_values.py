@@ -462,7 +462,7 @@ def test_parse_json(ptype: int, given: Any, expected: Any) -> None:
         (t.PT_CLSID, 5, "property PidTagTest (PT_CLSID): 5 is not a GUID string"),
         (t.PT_BINARY, [1, 2], "property PidTagTest (PT_BINARY): [1, 2] is not a binary string"),
         (t.PT_UNICODE, 5, "property PidTagTest (PT_UNICODE): 5 is not a string"),
-        (t.PT_MV_LONG, 5, "property PidTagTest (PT_MV_LONG): 5 is not a list"),
+        (t.PT_MV_LONG, 5, "property PidTagTest (PT_MV_LONG): 5 is not a JSON array"),
         (t.PT_SVREID, "0102", "property PidTagTest (0x00FB): '0102' cannot be given for type 0x00FB"),
         (t.PT_BINARY, {"raw": 5}, 'property PidTagTest (PT_BINARY): {"raw": 5} is not a raw value'),
         (
