@@ -147,6 +147,8 @@ def parse_text(ptype: int, text: str, *, prop: str, read_file: ReadFile | None =
             items = json.loads(text)
         except ValueError:
             ctx.fail(text, "is not a JSON array", _HINT_MV)
+        except RecursionError:  # arrays nested thousands deep
+            ctx.fail(text, "nests arrays too deeply", _HINT_MV)
         if not isinstance(items, list):
             ctx.fail(text, "is not a JSON array", _HINT_MV)
         return _parse_list(t.base_type(ptype), items, ctx)
@@ -166,7 +168,7 @@ def _parse_scalar_text(base: int, text: str, ctx: _Ctx) -> Any:
     if base in _INT_BITS:
         if not _INT_RE.fullmatch(word):
             ctx.fail(text, "is not an integer", _HINT_INT)
-        return _check_int(base, int(word, 0) if "x" in word.lower() else int(word), text, ctx)
+        return _check_int(base, _int_of(word, text, ctx), text, ctx)
     if base == t.PT_BOOLEAN:
         value = _BOOLEANS.get(word.lower())
         if value is None:
@@ -212,6 +214,18 @@ def _check_string(text: str, ctx: _Ctx) -> str:
     except UnicodeEncodeError:
         ctx.fail(text, "contains an unpaired surrogate", "give valid Unicode text")
     return text
+
+
+#: Longest integer text read (sign, 0x and digits): no MAPI integer has more than 20 digits, and
+#: Python refuses to convert more than 4300.
+_MAX_INT_CHARS = 100
+
+
+def _int_of(word: str, shown: Any, ctx: _Ctx) -> int:
+    """The integer ``word`` (matching ``_INT_RE``) stands for, if it is of a sane length."""
+    if len(word) > _MAX_INT_CHARS:
+        ctx.fail(shown, f"is out of range ({len(word)} characters)", _HINT_INT)
+    return int(word, 0) if "x" in word.lower() else int(word)
 
 
 def _check_int(base: int, value: int, shown: Any, ctx: _Ctx) -> int:
@@ -287,7 +301,7 @@ def _parse_iso(word: str, shown: Any, ctx: _Ctx, hint: str) -> tuple[int, int, i
 
 def _parse_systime(word: str, shown: Any, ctx: _Ctx) -> t.FileTime:
     if _INT_RE.fullmatch(word):
-        ticks = int(word, 0) if "x" in word.lower() else int(word)
+        ticks = _int_of(word, shown, ctx)
     else:
         seconds, fraction, offset = _parse_iso(word, shown, ctx, _HINT_SYSTIME)
         if offset is None:

@@ -56,7 +56,7 @@ def reproducible_now() -> FileTime | None:
     digits = text.strip()
     if not digits.isascii() or not digits.isdigit():  # int() would take "1_000", "١٢" and "-5"
         negative = digits.startswith("-") and digits[1:].isascii() and digits[1:].isdigit()
-        if negative and int(digits[1:]) != 0:  # "-0" is no negative number: only not digits
+        if negative and digits[1:].strip("0"):  # "-0" is no negative number: only not digits
             raise InvalidParameter(
                 f"SOURCE_DATE_EPOCH={text!r} is negative", hint="give seconds since 1970, or unset it"
             )
@@ -64,7 +64,9 @@ def reproducible_now() -> FileTime | None:
             f"SOURCE_DATE_EPOCH={text!r} must be digits (a whole number of seconds since 1970)",
             hint="set it to digits such as 1700000000, or unset it",
         )
-    seconds = int(digits)
+    # Thousands of digits are more than int() converts: too late anyway.
+    significant = digits.lstrip("0") or "0"
+    seconds = int(significant) if len(significant) <= len(str(MAX_EPOCH)) else MAX_EPOCH + 1
     if seconds > MAX_EPOCH:
         raise InvalidParameter(
             f"SOURCE_DATE_EPOCH={text!r} is after the year 9999",

@@ -190,9 +190,68 @@ def _syntax_error(source: str, exc: json.JSONDecodeError) -> CorruptFile:
     )
 
 
+#: Deepest nesting of arrays and objects in JSON input: a message spec needs about 8 levels
+#: (array of messages › message › properties › property › value list › item…); anything far
+#: deeper is refused before code that walks a spec recursively sees it.
+MAX_DEPTH = 64
+#: Most digits of an integer in JSON input: no MAPI property holds more than 20 (64 bits).
+MAX_DIGITS = 100
+
+
+class _HugeNumber(Exception):
+    def __init__(self, digits: str) -> None:
+        self.digits = digits
+
+
+def _parse_int(text: str) -> int:
+    if len(text) > MAX_DIGITS and len(text.lstrip("-")) > MAX_DIGITS:
+        raise _HugeNumber(text)
+    return int(text)
+
+
+def _too_deep(value: Any) -> bool:
+    """Whether arrays and objects nest deeper than MAX_DEPTH (iterative: no recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        if depth > MAX_DEPTH:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def _decode(text: str, pos: int, source: str) -> tuple[Any, int]:
+    """One JSON value of ``text`` from ``pos``; every way it cannot be read is one CorruptFile or
+    InvalidParameter naming where (the decoder's recursion on deep nesting, integers with
+    thousands of digits, which Python will not convert, included)."""
+    decoder = json.JSONDecoder(parse_int=_parse_int)
+    try:
+        value, end = decoder.raw_decode(text, pos)
+    except json.JSONDecodeError as exc:
+        raise _syntax_error(source, exc) from None
+    except RecursionError:
+        value, end = None, -1
+    except _HugeNumber as exc:
+        line, col = _line_col(text, max(text.find(exc.digits, pos), pos))
+        raise InvalidParameter(
+            f"{source}: number at line {line}, column {col} has {len(exc.digits.lstrip('-'))} digits",
+            hint="no MAPI property holds an integer that long (64 bits: at most 20 digits)",
+        ) from None
+    if end < 0 or _too_deep(value):
+        line, col = _line_col(text, pos)
+        raise CorruptFile(
+            f"{source}: JSON value at line {line}, column {col} nests arrays and objects "
+            f"deeper than {MAX_DEPTH} levels",
+            hint="a message spec needs far fewer; check how the JSON was made",
+        )
+    return value, end
+
+
 def iter_specs(text: str, source: str) -> Iterator[tuple[str, dict[str, Any]]]:
     """Each message spec in ``text`` with where it came from ("<source> line 3", "<source> $[2]")."""
-    decoder = json.JSONDecoder()
     if text.startswith("\ufeff"):
         text = text[1:]
     ws = re.compile(r"\s*")
@@ -200,10 +259,7 @@ def iter_specs(text: str, source: str) -> Iterator[tuple[str, dict[str, Any]]]:
     if pos == len(text):
         raise CorruptFile(f"{source}: no JSON input", hint="give one message object, an array, or JSON Lines")
     if text[pos] == "[":
-        try:
-            value, end = decoder.raw_decode(text, pos)
-        except json.JSONDecodeError as exc:
-            raise _syntax_error(source, exc) from None
+        value, end = _decode(text, pos, source)
         rest = ws.match(text, end).end()  # type: ignore[union-attr]
         if rest != len(text):
             line, col = _line_col(text, rest)
@@ -218,10 +274,7 @@ def iter_specs(text: str, source: str) -> Iterator[tuple[str, dict[str, Any]]]:
     while pos < len(text):
         line += text.count("\n", counted, pos)
         counted = pos
-        try:
-            value, end = decoder.raw_decode(text, pos)
-        except json.JSONDecodeError as exc:
-            raise _syntax_error(source, exc) from None
+        value, end = _decode(text, pos, source)
         where = f"{source} line {line}"
         yield where, validate(value, where)
         pos = ws.match(text, end).end()  # type: ignore[union-attr]

@@ -140,7 +140,9 @@ def test_codepage_without_ansi_is_a_usage_error(invoke: Invoke, workdir: Path) -
 # --- 5. SOURCE_DATE_EPOCH ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("value", ["99999999999999", "253402300800", "1.5", "1_000", "12abc", "-5"])
+@pytest.mark.parametrize(
+    "value", ["99999999999999", "253402300800", "1.5", "1_000", "12abc", "-5", "9" * 5000, "-" + "9" * 5000]
+)
 def test_a_bad_source_date_epoch_is_an_invalid_value(invoke: Invoke, workdir: Path, value: str) -> None:
     assert invoke("open", "s").exit_code == 0
     assert invoke("add", "s", "a.msg", "--subject", "x").exit_code == 0
@@ -148,6 +150,14 @@ def test_a_bad_source_date_epoch_is_an_invalid_value(invoke: Invoke, workdir: Pa
     assert result.exit_code == 3, result.stderr
     assert f"SOURCE_DATE_EPOCH={value!r}" in _one_line(result.stderr)
     assert not (workdir / "a.msg").exists() and (workdir / "s").exists()
+
+
+def test_leading_zeros_do_not_count_as_digits_of_source_date_epoch(invoke: Invoke, workdir: Path) -> None:
+    assert invoke("open", "s").exit_code == 0
+    assert invoke("add", "s", "a.msg", "--subject", "x").exit_code == 0
+    result = invoke("close", "s", env={"SOURCE_DATE_EPOCH": "0" * 5000 + "1700000000"})  # int() takes 4300
+    assert result.exit_code == 0, result.stderr
+    assert "2023-11-14T22:13:20Z" in invoke("dump", "a.msg").stdout
 
 
 def test_the_last_second_of_9999_is_a_valid_source_date_epoch(invoke: Invoke, workdir: Path) -> None:

@@ -667,3 +667,21 @@ def test_parsed_fixed_values_survive_the_binary_codec(ptype: int) -> None:
         assert unpack_inline(ptype, pack_inline(ptype, parsed)) == parsed
 
     check()
+
+
+# --- issue 9, item 9: integers with thousands of digits and arrays nested thousands deep -----
+
+
+@pytest.mark.parametrize("ptype", [t.PT_LONG, t.PT_I8, t.PT_SHORT, t.PT_SYSTIME, t.PT_MV_LONG])
+@pytest.mark.parametrize("digits", ["9" * 5000, "0x" + "f" * 5000, "-" + "1" * 101])
+def test_integer_text_of_thousands_of_digits_is_out_of_range(ptype: int, digits: str) -> None:
+    given_text = f"[{digits}]" if ptype in t.MV_TYPES else digits
+    with pytest.raises(InvalidParameter) as info:
+        text(ptype, given_text)  # before: internal ValueError (int() takes at most 4300 digits)
+    if ptype not in t.MV_TYPES:  # an MV's JSON text fails as JSON
+        assert "is out of range" in info.value.message
+
+
+def test_arrays_nested_thousands_deep_are_refused() -> None:
+    with pytest.raises(InvalidParameter, match="nests arrays too deeply"):
+        text(t.PT_MV_LONG, "[" * 3000 + "]" * 3000)  # before: internal RecursionError

@@ -84,3 +84,49 @@ def test_schema_keys_match_what_compose_reads() -> None:
 
     # "replace" tells `add --json` what to do with the message; it is never part of one.
     assert set(jsonspec.schema()["properties"]) - {"replace"} <= SPEC_KEYS
+
+
+# --- issue 9, item 9: deep nesting and huge integers were internal errors ------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" * 3000 + "]" * 3000,  # RecursionError in the decoder
+        '{"output": "a.msg", "properties": {"0x66001003": ' + "[" * 3000 + "]" * 3000 + "}}",
+        '{"output": "a.msg", "properties": {"0x66001003": ' + "[" * 100 + "]" * 100 + "}}",  # decodes
+        '{"subject": "a"}\n' + '{"to": ' + "[" * 900 + "]" * 900 + "}",
+    ],
+)
+def test_json_nested_too_deep_is_damaged_input(text: str) -> None:
+    with pytest.raises(CorruptFile, match=f"deeper than {jsonspec.MAX_DEPTH} levels") as caught:
+        specs(text)
+    assert "\n" not in caught.value.one_line()
+
+
+def test_json_nested_as_deep_as_allowed_is_read() -> None:
+    depth = jsonspec.MAX_DEPTH - 2  # the object and its properties are two levels
+    value = json.loads("[" * depth + "1" + "]" * depth)
+    spec = {"properties": {"0x66001003": value}}
+    assert specs(json.dumps(spec))[0][1] == spec
+
+
+def test_the_line_of_a_deep_value_is_named() -> None:
+    text = '{"subject": "a"}\n\n' + "[" * 70 + "]" * 70
+    with pytest.raises(CorruptFile) as caught:
+        specs(text)
+    assert caught.value.message.startswith("in.json: JSON value at line 3, column 1 nests")
+
+
+@pytest.mark.parametrize("digits", ["9" * 5000, "-" + "9" * 5000, "1" * 101])
+def test_an_integer_with_thousands_of_digits_is_an_invalid_value(digits: str) -> None:
+    text = '{"subject": "a"}\n{"properties": {"0x66000003": ' + digits + "}}"
+    with pytest.raises(InvalidParameter) as caught:
+        specs(text)
+    length = len(digits.lstrip("-"))
+    assert caught.value.message == f"in.json: number at line 2, column 31 has {length} digits"
+
+
+def test_integers_of_a_hundred_digits_still_reach_the_value_checks() -> None:
+    text = '{"properties": {"0x66000003": ' + "1" * 100 + "}}"
+    assert specs(text)[0][1]["properties"]["0x66000003"] == int("1" * 100)
