@@ -9,11 +9,15 @@ from __future__ import annotations
 import uuid
 import zlib
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from msgsess.errors import CorruptFile
+from msgsess.errors import CorruptFile, TooBig
 from msgsess.oxmsg import layout
 from msgsess.props.keys import PS_INTERNET_HEADERS, PS_MAPI, PS_PUBLIC_STRINGS, NamedId
 from msgsess.storage import Storage
+
+if TYPE_CHECKING:
+    from msgsess.model import Message
 
 GUID_STREAM = "__substg1.0_00020102"
 ENTRY_STREAM = "__substg1.0_00030102"
@@ -40,6 +44,33 @@ def canonical(named: NamedId) -> NamedId:
     return named
 
 
+def too_many_named(count: int) -> TooBig:
+    return TooBig(
+        f"{count} named properties; a .msg file holds at most {MAX_NAMED:,} (ids 0x8000 to 0xFFFE), "
+        "embedded messages included",
+        hint="spread the named properties over several messages",
+    )
+
+
+def named_ids(msg: Message) -> set[NamedId]:
+    """The named properties one file's map must hold for ``msg``: its own, its recipients' and
+    attachments', and those of its embedded messages (which share the map), as the map keys them.
+    """
+    found: set[NamedId] = set()
+    stack = [msg]
+    while stack:
+        current = stack.pop()
+        bags = [
+            current.props,
+            *(r.props for r in current.recipients),
+            *(a.props for a in current.attachments),
+        ]
+        for bag in bags:
+            found.update(canonical(pid) for pid in bag if isinstance(pid, NamedId))
+        stack.extend(a.embedded for a in current.attachments if a.embedded is not None)
+    return found
+
+
 class NameMap:
     """Assigns 0x8000+ ids to named properties in order of first use and serialises the map."""
 
@@ -51,7 +82,7 @@ class NameMap:
         pid = self.ids.get(named)
         if pid is None:
             if len(self.ids) >= MAX_NAMED:
-                raise CorruptFile("more than 32,767 named properties in one file")
+                raise too_many_named(len(self.ids) + 1)
             pid = self.ids[named] = FIRST_NAMED_ID + len(self.ids)
         return pid
 

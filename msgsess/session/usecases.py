@@ -274,7 +274,7 @@ def check_composable(
     from msgsess.session.edit import placeholder
 
     light = {k: v for k, v in spec.items() if k not in _BODY_KEYS}
-    compose(
+    msg = compose(
         light,
         now=FileTime(0),
         read_blob=lambda _sha: b"",
@@ -285,6 +285,11 @@ def check_composable(
         base=placeholder(light),
         from_index=from_index,
     )
+    from msgsess.oxmsg.nameid import MAX_NAMED, named_ids, too_many_named
+
+    count = len(named_ids(msg))
+    if count > MAX_NAMED:  # refused now, not only by close
+        raise too_many_named(count).at(label)
 
 
 def check_added(spec: dict[str, Any], key: str, first: int, label: str, settings: Settings) -> None:
