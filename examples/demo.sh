@@ -38,10 +38,11 @@ news=$($msgsess add "$s" "$out/newsletter.msg" --id newsletter --sent \
     --html-file "$data/newsletter.html" --message-id "newsletter-2024-05@example.com")
 $msgsess attach "$s" "$news" "$data/logo.png" --content-id logo@msgsess >/dev/null
 
-# 3. Embedded messages three deep: outer <- middle <- inner.
-$msgsess add "$s" --id inner --subject "Inner note" --from "Inner <inner@example.com>" \
+# 3. Embedded messages three deep: outer <- middle <- inner. Without an OUTPUT, add warns that
+#    nothing embeds them yet; --quiet drops that warning, as they are embedded right after.
+$msgsess add "$s" --quiet --id inner --subject "Inner note" --from "Inner <inner@example.com>" \
     --to "Middle <middle@example.com>" --body "The innermost message." --attach "$data/report.txt" >/dev/null
-$msgsess add "$s" --id middle --subject "FW: Inner note" --from "Middle <middle@example.com>" \
+$msgsess add "$s" --quiet --id middle --subject "FW: Inner note" --from "Middle <middle@example.com>" \
     --to "Outer <outer@example.com>" --body "Forwarding the inner note." >/dev/null
 $msgsess attach "$s" middle --message inner >/dev/null
 $msgsess add "$s" "$out/nested.msg" --id outer --subject "FW: FW: Inner note" \
