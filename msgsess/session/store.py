@@ -21,6 +21,11 @@ Layout (``PRAGMA user_version`` = :data:`FORMAT_VERSION`, ``application_id`` = :
     the real path (``os.path.realpath``, symlinks resolved) of each message's output when it was
     added, so that one file reached through two paths is found as one output without a scan.
     Sessions made before it get it (filled from ``messages``) on their first write.
+``blob_refs(sha256, id)``
+    which message refers to which blob (its attachments' ``blob``/``msg_blob``, its source's
+    ``blob``), so that a blob no message needs any more (``rm``, ``add --replace``, ``detach``)
+    is deleted without a scan. Sessions made before it get it (filled from ``messages``) on
+    their first write that changes a message.
 
 A session file is made mode 0600 (it holds every attachment). Only a file that is a session by
 content (:func:`not_a_session`: the SQLite header and our ``application_id``) is ever opened,
@@ -61,8 +66,17 @@ _OUTPUTS = """
 CREATE TABLE IF NOT EXISTS outputs (real TEXT PRIMARY KEY, id TEXT NOT NULL) WITHOUT ROWID;
 """
 _OUTPUTS_ID = "CREATE INDEX IF NOT EXISTS outputs_id ON outputs(id);"
+_BLOB_REFS = """
+CREATE TABLE IF NOT EXISTS blob_refs (
+    sha256 TEXT NOT NULL,
+    id TEXT NOT NULL,
+    PRIMARY KEY (sha256, id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS blob_refs_id ON blob_refs(id);
+"""
 
-_SCHEMA = """
+_SCHEMA = (
+    """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE messages (
     seq INTEGER PRIMARY KEY,
@@ -81,6 +95,8 @@ CREATE INDEX embeds_child ON embeds(child);
 CREATE TABLE outputs (real TEXT PRIMARY KEY, id TEXT NOT NULL) WITHOUT ROWID;
 CREATE INDEX outputs_id ON outputs(id);
 """
+    + _BLOB_REFS
+)
 
 
 def lock_timeout() -> float:
@@ -313,6 +329,35 @@ class Store:
         if "outputs_id" not in known:
             self.conn.execute(_OUTPUTS_ID)
 
+    def _ensure_blob_refs(self) -> None:
+        """Create the ``blob_refs`` table in a session made before it, filled from its messages."""
+        known = self.conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'blob_refs'").fetchone()
+        if known is not None:
+            return
+        for statement in _BLOB_REFS.split(";"):
+            if statement.strip():
+                self.conn.execute(statement)
+        for msg_id, spec in self.conn.execute("SELECT id, spec FROM messages").fetchall():
+            self.conn.executemany(
+                "INSERT OR IGNORE INTO blob_refs (sha256, id) VALUES (?, ?)",
+                [(sha, msg_id) for sha in blob_refs(json.loads(spec))],
+            )
+
+    def _refer(self, msg_id: str, spec: dict[str, Any] | None) -> None:
+        """Record the blobs message ``msg_id`` refers to now (None: it is gone), and delete the
+        blobs it no longer refers to that no other message does."""
+        self._ensure_blob_refs()
+        before = {r[0] for r in self.conn.execute("SELECT sha256 FROM blob_refs WHERE id = ?", (msg_id,))}
+        now = set() if spec is None else blob_refs(spec)
+        self.conn.executemany(
+            "INSERT OR IGNORE INTO blob_refs (sha256, id) VALUES (?, ?)",
+            [(sha, msg_id) for sha in now - before],
+        )
+        for sha in before - now:
+            self.conn.execute("DELETE FROM blob_refs WHERE sha256 = ? AND id = ?", (sha, msg_id))
+            if self.conn.execute("SELECT 1 FROM blob_refs WHERE sha256 = ?", (sha,)).fetchone() is None:
+                self.conn.execute("DELETE FROM blobs WHERE sha256 = ?", (sha,))
+
     # --- writing -------------------------------------------------------------------------
 
     def new_id(self) -> str:
@@ -344,6 +389,7 @@ class Store:
             self.conn.execute(
                 "INSERT OR IGNORE INTO outputs (real, id) VALUES (?, ?)", (os.path.realpath(output), msg_id)
             )
+        self._refer(msg_id, spec)
         return cur.lastrowid
 
     def replace(self, msg_id: str, output: str | None, spec: dict[str, Any]) -> None:
@@ -354,6 +400,7 @@ class Store:
         )
         self._output_row(msg_id, output)
         self.conn.execute("DELETE FROM embeds WHERE parent = ?", (msg_id,))
+        self._refer(msg_id, spec)
 
     def set_output(self, msg_id: str, output: str | None) -> None:
         """Change where message ``msg_id`` is written (None: only embedded)."""
@@ -366,6 +413,7 @@ class Store:
         self._output_row(msg_id, None)
         self.conn.execute("DELETE FROM embeds WHERE parent = ?", (msg_id,))
         self.conn.execute("DELETE FROM embeds WHERE child = ?", (msg_id,))
+        self._refer(msg_id, None)
 
     def _output_row(self, msg_id: str, output: str | None) -> None:
         self._ensure_outputs()
@@ -377,6 +425,7 @@ class Store:
 
     def update_spec(self, msg_id: str, spec: dict[str, Any]) -> None:
         self.conn.execute("UPDATE messages SET spec = ? WHERE id = ?", (_dump(spec), msg_id))
+        self._refer(msg_id, spec)
 
     def put_blob(self, sha256: str, data: bytes) -> None:
         self.conn.execute("INSERT OR IGNORE INTO blobs (sha256, data) VALUES (?, ?)", (sha256, data))
@@ -399,6 +448,21 @@ class Store:
 
     def unmark_closing(self) -> None:
         self.conn.execute("DELETE FROM meta WHERE key = 'closing'")
+
+
+def blob_refs(spec: dict[str, Any]) -> set[str]:
+    """The blobs a stored spec refers to: its attachments' bytes and embedded ``.msg`` files,
+    and an edited message's source file."""
+    found = {
+        str(att[key])
+        for att in spec.get("attachments") or ()
+        for key in ("blob", "msg_blob")
+        if isinstance(att, dict) and att.get(key)
+    }
+    source = spec.get("source")
+    if isinstance(source, dict) and source.get("blob"):
+        found.add(str(source["blob"]))
+    return found
 
 
 def _dump(spec: dict[str, Any]) -> str:

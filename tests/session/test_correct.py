@@ -296,3 +296,43 @@ def test_show_json_round_trips_after_replace_and_rm(s: str, workdir: Path) -> No
     use.open_session("t", ansi=False, codepage=None, force=False)
     use.add("t", [("", json.loads(line)) for line in dump])
     assert [json.dumps(m) for m in use.show("t")] == dump
+
+
+# --- attachment bytes no message needs are deleted -------------------------------------------
+
+
+def blobs(session: str) -> set[bytes]:
+    with sqlite3.connect(session) as conn:
+        return {bytes(r[0]) for r in conn.execute("SELECT data FROM blobs")}
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def test_blobs_go_with_the_last_message_that_needs_them(s: str) -> None:
+    shared, own = {"data": b64(b"shared"), "name": "s"}, {"data": b64(b"own"), "name": "o"}
+    use.add(s, [spec(id="a", output="a.msg", attachments=[shared, own]), spec(id="b", attachments=[shared])])
+    assert blobs(s) == {b"shared", b"own"}
+    use.add(s, [spec(id="a", output="a.msg", attachments=[{"data": b64(b"new"), "name": "n"}])], replace=True)
+    assert blobs(s) == {b"shared", b"new"}  # "own" was a's alone; b still needs "shared"
+    correct.remove(s, ["b"])
+    assert blobs(s) == {b"new"}
+    from msgsess.session.edit import detach
+
+    detach(s, "a", 0)
+    assert blobs(s) == set()
+    assert table(s, "blob_refs") == []
+
+
+def test_a_session_made_before_blob_refs_gets_them_on_its_first_change(s: str) -> None:
+    use.add(s, [spec(id="a", output="a.msg", attachments=[{"data": b64(b"x"), "name": "x"}])])
+    use.add(s, [spec(id="b", output="b.msg", attachments=[{"data": b64(b"x"), "name": "x"}])])
+    with sqlite3.connect(s) as conn:
+        conn.execute("DROP TABLE blob_refs")
+        conn.execute("DROP INDEX outputs_id")
+    correct.remove(s, ["a"])
+    assert blobs(s) == {b"x"}
+    assert table(s, "blob_refs")[0][1] == "b"
+    correct.remove(s, ["b"])
+    assert blobs(s) == set()
