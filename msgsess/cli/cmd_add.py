@@ -137,8 +137,43 @@ def spec_from_flags(params: dict[str, Any]) -> dict[str, Any]:
     if params["attach"]:
         spec["attachments"] = [{"file": path} for path in params["attach"]]
     if params["set_props"]:
+        _refuse_two_answers(spec, params)
         use.add_properties(spec, list(params["set_props"]))
     return spec
+
+
+def _flag_of(key: str, params: dict[str, Any]) -> str:
+    """The option that gave spec key ``key``, as the user typed it."""
+    given = {
+        "from": "--from",
+        "class": "--class",
+        "categories": "--category",
+        "headers": "--header",
+        "draft": "--sent" if params["sent"] else "--draft",
+        "rtf": "--rtf-file",
+    }
+    if key in given:
+        return given[key]
+    if key in ("body", "html") and params[f"{key}_file"] is not None:
+        return f"--{key}-file"
+    return "--" + key.replace("_", "-")
+
+
+def _refuse_two_answers(spec: dict[str, Any], params: dict[str, Any]) -> None:
+    """A flag and a --set of a property the flag writes: a usage error naming both."""
+    from msgsess.errors import MsgsessError
+    from msgsess.session.props import key_setting
+
+    for item in params["set_props"]:
+        name = item.partition("=")[0].strip()
+        try:
+            key = key_setting(spec, name)
+        except MsgsessError:
+            continue  # an unknown name: --set itself says so
+        if key is not None:
+            raise click.UsageError(
+                f"{_flag_of(key, params)} and --set {name}=… both set {name}; give one of them"
+            )
 
 
 @click.command("add")

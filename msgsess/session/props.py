@@ -114,3 +114,47 @@ def capture_spec_files(spec: dict[str, Any], read_file: Callable[[str], bytes]) 
     if "properties" not in spec:
         del out["properties"]
     return out
+
+
+#: Spec keys (and so the flags of ``add``) -> the properties they write. A ``--set`` of one of
+#: these beside the key's flag is two answers to one question: refused, naming both.
+KEY_PROPERTIES: dict[str, tuple[str, ...]] = {
+    "subject": ("PidTagSubject",),
+    "body": ("PidTagBody",),
+    "html": ("PidTagHtml", "PidTagRtfCompressed"),
+    "rtf": ("PidTagRtfCompressed",),
+    "class": ("PidTagMessageClass",),
+    "sender": tuple(
+        f"PidTagSender{part}"
+        for part in ("Name", "EmailAddress", "SmtpAddress", "EntryId", "AddressType", "SearchKey")
+    ),
+    "from": tuple(
+        f"PidTag{who}{part}"
+        for who in ("SentRepresenting", "Sender")
+        for part in ("Name", "EmailAddress", "SmtpAddress", "EntryId", "AddressType", "SearchKey")
+    ),
+    "reply_to": ("PidTagReplyRecipientEntries", "PidTagReplyRecipientNames"),
+    "date": ("PidTagCreationTime", "PidTagMessageDeliveryTime", "PidTagClientSubmitTime"),
+    "draft": ("PidTagMessageFlags",),
+    "importance": ("PidTagImportance",),
+    "sensitivity": ("PidTagSensitivity",),
+    "categories": ("PidNameKeywords",),
+    "headers": ("PidTagTransportMessageHeaders",),
+    "message_id": ("PidTagInternetMessageId",),
+    "read_receipt": ("PidTagReadReceiptRequested",),
+    "delivery_receipt": ("PidTagOriginatorDeliveryReportRequested",),
+    "flag": ("PidTagFlagStatus", "PidTagFollowupIcon", "PidLidFlagRequest", "PidTagToDoItemFlags"),
+    "due": ("PidLidTaskDueDate", "PidLidTaskStartDate"),
+}
+
+
+def key_setting(spec: dict[str, Any], name: str) -> str | None:
+    """The key of ``spec`` (``categories``…) that writes the property ``name`` names, if any.
+
+    ``sender`` comes before ``from``: with both, the sender properties are the sender's.
+    """
+    target = identity(name)
+    for key, names in KEY_PROPERTIES.items():
+        if key in spec and any(identity(other) == target for other in names):
+            return key
+    return None
