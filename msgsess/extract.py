@@ -8,7 +8,7 @@ folder even where the file system ignores case. Contents:
 
 * an attachment by value: its bytes (PidTagAttachDataBinary);
 * an embedded message: a standalone ``.msg`` (its storage tree as a top-level message, in its
-  own string mode), or an ``.eml`` when a converter is given;
+  own string mode), or a MIME ``.eml``;
 * an OLE attachment (method 6): the file an OLE 1 package holds, the one content stream the
   storage holds, or else the storage itself as a compound file;
 * attachments by reference or without data have nothing to extract: they are reported skipped.
@@ -247,11 +247,14 @@ def _standalone(msg: Message) -> Storage:
     return oxmsg.encode(msg, unicode=unicode, codepage=msg.source_codepage or 1252, label="embedded message")
 
 
-def plan(msg: Message, *, embedded: str = "msg", to_eml: Callable[[Message], bytes] | None = None) -> Plan:
+def plan(
+    msg: Message, *, embedded: str = "msg", storage_bytes: Callable[[Storage], bytes] | None = None
+) -> Plan:
     """What extracting ``msg``'s attachments writes: safe unique names and contents, in table order.
 
-    ``embedded``: ``"msg"`` writes embedded messages as ``.msg`` files, ``"eml"`` as ``.eml``
-    through ``to_eml``.
+    ``embedded``: ``"msg"`` writes embedded messages as ``.msg`` files, ``"eml"`` as MIME
+    ``.eml`` files (:func:`msgsess.mime.message_to_eml`; ``storage_bytes`` turns the OLE objects
+    inside them into compound files).
     """
     pending: list[tuple[int, str, str, bytes | Storage, Attachment]] = []
     skipped: list[Skipped] = []
@@ -260,9 +263,9 @@ def plan(msg: Message, *, embedded: str = "msg", to_eml: Callable[[Message], byt
         if att.embedded is not None:
             title = _file_name(att) or str(att.embedded.props.value(ids.SUBJECT, "") or "")
             if embedded == "eml":
-                if to_eml is None:
-                    raise ValueError("embedded='eml' needs to_eml")
-                data: bytes | Storage = to_eml(att.embedded)
+                from msgsess.mime import message_to_eml
+
+                data: bytes | Storage = message_to_eml(att.embedded, storage_bytes=storage_bytes)
                 kind, ext = "eml", ".eml"
             else:
                 data, kind, ext = _standalone(att.embedded), "msg", ".msg"

@@ -34,7 +34,8 @@ def extract_cmd(file: str, directory: str, embedded: str, force: bool, as_json: 
     """Write every attachment of FILE.msg into DIR; print one path per line.
 
     Attachments by value are written as they are, embedded messages as
-    standalone .msg files, OLE attachments as the file they hold (or their
+    standalone .msg files (--embedded eml: MIME .eml files, as `msgsess
+    export` writes them), OLE attachments as the file they hold (or their
     storage as a compound file). Names come from the attachments, made safe:
     nothing is written outside DIR, two attachments with one name (also
     differing only in case) get ' (2)', names over 255 bytes are cut. A file
@@ -45,22 +46,17 @@ def extract_cmd(file: str, directory: str, embedded: str, force: bool, as_json: 
     \b
     Example:
       msgsess extract inbox/report.msg -d attachments/
+      msgsess extract mail.msg --embedded eml -d out/
       msgsess extract mail.msg --json | jq -r '.[] | select(.hidden | not) | .path'
     """
+    from msgsess import cfb
     from msgsess.extract import plan
     from msgsess.inputs import read_input
     from msgsess.savedir import save
     from msgsess.session.edit import read_msg
 
-    if embedded == "eml":
-        from msgsess.errors import InvalidParameter
-
-        raise InvalidParameter(
-            "--embedded eml: writing embedded messages as .eml is not available yet",
-            hint="use --embedded msg (the default)",
-        )
     msg = read_msg(read_input(file, "extract"), file)
-    result = plan(msg, embedded=embedded)
+    result = plan(msg, embedded=embedded, storage_bytes=cfb.to_bytes)
     for skipped in result.skipped:
         shown = f" ({skipped.name})" if skipped.name else ""
         what = f"attachment {skipped.number}{shown} {skipped.reason}"

@@ -139,11 +139,32 @@ def test_errors_are_one_line(run: Run, workdir: Path) -> None:
     proc = run("extract", "bad.msg")
     assert proc.returncode == 8 and proc.stderr.count("\n") == 1 and "bad.msg" in proc.stderr
     path = _mail(run, workdir, ["a.txt"])
-    proc = run("extract", str(path), "--embedded", "eml")
-    assert proc.returncode == 3 and "--embedded eml" in proc.stderr and "--embedded msg" in proc.stderr
     (workdir / "plain").write_bytes(b"")
     proc = run("extract", str(path), "-d", "plain")
     assert proc.returncode == 9 and "not a folder" in proc.stderr
+
+
+def test_embedded_messages_as_eml(run: Run, workdir: Path) -> None:
+    import email
+    from email import policy
+
+    path = _mail(run, workdir, ["a.txt"])
+    out = _ok(run("extract", str(path), "-d", "o", "--embedded", "eml", "--json"))
+    rows = json.loads(out)
+    assert [(r["path"], r["kind"]) for r in rows] == [
+        (os.path.join("o", "a.txt"), "file"),
+        (os.path.join("o", "logo.png"), "file"),
+        (os.path.join("o", "Inner_ 1_2.eml"), "eml"),
+    ]
+    data = (workdir / "o" / "Inner_ 1_2.eml").read_bytes()
+    parsed = email.message_from_bytes(data, policy=policy.default)
+    assert parsed["Subject"] == "Inner: 1/2"
+    body = parsed.get_body(("plain",))
+    assert body is not None and body.get_content().strip() == "inside"
+    # The same bytes `msgsess export` writes for the embedded message as a file of its own.
+    _ok(run("extract", str(path), "-d", "m"))
+    exported = run("export", str(workdir / "m" / "Inner_ 1_2.msg"), "-o", "-")
+    assert exported.returncode == 0 and exported.stdout.encode() == data
 
 
 def test_a_message_without_attachments_writes_nothing(run: Run, workdir: Path) -> None:
@@ -188,6 +209,21 @@ def test_extract_over_the_corpus_matches_extract_msg(invoke: Invoke, run: Run, w
                         assert len(standalone.attachments) == len(att.data.attachments)
                 total += 1
     assert total > 30 and len(embedded) > 20
+    # The same embedded messages as MIME: each .eml parses, with the subject extract-msg reads.
+    import email
+    from email import policy
+
+    for number, path in enumerate(_corpus()):
+        result = invoke(
+            "extract", str(path), "-d", str(workdir / f"e{number}"), "--embedded", "eml", "--json"
+        )
+        assert result.exit_code == 0, (path, result.stderr)
+        for row in json.loads(result.stdout):
+            if row["kind"] == "eml":
+                parsed = email.message_from_bytes(Path(row["path"]).read_bytes(), policy=policy.default)
+                with extract_msg.openMsg(str(path)) as msg:
+                    inner = list(getattr(msg, "rawAttachments", msg.attachments))[row["attachment"]].data
+                    assert (parsed["Subject"] or "") == (inner.subject or ""), (path, row)
     proc = run("check", *map(str, embedded))
     assert proc.returncode == 0, proc.stdout
     for path in embedded:
