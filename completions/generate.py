@@ -1,10 +1,16 @@
-"""Write the shell completion scripts in this folder from click (run after changing commands).
+"""Write the files made from the commands (run after changing or rebasing commands).
 
-    python completions/generate.py          # rewrite the scripts
-    python completions/generate.py --check  # exit 1 when a script is stale
+    python completions/generate.py          # rewrite them
+    python completions/generate.py --check  # exit 1 when one is stale
+
+* ``completions/msgsess.bash``, ``_msgsess``, ``msgsess.fish``: the shell completion scripts
+  (``msgsess.cli.completion``), and the same text in the package, ``msgsess/cli/completions/``,
+  which ``msgsess completion SHELL`` prints;
+* ``docs/msgsess.1``: the manual page (``msgsess.cli.manpage``), installed in share/man/man1.
 
 The scripts call back into ``msgsess`` (``_MSGSESS_COMPLETE=<shell>_complete``), which completes
-subcommands, options, message ids of the session named on the command line, and property names.
+subcommands, options, message ids of the session named on the command line, property names and
+property sets, attachment and recipient numbers, types and code pages.
 """
 
 from __future__ import annotations
@@ -12,34 +18,36 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from click.shell_completion import get_completion_class
-
-from msgsess.cli.main import cli
+from msgsess.cli import completion, manpage
 
 HERE = Path(__file__).resolve().parent
-#: shell -> file name, as each shell looks for it (bash-completion, zsh fpath, fish).
-SCRIPTS = {"bash": "msgsess.bash", "zsh": "_msgsess", "fish": "msgsess.fish"}
+ROOT = HERE.parent
+PACKAGE = ROOT / "msgsess" / "cli" / "completions"
 
 
-def script(shell: str) -> str:
-    cls = get_completion_class(shell)
-    assert cls is not None, shell
-    return cls(cli, {}, "msgsess", "_MSGSESS_COMPLETE").source()
+def outputs() -> dict[Path, str]:
+    """Each generated file and what it must hold."""
+    files: dict[Path, str] = {}
+    for shell, name in completion.SCRIPTS.items():
+        text = completion.script(shell)
+        files[HERE / name] = text
+        files[PACKAGE / name] = text
+    files[ROOT / "docs" / "msgsess.1"] = manpage.render()
+    return files
 
 
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     stale = []
-    for shell, name in SCRIPTS.items():
-        path = HERE / name
-        text = script(shell)
+    for path, text in outputs().items():
         if check:
-            if not path.exists() or path.read_text() != text:
-                stale.append(name)
+            if not path.exists() or path.read_text(encoding="utf-8") != text:
+                stale.append(str(path.relative_to(ROOT)))
         else:
-            path.write_text(text)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
     if stale:
-        print(f"stale completion scripts: {', '.join(stale)}; run python completions/generate.py")
+        print(f"stale generated files: {', '.join(stale)}; run python completions/generate.py")
         return 1
     return 0
 

@@ -8,7 +8,16 @@ from typing import Any, TypeVar
 import click
 
 from msgsess import session as use
-from msgsess.cli.common import MESSAGE_ID, PROP_NAME, NegativeValuesCommand, print_lines, session_argument
+from msgsess.cli.common import (
+    ATTACHMENT_NUMBER,
+    MESSAGE_ID,
+    PROP_NAME,
+    PROP_TYPE,
+    RECIPIENT_NUMBER,
+    NegativeValuesCommand,
+    print_lines,
+    session_argument,
+)
 
 
 @click.command("recipient")
@@ -17,9 +26,7 @@ from msgsess.cli.common import MESSAGE_ID, PROP_NAME, NegativeValuesCommand, pri
 @click.option("--to", "kind", flag_value="to", help="Add To recipients.")
 @click.option("--cc", "kind", flag_value="cc", help="Add Cc recipients.")
 @click.option("--bcc", "kind", flag_value="bcc", help="Add Bcc recipients.")
-@click.option(
-    "--remove", type=click.IntRange(min=0), metavar="N", help="Remove recipient N instead (see `show`)."
-)
+@click.option("--remove", type=RECIPIENT_NUMBER, metavar="N", help="Remove recipient N instead (see `show`).")
 @click.argument("addresses", nargs=-1, metavar="ADDR...")
 def recipient_cmd(
     session: str, msg_id: str, kind: str | None, remove: int | None, addresses: tuple[str, ...]
@@ -102,10 +109,8 @@ def attach_cmd(
 
 
 _F = TypeVar("_F", bound=Callable[..., Any])
-_RECIPIENT = click.option("--recipient", type=click.IntRange(min=0), metavar="N", help="Recipient number N.")
-_ATTACHMENT = click.option(
-    "--attachment", type=click.IntRange(min=0), metavar="N", help="Attachment number N."
-)
+_RECIPIENT = click.option("--recipient", type=RECIPIENT_NUMBER, metavar="N", help="Recipient number N.")
+_ATTACHMENT = click.option("--attachment", type=ATTACHMENT_NUMBER, metavar="N", help="Attachment number N.")
 
 
 def _target_options(func: _F) -> _F:
@@ -118,7 +123,11 @@ def _target_options(func: _F) -> _F:
 @click.argument("prop", type=PROP_NAME, metavar="PROP")
 @click.argument("value", metavar="VALUE")
 @click.option(
-    "--type", "type_name", metavar="TYPE", help="Property type, e.g. PT_LONG (for names without one)."
+    "--type",
+    "type_name",
+    type=PROP_TYPE,
+    metavar="TYPE",
+    help="Property type, e.g. PT_LONG (for names without one).",
 )
 @_target_options
 def set_cmd(

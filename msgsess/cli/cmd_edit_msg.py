@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from msgsess.cli.common import MESSAGE_ID, READ_CODEPAGE, session_argument
+from msgsess.cli.common import ATTACHMENT_NUMBER, MESSAGE_ID, READ_CODEPAGE, session_argument
 
 
 @click.command("edit")
@@ -48,7 +48,7 @@ def edit_cmd(session: str, file: str, output: str | None, msg_id: str | None, co
 @click.command("detach")
 @session_argument
 @click.argument("msg_id", type=MESSAGE_ID, metavar="ID")
-@click.argument("number", type=click.IntRange(min=0), metavar="N")
+@click.argument("number", type=ATTACHMENT_NUMBER, metavar="N")
 def detach_cmd(session: str, msg_id: str, number: int) -> None:
     """Remove attachment N from message ID.
 

@@ -13,9 +13,12 @@ from click.shell_completion import CompletionItem
 session_argument = click.argument("session", type=click.Path(dir_okay=False), metavar="SESSION")
 
 
-def _session_of(ctx: click.Context) -> str | None:
-    session = ctx.params.get("session")
-    return session if isinstance(session, str) else None
+def _given(ctx: click.Context, name: str) -> str | None:
+    """A parameter given before the word being completed (the session, the message id)."""
+    from msgsess.cli.completion import context_params
+
+    value = context_params(ctx).get(name)
+    return value if isinstance(value, str) else None
 
 
 class MessageId(click.ParamType[str]):
@@ -26,7 +29,7 @@ class MessageId(click.ParamType[str]):
     def shell_complete(
         self, ctx: click.Context, param: click.Parameter, incomplete: str
     ) -> list[CompletionItem]:
-        session = _session_of(ctx)
+        session = _given(ctx, "session")
         if session is None:
             return []
         from msgsess.errors import MsgsessError
@@ -40,7 +43,8 @@ class MessageId(click.ParamType[str]):
 
 
 class PropName(click.ParamType[str]):
-    """A MAPI property name; completes from the property tables."""
+    """A MAPI property name; completes names from the property tables, property sets (``PS_…:``,
+    ``PSETID_…:``, no space after them) and the named properties the tables know in a set."""
 
     name = "PROP"
 
@@ -50,11 +54,20 @@ class PropName(click.ParamType[str]):
         from msgsess.props import registry
 
         folded = incomplete.lower()
-        return [CompletionItem(n) for n in registry.known_names() if n.lower().startswith(folded)]
+        if ":" in incomplete:
+            spellings = registry.named_spellings(incomplete.split(":", 1)[0])
+            return [CompletionItem(s) for s in spellings if s.lower().startswith(folded)]
+        names = [CompletionItem(n) for n in registry.known_names() if n.lower().startswith(folded)]
+        sets = [
+            CompletionItem(f"{s}:", type="nospace")
+            for s in registry.set_names()
+            if s.lower().startswith(folded)
+        ]
+        return names + sets
 
 
 class PropAssignment(click.ParamType[str]):
-    """``PROP=VALUE`` for ``add --set``; completes the property name."""
+    """``PROP=VALUE`` for ``add --set``; completes ``PROP=`` with no space after it (the value follows)."""
 
     name = "PROP=VALUE"
 
@@ -64,8 +77,57 @@ class PropAssignment(click.ParamType[str]):
         if "=" in incomplete:
             return []
         return [
-            CompletionItem(f"{item.value}=", type="plain")
+            CompletionItem(item.value if item.type == "nospace" else f"{item.value}=", type="nospace")
             for item in PropName().shell_complete(ctx, param, incomplete)
+        ]
+
+
+class PropType(click.ParamType[str]):
+    """A property type name for ``--type``; completes PT_ names."""
+
+    name = "TYPE"
+
+    def shell_complete(
+        self, ctx: click.Context, param: click.Parameter, incomplete: str
+    ) -> list[CompletionItem]:
+        from msgsess.props import types as t
+
+        names = [t.type_name(code) for code in sorted(t.VALUE_TYPES)]
+        names += [t.type_name(code) for code in sorted(t.MV_TYPES)]
+        folded = incomplete.upper()
+        return [CompletionItem(n) for n in dict.fromkeys(names) if n.startswith(folded)]
+
+
+class RowNumber(click.ParamType[int]):
+    """A recipient or attachment number (from 0) of the message given before it; completes the
+    numbers the message has, each with what it is (shells that show descriptions show it)."""
+
+    name = "N"
+
+    def __init__(self, table: str) -> None:
+        self.table = table
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        return int(click.IntRange(min=0).convert(value, param, ctx))
+
+    def shell_complete(
+        self, ctx: click.Context, param: click.Parameter, incomplete: str
+    ) -> list[CompletionItem]:
+        session, msg_id = _given(ctx, "session"), _given(ctx, "msg_id")
+        if session is None or msg_id is None:
+            return []
+        from msgsess.errors import MsgsessError
+        from msgsess.session.edit import row_labels
+
+        try:
+            recipients, attachments = row_labels(session, msg_id)
+        except MsgsessError:
+            return []
+        labels = recipients if self.table == "recipients" else attachments
+        return [
+            CompletionItem(str(n), help=label)
+            for n, label in enumerate(labels)
+            if str(n).startswith(incomplete)
         ]
 
 
@@ -99,6 +161,9 @@ class CodePage(click.ParamType[int]):
 
 
 MESSAGE_ID = MessageId()
+PROP_TYPE = PropType()
+RECIPIENT_NUMBER = RowNumber("recipients")
+ATTACHMENT_NUMBER = RowNumber("attachments")
 #: --codepage of open and close (ANSI strings written), and of edit (ANSI strings read).
 ANSI_CODEPAGE = CodePage(ansi=True)
 READ_CODEPAGE = CodePage(ansi=False)

@@ -14,6 +14,7 @@ simple ``msgsess add`` imports click and little else.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from typing import Any
 
@@ -41,6 +42,7 @@ COMMANDS: dict[str, str] = {
     "check": "msgsess.cli.cmd_dump:check_cmd",
     "extract": "msgsess.cli.cmd_extract:extract_cmd",
     "export": "msgsess.cli.cmd_export:export_cmd",
+    "completion": "msgsess.cli.cmd_completion:completion_cmd",
 }
 
 #: Short help per subcommand, so that ``msgsess --help`` imports no subcommand module.
@@ -63,6 +65,7 @@ SHORT_HELP: dict[str, str] = {
     "check": "Check .msg files against MS-OXMSG's structure rules.",
     "extract": "Write the attachments of a .msg file into a folder.",
     "export": "Write .msg files as MIME mail (.eml).",
+    "completion": "Print the shell completion script (bash, zsh, fish).",
 }
 
 
@@ -192,4 +195,8 @@ def main() -> None:
         # is made, so refuse before doing anything.
         error_line("stdout is closed; ids and data printed there would be lost")
         sys.exit(WriteFailed.exit_code)
+    if "_MSGSESS_COMPLETE" in os.environ:
+        from msgsess.cli.completion import register
+
+        register()  # msgsess's own bash, zsh and fish protocol (no space after --set NAME=…)
     cli(prog_name="msgsess")

@@ -419,6 +419,26 @@ def enum_values(pid: PropId, ptype: int) -> dict[int, str] | None:
     return _enums.get((pid, model_type(ptype)))
 
 
+def set_names() -> list[str]:
+    """The property set names a ``SET:`` spelling takes (for shell completion)."""
+    return list(PROPERTY_SETS)
+
+
+def named_spellings(set_name: str) -> list[str]:
+    """``SET:0xLID`` / ``SET:name`` of every named property the tables know in the set
+    ``set_name`` (any case; the result keeps the spelling given), for shell completion."""
+    guid = _SETS_FOLDED.get(set_name.lower())
+    if guid is None:
+        return []
+    out = []
+    for named in _get_tables().by_named:
+        if named.guid == guid:
+            out.append(
+                f"{set_name}:0x{named.lid:04X}" if named.lid is not None else f"{set_name}:{named.name}"
+            )
+    return sorted(out, key=str.lower)
+
+
 def known_names() -> list[str]:
     """Canonical names and PR_ names, sorted case-insensitively (for shell completion)."""
     tables = _get_tables()

@@ -454,3 +454,29 @@ def conversion_note(msg_id: str, spec: dict[str, Any], unicode: bool, codepage: 
     if codepage != info["codepage"]:
         return f"{read}, written as code page {codepage}"
     return None
+
+
+def row_labels(path: str | os.PathLike[str], msg_id: str) -> tuple[list[str], list[str]]:
+    """A short label for each recipient and each attachment of a message, in the numbering
+    users give (``recipient --remove N``, ``detach``, ``--attachment N``): for shell completion."""
+    with transaction(path, write=False) as store:
+        spec = store.get(msg_id).spec
+    recipients = []
+    for kind, index in recipient_rows(spec):
+        if kind == ORIGINAL:
+            recipients.append(f"the file's recipient {index}")
+        else:
+            entry = spec[kind][index]
+            address = entry if isinstance(entry, str) else str(entry.get("address", ""))
+            recipients.append(f"{kind}: {address}")
+    attachments = []
+    for kind, index in attachment_rows(spec):
+        if kind == ORIGINAL:
+            attachments.append(f"the file's attachment {index}")
+            continue
+        att = spec["attachments"][index]
+        if "message" in att:
+            attachments.append(f"embedded message {att['message']}")
+        else:
+            attachments.append(str(att.get("name") or "(no name)"))
+    return recipients, attachments
