@@ -275,7 +275,7 @@ class Plan:
         def flush() -> None:
             nonlocal pending, written
             if pending:
-                out.write(buf[0] if len(buf) == 1 else b"".join(buf))
+                _write_all(out, buf[0] if len(buf) == 1 else b"".join(buf))
                 written += pending
                 buf.clear()
                 pending = 0
@@ -309,7 +309,7 @@ class Plan:
             if isinstance(big.data, bytes):
                 if big.size >= chunk_size:
                     flush()
-                    out.write(big.data)
+                    _write_all(out, big.data)
                     written += big.size
                 else:
                     buf.append(big.data)
@@ -333,8 +333,21 @@ def _read_small(source: StreamSource, path: str, chunk_size: int) -> bytes:
 
 def _copy(source: StreamSource, size: int, path: str, out: BinaryIO, chunk_size: int) -> int:
     for chunk in _pull(source, size, path, chunk_size):
-        out.write(chunk)
+        _write_all(out, chunk)
     return size
+
+
+def _write_all(out: BinaryIO, data: bytes | bytearray | memoryview) -> None:
+    """``out.write`` until all of ``data`` is written (a raw, unbuffered file may take less)."""
+    done = out.write(data)
+    if done is None or done >= len(data):
+        return
+    view = memoryview(data)
+    while done < len(view):
+        more = out.write(view[done:])
+        if not more:
+            raise OSError(f"short write: {done} of {len(view)} bytes")
+        done += more
 
 
 def _pull(source: StreamSource, size: int, path: str, chunk_size: int) -> Iterator[bytes]:

@@ -656,3 +656,25 @@ assert "red_black_dict_mod" not in sys.modules
         )
         assert proc.returncode == 0, (args, proc.stderr)
     assert out.exists()
+
+
+class Trickle(io.RawIOBase):
+    """A raw file that takes at most 1,000 bytes per write, as a raw file may."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b: object) -> int:
+        view = memoryview(b)  # type: ignore[arg-type]
+        self.data += view[:1000]
+        return min(1000, len(view))
+
+
+def test_short_writes_of_a_raw_file_are_completed() -> None:
+    tree = Storage(entries={"big": PatternSource(3 * MiB), "held": bytes(range(256)) * 5000, "s": b"x"})
+    sink = Trickle()
+    cfbwriter.plan(tree).write_to(sink)  # type: ignore[arg-type]
+    assert bytes(sink.data) == cfb.to_bytes(tree)
