@@ -7,7 +7,9 @@ source (bytes or a :class:`~msgsess.storage.StreamSource`), never held twice.
 
 Files are replaced atomically: :func:`write_temp` writes a temporary file
 beside the target, :func:`commit` renames it into place, :func:`discard`
-removes it. :func:`write_atomic` does all three.
+removes it. :func:`write_atomic` does all three. A temporary file carries a
+mark until it is committed, and a backup a digest in its name, so that
+:func:`remove_leftovers` can remove what a killed run left, and nothing else.
 
 Reading goes through ``olefile`` with strict defect handling, preceded and
 followed by our own checks (header counts, sector chains, entry sizes, depth,
@@ -19,25 +21,31 @@ traceback or a hang.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import os
+import secrets
 import shutil
 import stat
 import struct
 import tempfile
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import olefile
 from olefile.olefile import OleFileError as _OleFileError
 
 from msgsess import cfbwriter
-from msgsess.errors import CorruptFile, InvalidParameter, NotFound, WriteFailed
+from msgsess.errors import CorruptFile, InvalidParameter, MsgsessError, NotFound, WriteFailed
 from msgsess.inputs import open_input
 from msgsess.oxmsg import layout
 from msgsess.storage import NULL_CLSID, Storage
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -50,6 +58,7 @@ __all__ = [
     "read_bytes",
     "read_file",
     "real_target",
+    "remove_leftovers",
     "sync_dir",
     "to_bytes",
     "write_atomic",
@@ -235,7 +244,7 @@ def write_temp(tree: Storage, target: Path, *, durable: bool = False) -> Path:
         ) from exc
     temp = Path(name)
     try:
-        with os.fdopen(fd, "wb") as f:
+        with io.BufferedWriter(_Unfinished(fd)) as f:
             planned.write_to(f)
             f.flush()
             if durable:
@@ -256,14 +265,84 @@ def write_temp(tree: Storage, target: Path, *, durable: bool = False) -> Path:
     return temp
 
 
+#: The first bytes of every compound file ([MS-CFB] 2.2: the signature, then a CLSID that MUST
+#: be all zeroes), which a temporary output holds only once it is committed. Until then they are
+#: a mark, the writer's pid and a mark again (:func:`_unfinished_head`): a temporary file a killed
+#: run left is known by them, never by its name alone (see :func:`remove_leftovers`).
+_REAL_HEAD = CFB_SIGNATURE + bytes(16)
+_MARK = b"msgsess\x00"
+_MARK_END = b"partial\x00"
+
+
+def _unfinished_head(pid: int) -> bytes:
+    return _MARK + struct.pack("<Q", pid) + _MARK_END
+
+
+def _unfinished_pid(head: bytes) -> int | None:
+    """The pid in an unfinished mark, or None when ``head`` is no such mark."""
+    if len(head) != len(_REAL_HEAD) or head[:8] != _MARK or head[16:] != _MARK_END:
+        return None
+    return int(struct.unpack_from("<Q", head, 8)[0])
+
+
+class _Unfinished(io.FileIO):
+    """A new temporary output, written front to back: its first bytes are the unfinished mark
+    instead of the compound file's own, which :func:`commit` puts back just before the rename.
+
+    The mark is written the moment the file exists, so a kill at any point of the writing
+    leaves a file that carries it.
+    """
+
+    def __init__(self, fd: int) -> None:
+        self._head = _unfinished_head(os.getpid())
+        os.write(fd, self._head)
+        os.lseek(fd, 0, os.SEEK_SET)
+        super().__init__(fd, "wb", closefd=True)
+        self._at = 0
+
+    def write(self, data: ReadableBuffer, /) -> int:
+        if self._at >= len(_REAL_HEAD):
+            written = super().write(data)
+        else:
+            view = memoryview(data).cast("B")
+            end = min(len(_REAL_HEAD), self._at + len(view))
+            if view[: end - self._at] != _REAL_HEAD[self._at : end]:
+                raise ValueError("a compound file starts with its signature and a zero CLSID")
+            written = super().write(self._head[self._at : end])  # the rest comes in the next call
+        self._at += written
+        return written
+
+
+def _finish(temp: Path, durable: bool) -> None:
+    """Put the compound file's own first bytes back into a temporary output (:class:`_Unfinished`).
+
+    A file that does not start with the mark (not from :func:`write_temp`) is left as it is.
+    """
+    fd = os.open(temp, os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC)
+    try:
+        if _unfinished_pid(os.pread(fd, len(_REAL_HEAD), 0)) is not None:
+            os.pwrite(fd, _REAL_HEAD, 0)
+            if durable:
+                os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def commit(temp: Path, target: Path, *, durable: bool = False) -> None:
-    """Move a file from :func:`write_temp` into place (atomic rename).
+    """Move a file from :func:`write_temp` into place (atomic rename), its mark replaced by the
+    compound file's own first bytes (:class:`_Unfinished`).
 
     ``durable`` also fsyncs the directory so the rename survives a crash; a caller
     committing many files to one directory may pass False and call :func:`sync_dir` once.
     """
+    _move(temp, target, durable, finish=True)
+
+
+def _move(temp: Path, target: Path, durable: bool, *, finish: bool) -> None:
     target = real_target(target)
     try:
+        if finish:
+            _finish(temp, durable)
         os.replace(temp, target)
     except OSError as exc:
         raise WriteFailed(f"cannot replace {target}: {_os_reason(exc)}") from exc
@@ -304,22 +383,39 @@ def commit_all(pairs: list[tuple[Path, Path]], *, durable: bool = False) -> None
             discard(old)
 
 
+def _backup_token(pid: int, nonce: str, st: os.stat_result) -> str:
+    """The middle of a backup's name: the pid of its maker, a nonce, and a digest of those with
+    the file's size and modification time, which a file that only looks like a backup lacks."""
+    facts = f"msgsess backup {pid} {nonce} {st.st_size} {st.st_mtime_ns}"
+    return f"{pid}-{nonce}-{hashlib.sha256(facts.encode()).hexdigest()[:16]}"
+
+
 def _backup(target: Path) -> Path | None:
-    """A second name for ``target``'s current content, or None when there is no target yet."""
-    if not target.exists():
-        return None
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".bak", dir=target.parent)
-    os.close(fd)
-    backup = Path(name)
+    """A second name for ``target``'s current content, or None when there is no target yet.
+
+    ``.NAME.PID-NONCE-DIGEST.bak`` beside it: a hard link (or, where links are not allowed, a
+    copy keeping the modification time), which :func:`remove_leftovers` can tell from any other
+    file by the digest (:func:`_backup_token`).
+    """
     try:
-        os.unlink(backup)
-        try:
-            os.link(target, backup)
-        except OSError:
-            shutil.copy2(target, backup)
+        st = os.stat(target)
+    except FileNotFoundError:
+        return None
     except OSError as exc:
-        discard(backup)
         raise WriteFailed(f"cannot keep a copy of {target} while replacing it: {_os_reason(exc)}") from exc
+    backup = target.parent / f".{target.name}.{_backup_token(os.getpid(), secrets.token_hex(4), st)}.bak"
+    try:
+        os.link(target, backup)
+    except FileExistsError as exc:  # not ours to remove
+        raise WriteFailed(f"cannot keep a copy of {target} while replacing it: {backup} exists") from exc
+    except OSError:
+        try:
+            shutil.copy2(target, backup)
+        except OSError as exc:
+            discard(backup)
+            raise WriteFailed(
+                f"cannot keep a copy of {target} while replacing it: {_os_reason(exc)}"
+            ) from exc
     return backup
 
 
@@ -337,6 +433,80 @@ def discard(temp: Path) -> None:
     """Remove a temporary file from :func:`write_temp`; missing is fine."""
     with contextlib.suppress(FileNotFoundError):
         os.unlink(temp)
+
+
+def _gone(pid: int) -> bool:
+    """Whether the process that made a leftover has ended (this one counts as ended: every
+    temporary file and backup it made is committed or removed by the time it cleans up)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # EPERM: it runs, as another user
+        return False
+    return False
+
+
+def _leftover(path: str, suffix: str) -> bool:
+    """Whether the ``.tmp`` or ``.bak`` file at ``path`` is one a msgsess run that has ended made."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return False
+        if suffix == ".tmp":
+            pid = _unfinished_pid(os.pread(fd, len(_REAL_HEAD), 0))
+        else:
+            token = os.path.basename(path)[:-4].rpartition(".")[2]
+            pid_text, _, nonce = token.partition("-")
+            nonce = nonce.partition("-")[0]
+            ok = pid_text.isascii() and pid_text.isdigit() and len(pid_text) < 20
+            pid = int(pid_text) if ok and _backup_token(int(pid_text), nonce, st) == token else None
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+    return pid is not None and pid > 0 and _gone(pid)
+
+
+def remove_leftovers(targets: Iterable[Path]) -> list[Path]:
+    """Remove what killed runs left beside ``targets``: their temporary files and backups.
+
+    Only files msgsess made are taken, known by name and by content: ``.NAME.*.tmp`` starting
+    with the unfinished mark (:func:`write_temp` writes it; :func:`commit` replaces it) and
+    ``.NAME.*.bak`` whose name holds the digest of its size and modification time
+    (:func:`_backup`), NAME being a target's, made by a process that has ended. Best effort:
+    what cannot be removed stays. Returns the files removed.
+    """
+    names: dict[str, set[str]] = {}
+    for target in targets:
+        try:
+            real = real_target(target)
+        except MsgsessError:
+            continue
+        names.setdefault(str(real.parent), set()).add(real.name)
+    removed: list[Path] = []
+    for folder, wanted in names.items():
+        try:
+            with os.scandir(folder) as entries:
+                found = [
+                    e.name for e in entries if e.name.startswith(".") and e.name[-4:] in (".tmp", ".bak")
+                ]
+        except OSError:
+            continue
+        for name in found:
+            stem, dot, _middle = name[1:-4].rpartition(".")
+            path = os.path.join(folder, name)
+            if dot and stem in wanted and _leftover(path, name[-4:]):
+                with contextlib.suppress(OSError):
+                    os.unlink(path)
+                    removed.append(Path(path))
+    return removed
 
 
 def write_atomic(tree: Storage, target: Path, *, durable: bool = False) -> None:
@@ -377,7 +547,7 @@ def write_bytes_atomic(data: bytes, target: Path, *, durable: bool = False) -> N
         except OSError:
             mode = _default_mode()
         os.chmod(temp, mode)
-        commit(temp, target, durable=durable)
+        _move(temp, target, durable, finish=False)  # not a compound file: no mark to replace
     except BaseException as exc:
         discard(temp)
         if isinstance(exc, OSError):

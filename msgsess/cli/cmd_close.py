@@ -166,3 +166,5 @@ def close_cmd(session: str, unicode: bool | None, codepage: int | None, keep: bo
         click.echo(f"msgsess: {note}", err=True)  # how an edited message's strings were converted
     count = len(result.written)
     chatter(f"msgsess: wrote {count} message{'s' if count != 1 else ''}")
+    if result.leftovers:
+        chatter(f"msgsess: removed {len(result.leftovers)} files a killed close had left beside them")

@@ -46,6 +46,8 @@ class CloseResult:
     kept: bool = False
     #: One line per edited message whose strings change mode ("m1: ANSI strings read as …").
     notes: list[str] = field(default_factory=list)
+    #: Temporary files and backups that earlier, killed runs left beside the outputs, now removed.
+    leftovers: list[Path] = field(default_factory=list)
 
 
 def reproducible_now() -> FileTime | None:
@@ -361,6 +363,8 @@ def close(
                 except OSError:
                     break
             raise
+        # What killed runs left beside these outputs (never a file msgsess did not make).
+        result.leftovers = cfb.remove_leftovers(target for _temp, target in temps)
         if keep:
             store.unmark_closing()
         else:

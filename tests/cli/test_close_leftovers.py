@@ -1,0 +1,176 @@
+"""What a killed ``close`` leaves is removed by the next one (issue 9, item 11).
+
+Before the fix the ``.NAME.*.tmp`` and ``.NAME.*.bak`` files of a ``close`` killed with SIGKILL
+stayed for ever, also after a later ``close`` of the same outputs succeeded. Now that ``close``
+removes them — recognised by name and by content (a temporary output starts with msgsess's mark
+until it is committed; a backup's name holds a digest of its size and modification time), made
+by a process that has ended — and never a file that only looks like one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import struct
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import extract_msg
+import olefile
+
+from msgsess import cfb
+from msgsess.storage import Storage
+
+MSGSESS = [sys.executable, "-m", "msgsess"]
+
+
+def _dot_files(folder: Path) -> set[str]:
+    return {p.name for p in folder.iterdir() if p.name.startswith(".")}
+
+
+def _marked_pid(path: Path) -> int | None:
+    head = path.read_bytes()[:24]
+    if head[:8] != b"msgsess\x00" or head[16:] != b"partial\x00":
+        return None
+    return int(struct.unpack_from("<Q", head, 8)[0])
+
+
+def _session_of_big_messages(run: Any, workdir: Path, count: int) -> None:
+    """Messages that take a while each to write, so a kill lands in the middle of close."""
+    assert run("open", "s").returncode == 0
+    (workdir / "small.bin").write_bytes(os.urandom(2_000))
+    many = [{"file": "small.bin", "name": f"part{j}.bin"} for j in range(1_500)]
+    lines = [{"output": f"out/{i}.msg", "subject": f"n{i}", "attachments": many} for i in range(count)]
+    assert run("add", "s", "--json", "-", input="\n".join(json.dumps(x) for x in lines)).returncode == 0
+
+
+def _decoys(out: Path, alive_pid: int) -> dict[str, bytes]:
+    """Files beside the outputs that look like leftovers but are not a dead run's: kept."""
+    real_msg = cfb.to_bytes(Storage(entries={"x": b"a user's own message"}))
+    decoys = {
+        ".0.msg.abcdefgh.tmp": b"a user's notes, named like a temporary file",
+        ".0.msg.msgsessx.tmp": real_msg,  # a whole compound file, not marked
+        ".0.msg.1-deadbeef-0123456789abcdef.bak": b"a backup of the user's, wrong digest",
+        ".0.msg.tmp": b"no middle part",
+        # The mark, but of a process that still runs (another close, busy with this output).
+        ".1.msg.livelive.tmp": b"msgsess\x00" + struct.pack("<Q", alive_pid) + b"partial\x00" + bytes(100),
+        # The mark of a dead run, but beside no output of this close.
+        ".unrelated.msg.deaddead.tmp": b"msgsess\x00" + struct.pack("<Q", 2**40) + b"partial\x00",
+    }
+    for name, data in decoys.items():
+        (out / name).write_bytes(data)
+    return decoys
+
+
+def test_the_temporary_files_of_a_killed_close_go_with_the_next_close(run: Any, workdir: Path) -> None:
+    _session_of_big_messages(run, workdir, 12)
+    proc = subprocess.Popen([*MSGSESS, "close", "s"], cwd=workdir)
+    out = workdir / "out"
+    deadline = time.monotonic() + 60
+    while len(list(out.glob(".*.tmp")) if out.exists() else []) < 2:
+        assert time.monotonic() < deadline and proc.poll() is None, "close finished before it was killed"
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    left = sorted(out.glob(".*.tmp"))
+    assert len(left) >= 2 and not list(out.glob("*.msg"))  # temporaries only
+    assert {_marked_pid(p) for p in left} == {proc.pid}  # each marked, even the one cut off
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    try:
+        decoys = _decoys(out, sleeper.pid)
+        closed = run("close", "s")
+        assert closed.returncode == 0, closed.stderr
+        assert _dot_files(out) == set(decoys)  # the killed run's files gone, nothing else
+        for name, data in decoys.items():
+            assert (out / name).read_bytes() == data
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    for i in (0, 11):
+        with extract_msg.openMsg(str(out / f"{i}.msg")) as msg:
+            assert msg.subject == f"n{i}"
+
+
+KILL_AFTER_SECOND_RENAME = """
+import os, signal, sys
+real_replace = os.replace
+renames = []
+def replace(src, dst, *args, **kwargs):
+    real_replace(src, dst, *args, **kwargs)
+    renames.append(dst)
+    if len(renames) == 2:  # two outputs moved into place, two not yet: SIGKILL, for real
+        os.kill(os.getpid(), signal.SIGKILL)
+os.replace = replace
+sys.argv = ["msgsess", "close", "s"]
+from msgsess.cli.main import main
+main()
+"""
+
+
+def test_backups_of_a_close_killed_while_moving_outputs_go_with_the_next_close(
+    run: Any, workdir: Path
+) -> None:
+    out = workdir / "out"
+    out.mkdir()
+    for i in range(4):
+        (out / f"{i}.msg").write_bytes(b"old %d" % i)  # outputs that exist: close keeps backups
+    assert run("open", "s").returncode == 0
+    for i in range(4):
+        assert run("add", "s", f"out/{i}.msg", "--subject", f"new {i}").returncode == 0
+    killed = subprocess.run([sys.executable, "-c", KILL_AFTER_SECOND_RENAME], cwd=workdir)
+    assert killed.returncode == -signal.SIGKILL
+    backups = sorted(out.glob(".*.bak"))
+    assert len(backups) == 2 and sorted(p.read_bytes() for p in backups) == [b"old 0", b"old 1"]
+    assert len(list(out.glob(".*.tmp"))) == 2
+    assert (out / "2.msg").read_bytes() == b"old 2"  # a mix, as docs/CLI.md says
+
+    closed = run("close", "s")  # the session is intact: the killed close changed nothing in it
+    assert closed.returncode == 0, closed.stderr
+    assert _dot_files(out) == set()
+    for i in range(4):
+        with extract_msg.openMsg(str(out / f"{i}.msg")) as msg:
+            assert msg.subject == f"new {i}"
+
+
+def test_a_temporary_output_is_marked_until_it_is_committed(tmp_path: Path) -> None:
+    target = tmp_path / "a.msg"
+    temp = cfb.write_temp(Storage(entries={"s": b"data"}), target)
+    assert temp.name.startswith(".a.msg.") and temp.name.endswith(".tmp")
+    assert _marked_pid(temp) == os.getpid()
+    assert cfb.remove_leftovers([target]) == [temp]  # this process's own, with nothing to commit
+    temp = cfb.write_temp(Storage(entries={"s": b"data"}), target)
+    cfb.commit(temp, target)
+    assert target.read_bytes()[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+    with olefile.OleFileIO(str(target)) as ole:
+        assert ole.openstream("s").read() == b"data"
+
+
+def test_files_that_are_not_compound_files_are_committed_as_they_are(tmp_path: Path) -> None:
+    target = tmp_path / "a.eml"
+    data = b"msgsess\x00" + bytes(8) + b"partial\x00 looks like the mark, but is an export"
+    cfb.write_bytes_atomic(data, target)
+    assert target.read_bytes() == data
+
+
+def test_a_backup_is_known_by_its_digest(tmp_path: Path) -> None:
+    target = tmp_path / "a.msg"
+    target.write_bytes(b"old")
+    backup = cfb._backup(target)
+    assert backup is not None and backup.read_bytes() == b"old"
+    os.utime(backup, ns=(0, 10**18))  # changed since: no longer the file msgsess linked
+    assert cfb.remove_leftovers([target]) == []
+    backup.unlink()
+    backup = cfb._backup(target)
+    assert cfb.remove_leftovers([target]) == [backup] and target.read_bytes() == b"old"
+
+
+def test_a_symlink_named_like_a_leftover_is_never_followed(tmp_path: Path) -> None:
+    victim = tmp_path / "victim"
+    victim.write_bytes(b"msgsess\x00" + struct.pack("<Q", 2**40) + b"partial\x00")
+    (tmp_path / ".a.msg.abcdefgh.tmp").symlink_to(victim)
+    assert cfb.remove_leftovers([tmp_path / "a.msg"]) == []
+    assert (tmp_path / ".a.msg.abcdefgh.tmp").is_symlink() and victim.exists()
