@@ -13,19 +13,24 @@ Layout (``PRAGMA user_version`` = :data:`FORMAT_VERSION`, ``application_id`` = :
     stays in a session closed with ``--keep``).
 ``messages(seq, id, output, spec)``
     one row per message; ``spec`` is the message spec (JSON text) without ``id`` and ``output``.
-``blobs(sha256, data)``
-    attachment bytes and embedded ``.msg`` files, captured when added, shared by content.
+``blobs(id, sha256, data)``
+    attachment bytes and embedded ``.msg`` files, captured when added, shared by content
+    (``sha256`` is unique; NULL only while :meth:`Store.capture` copies the bytes in). A rowid
+    table, so that a blob is written and read in chunks through an SQLite blob handle
+    (``zeroblob`` + ``blobopen``) and never has to be held whole: :meth:`Store.capture` hashes a
+    file while it copies it in, :meth:`Store.blob_source` gives ``close`` a
+    :class:`~msgsess.storage.StreamSource` that reads it out. Format 1 kept them in a
+    ``WITHOUT ROWID`` table, which has no blob handles: such a session is still read (``show``)
+    but refused by every command that writes, with the way to rebuild it (:func:`_check_session`).
 ``embeds(parent, child)``
     which message embeds which (``attach --message``), for cycle checks that do not scan.
 ``outputs(real, id)``
     the real path (``os.path.realpath``, symlinks resolved) of each message's output when it was
     added, so that one file reached through two paths is found as one output without a scan.
-    Sessions made before it get it (filled from ``messages``) on their first write.
 ``blob_refs(sha256, id)``
     which message refers to which blob (its attachments' ``blob``/``msg_blob``, its source's
     ``blob``), so that a blob no message needs any more (``rm``, ``add --replace``, ``detach``)
-    is deleted without a scan. Sessions made before it get it (filled from ``messages``) on
-    their first write that changes a message.
+    is deleted without a scan.
 
 A session file is made mode 0600 (it holds every attachment). Only a file that is a session by
 content (:func:`not_a_session`: the SQLite header and our ``application_id``) is ever opened,
@@ -47,36 +52,27 @@ import json
 import os
 import secrets
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from msgsess.errors import Collision, InvalidParameter, MsgsessError, NotFound, SessionBusy, SessionError
 
 #: ``PRAGMA application_id`` of a session file: "MSGS".
 APPLICATION_ID = 0x4D534753
-FORMAT_VERSION = 1
+#: The session format this msgsess writes (``PRAGMA user_version``): 2 since blobs are a rowid table.
+FORMAT_VERSION = 2
+#: Older formats still read (``show --json``, to rebuild them) but never written.
+READ_ONLY_VERSIONS = frozenset({1})
 #: ``meta.closed`` of a session ``open --force`` is replacing (else ``1``).
 REPLACED = "replaced"
 #: Seconds a command waits for another command's lock; overridden by ``MSGSESS_LOCK_TIMEOUT``.
 DEFAULT_LOCK_TIMEOUT = 30.0
 
-_OUTPUTS = """
-CREATE TABLE IF NOT EXISTS outputs (real TEXT PRIMARY KEY, id TEXT NOT NULL) WITHOUT ROWID;
-"""
-_OUTPUTS_ID = "CREATE INDEX IF NOT EXISTS outputs_id ON outputs(id);"
-_BLOB_REFS = """
-CREATE TABLE IF NOT EXISTS blob_refs (
-    sha256 TEXT NOT NULL,
-    id TEXT NOT NULL,
-    PRIMARY KEY (sha256, id)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS blob_refs_id ON blob_refs(id);
-"""
-
-_SCHEMA = (
-    """
+# ``data`` stays the last column of blobs: SQLite then writes a zeroblob's zeros page by page
+# instead of making the whole value in memory first.
+_SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE messages (
     seq INTEGER PRIMARY KEY,
@@ -85,7 +81,7 @@ CREATE TABLE messages (
     spec TEXT NOT NULL
 );
 CREATE INDEX messages_output ON messages(output) WHERE output IS NOT NULL;
-CREATE TABLE blobs (sha256 TEXT PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE blobs (id INTEGER PRIMARY KEY, sha256 TEXT UNIQUE, data BLOB NOT NULL);
 CREATE TABLE embeds (
     parent TEXT NOT NULL,
     child TEXT NOT NULL,
@@ -94,9 +90,15 @@ CREATE TABLE embeds (
 CREATE INDEX embeds_child ON embeds(child);
 CREATE TABLE outputs (real TEXT PRIMARY KEY, id TEXT NOT NULL) WITHOUT ROWID;
 CREATE INDEX outputs_id ON outputs(id);
+CREATE TABLE blob_refs (
+    sha256 TEXT NOT NULL,
+    id TEXT NOT NULL,
+    PRIMARY KEY (sha256, id)
+) WITHOUT ROWID;
+CREATE INDEX blob_refs_id ON blob_refs(id);
 """
-    + _BLOB_REFS
-)
+#: Bytes copied into or out of a blob at a time.
+BLOB_CHUNK = 1 << 20
 
 
 def lock_timeout() -> float:
@@ -258,23 +260,35 @@ class Store:
         return int(self.conn.execute("SELECT count(*) FROM messages").fetchone()[0])
 
     def blob(self, sha256: str) -> bytes:
+        """A blob's bytes, whole: for what is decoded in memory anyway (an embedded or edited
+        ``.msg``, ``show --json``); ``close`` copies attachments through :meth:`blob_source`."""
         row = self.conn.execute("SELECT data FROM blobs WHERE sha256 = ?", (sha256,)).fetchone()
         if row is None:
-            raise SessionError(
-                f"{self.path}: attachment data {sha256[:12]}… is missing from the session",
-                hint="the session file is damaged; rebuild it from `msgsess show --json`",
-            )
+            raise self._missing(sha256)
         return bytes(row[0])
 
     def blob_size(self, sha256: str) -> int:
         """The size of a blob in bytes, without reading it (``length()`` of a BLOB reads no content)."""
         row = self.conn.execute("SELECT length(data) FROM blobs WHERE sha256 = ?", (sha256,)).fetchone()
         if row is None:
-            raise SessionError(
-                f"{self.path}: attachment data {sha256[:12]}… is missing from the session",
-                hint="the session file is damaged; rebuild it from `msgsess show --json`",
-            )
+            raise self._missing(sha256)
         return int(row[0])
+
+    def blob_source(self, sha256: str) -> BlobSource:
+        """A blob as a :class:`~msgsess.storage.StreamSource`, read in chunks when it is copied.
+
+        It reads through this store's connection: only while this transaction is open.
+        """
+        row = self.conn.execute("SELECT id, length(data) FROM blobs WHERE sha256 = ?", (sha256,)).fetchone()
+        if row is None:
+            raise self._missing(sha256)
+        return BlobSource(self.conn, int(row[0]), int(row[1]))
+
+    def _missing(self, sha256: str) -> SessionError:
+        return SessionError(
+            f"{self.path}: attachment data {sha256[:12]}… is missing from the session",
+            hint="the session file is damaged; rebuild it from `msgsess show --json`",
+        )
 
     def children(self, msg_id: str) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT child FROM embeds WHERE parent = ?", (msg_id,))]
@@ -296,7 +310,6 @@ class Store:
         row = self.conn.execute("SELECT id, output FROM messages WHERE output = ?", (output,)).fetchone()
         if row is not None:
             return str(row[0]), str(row[1])
-        self._ensure_outputs()
         real = os.path.realpath(output)
         while True:
             row = self.conn.execute(
@@ -314,39 +327,9 @@ class Store:
             self.conn.execute("DELETE FROM outputs WHERE real = ? AND id = ?", (real, other_id))
             self.conn.execute("INSERT OR IGNORE INTO outputs (real, id) VALUES (?, ?)", (now, other_id))
 
-    def _ensure_outputs(self) -> None:
-        """Create the ``outputs`` table in a session made before it, filled from its messages,
-        and its index by id (sessions made before ``rm`` and ``add --replace`` lack it)."""
-        query = "SELECT name FROM sqlite_master WHERE name IN ('outputs', 'outputs_id')"
-        known = {r[0] for r in self.conn.execute(query)}
-        if "outputs" not in known:
-            self.conn.execute(_OUTPUTS)
-            rows = self.conn.execute("SELECT id, output FROM messages WHERE output IS NOT NULL").fetchall()
-            self.conn.executemany(
-                "INSERT OR IGNORE INTO outputs (real, id) VALUES (?, ?)",
-                [(os.path.realpath(output), msg_id) for msg_id, output in rows],
-            )
-        if "outputs_id" not in known:
-            self.conn.execute(_OUTPUTS_ID)
-
-    def _ensure_blob_refs(self) -> None:
-        """Create the ``blob_refs`` table in a session made before it, filled from its messages."""
-        known = self.conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'blob_refs'").fetchone()
-        if known is not None:
-            return
-        for statement in _BLOB_REFS.split(";"):
-            if statement.strip():
-                self.conn.execute(statement)
-        for msg_id, spec in self.conn.execute("SELECT id, spec FROM messages").fetchall():
-            self.conn.executemany(
-                "INSERT OR IGNORE INTO blob_refs (sha256, id) VALUES (?, ?)",
-                [(sha, msg_id) for sha in blob_refs(json.loads(spec))],
-            )
-
     def _refer(self, msg_id: str, spec: dict[str, Any] | None) -> None:
         """Record the blobs message ``msg_id`` refers to now (None: it is gone), and delete the
         blobs it no longer refers to that no other message does."""
-        self._ensure_blob_refs()
         before = {r[0] for r in self.conn.execute("SELECT sha256 FROM blob_refs WHERE id = ?", (msg_id,))}
         now = set() if spec is None else blob_refs(spec)
         self.conn.executemany(
@@ -385,7 +368,6 @@ class Store:
             ) from None
         assert cur.lastrowid is not None
         if output is not None:
-            self._ensure_outputs()
             self.conn.execute(
                 "INSERT OR IGNORE INTO outputs (real, id) VALUES (?, ?)", (os.path.realpath(output), msg_id)
             )
@@ -416,7 +398,6 @@ class Store:
         self._refer(msg_id, None)
 
     def _output_row(self, msg_id: str, output: str | None) -> None:
-        self._ensure_outputs()
         self.conn.execute("DELETE FROM outputs WHERE id = ?", (msg_id,))
         if output is not None:
             self.conn.execute(
@@ -428,7 +409,52 @@ class Store:
         self._refer(msg_id, spec)
 
     def put_blob(self, sha256: str, data: bytes) -> None:
+        """Store bytes already in memory (base64 data of a spec, a decoded ``.msg``) under their hash."""
         self.conn.execute("INSERT OR IGNORE INTO blobs (sha256, data) VALUES (?, ?)", (sha256, data))
+
+    def capture(self, chunks: Iterable[bytes], size: int) -> str | None:
+        """Copy ``size`` bytes into a new blob chunk by chunk, hashing them on the way; their SHA-256.
+
+        The row is made with ``zeroblob(size)`` and filled through a blob handle, so neither this
+        process nor SQLite holds the whole value. Bytes the session has already are not kept twice
+        (the new row is dropped). Returns None, keeping nothing, when ``chunks`` do not hold
+        exactly ``size`` bytes (a file that changed while it was read): the caller names the file.
+        """
+        row = self.conn.execute("INSERT INTO blobs (sha256, data) VALUES (NULL, zeroblob(?))", (size,))
+        rowid = row.lastrowid
+        assert rowid is not None
+        import hashlib
+
+        digest = hashlib.sha256()
+        done = 0
+        with self.conn.blobopen("blobs", "data", rowid) as blob:
+            for chunk in chunks:
+                if done + len(chunk) > size:
+                    done = -1
+                    break
+                blob.write(chunk)
+                digest.update(chunk)
+                done += len(chunk)
+        sha = digest.hexdigest()
+        if done != size or self._has_blob(sha):
+            self.conn.execute("DELETE FROM blobs WHERE id = ?", (rowid,))
+            return sha if done == size else None
+        self.conn.execute("UPDATE blobs SET sha256 = ? WHERE id = ?", (sha, rowid))
+        return sha
+
+    def capture_file(self, f: BinaryIO, size: int, chunk_size: int = BLOB_CHUNK) -> str | None:
+        """:meth:`capture` of an open file that should hold ``size`` bytes from where it is."""
+
+        def chunks() -> Iterator[bytes]:
+            left = size + 1  # one byte more than promised tells a file that grew
+            while left > 0 and (chunk := f.read(min(chunk_size, left))):
+                left -= len(chunk)
+                yield chunk
+
+        return self.capture(chunks(), size)
+
+    def _has_blob(self, sha256: str) -> bool:
+        return self.conn.execute("SELECT 1 FROM blobs WHERE sha256 = ?", (sha256,)).fetchone() is not None
 
     def add_embed(self, parent: str, child: str) -> None:
         self.conn.execute("INSERT OR IGNORE INTO embeds (parent, child) VALUES (?, ?)", (parent, child))
@@ -448,6 +474,22 @@ class Store:
 
     def unmark_closing(self) -> None:
         self.conn.execute("DELETE FROM meta WHERE key = 'closing'")
+
+
+@dataclass(frozen=True)
+class BlobSource:
+    """A blob of the session as a :class:`~msgsess.storage.StreamSource` (``size`` and ``chunks``):
+    read through a read-only blob handle of the connection that found it, so only while that
+    connection's transaction is open (``close`` writes every file inside its transaction)."""
+
+    conn: sqlite3.Connection
+    rowid: int
+    size: int
+
+    def chunks(self, chunk_size: int) -> Iterator[bytes]:
+        with self.conn.blobopen("blobs", "data", self.rowid, readonly=True) as blob:
+            while chunk := blob.read(chunk_size):
+                yield chunk
 
 
 def blob_refs(spec: dict[str, Any]) -> set[str]:
@@ -478,7 +520,11 @@ def _connect(path: Path, timeout: float) -> sqlite3.Connection:
 
 
 def _check_session(
-    path: Path, conn: sqlite3.Connection, allow_closed: bool = False, before: tuple[int, int] | None = None
+    path: Path,
+    conn: sqlite3.Connection,
+    allow_closed: bool = False,
+    before: tuple[int, int] | None = None,
+    write: bool = True,
 ) -> None:
     try:
         (app_id,) = conn.execute("PRAGMA application_id").fetchone()
@@ -491,6 +537,8 @@ def _check_session(
         raise SessionError(
             f"{path} was made by a newer msgsess (session format {version})", hint="upgrade msgsess"
         )
+    if version != FORMAT_VERSION and (write or version not in READ_ONLY_VERSIONS):
+        raise older_session_error(path, version)
     closed = conn.execute("SELECT value FROM meta WHERE key = 'closed'").fetchone()
     if closed is not None and not allow_closed:
         now = file_id(path)
@@ -509,6 +557,22 @@ def _check_session(
         )
 
 
+def older_session_error(path: Path, version: int) -> SessionError:
+    """The refusal of a session in an older format: one line, and how to rebuild it."""
+    if version in READ_ONLY_VERSIONS:
+        how = (
+            f"rebuild it: `msgsess show --json {path} > saved.jsonl` still reads it, then "
+            "`msgsess open NEW` and `msgsess add NEW --json saved.jsonl`"
+        )
+    else:
+        how = "rebuild it with the msgsess that made it: `show --json`, then `add --json` into a new session"
+    return SessionError(
+        f"{path} is a session of an older msgsess (format {version}); "
+        f"this one writes format {FORMAT_VERSION}",
+        hint=how,
+    )
+
+
 @contextlib.contextmanager
 def transaction(
     path: str | os.PathLike[str], *, write: bool, exclusive: bool = False, allow_closed: bool = False
@@ -519,7 +583,8 @@ def transaction(
     for every reader to finish and keeps them out (``BEGIN EXCLUSIVE``): its ``COMMIT`` then cannot
     wait for anyone, which ``close`` needs once its outputs are in place. Waiting for another
     command's lock ends after :func:`lock_timeout` seconds with :class:`SessionBusy`. A session
-    marked closed is refused unless ``allow_closed`` (``discard``).
+    marked closed is refused unless ``allow_closed`` (``discard``); so is a session of an older
+    format, unless the transaction only reads or ``allow_closed``.
     """
     p = Path(path)
     if not p.exists():
@@ -542,7 +607,8 @@ def transaction(
     try:
         try:
             conn.execute("BEGIN EXCLUSIVE" if exclusive else "BEGIN IMMEDIATE" if write else "BEGIN")
-            _check_session(p, conn, allow_closed, before)
+            # A session of an older format is read, or discarded; anything else rebuilds it.
+            _check_session(p, conn, allow_closed, before, write and not allow_closed)
         except sqlite3.OperationalError as exc:
             if _is_busy(exc):
                 raise _busy(p, timeout) from None

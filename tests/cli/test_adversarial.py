@@ -252,18 +252,6 @@ def test_close_finds_outputs_that_became_one_file(invoke: Invoke, workdir: Path)
     assert list((workdir / "out").iterdir()) == [] and (workdir / "s").exists()
 
 
-def test_a_session_without_the_outputs_table_still_finds_duplicates(invoke: Invoke, workdir: Path) -> None:
-    (workdir / "out").mkdir()
-    (workdir / "lnk").symlink_to("out")
-    assert invoke("open", "s").exit_code == 0
-    assert invoke("add", "s", "lnk/a.msg").exit_code == 0
-    with sqlite3.connect(workdir / "s") as conn:  # as a session made before the table was
-        conn.execute("DROP TABLE outputs")
-    result = invoke("add", "s", "out/a.msg")
-    assert result.exit_code == 10, result.stderr
-    assert invoke("add", "s", "out/b.msg").exit_code == 0
-
-
 # --- 8. body files: BOM, line ends, stdin ---------------------------------------------------
 
 

@@ -323,16 +323,3 @@ def test_blobs_go_with_the_last_message_that_needs_them(s: str) -> None:
     detach(s, "a", 0)
     assert blobs(s) == set()
     assert table(s, "blob_refs") == []
-
-
-def test_a_session_made_before_blob_refs_gets_them_on_its_first_change(s: str) -> None:
-    use.add(s, [spec(id="a", output="a.msg", attachments=[{"data": b64(b"x"), "name": "x"}])])
-    use.add(s, [spec(id="b", output="b.msg", attachments=[{"data": b64(b"x"), "name": "x"}])])
-    with sqlite3.connect(s) as conn:
-        conn.execute("DROP TABLE blob_refs")
-        conn.execute("DROP INDEX outputs_id")
-    correct.remove(s, ["a"])
-    assert blobs(s) == {b"x"}
-    assert table(s, "blob_refs")[0][1] == "b"
-    correct.remove(s, ["b"])
-    assert blobs(s) == set()
