@@ -32,6 +32,8 @@ from msgsess.model import (
 from msgsess.props import ids
 from msgsess.props import types as t
 from msgsess.props.keys import PS_INTERNET_HEADERS, PS_PUBLIC_STRINGS, PSETID_COMMON, PSETID_TASK, NamedId
+from msgsess.spec import CHANGE_KEYS, TABLE_KEYS, steps_for
+from msgsess.spec import KEYS as SPEC_KEYS
 
 ONE_OFF_PROVIDER = bytes.fromhex("812B1FA4BEA310199D6E00DD010F5402")
 #: MAPI_ONE_OFF_UNICODE | MAPI_ONE_OFF_NO_RICH_INFO, as Outlook writes them (bytes 01 80).
@@ -51,50 +53,6 @@ SENSITIVITY = {"normal": 0, "personal": 1, "private": 2, "confidential": 3}
 ATT_RENDERED_IN_BODY = 0x4
 
 _ADDR_SPEC = re.compile(r"^[^\s@<>(),;:\"\[\]]+@[^\s@<>(),;:\"\[\]]+$")
-
-#: Keys of a message spec; anything else is an error (the JSON schema says the same).
-SPEC_KEYS = frozenset(
-    {
-        "id",
-        "output",
-        "class",
-        "subject",
-        "body",
-        "html",
-        "rtf",
-        "from",
-        "sender",
-        "to",
-        "cc",
-        "bcc",
-        "reply_to",
-        "date",
-        "draft",
-        "importance",
-        "sensitivity",
-        "categories",
-        "headers",
-        "message_id",
-        "attachments",
-        "properties",
-        "read_receipt",
-        "delivery_receipt",
-        "flag",
-        "due",
-        "template",
-        "source",
-        "remove_recipients",
-        "remove_attachments",
-        "recipient_properties",
-        "attachment_properties",
-    }
-)
-#: Keys that change the recipient or attachment table of an edited message (or a recipient's name).
-TABLE_KEYS = frozenset(
-    {"to", "cc", "bcc", "attachments", "remove_recipients", "remove_attachments", "recipient_properties"}
-)
-#: Keys that change an edited message at all.
-CHANGE_KEYS = SPEC_KEYS - {"id", "output", "source", "template"}
 
 
 def parse_address(text: str) -> tuple[str, str]:
@@ -817,17 +775,19 @@ def compose(
                 f"unknown key {unknown[0]!r}", hint=f"known keys: {', '.join(sorted(SPEC_KEYS))}"
             )
         check_text(spec)
-        composer = _Composer(
-            spec,
-            now if now is not None else now_filetime(),
-            read_blob,
-            embedded,
-            label,
-            unicode,
-            codepage,
-            from_index or {},
-        )
-        return composer.build(base)
+        when = now if now is not None else now_filetime()
+        # Kinds beyond mail (msgsess.spec.Kind.steps): each turns its keys into mail keys first,
+        # then puts its own properties on the message the mail composer built.
+        prepared = []
+        for steps in steps_for(spec):
+            state = steps.prepare(spec, label=label)
+            prepared.append((steps, state))
+            spec = state.mail_spec
+        composer = _Composer(spec, when, read_blob, embedded, label, unicode, codepage, from_index or {})
+        msg = composer.build(base)
+        for steps, state in prepared:
+            steps.apply(state, msg, now=when)
+        return msg
     except MsgsessError as exc:
         exc.at(label)
         raise

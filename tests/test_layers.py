@@ -15,6 +15,7 @@ LAYERS = [
     {"msgsess.props"},
     {"msgsess.model"},
     {"msgsess.oxmsg"},
+    {"msgsess.spec"},
     {"msgsess.compose", "msgsess.dump", "msgsess.items", "msgsess.extract", "msgsess.mime"},
     {"msgsess.cfb", "msgsess.cfbwriter", "msgsess.savedir"},
     {"msgsess.session", "msgsess.convert"},

@@ -11,6 +11,7 @@ from msgsess.cli.common import PROP_ASSIGNMENT, print_lines, session_argument, w
 from msgsess.errors import InvalidParameter
 from msgsess.inputs import read_input, read_stdin
 from msgsess.session import jsonspec
+from msgsess.spec import FLAG_KEYS
 
 
 def _read_text(path: str, option: str) -> str:
@@ -52,41 +53,6 @@ def _one_of(params: dict[str, Any], text_key: str, file_key: str) -> str | None:
     if text is not None and path is not None:
         raise click.UsageError(f"give {option} or {option}-file, not both")
     return _read_body(path, f"{option}-file") if path is not None else text
-
-
-#: Flags that describe one message; none may be combined with --json.
-_FLAG_KEYS = (
-    "output",
-    "msg_id",
-    "msg_class",
-    "subject",
-    "body",
-    "body_file",
-    "html",
-    "html_file",
-    "rtf_file",
-    "from_addr",
-    "sender",
-    "to",
-    "cc",
-    "bcc",
-    "reply_to",
-    "date",
-    "draft",
-    "sent",
-    "importance",
-    "sensitivity",
-    "category",
-    "header",
-    "message_id",
-    "read_receipt",
-    "delivery_receipt",
-    "flag",
-    "due",
-    "template",
-    "attach",
-    "set_props",
-)
 
 
 def spec_from_flags(params: dict[str, Any]) -> dict[str, Any]:
@@ -270,7 +236,7 @@ def add_cmd(session: str, json_input: str | None, replace: bool, quiet: bool, **
     """
     warn = None if quiet else warning_line
     if json_input is not None:
-        given = [k for k in _FLAG_KEYS if params.get(k) is not None and params.get(k) != ()]
+        given = [k for k in FLAG_KEYS if params.get(k) is not None and params.get(k) != ()]
         if given:
             names = {"output": "OUTPUT", "msg_id": "--id", "msg_class": "--class", "from_addr": "--from"}
             names |= {"set_props": "--set"}

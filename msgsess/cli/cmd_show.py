@@ -11,6 +11,7 @@ import click
 
 from msgsess import session as use
 from msgsess.cli.common import MESSAGE_ID, session_argument
+from msgsess.spec import ORIGINAL, RECIPIENT_KINDS, Table, rows
 
 #: A node of the outline: a label and its children.
 Node = tuple[str, list[Any]]
@@ -38,31 +39,33 @@ def _attachment(number: int, att: dict[str, Any]) -> Node:
     return (label, children)
 
 
-def _source(spec: dict[str, Any], source: dict[str, Any]) -> tuple[Node, int, int]:
-    """An edited message's file as it was, with what is removed or changed in its tables.
+def _numbers(spec: dict[str, Any], table: Table) -> dict[tuple[str, int], int]:
+    """The number users see of each row of a table (an edited file's own rows by their index)."""
+    source = spec.get("source")
+    originals = len((source.get("original") or {}).get(table, ())) if isinstance(source, dict) else 0
+    return {where: number for number, where in enumerate(rows(spec, table, originals))}
 
-    Also returns how many of its recipients and attachments are kept (added ones come after).
-    """
+
+def _source(spec: dict[str, Any], source: dict[str, Any]) -> Node:
+    """An edited message's file as it was, with what is removed or changed in its tables."""
     original = source.get("original") or {}
     label = f"source: {source.get('file', '(data)')} ({source.get('size', 0)} bytes, {original.get('mode')})"
     children: list[Any] = [(f"{k}: {original[k]}", []) for k in ("class", "subject", "from") if k in original]
-    kept = []
+    table: Table
     for table, key in (("recipients", "recipient"), ("attachments", "attachment")):
-        removed = set(spec.get(f"remove_{table}", ()))
+        numbers = _numbers(spec, table)
         changes = spec.get(f"{key}_properties", {})
-        rows: list[Any] = []
-        number = 0
+        lines: list[Any] = []
         for index, text in enumerate(original.get(table, ())):
-            if index in removed:
-                rows.append((f"removed: {text}", []))
+            number = numbers.get((ORIGINAL, index))
+            if number is None:
+                lines.append((f"removed: {text}", []))
                 continue
             sub = [_properties(changes[str(index)])] if changes.get(str(index)) else []
-            rows.append((f"#{number}: {text}", sub))
-            number += 1
-        kept.append(number)
-        if rows:
-            children.append((table, rows))
-    return (label, children), kept[0], kept[1]
+            lines.append((f"#{number}: {text}", sub))
+        if lines:
+            children.append((table, lines))
+    return (label, children)
 
 
 def outline(spec: dict[str, Any]) -> Node:
@@ -73,26 +76,23 @@ def outline(spec: dict[str, Any]) -> Node:
     """
     head = f"{spec['id']} → {spec['output']}" if "output" in spec else f"{spec['id']} (embedded only)"
     children: list[Any] = []
-    first_recipient = first_attachment = 0
     source = spec.get("source")
     if isinstance(source, dict):
-        node, first_recipient, first_attachment = _source(spec, source)
-        children.append(node)
+        children.append(_source(spec, source))
     for key in ("class", "subject", "from", "sender", "date", "importance", "sensitivity", "message_id"):
         if key in spec:
             children.append((f"{key}: {spec[key]}", []))
     if "draft" in spec:
         children.append(("draft" if spec["draft"] else "sent", []))
-    number = first_recipient
-    for kind in use.RECIPIENT_KINDS:
-        for entry in spec.get(kind, ()):
+    numbers = _numbers(spec, "recipients")
+    for kind in RECIPIENT_KINDS:
+        for index, entry in enumerate(spec.get(kind, ())):
             sub = (
                 [_properties(entry["properties"])]
                 if isinstance(entry, dict) and entry.get("properties")
                 else []
             )
-            children.append((f"{kind} #{number}: {_address(entry)}", sub))
-            number += 1
+            children.append((f"{kind} #{numbers[(kind, index)]}: {_address(entry)}", sub))
     if spec.get("reply_to"):
         children.append(("reply_to: " + ", ".join(spec["reply_to"]), []))
     for key in ("body", "html", "rtf"):
@@ -105,7 +105,8 @@ def outline(spec: dict[str, Any]) -> Node:
     atts = spec.get("attachments", [])
     if atts:
         label = "attachments" if not isinstance(source, dict) else "added attachments"
-        children.append((label, [_attachment(i, a) for i, a in enumerate(atts, first_attachment)]))
+        numbers = _numbers(spec, "attachments")
+        children.append((label, [_attachment(numbers[("attachments", i)], a) for i, a in enumerate(atts)]))
     if spec.get("properties"):
         children.append(_properties(spec["properties"]))
     return (head, children)

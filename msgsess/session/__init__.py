@@ -5,7 +5,6 @@ Each function runs one command in one transaction and returns a result; nothing 
 """
 
 from msgsess.session.usecases import (
-    RECIPIENT_KINDS,
     add,
     add_properties,
     add_recipients,
@@ -20,7 +19,6 @@ from msgsess.session.usecases import (
 )
 
 __all__ = [
-    "RECIPIENT_KINDS",
     "add",
     "add_properties",
     "add_recipients",

@@ -14,34 +14,30 @@ the sizes of its recipient and attachment tables. ``show --json`` prints the sou
 ``{"data": base64, "file": …, "codepage": …}``; ``add --json`` reads that form (or ``{"file": …}``).
 
 Numbering
-    The recipients of an edited message are numbered as the written file will hold them: the
-    file's own recipients in their order, without removed ones, then added To, Cc and Bcc ones.
-    Attachments likewise: the file's own, without removed ones, then added ones. Internally a
-    change to an original row is kept by its index in the original table
-    (``recipient_properties``, ``remove_recipients``…), so numbers the user sees may shift when a
-    row is removed, as they do in Outlook, but a change always stays with its row.
+    The recipients of an edited message are numbered as the written file will hold them
+    (:func:`msgsess.spec.rows`): the file's own recipients in their order, without removed
+    ones, then added To, Cc and Bcc ones. Attachments likewise. Internally a change to an
+    original row is kept by its index in the original table (``recipient_properties``,
+    ``remove_recipients``…), so numbers the user sees may shift when a row is removed, as they
+    do in Outlook, but a change always stays with its row.
 """
 
 from __future__ import annotations
 
 import base64
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from msgsess.errors import InvalidParameter, NotFound, TooBig, located
+from msgsess.errors import InvalidParameter, TooBig, located
 from msgsess.inputs import read_input
 from msgsess.session.store import Store, transaction
+from msgsess.spec import EDIT_TABLE_KEYS, ORIGINAL, Table, row
+from msgsess.spec import rows as spec_rows
 
 if TYPE_CHECKING:
     from msgsess.model import Message
     from msgsess.session.usecases import Loaded
-
-#: Spec keys that change the tables of an edited message, by index in the original table.
-EDIT_KEYS = ("remove_recipients", "remove_attachments", "recipient_properties", "attachment_properties")
-RECIPIENT_KINDS = ("to", "cc", "bcc")
-ORIGINAL = "original"
 
 
 # --- import ----------------------------------------------------------------------------------
@@ -144,7 +140,7 @@ def prepare(spec: dict[str, Any], output: str | None) -> str | None:
     Edit keys without a source are refused.
     """
     if "source" not in spec:
-        given = [key for key in EDIT_KEYS if key in spec]
+        given = [key for key in EDIT_TABLE_KEYS if key in spec]
         if given:
             raise InvalidParameter(
                 f"{given[0]} changes a message read from a file, and this one has no source",
@@ -184,40 +180,10 @@ def base_message(store: Store, spec: dict[str, Any]) -> Message | None:
     return read_msg(store.blob(str(source["blob"])), name, source.get("codepage"))
 
 
-# --- the tables as the user sees them ----------------------------------------------------------
+# --- the tables as the user sees them (numbered by msgsess.spec.rows) ------------------------------
 
 
-def _original_count(spec: dict[str, Any], table: str) -> int:
-    source = spec.get("source")
-    if not isinstance(source, dict):
-        return 0
-    return int((source.get("info") or {}).get(table, 0))
-
-
-def recipient_rows(spec: dict[str, Any]) -> list[tuple[str, int]]:
-    """Each recipient in table order: ("original", index in the file) or (kind, index in spec[kind])."""
-    removed = set(spec.get("remove_recipients") or ())
-    rows = [(ORIGINAL, i) for i in range(_original_count(spec, "recipients")) if i not in removed]
-    for kind in RECIPIENT_KINDS:
-        rows.extend((kind, j) for j in range(len(spec.get(kind) or ())))
-    return rows
-
-
-def attachment_rows(spec: dict[str, Any]) -> list[tuple[str, int]]:
-    """Each attachment in table order: ("original", index in the file) or ("attachments", index)."""
-    removed = set(spec.get("remove_attachments") or ())
-    rows = [(ORIGINAL, i) for i in range(_original_count(spec, "attachments")) if i not in removed]
-    rows.extend(("attachments", j) for j in range(len(spec.get("attachments") or ())))
-    return rows
-
-
-def kept_originals(spec: dict[str, Any], table: str) -> int:
-    """How many of the file's own recipients or attachments are still there."""
-    rows = recipient_rows(spec) if table == "recipients" else attachment_rows(spec)
-    return sum(1 for kind, _ in rows if kind == ORIGINAL)
-
-
-def check_room(spec: dict[str, Any], table: str, adding: int) -> None:
+def check_room(spec: dict[str, Any], table: Table, adding: int) -> None:
     """Refuse more recipients or attachments than a .msg can hold ([MS-OXMSG] 2.2.1, 2.2.2: 2048).
 
     Counts the rows as numbered for the user (an edited file's own ones included) plus
@@ -225,7 +191,7 @@ def check_room(spec: dict[str, Any], table: str, adding: int) -> None:
     """
     from msgsess.oxmsg.layout import MAX_OBJECTS
 
-    rows = recipient_rows(spec) if table == "recipients" else attachment_rows(spec)
+    rows = spec_rows(spec, table)
     total = len(rows) + adding
     if total > MAX_OBJECTS:
         advice = (
@@ -239,20 +205,7 @@ def check_room(spec: dict[str, Any], table: str, adding: int) -> None:
         )
 
 
-def row(spec: dict[str, Any], table: str, number: int, label: str) -> tuple[str, int]:
-    """Where recipient or attachment ``number`` (as numbered for the user) lives in the spec."""
-    rows = recipient_rows(spec) if table == "recipients" else attachment_rows(spec)
-    if not 0 <= number < len(rows):
-        what = "recipient" if table == "recipients" else "attachment"
-        order = "across the file's own, then to, cc and bcc" if table == "recipients" else "in table order"
-        raise NotFound(
-            f"{label}: no {what} {number} (it has {len(rows)})",
-            hint=f"{what}s are numbered from 0 {order}; see `msgsess show`",
-        )
-    return rows[number]
-
-
-def original_properties(spec: dict[str, Any], table: str, index: int) -> dict[str, Any]:
+def original_properties(spec: dict[str, Any], table: Table, index: int) -> dict[str, Any]:
     """The ``properties`` object that changes original recipient or attachment ``index``."""
     key = "recipient_properties" if table == "recipients" else "attachment_properties"
     bag: dict[str, Any] = spec.setdefault(key, {}).setdefault(str(index), {})
@@ -273,9 +226,9 @@ def tidy(spec: dict[str, Any]) -> None:
             del spec[key]
 
 
-def _remove_row(spec: dict[str, Any], table: str, number: int, label: str) -> tuple[str, Any]:
+def _remove_row(spec: dict[str, Any], table: Table, number: int) -> tuple[str, Any]:
     """Remove one row; return (kind, the removed spec entry or the original index)."""
-    kind, index = row(spec, table, number, label)
+    kind, index = row(spec, table, number)
     if kind == ORIGINAL:
         gone = "remove_recipients" if table == "recipients" else "remove_attachments"
         spec[gone] = sorted({*spec.get(gone, ()), index})
@@ -324,7 +277,8 @@ def remove_recipient(path: str | os.PathLike[str], msg_id: str, number: int) -> 
 
     with transaction(path, write=True) as store:
         spec = store.get(msg_id).spec
-        _remove_row(spec, "recipients", number, f"message {msg_id}")
+        with located(f"message {msg_id}"):
+            _remove_row(spec, "recipients", number)
         usecases._save_edit(store, msg_id, spec)
 
 
@@ -334,7 +288,8 @@ def detach(path: str | os.PathLike[str], msg_id: str, number: int) -> None:
 
     with transaction(path, write=True) as store:
         spec = store.get(msg_id).spec
-        kind, entry = _remove_row(spec, "attachments", number, f"message {msg_id}")
+        with located(f"message {msg_id}"):
+            kind, entry = _remove_row(spec, "attachments", number)
         if kind != ORIGINAL and "message" in entry:
             child = entry["message"]
             if not any(att.get("message") == child for att in spec.get("attachments", ())):
@@ -407,13 +362,6 @@ def summary(msg: Message, info: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def iter_rows_with_numbers(spec: dict[str, Any], table: str) -> Iterator[tuple[int, str, int]]:
-    """(number shown to the user, kind, index) for each current row."""
-    rows = recipient_rows(spec) if table == "recipients" else attachment_rows(spec)
-    for number, (kind, index) in enumerate(rows):
-        yield number, kind, index
-
-
 # --- close -----------------------------------------------------------------------------------
 
 
@@ -462,7 +410,7 @@ def row_labels(path: str | os.PathLike[str], msg_id: str) -> tuple[list[str], li
     with transaction(path, write=False) as store:
         spec = store.get(msg_id).spec
     recipients = []
-    for kind, index in recipient_rows(spec):
+    for kind, index in spec_rows(spec, "recipients"):
         if kind == ORIGINAL:
             recipients.append(f"the file's recipient {index}")
         else:
@@ -470,7 +418,7 @@ def row_labels(path: str | os.PathLike[str], msg_id: str) -> tuple[list[str], li
             address = entry if isinstance(entry, str) else str(entry.get("address", ""))
             recipients.append(f"{kind}: {address}")
     attachments = []
-    for kind, index in attachment_rows(spec):
+    for kind, index in spec_rows(spec, "attachments"):
         if kind == ORIGINAL:
             attachments.append(f"the file's attachment {index}")
             continue

@@ -31,6 +31,10 @@ from msgsess.session.store import (
     remove_store,
     transaction,
 )
+from msgsess.spec import ORIGINAL, RECIPIENT_KINDS
+from msgsess.spec import kept_originals as spec_kept
+from msgsess.spec import number_of as spec_number
+from msgsess.spec import row as spec_row
 
 if TYPE_CHECKING:
     from msgsess.model import Message
@@ -38,8 +42,6 @@ if TYPE_CHECKING:
 #: Receives one warning (a line of text naming the message) while a command runs.
 Warn = Callable[[str], None]
 
-#: Recipient lists in table order: recipients are numbered across to, cc, bcc in this order.
-RECIPIENT_KINDS = ("to", "cc", "bcc")
 #: PR_SUBJECT's property id.
 _SUBJECT = 0x0037
 
@@ -639,7 +641,7 @@ def add_recipients(path: str | os.PathLike[str], msg_id: str, kind: str, address
     with transaction(path, write=True) as store:
         row = store.get(msg_id)
         spec = row.spec
-        from msgsess.session.edit import check_room, kept_originals
+        from msgsess.session.edit import check_room
 
         label = f"message {msg_id}"
         with located(label):
@@ -650,11 +652,7 @@ def add_recipients(path: str | os.PathLike[str], msg_id: str, kind: str, address
             spec[kind] = [*spec.get(kind, []), *addresses]
             check_added(spec, kind, first, label, store.settings())
         store.update_spec(msg_id, spec)
-
-        before = kept_originals(spec, "recipients")
-        before += sum(len(spec.get(k, [])) for k in RECIPIENT_KINDS[: RECIPIENT_KINDS.index(kind)])
-        end = before + len(spec[kind])
-        return list(range(end - len(addresses), end))
+        return [spec_number(spec, kind, index) for index in range(first, len(spec[kind]))]
 
 
 def attach(path: str | os.PathLike[str], msg_id: str, attachments: list[dict[str, Any]]) -> list[int]:
@@ -667,13 +665,13 @@ def attach(path: str | os.PathLike[str], msg_id: str, attachments: list[dict[str
     loaded = [_load_attachment(att, validate=True) for att in attachments]
     with transaction(path, write=True) as store:
         spec = store.get(msg_id).spec
-        from msgsess.session.edit import check_room, kept_originals
+        from msgsess.session.edit import check_room
 
         label = f"message {msg_id}"
         with located(label):
             check_room(spec, "attachments", len(attachments))
             current = spec.setdefault("attachments", [])
-            kept = kept_originals(spec, "attachments")
+            kept = spec_kept(spec, "attachments")
             first = len(current)
             numbers = []
             for att, item in zip(attachments, loaded, strict=True):
@@ -692,7 +690,7 @@ def attach(path: str | os.PathLike[str], msg_id: str, attachments: list[dict[str
 # --- properties ------------------------------------------------------------------------------
 
 
-def _property_bag(spec: dict[str, Any], recipient: int | None, attachment: int | None, label: str) -> Any:
+def _property_bag(spec: dict[str, Any], recipient: int | None, attachment: int | None) -> Any:
     """The ``properties`` object to edit: the message's, a recipient's or an attachment's."""
     if recipient is not None and attachment is not None:
         raise InvalidParameter("give --recipient or --attachment, not both")
@@ -700,16 +698,16 @@ def _property_bag(spec: dict[str, Any], recipient: int | None, attachment: int |
 
     # Numbers as `show` gives them; in an edited message the file's own rows come first.
     if recipient is not None:
-        kind, index = edit.row(spec, "recipients", recipient, label)
-        if kind == edit.ORIGINAL:
+        kind, index = spec_row(spec, "recipients", recipient)
+        if kind == ORIGINAL:
             return edit.original_properties(spec, "recipients", index)
         entry = spec[kind][index]
         if isinstance(entry, str):
             entry = spec[kind][index] = {"address": entry}
         return entry.setdefault("properties", {})
     if attachment is not None:
-        kind, index = edit.row(spec, "attachments", attachment, label)
-        if kind == edit.ORIGINAL:
+        kind, index = spec_row(spec, "attachments", attachment)
+        if kind == ORIGINAL:
             return edit.original_properties(spec, "attachments", index)
         return spec["attachments"][index].setdefault("properties", {})
     return spec.setdefault("properties", {})
@@ -767,7 +765,8 @@ def set_property(
         error = exc
     with transaction(path, write=True) as store:
         spec = store.get(msg_id).spec
-        bag = _property_bag(spec, recipient, attachment, label)
+        with located(label):
+            bag = _property_bag(spec, recipient, attachment)
         if error is not None:
             raise error.at(label)
         assert entry is not None
@@ -795,8 +794,8 @@ def unset_property(
     label = f"message {msg_id}"
     with transaction(path, write=True) as store:
         spec = store.get(msg_id).spec
-        bag = _property_bag(spec, recipient, attachment, label)
         with located(label):
+            bag = _property_bag(spec, recipient, attachment)
             _drop_spellings(bag, prop)
         bag[prop] = None
         if recipient is None and attachment is None and sprops.identity(prop) == _SUBJECT:

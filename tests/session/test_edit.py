@@ -9,7 +9,7 @@ from typing import Any
 import olefile
 import pytest
 
-from msgsess.errors import CorruptFile, InvalidParameter, NotFound
+from msgsess.errors import CorruptFile, InvalidParameter
 from msgsess.session import edit, usecases
 from msgsess.session.close import close
 from msgsess.session.store import transaction
@@ -29,35 +29,15 @@ def _source(recipients: int, attachments: int, unicode: bool = True, cp: int | N
     return {"blob": "0" * 64, "file": "/x.msg", "codepage": None, "info": info}
 
 
-def test_rows_are_the_file_s_own_minus_removed_then_added() -> None:
-    spec: dict[str, Any] = {
-        "source": _source(3, 2),
-        "remove_recipients": [1],
-        "to": ["a@example.com"],
-        "bcc": ["b@example.com"],
-        "cc": ["c@example.com"],
-        "remove_attachments": [0],
-        "attachments": [{"blob": "1" * 64}],
-    }
-    assert edit.recipient_rows(spec) == [("original", 0), ("original", 2), ("to", 0), ("cc", 0), ("bcc", 0)]
-    assert edit.attachment_rows(spec) == [("original", 1), ("attachments", 0)]
-    assert edit.row(spec, "recipients", 3, "m") == ("cc", 0)
-    assert edit.kept_originals(spec, "recipients") == 2
-    with pytest.raises(NotFound, match="no attachment 2 \\(it has 2\\)"):
-        edit.row(spec, "attachments", 2, "m")
-    # A new message numbers as before: to, cc, bcc.
-    assert edit.recipient_rows({"to": ["x@y.z"], "cc": ["u@v.w"]}) == [("to", 0), ("cc", 0)]
-
-
 def test_removing_an_original_row_drops_its_changes_and_tidies() -> None:
     spec: dict[str, Any] = {
         "source": _source(2, 0),
         "recipient_properties": {"1": {"PidTagDisplayName": "X"}},
     }
-    kind, index = edit._remove_row(spec, "recipients", 1, "m")
+    kind, index = edit._remove_row(spec, "recipients", 1)
     assert (kind, index) == ("original", 1)
     assert spec == {"source": _source(2, 0), "remove_recipients": [1]}
-    kind, entry = edit._remove_row({"to": ["a@b.c"]}, "recipients", 0, "m")
+    kind, entry = edit._remove_row({"to": ["a@b.c"]}, "recipients", 0)
     assert (kind, entry) == ("to", "a@b.c")
 
 

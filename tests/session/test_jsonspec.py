@@ -80,10 +80,10 @@ def test_the_schema_example_is_valid() -> None:
 
 
 def test_schema_keys_match_what_compose_reads() -> None:
-    from msgsess.compose import SPEC_KEYS
+    from msgsess.spec import ADD_ONLY_KEYS, KEYS
 
     # "replace" tells `add --json` what to do with the message; it is never part of one.
-    assert set(jsonspec.schema()["properties"]) - {"replace"} <= SPEC_KEYS
+    assert set(jsonspec.schema()["properties"]) - ADD_ONLY_KEYS <= KEYS
 
 
 # --- issue 9, item 9: deep nesting and huge integers were internal errors ------------------
