@@ -517,21 +517,22 @@ class _Composer:
                 p.set(ids.BODY, t.PT_UNICODE, body)
                 p.set(ids.NATIVE_BODY, t.PT_LONG, 1)
             return
-        from msgsess.oxmsg import bodies
+        from msgsess.oxmsg import html as html_body
+        from msgsess.oxmsg import rtf as rtf_body
 
         if html is not None:
             cpid = 65001 if self.unicode else self.codepage
             p.set(ids.INTERNET_CODEPAGE, t.PT_LONG, cpid)
-            p.set(ids.HTML, t.PT_BINARY, bodies.html_charset_bytes(html, cpid))
-            p.set(ids.RTF_COMPRESSED, t.PT_BINARY, bodies.compress(bodies.html_to_rtf(html)))
+            p.set(ids.HTML, t.PT_BINARY, html_body.html_charset_bytes(html, cpid))
+            p.set(ids.RTF_COMPRESSED, t.PT_BINARY, rtf_body.compress(rtf_body.html_to_rtf(html)))
             p.set(ids.NATIVE_BODY, t.PT_LONG, 3)
-            derived = bodies.html_to_text(html)
+            derived = html_body.html_to_text(html)
         else:
             assert rtf is not None
             raw = rtf_bytes(rtf)
-            p.set(ids.RTF_COMPRESSED, t.PT_BINARY, bodies.compress(raw))
+            p.set(ids.RTF_COMPRESSED, t.PT_BINARY, rtf_body.compress(raw))
             p.set(ids.NATIVE_BODY, t.PT_LONG, 2)
-            derived = bodies.rtf_to_text(raw)
+            derived = rtf_body.rtf_to_text(raw)
         p.set(ids.RTF_IN_SYNC, t.PT_BOOLEAN, True)
         p.set(ids.BODY, t.PT_UNICODE, body if body is not None else derived)
 

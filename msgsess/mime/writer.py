@@ -581,7 +581,8 @@ def _convertible(att: Attachment, can_store: bool) -> bool:
 
 def _bodies(msg: Message) -> tuple[str | None, bytes | None, str | None, bytes | None]:
     """(plain text, HTML bytes, their charset, RTF that is not encapsulated HTML)."""
-    from msgsess.oxmsg import bodies
+    from msgsess.oxmsg import html as html_body
+    from msgsess.oxmsg import rtf as rtf_body
 
     p = msg.props
     text = p.value(ids.BODY)
@@ -591,19 +592,19 @@ def _bodies(msg: Message) -> tuple[str | None, bytes | None, str | None, bytes |
     blob = p.value(ids.RTF_COMPRESSED)
     if html is None and isinstance(blob, bytes):
         try:
-            raw = bodies.decompress(blob)
+            raw = rtf_body.decompress(blob)
         except ValueError:
             raw = None
         if raw is not None:
-            from_rtf = bodies.html_from_rtf(raw)
+            from_rtf = rtf_body.html_from_rtf(raw)
             if from_rtf is not None:
                 html, charset = from_rtf.encode("utf-8"), "utf-8"
             else:
                 rtf = raw
                 if text is None:
-                    text = bodies.rtf_to_text(raw)
+                    text = rtf_body.rtf_to_text(raw)
     if text is None and html is not None:
-        text = bodies.html_to_text(html.decode(python_codec(charset) or "utf-8", "replace"))
+        text = html_body.html_to_text(html.decode(python_codec(charset) or "utf-8", "replace"))
     return text, html, charset, rtf
 
 

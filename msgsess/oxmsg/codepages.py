@@ -195,3 +195,15 @@ def explain_ansi_codepage(
     if fallback:
         return fallback, "the code page given"
     return 1252, "the default"
+
+
+def body_codec(codepage: int) -> str:
+    """:func:`codec` for text inside a body (PidTagHtml, RTF's ``\\ansicpg`` and ``\\fcharset``):
+    ``ValueError`` if there is none, as for any other undecodable body; 0 (``\\fcharset0``
+    without a code page) is ANSI, read as Latin-1."""
+    if codepage == 0:
+        return "latin-1"
+    try:
+        return codec(codepage)
+    except InvalidParameter:
+        raise ValueError(f"code page {codepage} has no codec") from None

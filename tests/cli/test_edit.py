@@ -244,9 +244,9 @@ def test_cp932_files_without_a_code_page_become_right_unicode(invoke: Invoke, wo
         assert msg.subject == "日本語 Non Unicode タイトル"
         assert msg.body.strip() == "日本語 Non Unicode 本文"
         # The RTF body (binary, untouched) says the same in its own escapes.
-        from msgsess.oxmsg import bodies
+        from msgsess.oxmsg import rtf
 
-        rtf_text = bodies.rtf_to_text(msg.rtfBody)
+        rtf_text = rtf.rtf_to_text(msg.rtfBody)
         assert "本文" in rtf_text and "日本語" in rtf_text
     with (
         extract_msg.Message(str(workdir / "contact-u.msg")) as converted,

@@ -24,7 +24,7 @@ from msgsess.convert import msg_to_eml
 from msgsess.mime import message_to_eml
 from msgsess.mime import props as mp
 from msgsess.model import Attachment, Message
-from msgsess.oxmsg import bodies
+from msgsess.oxmsg import html as html_body
 from msgsess.props import ids
 from msgsess.props import types as t
 from msgsess.storage import Storage
@@ -320,4 +320,4 @@ def test_html_only_gets_a_text_alternative() -> None:
     parsed = parse(message_to_eml(msg))
     plain = parsed.get_body(("plain",))
     assert plain is not None
-    assert plain.get_content().split() == bodies.html_to_text("<p>One</p><p>Two</p>").split()
+    assert plain.get_content().split() == html_body.html_to_text("<p>One</p><p>Two</p>").split()

@@ -13,7 +13,7 @@ from msgsess.compose import KEYWORDS, compose
 from msgsess.errors import CorruptFile, TooBig
 from msgsess.model import Attachment, Message
 from msgsess.oxmsg import layout
-from msgsess.oxmsg.bodies import rtf_to_text
+from msgsess.oxmsg.rtf import rtf_to_text
 from msgsess.props import ids
 from msgsess.props import types as t
 

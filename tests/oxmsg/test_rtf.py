@@ -1,4 +1,4 @@
-"""Bodies: HTML encapsulated in RTF, compressed RTF, plain-text derivation.
+"""RTF bodies: HTML encapsulated in RTF, compressed RTF, plain text from RTF.
 
 Every encapsulation is checked with a de-encapsulator we did not write (RTFDE) as well as ours,
 and the RTF readers are checked against Outlook's own files in the shared corpus.
@@ -6,7 +6,6 @@ and the RTF readers are checked against Outlook's own files in the shared corpus
 
 from __future__ import annotations
 
-import html as html_lib
 import re
 import struct
 from pathlib import Path
@@ -17,16 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from RTFDE.deencapsulate import DeEncapsulator
 
-from msgsess.oxmsg.bodies import (
-    compress,
-    decompress,
-    html_charset_bytes,
-    html_from_rtf,
-    html_to_rtf,
-    html_to_text,
-    rtf_to_text,
-    text_to_rtf,
-)
+from msgsess.oxmsg.rtf import compress, decompress, html_from_rtf, html_to_rtf, rtf_to_text, text_to_rtf
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "msgreader"
 RTF_STREAM = "__substg1.0_10090102"  # PidTagRtfCompressed
@@ -280,52 +270,6 @@ def test_text_to_rtf_round_trip() -> None:
     reader = DeEncapsulator(rtf)
     reader.deencapsulate()
     assert reader.text.decode("utf-8").strip("\n") == text.replace("\r\n", "\n").strip("\n")
-
-
-# ---------------------------------------------------------------------------------------------
-# html_to_text
-# ---------------------------------------------------------------------------------------------
-def test_html_to_text_typical_message() -> None:
-    html = (
-        "<html><head><title>T</title><style>p {color:red}</style><script>alert(1)</script></head>"
-        "<body><div>Hi   team,\n</div><p>See <a href='https://example.com/r'>the report</a> and "
-        "<a href='https://example.com/'>https://example.com/</a> or "
-        "<a href='mailto:bob@example.com'>bob@example.com</a>.</p>"
-        "<ul><li>one</li><li>two &amp; three</li></ul>"
-        "<p>Line<br>break&nbsp;&nbsp;here &euro;5</p>"
-        "<table><tr><td>a</td><td>b</td></tr></table></body></html>"
-    )
-    assert html_to_text(html) == (
-        "Hi team,\r\n"
-        "\r\n"
-        "See the report <https://example.com/r> and https://example.com/ or bob@example.com.\r\n"
-        "\r\n"
-        "- one\r\n"
-        "- two & three\r\n"
-        "\r\n"
-        "Line\r\n"
-        "break  here €5\r\n"
-        "\r\n"
-        "a\tb"
-    )
-
-
-def test_html_to_text_keeps_pre_formatting() -> None:
-    assert html_to_text("<pre>a  b\n  c</pre><p>x\ny</p>") == "a  b\r\n  c\r\n\r\nx y"
-
-
-# ---------------------------------------------------------------------------------------------
-# html_charset_bytes
-# ---------------------------------------------------------------------------------------------
-def test_html_charset_bytes() -> None:
-    html = "<p>€ é Привет 😀</p>"
-    assert html_charset_bytes(html, 65001) == html.encode("utf-8")
-    cp1252 = html_charset_bytes(html, 1252)
-    assert cp1252 == b"<p>\x80 \xe9 &#1055;&#1088;&#1080;&#1074;&#1077;&#1090; &#128512;</p>"
-    assert html_lib.unescape(cp1252.decode("cp1252")) == html
-    assert html_lib.unescape(html_charset_bytes(html, 932).decode("cp932")) == html
-    with pytest.raises(ValueError, match="code page"):
-        html_charset_bytes(html, 12345)
 
 
 # ---------------------------------------------------------------------------------------------

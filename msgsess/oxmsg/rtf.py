@@ -1,13 +1,13 @@
-"""Message bodies: HTML, RTF and plain text conversions (pure, no I/O).
+"""RTF bodies (pure, no I/O): HTML encapsulated in RTF, compressed RTF, and reading RTF back.
 
 * ``html_to_rtf`` encapsulates an HTML body in RTF the way Outlook stores HTML mail
   ([MS-OXRTFEX] 2.1.3): every piece of markup is kept verbatim in ``{\\*\\htmltagN …}``
   destination groups, visible text is shared between the RTF rendering and the HTML, and RTF
-  that exists only for display is fenced with ``\\htmlrtf … \\htmlrtf0``.
-* ``html_from_rtf`` is the reverse (de-encapsulation, [MS-OXRTFEX] 2.2.3.2).
+  that exists only for display is fenced with ``\\htmlrtf … \\htmlrtf0``. ``text_to_rtf``
+  does the same for plain text.
+* ``html_from_rtf`` is the reverse (de-encapsulation, [MS-OXRTFEX] 2.2.3.2); ``rtf_to_text``
+  derives a plain-text body (PidTagBody) from RTF.
 * ``compress``/``decompress`` wrap PidTagRtfCompressed ([MS-OXRTFCP]).
-* ``html_to_text`` and ``rtf_to_text`` derive a plain-text body (PidTagBody).
-* ``html_charset_bytes`` encodes an HTML body for PidTagHtml in a code page, losslessly.
 """
 
 from __future__ import annotations
@@ -15,23 +15,13 @@ from __future__ import annotations
 import html as html_lib
 import re
 from dataclasses import dataclass, replace
-from html.parser import HTMLParser
 
 import compressed_rtf
 
-from msgsess.errors import InvalidParameter
 from msgsess.oxmsg import codepages
+from msgsess.oxmsg.html import BLOCK_ELEMENTS, HEAD_ELEMENTS, VOID_ELEMENTS, HtmlToken, tokenize
 
-__all__ = [
-    "compress",
-    "decompress",
-    "html_charset_bytes",
-    "html_from_rtf",
-    "html_to_rtf",
-    "html_to_text",
-    "rtf_to_text",
-    "text_to_rtf",
-]
+__all__ = ["compress", "decompress", "html_from_rtf", "html_to_rtf", "rtf_to_text", "text_to_rtf"]
 
 # ---------------------------------------------------------------------------------------------
 # HTMLTagParameter flags, [MS-OXRTFEX] 2.1.3.1.4.1
@@ -63,72 +53,6 @@ _RTF_HEADER_FONTS = (
     b"{\\fonttbl{\\f0\\fswiss\\fcharset0 Arial;}{\\f1\\fmodern\\fcharset0 Courier New;}"
     b"{\\f2\\fnil\\fcharset2 Symbol;}}\r\n"
     b"{\\colortbl\\red0\\green0\\blue0;\\red5\\green99\\blue193;}\r\n"
-)
-
-# Elements whose content is not markup (the HTML "raw text" elements that matter in mail).
-_RAW_TEXT_ELEMENTS = frozenset({"script", "style", "title"})
-# Elements that only belong in <head>.
-_HEAD_ELEMENTS = frozenset({"meta", "link", "base", "title", "style", "script"})
-# Void elements never get an end tag and are never pushed on the open-element stack.
-_VOID_ELEMENTS = frozenset(
-    {
-        "area",
-        "base",
-        "br",
-        "col",
-        "embed",
-        "hr",
-        "img",
-        "input",
-        "link",
-        "meta",
-        "param",
-        "source",
-        "track",
-        "wbr",
-    }
-)
-_BLOCK_ELEMENTS = frozenset(
-    {
-        "address",
-        "article",
-        "aside",
-        "blockquote",
-        "caption",
-        "center",
-        "dd",
-        "div",
-        "dl",
-        "dt",
-        "fieldset",
-        "figcaption",
-        "figure",
-        "footer",
-        "form",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "header",
-        "hr",
-        "li",
-        "main",
-        "nav",
-        "ol",
-        "p",
-        "pre",
-        "section",
-        "table",
-        "tbody",
-        "td",
-        "tfoot",
-        "th",
-        "thead",
-        "tr",
-        "ul",
-    }
 )
 # Elements that hold a paragraph's worth of text: fragments inside them get FLAG_INPAR.
 _PARAGRAPH_ELEMENTS = frozenset(
@@ -191,113 +115,6 @@ _INLINE_ELEMENTS = frozenset(
 
 
 # ---------------------------------------------------------------------------------------------
-# A lossless HTML tokenizer: the concatenation of the tokens is the input, character for character.
-# ---------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class _HtmlToken:
-    kind: str  # "tag", "comment", "decl", "entity", "text", "raw"
-    raw: str
-    name: str = ""  # lower-case tag name for "tag"
-    end: bool = False  # an end tag (</x>)
-
-
-_TAG_START = re.compile(r"<(/?)([A-Za-z][^\s/>]*)")
-_ENTITY = re.compile(r"&(?:#[0-9]{1,8};?|#[xX][0-9a-fA-F]{1,8};?|[A-Za-z][A-Za-z0-9]{0,31};?)")
-_TEXT_RUN = re.compile(r"[^<&]+")
-
-
-def _tag_end(html: str, pos: int) -> int:
-    """Index just past the ``>`` that closes the tag whose name ends before ``pos``.
-
-    Quoted attribute values (after ``=``) may contain ``>``; an unterminated quote or tag runs to
-    the end of the input.
-    """
-    n = len(html)
-    i = pos
-    last = ""
-    while i < n:
-        ch = html[i]
-        if ch == ">":
-            return i + 1
-        if ch in "\"'" and last == "=":
-            close = html.find(ch, i + 1)
-            if close < 0:
-                gt = html.find(">", i + 1)
-                return n if gt < 0 else gt + 1
-            i = close + 1
-            last = ch
-            continue
-        if not ch.isspace():
-            last = ch
-        i += 1
-    return n
-
-
-def _tokenize_html(html: str) -> list[_HtmlToken]:
-    tokens: list[_HtmlToken] = []
-    text: list[str] = []
-
-    def flush_text() -> None:
-        if text:
-            tokens.append(_HtmlToken("text", "".join(text)))
-            text.clear()
-
-    i = 0
-    n = len(html)
-    while i < n:
-        ch = html[i]
-        if ch == "<":
-            if html.startswith("<!--", i):
-                close = html.find("-->", i + 4)
-                end = n if close < 0 else close + 3
-                flush_text()
-                tokens.append(_HtmlToken("comment", html[i:end]))
-                i = end
-                continue
-            if html.startswith("<!", i) or html.startswith("<?", i):
-                close = html.find(">", i + 2)
-                end = n if close < 0 else close + 1
-                flush_text()
-                tokens.append(_HtmlToken("decl", html[i:end]))
-                i = end
-                continue
-            m = _TAG_START.match(html, i)
-            if m is None:
-                text.append(ch)
-                i += 1
-                continue
-            end = _tag_end(html, m.end())
-            name = m.group(2).lower()
-            is_end = m.group(1) == "/"
-            flush_text()
-            tokens.append(_HtmlToken("tag", html[i:end], name, is_end))
-            i = end
-            if not is_end and name in _RAW_TEXT_ELEMENTS and not html[:end].endswith("/>"):
-                m_close = re.compile(r"</" + re.escape(name) + r"(?=[\s/>]|$)", re.I).search(html, i)
-                stop = n if m_close is None else m_close.start()
-                if stop > i:
-                    tokens.append(_HtmlToken("raw", html[i:stop], name))
-                i = stop
-            continue
-        if ch == "&":
-            m = _ENTITY.match(html, i)
-            if m is None:
-                text.append(ch)
-                i += 1
-                continue
-            flush_text()
-            tokens.append(_HtmlToken("entity", m.group(0)))
-            i = m.end()
-            continue
-        m = _TEXT_RUN.match(html, i)
-        assert m is not None
-        text.append(m.group(0))
-        i = m.end()
-    flush_text()
-    return tokens
-
-
-# ---------------------------------------------------------------------------------------------
 # RTF escaping
 # ---------------------------------------------------------------------------------------------
 def _rtf_unicode(ch: str) -> str:
@@ -347,7 +164,7 @@ class _Encapsulator:
     <a>/<img>/entities 84 inside a paragraph, closing tags add CLOSE (8).
     """
 
-    def __init__(self, tokens: list[_HtmlToken]) -> None:
+    def __init__(self, tokens: list[HtmlToken]) -> None:
         self.tokens = tokens
         has_html = any(t.kind == "tag" and t.name == "html" and not t.end for t in tokens)
         # Where we are: OUTHTML before <html> (when there is one), then INHTML/INHEAD/INBODY.
@@ -382,7 +199,7 @@ class _Encapsulator:
         """Destination for content (not html/head/body tags) at the current position."""
         if self.where == INHEAD:
             return INHEAD
-        if self.where in (INHTML, OUTHTML) and name in _HEAD_ELEMENTS:
+        if self.where in (INHTML, OUTHTML) and name in HEAD_ELEMENTS:
             return INHEAD if self.where == INHTML else OUTHTML
         if self.where == INHTML and name:
             self.where = INBODY  # body content without <body>: the body is implied
@@ -404,7 +221,7 @@ class _Encapsulator:
                 self.on_text(tok.raw)
         return "".join(self.out)
 
-    def on_tag(self, tok: _HtmlToken) -> None:
+    def on_tag(self, tok: HtmlToken) -> None:
         name, raw = tok.name, tok.raw
         if name == "html":
             self.tag_group(TAG_HTML | FLAG_CLOSE | OUTHTML if tok.end else TAG_HTML | OUTHTML, raw)
@@ -429,7 +246,7 @@ class _Encapsulator:
                 self.where = INBODY
             return
         dest = self.content_dest(name)
-        if dest == INHEAD or (dest == OUTHTML and name in _HEAD_ELEMENTS):
+        if dest == INHEAD or (dest == OUTHTML and name in HEAD_ELEMENTS):
             kind = {"title": TAG_TITLE, "style": TAG_UNK, "script": TAG_UNK}.get(name, TAG_HEADER)
             self.tag_group(kind | (FLAG_CLOSE if tok.end else 0) | dest, raw)
             return
@@ -447,7 +264,7 @@ class _Encapsulator:
             return TAG_PRE
         if name in ("font", "span"):
             return TAG_FONT
-        if name in _BLOCK_ELEMENTS:
+        if name in BLOCK_ELEMENTS:
             return TAG_ENDP  # Outlook writes 0x60 for block elements such as <div>
         if name in _INLINE_ELEMENTS:
             return TAG_STARTP  # Outlook writes 0x50 (+INPAR) for <a>, <i>, <img>, entities
@@ -466,7 +283,7 @@ class _Encapsulator:
             self.display("\\bullet\\tab ")
         elif name in ("td", "th") and self.line_has_text:
             self.display("\\tab ")
-        if name not in _VOID_ELEMENTS and not raw.endswith("/>"):
+        if name not in VOID_ELEMENTS and not raw.endswith("/>"):
             self.open.append(name)
 
     def close_element(self, name: str, raw: str) -> None:
@@ -479,7 +296,7 @@ class _Encapsulator:
         if name in _LINE_ELEMENTS:
             self.end_line()
 
-    def on_entity(self, tok: _HtmlToken) -> None:
+    def on_entity(self, tok: HtmlToken) -> None:
         dest = self.content_dest()
         if dest != INBODY:
             self.tag_group(TAG_TEXT | dest, tok.raw)
@@ -512,7 +329,7 @@ def html_to_rtf(html: str) -> bytes:
 
     De-encapsulating the result gives back exactly ``html``.
     """
-    body = _Encapsulator(_tokenize_html(html)).run()
+    body = _Encapsulator(tokenize(html)).run()
     head = (
         b"{\\rtf1\\ansi\\ansicpg1252\\fromhtml1 \\deff0" + _RTF_HEADER_FONTS + b"{\\*\\htmltag64}\r\n"
         b"\\uc1\\pard\\plain\\deftab360 \\f0\\fs20 "
@@ -653,16 +470,6 @@ _FCHARSET_CODEPAGES = {
 }
 
 
-def _codec_name(codepage: int) -> str:
-    """Python codec for a Windows code page (one table for all of msgsess); ``ValueError`` if none."""
-    if codepage == 0:  # \\fcharset0 without a code page: ANSI, read as Latin-1
-        return "latin-1"
-    try:
-        return codepages.codec(codepage)
-    except InvalidParameter:
-        raise ValueError(f"code page {codepage} has no codec") from None
-
-
 @dataclass(frozen=True)
 class _GroupState:
     skip: bool = False  # inside a destination that is not body text
@@ -691,7 +498,7 @@ class _RtfReader:
         if not state.htmltag and state.font in self.fonts:
             codepage = self.fonts[state.font] or 0
         try:
-            return _codec_name(codepage)
+            return codepages.body_codec(codepage)
         except ValueError:
             return "cp1252"
 
@@ -879,164 +686,3 @@ def rtf_to_text(rtf: bytes) -> str:
     """The visible text of any RTF body; line breaks as ``\\r\\n``."""
     text = _RtfReader(rtf, "text").run()
     return text.strip("\r\n")
-
-
-# ---------------------------------------------------------------------------------------------
-# HTML -> plain text
-# ---------------------------------------------------------------------------------------------
-_PARAGRAPH_BREAK = frozenset(
-    {"p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "table", "ul", "ol", "dl"}
-)
-_LINE_BREAK = _BLOCK_ELEMENTS - _PARAGRAPH_BREAK - {"td", "th"}
-_HIDDEN = frozenset({"script", "style", "head", "title", "template", "noscript"})
-_COLLAPSIBLE = re.compile(r"[ \t\n\r\f]+")
-
-
-class _TextExtractor(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.lines: list[str] = []
-        self.cur: list[str] = []
-        self.hidden = 0
-        self.pre = 0
-        self.list_depth = 0
-        self.cells = 0
-        self.links: list[tuple[str, list[str]]] = []
-
-    # -- line building -------------------------------------------------------------------------
-    def add(self, text: str) -> None:
-        if not text:
-            return
-        if not self.pre:
-            # Only the last piece can end the line in a space (pieces are never empty).
-            if not self.cur or self.cur[-1].endswith(" "):
-                text = text.lstrip(" ")
-            if not text:
-                return
-        self.cur.append(text)
-        for _, collected in self.links:
-            collected.append(text)
-
-    def flush(self) -> None:
-        line = "".join(self.cur)
-        self.cur.clear()
-        self.lines.append(line if self.pre else line.rstrip(" "))
-
-    def block(self) -> None:
-        if self.cur:
-            self.flush()
-
-    def paragraph(self) -> None:
-        self.block()
-        if self.lines and self.lines[-1] != "":
-            self.lines.append("")
-
-    # -- parser callbacks ----------------------------------------------------------------------
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _HIDDEN:
-            self.hidden += 1
-            return
-        if tag == "body":
-            self.hidden = 0
-        if self.hidden:
-            return
-        if tag == "br":
-            self.flush()
-        elif tag in _PARAGRAPH_BREAK:
-            self.paragraph()
-        elif tag in _LINE_BREAK:
-            self.block()
-        if tag == "pre":
-            self.pre += 1
-        elif tag in ("ul", "ol"):
-            self.list_depth += 1
-        elif tag == "li":
-            self.add("  " * max(self.list_depth - 1, 0) + "- ")
-        elif tag == "tr":
-            self.cells = 0
-        elif tag in ("td", "th"):
-            if self.cells:
-                self.cur.append("\t")
-            self.cells += 1
-        elif tag == "a":
-            href = dict(attrs).get("href") or ""
-            self.links.append((href, []))
-        elif tag == "img":
-            alt = dict(attrs).get("alt")
-            if alt:
-                self.add(alt)
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.handle_starttag(tag, attrs)
-        if tag not in _VOID_ELEMENTS:
-            self.handle_endtag(tag)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _HIDDEN:
-            self.hidden = max(self.hidden - 1, 0)
-            return
-        if self.hidden:
-            return
-        if tag == "a" and self.links:
-            href, collected = self.links.pop()
-            label = _COLLAPSIBLE.sub(" ", "".join(collected)).strip()
-            target = href[7:] if href.lower().startswith("mailto:") else href
-            if href and href != label and target != label:
-                self.add(f" <{href}>" if label else f"<{href}>")
-            return
-        if tag == "pre":
-            self.pre = max(self.pre - 1, 0)
-        elif tag in ("ul", "ol"):
-            self.list_depth = max(self.list_depth - 1, 0)
-        if tag in _PARAGRAPH_BREAK:
-            self.paragraph()
-        elif tag in _LINE_BREAK:
-            self.block()
-
-    def handle_data(self, data: str) -> None:
-        if self.hidden:
-            return
-        if self.pre:
-            pieces = data.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-            for i, piece in enumerate(pieces):
-                if i:
-                    self.flush()
-                if piece:
-                    self.add(piece)
-            return
-        self.add(_COLLAPSIBLE.sub(" ", data))
-
-    def text(self) -> str:
-        self.close()
-        self.block()
-        lines: list[str] = []
-        for line in self.lines:
-            line = line.replace("\u00a0", " ")
-            if line.strip() == "" and lines and lines[-1] == "":
-                continue
-            lines.append(line.rstrip(" ") if line.strip() == "" else line)
-        while lines and lines[0] == "":
-            lines.pop(0)
-        while lines and lines[-1] == "":
-            lines.pop()
-        return "\r\n".join(lines)
-
-
-def html_to_text(html: str) -> str:
-    """A plain-text body derived from ``html``, lines joined with ``\\r\\n`` as in PidTagBody."""
-    parser = _TextExtractor()
-    parser.feed(html)
-    return parser.text()
-
-
-# ---------------------------------------------------------------------------------------------
-# PidTagHtml bytes
-# ---------------------------------------------------------------------------------------------
-def html_charset_bytes(html: str, codepage: int) -> bytes:
-    """``html`` encoded in ``codepage`` (65001 = UTF-8) for PidTagHtml.
-
-    Characters the code page cannot hold become ``&#N;`` character references, so the HTML
-    renders the same (inside ``<script>``/``<style>`` they would not be decoded).
-    """
-    codec = _codec_name(codepage)
-    return html.encode(codec, errors="xmlcharrefreplace")
