@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 from msgsess.cli import completion, manpage
+from msgsess.cli.main import cli
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -29,7 +30,7 @@ def outputs() -> dict[Path, str]:
     """Each generated file and what it must hold."""
     files: dict[Path, str] = {}
     for shell, name in completion.SCRIPTS.items():
-        text = completion.script(shell)
+        text = completion.script(shell, cli)
         files[HERE / name] = text
         files[PACKAGE / name] = text
     files[ROOT / "docs" / "msgsess.1"] = manpage.render()

@@ -86,3 +86,93 @@ def test_imports_follow_the_layers(name: str, path: Path) -> None:
         elif root in THIRD_PARTY and _part(name) not in THIRD_PARTY[root]:
             wrong.append(f"{imported} (third-party, allowed in {sorted(THIRD_PARTY[root])})")
     assert not wrong, f"{name} imports " + ", ".join(wrong)
+
+
+#: Parts of the package that make no session and speak to no user: the pure core.
+PURE = ("msgsess.oxmsg", "msgsess.props", "msgsess.model", "msgsess.spec")
+#: What the pure core never imports (DESIGN.md): sessions, the command line, and their libraries.
+NOT_IN_THE_CORE = ("msgsess.session", "msgsess.cli", "sqlite3", "click", "rich")
+
+
+def _module_names() -> set[str]:
+    return {name for name, _path in _modules()} | {"msgsess"}
+
+
+def _edges(path: Path, modules: set[str]) -> set[str]:
+    """The msgsess modules a file imports, anywhere in it (inside functions too).
+
+    ``from msgsess.x import y`` is an import of ``msgsess.x.y`` when that is a module, else of
+    ``msgsess.x``: the package's ``__init__`` is what runs.
+    """
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names if alias.name in modules)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for alias in node.names:
+                sub = f"{node.module}.{alias.name}"
+                if sub in modules:
+                    found.add(sub)
+                elif node.module in modules:
+                    found.add(node.module)
+    return found
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Every strongly connected group of more than one module (or a module importing itself)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    groups: list[list[str]] = []
+
+    def visit(node: str) -> None:  # Tarjan; the package is small enough for recursion
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in sorted(graph.get(node, ())):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                top = stack.pop()
+                on_stack.discard(top)
+                group.append(top)
+                if top == node:
+                    break
+            if len(group) > 1 or node in graph.get(node, ()):
+                groups.append(sorted(group))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return groups
+
+
+def test_no_import_cycle_even_inside_functions() -> None:
+    modules = _module_names()
+    paths = dict(_modules()) | {"msgsess": PACKAGE / "__init__.py"}
+    graph = {name: _edges(path, modules) - {name} for name, path in paths.items()}
+    assert _cycles(graph) == []
+
+
+def test_the_cycle_check_finds_a_cycle() -> None:
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+@pytest.mark.parametrize(
+    ("name", "path"),
+    [(n, p) for n, p in _modules() if _part(n) in PURE],
+    ids=[n for n, _ in _modules() if _part(n) in PURE],
+)
+def test_the_pure_core_imports_no_session_cli_sqlite_click_or_rich(name: str, path: Path) -> None:
+    wrong = [
+        imported
+        for imported in sorted(_imports(path))
+        if any(imported == banned or imported.startswith(banned + ".") for banned in NOT_IN_THE_CORE)
+    ]
+    assert not wrong, f"{name} imports {wrong}"

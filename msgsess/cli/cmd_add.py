@@ -8,43 +8,9 @@ import click
 
 from msgsess import session as use
 from msgsess.cli.common import PROP_ASSIGNMENT, print_lines, session_argument, warning_line
-from msgsess.errors import InvalidParameter
-from msgsess.inputs import read_input, read_stdin
 from msgsess.session import jsonspec
+from msgsess.session.inputs import read_body, read_rtf, read_utf8
 from msgsess.spec import FLAG_KEYS
-
-
-def _read_text(path: str, option: str) -> str:
-    return _utf8(read_input(path, option), path, option)
-
-
-def _utf8(data: bytes, name: str, option: str) -> str:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InvalidParameter(
-            f"{option}: {name} is not UTF-8 text (byte {exc.start})", hint="convert the file to UTF-8"
-        ) from None
-
-
-def _read_body(path: str, option: str) -> str:
-    """A body from a UTF-8 file, or stdin for ``-``: as it is (CRLF kept), without a leading BOM."""
-    if path == "-":
-        text = _utf8(read_stdin(option), "stdin", option)
-    else:
-        text = _utf8(read_input(path, option), path, option)
-    return text[1:] if text.startswith("\ufeff") else text
-
-
-def _read_rtf(path: str) -> str:
-    """An RTF file as is: its bytes as Latin-1 text, so that close writes the very same bytes."""
-    data = read_input(path, "--rtf-file")
-    if not data.lstrip().startswith(b"{\\rtf"):
-        raise InvalidParameter(
-            f"--rtf-file: {path} is not an RTF file (it does not start with {{\\rtf)",
-            hint="give an .rtf file, or the text with --body / --html",
-        )
-    return data.decode("latin-1")
 
 
 def _one_of(params: dict[str, Any], text_key: str, file_key: str) -> str | None:
@@ -52,7 +18,7 @@ def _one_of(params: dict[str, Any], text_key: str, file_key: str) -> str | None:
     option = "--" + text_key.replace("_", "-")
     if text is not None and path is not None:
         raise click.UsageError(f"give {option} or {option}-file, not both")
-    return _read_body(path, f"{option}-file") if path is not None else text
+    return read_body(path, f"{option}-file") if path is not None else text
 
 
 def spec_from_flags(params: dict[str, Any]) -> dict[str, Any]:
@@ -88,7 +54,7 @@ def spec_from_flags(params: dict[str, Any]) -> dict[str, Any]:
     if params["rtf_file"] is not None:
         if "html" in spec:
             raise click.UsageError("give --html/--html-file or --rtf-file, not both")
-        spec["rtf"] = _read_rtf(params["rtf_file"])
+        spec["rtf"] = read_rtf(params["rtf_file"])
     if params["due"] is not None and params["flag"] is None:
         raise click.UsageError("--due needs --flag TEXT (the follow-up flag it is the due date of)")
     for flag in ("read_receipt", "delivery_receipt", "template"):
@@ -243,9 +209,7 @@ def add_cmd(session: str, json_input: str | None, replace: bool, quiet: bool, **
             flag = names.get(given[0], "--" + given[0].replace("_", "-"))
             raise click.UsageError(f"--json takes every message from the JSON; {flag} cannot be added to it")
         source = "stdin" if json_input == "-" else json_input
-        text = _utf8(read_stdin("--json"), "stdin", "--json") if json_input == "-" else None
-        if text is None:
-            text = _read_text(json_input, "--json")
+        text = read_utf8(json_input, "--json")
         ids = use.add(session, jsonspec.iter_specs(text, source), warn=warn, replace=replace)
     else:
         spec = jsonspec.validate(spec_from_flags(params), "command line")

@@ -20,7 +20,7 @@ def _decode(path: str) -> Any:
 
     The import path of ``edit`` and ``attach --msg``, with the limits for hostile input.
     """
-    from msgsess.session.edit import read_msg
+    from msgsess.session.inputs import read_msg
 
     return read_msg(Path(path), path)  # only a regular file within the limit on inputs
 

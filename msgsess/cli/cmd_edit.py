@@ -47,7 +47,7 @@ def recipient_cmd(
     if remove is not None:
         if kind is not None or addresses:
             raise click.UsageError("--remove N takes no --to/--cc/--bcc and no ADDR")
-        from msgsess.session.edit import remove_recipient
+        from msgsess.session.usecases import remove_recipient
 
         remove_recipient(session, msg_id, remove)
         return

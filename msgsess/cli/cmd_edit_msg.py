@@ -40,9 +40,9 @@ def edit_cmd(session: str, file: str, output: str | None, msg_id: str | None, co
       msgsess recipient s.session m1 --remove 0
       msgsess close s.session --unicode
     """
-    from msgsess.session.edit import edit
+    from msgsess.session.usecases import edit_file
 
-    click.echo(edit(session, file, output=output, msg_id=msg_id, codepage=codepage))
+    click.echo(edit_file(session, file, output=output, msg_id=msg_id, codepage=codepage))
 
 
 @click.command("detach")
@@ -60,6 +60,6 @@ def detach_cmd(session: str, msg_id: str, number: int) -> None:
     Example:
       msgsess detach s.session m1 0
     """
-    from msgsess.session.edit import detach
+    from msgsess.session.usecases import detach
 
     detach(session, msg_id, number)

@@ -53,7 +53,7 @@ def extract_cmd(file: str, directory: str, embedded: str, force: bool, as_json: 
     from msgsess.extract import plan
     from msgsess.inputs import read_input
     from msgsess.savedir import save
-    from msgsess.session.edit import read_msg
+    from msgsess.session.inputs import read_msg
 
     msg = read_msg(read_input(file, "extract"), file)
     result = plan(msg, embedded=embedded, storage_bytes=cfb.to_bytes)

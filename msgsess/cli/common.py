@@ -117,7 +117,7 @@ class RowNumber(click.ParamType[int]):
         if session is None or msg_id is None:
             return []
         from msgsess.errors import MsgsessError
-        from msgsess.session.edit import row_labels
+        from msgsess.session.usecases import row_labels
 
         try:
             recipients, attachments = row_labels(session, msg_id)

@@ -207,10 +207,9 @@ def register() -> None:
         add_completion_class(cls, name)
 
 
-def script(shell: str) -> str:
-    """The completion script for ``shell``, generated from the commands."""
-    from msgsess.cli.main import cli
-
+def script(shell: str, cli: click.Command) -> str:
+    """The completion script for ``shell``, generated from the commands of ``cli`` (the
+    ``msgsess`` group, given by the caller: this module is imported by ``cli.main``)."""
     return _CLASSES[shell](cli, {}, "msgsess", COMPLETE_VAR).source()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import codecs
 import re
 
-from msgsess.errors import InvalidParameter
+from msgsess.errors import InvalidParameter, MsgsessError
 
 _SPECIAL: dict[int, str] = {
     65001: "utf-8",
@@ -207,3 +207,49 @@ def body_codec(codepage: int) -> str:
         return codec(codepage)
     except InvalidParameter:
         raise ValueError(f"code page {codepage} has no codec") from None
+
+
+#: Code pages that are not 8-bit: UTF-16 and UTF-32 in either byte order, and UTF-7.
+NOT_8BIT = frozenset({1200, 1201, 12000, 12001, 65000})
+#: 7-bit stateful code pages: ISO-2022-JP/KR/CN (escape sequences) and HZ (``~{`` … ``~}``).
+STATEFUL = frozenset({50220, 50221, 50222, 50225, 50227, 50229, 52936})
+#: Non-ASCII text a stateful codec would write with escape sequences (whichever it can hold).
+_STATE_SAMPLE = ("é", "Ж", "あ", "한", "中")
+
+
+def check_codepage(codepage: int) -> None:
+    """Refuse a code page that 8-bit (PtypString8) strings cannot be written in.
+
+    Besides code pages without a codec: UTF-16/UTF-32/UTF-7 and any code page that does not
+    write "A" as the byte 0x41 (EBCDIC…): ANSI strings are ASCII-compatible. 65001 (UTF-8) is fine.
+    7-bit stateful code pages (ISO-2022-*, HZ: escape sequences in the strings) are refused too.
+    """
+    hint = "give e.g. 1252, 1251, 932 or 65001"
+    stateful = InvalidParameter(
+        f"code page {codepage} is a 7-bit stateful code page (ISO-2022 or HZ): ANSI strings "
+        "would hold escape sequences",
+        hint="use 932 (Japanese), 949 (Korean) or 936 (Chinese), or leave out --ansi",
+    )
+    if codepage in STATEFUL:
+        raise stateful
+    if codepage in NOT_8BIT:
+        raise InvalidParameter(
+            f"code page {codepage} is not an 8-bit code page, which ANSI strings need",
+            hint=f"{hint}, or leave out --ansi for Unicode strings",
+        )
+    try:
+        name = codecs.lookup(codec(codepage)).name
+        ascii_compatible = "A".encode(name) == b"A"
+    except (LookupError, MsgsessError, UnicodeError):
+        raise InvalidParameter(f"code page {codepage} is not one msgsess can write", hint=hint) from None
+    if not ascii_compatible:
+        raise InvalidParameter(
+            f"code page {codepage} does not write ASCII as ASCII, which ANSI strings need", hint=hint
+        )
+    for sample in _STATE_SAMPLE:
+        try:
+            encoded = sample.encode(name)
+        except UnicodeError:
+            continue
+        if b"\x1b" in encoded or b"~{" in encoded:
+            raise stateful

@@ -23,8 +23,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from msgsess.errors import Collision, InvalidParameter, MsgsessError, Unconvertible, located
+from msgsess.oxmsg.codepages import check_codepage
 from msgsess.props.types import FileTime
+from msgsess.session.edit import base_message, conversion_note, string_mode
+from msgsess.session.inputs import read_msg
 from msgsess.session.store import Row, Store, remove_store, transaction
+from msgsess.session.usecases import cid_warnings, is_template
 
 if TYPE_CHECKING:
     from msgsess.model import Message
@@ -200,8 +204,6 @@ class _Builder:
         if msg_id in self.stack:
             cycle = " → ".join([*self.stack, msg_id])
             raise InvalidParameter(f"embedding cycle {cycle}", hint="a message cannot contain itself")
-        from msgsess.session.edit import base_message
-
         label = f"message {msg_id}"
         with located(label):
             base = base_message(self.store, dict(spec))  # an edited message: its decoded file
@@ -220,8 +222,6 @@ class _Builder:
         finally:
             self.stack.pop()
         if self.warn is not None and msg_id not in self.warned:
-            from msgsess.session.usecases import cid_warnings
-
             self.warned.add(msg_id)  # a message embedded twice is warned about once
             for text in cid_warnings(msg_id, msg):
                 self.warn(text)
@@ -231,8 +231,6 @@ class _Builder:
         if "message" in att:
             child = self.store.get(str(att["message"]))
             return self.message(child.id, child.spec)
-        from msgsess.session.edit import read_msg
-
         # Located at the embedding message by its compose.
         label = f"embedded .msg {att.get('name', '')}".rstrip()
         return read_msg(self.store.blob(str(att["msg_blob"])), label)
@@ -240,7 +238,6 @@ class _Builder:
     def encode(self, row: Row) -> Any:
         """The storage tree of a message with an output; an Outlook template for OUTPUT.oft."""
         from msgsess import oxmsg
-        from msgsess.session.usecases import is_template
 
         if self.mode is not None:
             self.unicode, self.codepage = self.mode(row)
@@ -313,10 +310,7 @@ def close(
         use_unicode = settings.unicode if unicode is None else unicode
         cp = codepage if codepage is not None else settings.codepage
         if not use_unicode or codepage is not None:
-            from msgsess.session.usecases import check_codepage
-
             check_codepage(cp)
-        from msgsess.session.edit import conversion_note, string_mode
 
         def mode(row: Row) -> tuple[bool, int]:
             # New messages take the session's mode, edited ones their file's, unless forced.

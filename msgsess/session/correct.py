@@ -12,8 +12,10 @@ import os
 from dataclasses import dataclass, field
 
 from msgsess.errors import InvalidParameter, located
+from msgsess.session.inputs import check_text
 from msgsess.session.store import Store, transaction
-from msgsess.session.usecases import Warn, check_text, no_output_warning, output_taken, output_warnings
+from msgsess.session.usecases import Warn, _save_edit, no_output_warning, output_taken, output_warnings
+from msgsess.spec import rows
 
 
 @dataclass
@@ -71,15 +73,12 @@ def remove(
 def _detach_embedded(store: Store, parent: str, gone: set[str]) -> list[tuple[str, int, str]]:
     """Remove the attachments of ``parent`` that embed a message of ``gone``; their numbers as
     ``show`` gave them before (an edited message's own attachments first)."""
-    from msgsess.session.edit import attachment_rows
-    from msgsess.session.usecases import _save_edit
-
     spec = store.get(parent).spec
-    rows = attachment_rows(spec)
+    numbered = rows(spec, "attachments")
     atts = spec.get("attachments") or []
     removed = [
         (parent, number, str(atts[index]["message"]))
-        for number, (kind, index) in enumerate(rows)
+        for number, (kind, index) in enumerate(numbered)
         if kind == "attachments" and atts[index].get("message") in gone
     ]
     kept = [att for att in atts if att.get("message") not in gone]

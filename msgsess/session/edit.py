@@ -1,4 +1,4 @@
-"""Editing existing ``.msg`` files in a session (``msgsess edit``), like ``OpenIMsgOnIStg``.
+"""Edited messages: existing ``.msg`` files changed in a session (``msgsess edit``), like ``OpenIMsgOnIStg``.
 
 An edited message is a spec like any other, plus a ``source``: the file's bytes, captured as a
 blob of the session when the message is added, so later changes to the file do not leak in.
@@ -25,62 +25,16 @@ Numbering
 from __future__ import annotations
 
 import base64
-import os
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from msgsess.errors import InvalidParameter, TooBig, located
-from msgsess.inputs import read_input
-from msgsess.session.store import Store, transaction
+from msgsess.errors import InvalidParameter, TooBig
+from msgsess.session.inputs import read_msg
+from msgsess.session.store import Store
 from msgsess.spec import EDIT_TABLE_KEYS, ORIGINAL, Table, row
 from msgsess.spec import rows as spec_rows
 
 if TYPE_CHECKING:
     from msgsess.model import Message
-    from msgsess.session.usecases import Loaded
-
-
-# --- import ----------------------------------------------------------------------------------
-
-
-def read_msg(data: bytes | Path, name: str, codepage: int | None = None) -> Message:
-    """Decode a ``.msg`` file, its bytes or its path; damaged input is one error naming ``name``.
-
-    The one import path of ``edit``, ``attach --msg``, ``dump`` and ``close``: the compound file
-    is read with the limits for hostile input (:func:`msgsess.cfb.read_bytes`, or for a path
-    :func:`msgsess.cfb.read_file`, which reads the streams without holding the whole file),
-    then decoded.
-    """
-    from msgsess import cfb, oxmsg
-
-    tree = cfb.read_file(data) if isinstance(data, Path) else cfb.read_bytes(data, name)
-    return oxmsg.decode(tree, codepage=codepage, label=name)
-
-
-def source_info(msg: Message, fallback: int | None) -> dict[str, Any]:
-    """String mode and table sizes of a decoded file (the ``info`` of a stored source)."""
-    from msgsess.oxmsg import codepages
-    from msgsess.props import ids
-
-    info: dict[str, Any] = {
-        "unicode": bool(msg.source_unicode),
-        "codepage": None,
-        "codepage_from": None,
-        "recipients": len(msg.recipients),
-        "attachments": len(msg.attachments),
-    }
-    if not msg.source_unicode:
-
-        def long(pid: int) -> int | None:
-            value = msg.props.value(pid)
-            return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-        cp, reason = codepages.explain_ansi_codepage(
-            long(ids.MESSAGE_CODEPAGE), long(ids.INTERNET_CODEPAGE), fallback
-        )
-        info["codepage"] = msg.source_codepage or cp
-        info["codepage_from"] = reason if cp == info["codepage"] else "the decoder"
-    return info
 
 
 def describe_mode(info: dict[str, Any]) -> str:
@@ -88,49 +42,6 @@ def describe_mode(info: dict[str, Any]) -> str:
     if info.get("unicode"):
         return "Unicode"
     return f"ANSI, code page {info['codepage']} (from {info['codepage_from']})"
-
-
-def load_source(source: dict[str, Any]) -> Loaded:
-    """A source as ``add --json`` gives it -> the stored form: bytes read, decoded and hashed now,
-    before the transaction that stores them (:meth:`Loaded.store_into`)."""
-    from msgsess.session import usecases
-
-    def read(loaded: Loaded) -> dict[str, Any]:
-        # Its path (and any other text but the bytes) is stored and printed: no NUL or unpaired
-        # surrogate (a file name that is no UTF-8, `edit $'e\\xff.msg'`), as in any spec.
-        text = {k: v for k, v in source.items() if k not in ("data", "blob")}
-        if usecases._has_bad_text(text):
-            from msgsess.compose import check_text
-
-            check_text(text, "source")
-        codepage = source.get("codepage")
-        if isinstance(codepage, str):
-            from msgsess.oxmsg.codepages import parse_codepage
-
-            codepage = parse_codepage(codepage)  # a name, such as "windows-1251" or "koi8-r"
-        if codepage is not None:
-            usecases.check_codepage(int(codepage))
-        file = source.get("file")
-        if source.get("data") is not None:
-            with located("source"):
-                data = usecases._b64(str(source["data"]))
-            name = str(file) if file else "source data"
-        elif file:
-            data = read_input(str(file))
-            name = str(file)
-        else:
-            raise InvalidParameter(
-                "give the .msg file's bytes (data) or its path (file)",
-                hint='e.g. {"source": {"file": "old.msg"}}',
-            ).at("source")
-        msg = read_msg(data, name, codepage)
-        stored: dict[str, Any] = {"blob": loaded.keep(data), "codepage": codepage}
-        stored["info"] = source_info(msg, codepage)
-        if file:
-            stored["file"] = os.path.abspath(str(file))
-        return stored
-
-    return usecases.load(read)
 
 
 def prepare(spec: dict[str, Any], output: str | None) -> str | None:
@@ -226,7 +137,7 @@ def tidy(spec: dict[str, Any]) -> None:
             del spec[key]
 
 
-def _remove_row(spec: dict[str, Any], table: Table, number: int) -> tuple[str, Any]:
+def remove_row(spec: dict[str, Any], table: Table, number: int) -> tuple[str, Any]:
     """Remove one row; return (kind, the removed spec entry or the original index)."""
     kind, index = row(spec, table, number)
     if kind == ORIGINAL:
@@ -240,61 +151,6 @@ def _remove_row(spec: dict[str, Any], table: Table, number: int) -> tuple[str, A
     if not spec[kind]:
         del spec[kind]
     return kind, entry
-
-
-# --- use cases -------------------------------------------------------------------------------
-
-
-def edit(
-    path: str | os.PathLike[str],
-    file: str,
-    *,
-    output: str | None = None,
-    msg_id: str | None = None,
-    codepage: int | None = None,
-) -> str:
-    """Add an existing ``.msg`` file to the session as a message to change; return its id.
-
-    The file's bytes are read and checked now. ``close`` writes it back to ``file`` unless an
-    ``output`` is given; ``codepage`` is used for ANSI strings of a file that names no code page.
-    """
-    from msgsess.session import jsonspec, usecases
-
-    source: dict[str, Any] = {"file": file}
-    if codepage is not None:
-        source["codepage"] = codepage
-    spec: dict[str, Any] = {"source": source}
-    if output is not None:
-        spec["output"] = output
-    if msg_id is not None:
-        spec["id"] = msg_id
-    return usecases.add(path, [("", jsonspec.validate(spec, "command line"))])[0]
-
-
-def remove_recipient(path: str | os.PathLike[str], msg_id: str, number: int) -> None:
-    """Remove recipient ``number`` (as ``show`` numbers them) of a new or edited message."""
-    from msgsess.session import usecases
-
-    with transaction(path, write=True) as store:
-        spec = store.get(msg_id).spec
-        with located(f"message {msg_id}"):
-            _remove_row(spec, "recipients", number)
-        usecases._save_edit(store, msg_id, spec)
-
-
-def detach(path: str | os.PathLike[str], msg_id: str, number: int) -> None:
-    """Remove attachment ``number`` of a new or edited message."""
-    from msgsess.session import usecases
-
-    with transaction(path, write=True) as store:
-        spec = store.get(msg_id).spec
-        with located(f"message {msg_id}"):
-            kind, entry = _remove_row(spec, "attachments", number)
-        if kind != ORIGINAL and "message" in entry:
-            child = entry["message"]
-            if not any(att.get("message") == child for att in spec.get("attachments", ())):
-                store.remove_embed(msg_id, child)
-        usecases._save_edit(store, msg_id, spec)
 
 
 # --- show ------------------------------------------------------------------------------------
@@ -402,29 +258,3 @@ def conversion_note(msg_id: str, spec: dict[str, Any], unicode: bool, codepage: 
     if codepage != info["codepage"]:
         return f"{read}, written as code page {codepage}"
     return None
-
-
-def row_labels(path: str | os.PathLike[str], msg_id: str) -> tuple[list[str], list[str]]:
-    """A short label for each recipient and each attachment of a message, in the numbering
-    users give (``recipient --remove N``, ``detach``, ``--attachment N``): for shell completion."""
-    with transaction(path, write=False) as store:
-        spec = store.get(msg_id).spec
-    recipients = []
-    for kind, index in spec_rows(spec, "recipients"):
-        if kind == ORIGINAL:
-            recipients.append(f"the file's recipient {index}")
-        else:
-            entry = spec[kind][index]
-            address = entry if isinstance(entry, str) else str(entry.get("address", ""))
-            recipients.append(f"{kind}: {address}")
-    attachments = []
-    for kind, index in spec_rows(spec, "attachments"):
-        if kind == ORIGINAL:
-            attachments.append(f"the file's attachment {index}")
-            continue
-        att = spec["attachments"][index]
-        if "message" in att:
-            attachments.append(f"embedded message {att['message']}")
-        else:
-            attachments.append(str(att.get("name") or "(no name)"))
-    return recipients, attachments

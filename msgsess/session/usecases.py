@@ -1,4 +1,4 @@
-"""Use cases of a session: open, add, recipient, attach, set, unset, show, discard.
+"""Use cases of a session: open, add, edit, recipient, attach, detach, set, unset, show, discard.
 
 Each function is one command: it opens the session, runs one transaction, and returns a
 result; nothing here prints. Values are checked when they are given (names resolved, values
@@ -9,19 +9,20 @@ session keeps what the user wrote.
 from __future__ import annotations
 
 import base64
-import binascii
 import os
-import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from msgsess.errors import Collision, InvalidParameter, MsgsessError, NotFound, SessionError, located
 from msgsess.inputs import read_input
+from msgsess.oxmsg import codepages
 from msgsess.props.types import FileTime
+from msgsess.session import edit as edit_spec
 from msgsess.session import jsonspec
 from msgsess.session import props as sprops
+from msgsess.session.inputs import BAD_CHAR, Input, check_text, load_attachment, load_specs
 from msgsess.session.store import (
     Identity,
     Settings,
@@ -31,7 +32,7 @@ from msgsess.session.store import (
     remove_store,
     transaction,
 )
-from msgsess.spec import ORIGINAL, RECIPIENT_KINDS
+from msgsess.spec import ORIGINAL, RECIPIENT_KINDS, rows
 from msgsess.spec import kept_originals as spec_kept
 from msgsess.spec import number_of as spec_number
 from msgsess.spec import row as spec_row
@@ -44,176 +45,6 @@ Warn = Callable[[str], None]
 
 #: PR_SUBJECT's property id.
 _SUBJECT = 0x0037
-
-
-def _b64(text: str) -> bytes:
-    try:
-        return base64.b64decode("".join(text.split()), validate=True)
-    except (binascii.Error, ValueError):
-        raise InvalidParameter("data is not valid base64", hint="give the bytes base64-encoded") from None
-
-
-def _sha256(data: bytes) -> str:
-    import hashlib
-
-    return hashlib.sha256(data).hexdigest()
-
-
-def check_msg_bytes(data: bytes, name: str) -> None:
-    """Refuse bytes that are not a readable .msg file (an embedded .msg is checked when added)."""
-    from msgsess.session.edit import read_msg
-
-    read_msg(data, name)
-
-
-@dataclass
-class Loaded:
-    """Input read, decoded and hashed before the write transaction: what the spec stores and the
-    bytes to put in the session, or the error to raise (in the order of the checks) when storing.
-    The error is located when it is raised, where the message and the entry are known.
-    """
-
-    stored: dict[str, Any] = field(default_factory=dict)
-    blobs: dict[str, bytes] = field(default_factory=dict)
-    error: MsgsessError | None = None
-
-    def keep(self, data: bytes) -> str:
-        sha = _sha256(data)
-        self.blobs[sha] = data
-        return sha
-
-    def store_into(self, store: Store, *where: str) -> dict[str, Any]:
-        """Put the bytes into the session (inside its transaction); the stored form of the input.
-
-        A read error is raised now, located at ``where`` (outermost first).
-        """
-        if self.error is not None:
-            exc = self.error
-            for place in reversed(where):
-                exc.at(place)
-            raise exc
-        for sha, data in self.blobs.items():
-            store.put_blob(sha, data)
-        return self.stored
-
-
-def load(read: Callable[[Loaded], dict[str, Any]]) -> Loaded:
-    """Run ``read(loaded)`` now, outside any transaction; keep its error for later."""
-    loaded = Loaded()
-    try:
-        loaded.stored = read(loaded)
-    except MsgsessError as exc:
-        loaded.error = exc
-    return loaded
-
-
-def _load_attachment(att: dict[str, Any], *, validate: bool = False) -> Loaded:
-    """An attachment spec as stored: file and base64 sources become blobs of the session.
-
-    With ``validate`` the spec is first checked against the schema (``attach``'s input).
-    """
-
-    def read(loaded: Loaded) -> dict[str, Any]:
-        if validate:
-            jsonspec.validate_part(att, "#/$defs/attachment", "")
-        rest = {k: v for k, v in att.items() if k not in ("file", "data", "msg", "msg_data", "message")}
-        if "file" in att:
-            source: dict[str, Any] = {"blob": loaded.keep(read_input(att["file"]))}
-            rest.setdefault("name", os.path.basename(att["file"]))
-        elif "data" in att:
-            source = {"blob": loaded.keep(_b64(att["data"]))}
-        elif "msg" in att:
-            data = read_input(att["msg"])
-            check_msg_bytes(data, att["msg"])
-            source = {"msg_blob": loaded.keep(data)}
-        elif "msg_data" in att:
-            data = _b64(att["msg_data"])
-            check_msg_bytes(data, "msg_data")
-            source = {"msg_blob": loaded.keep(data)}
-        else:
-            source = {"message": att["message"]}
-        return {**source, **rest}
-
-    return load(read)
-
-
-#: A character no text of a spec may hold: NUL, or half of a surrogate pair.
-_BAD_CHAR = re.compile("[\x00\ud800-\udfff]")
-
-
-def _has_bad_text(value: Any) -> bool:
-    """Whether a string of the spec (keys too; not the captured source) holds a NUL or surrogate."""
-    if isinstance(value, str):
-        return _BAD_CHAR.search(value) is not None
-    if isinstance(value, dict):
-        return any(
-            _has_bad_text(key) or (key != "source" and _has_bad_text(item)) for key, item in value.items()
-        )
-    if isinstance(value, list):
-        return any(_has_bad_text(item) for item in value)
-    return False
-
-
-def check_text(spec: dict[str, Any]) -> None:
-    """Refuse a spec with a NUL or an unpaired surrogate in any text — bodies, output and id
-    included — naming the field (``body: NUL at character 3``).
-
-    Run on every spec before it is stored: such text could not be stored (a surrogate is no
-    UTF-8), or would only fail at ``close``. A fast scan first; the precise error from compose.
-    """
-    if _has_bad_text(spec):
-        from msgsess.compose import check_text as precise
-
-        precise(spec)
-
-
-@dataclass
-class _Input:
-    """A spec to add with its files read: the source of an edited message, each attachment."""
-
-    where: str
-    spec: dict[str, Any]
-    source: Loaded | None
-    attachments: list[Loaded] | None
-    #: An error reading the input itself (JSON syntax…), raised after the specs before it.
-    error: MsgsessError | None = None
-    #: Text the spec cannot hold (NUL…), raised once its label is known; its files are not read.
-    text_error: Loaded | None = None
-
-
-def _load_spec(where: str, spec: dict[str, Any]) -> _Input:
-    # Text first: a NUL in a path is no file to read, and the error names the field.
-
-    def read_text(_loaded: Loaded) -> dict[str, Any]:
-        check_text(spec)
-        return {}
-
-    text = load(read_text)
-    if text.error is not None:
-        return _Input(where, spec, None, None, text_error=text)
-    captured = load(lambda _loaded: sprops.capture_spec_files(spec, read_input))  # `@path` values
-    if captured.error is not None:
-        return _Input(where, spec, None, None, text_error=captured)
-    spec = captured.stored
-    source = None
-    if "source" in spec:
-        from msgsess.session.edit import load_source
-
-        source = load_source(spec["source"])
-    atts = spec.get("attachments")
-    loaded = [_load_attachment(att) for att in atts] if isinstance(atts, list) else None
-    return _Input(where, spec, source, loaded)
-
-
-def _load_specs(specs: Iterable[tuple[str, dict[str, Any]]]) -> list[_Input]:
-    """Every spec with its files read, before the transaction; an input error ends the list."""
-    inputs: list[_Input] = []
-    try:
-        for where, spec in specs:
-            inputs.append(_load_spec(where, spec))
-    except MsgsessError as exc:
-        inputs.append(_Input("", {}, None, None, exc))
-    return inputs
 
 
 #: Spec keys left out when checking a new spec by composing it: plain text the schema has
@@ -273,7 +104,6 @@ def check_composable(
     """Compose the spec once, without bodies and attachment bytes, to check addresses, dates…"""
     from msgsess.compose import compose
     from msgsess.model import Message
-    from msgsess.session.edit import placeholder
 
     light = {k: v for k, v in spec.items() if k not in _BODY_KEYS}
     msg = compose(
@@ -284,7 +114,7 @@ def check_composable(
         label=label,
         unicode=settings.unicode,
         codepage=settings.codepage,
-        base=placeholder(light),
+        base=edit_spec.placeholder(light),
         from_index=from_index,
     )
     from msgsess.oxmsg.nameid import MAX_NAMED, named_ids, too_many_named
@@ -323,7 +153,7 @@ def added_label(spec: dict[str, Any]) -> str:
     if spec.get("id"):
         return f"message {spec['id']}"
     output = str(spec.get("output") or "")
-    return repr(output) if _BAD_CHAR.search(output) else output  # NUL, half a surrogate: escaped
+    return repr(output) if BAD_CHAR.search(output) else output  # NUL, half a surrogate: escaped
 
 
 def _replace_target(store: Store, spec: dict[str, Any]) -> str | None:
@@ -367,7 +197,7 @@ class _Stored:
 
 
 def _store_spec(
-    store: Store, item: _Input, settings: Settings, warn: Warn | None = None, *, replace: bool = False
+    store: Store, item: Input, settings: Settings, warn: Warn | None = None, *, replace: bool = False
 ) -> _Stored:
     """Insert one validated spec whose files were read (or, with ``replace`` or its own
     ``"replace": true``, replace the message with its id or output whole).
@@ -383,7 +213,7 @@ def _store_spec(
 
 
 def _insert_spec(
-    store: Store, item: _Input, settings: Settings, label: str, warn: Warn | None, replace: bool
+    store: Store, item: Input, settings: Settings, label: str, warn: Warn | None, replace: bool
 ) -> _Stored:
     spec = dict(item.spec)
     replace = bool(spec.pop("replace", False)) or replace
@@ -394,11 +224,9 @@ def _insert_spec(
     output = spec.pop("output", None)
     if item.source is not None:
         spec["source"] = item.source.store_into(store)  # an edited message: its file's bytes
-    from msgsess.session.edit import check_room, prepare
-
-    output = given_output = prepare(spec, output)
-    check_room(spec, "recipients", 0)
-    check_room(spec, "attachments", 0)
+    output = given_output = edit_spec.prepare(spec, output)
+    edit_spec.check_room(spec, "recipients", 0)
+    edit_spec.check_room(spec, "attachments", 0)
     if "html" in spec and "rtf" in spec:
         raise InvalidParameter(
             "give an HTML body or an RTF body, not both",
@@ -471,58 +299,8 @@ def open_session(path: str | os.PathLike[str], *, ansi: bool, codepage: int | No
         raise InvalidParameter("--codepage needs --ansi", hint="add --ansi, or leave --codepage out")
     cp = 1252 if codepage is None else codepage
     if ansi:
-        check_codepage(cp)
+        codepages.check_codepage(cp)
     return create_store(path, unicode=not ansi, codepage=cp, force=force)
-
-
-#: Code pages that are not 8-bit: UTF-16 and UTF-32 in either byte order, and UTF-7.
-NOT_8BIT = frozenset({1200, 1201, 12000, 12001, 65000})
-#: 7-bit stateful code pages: ISO-2022-JP/KR/CN (escape sequences) and HZ (``~{`` … ``~}``).
-STATEFUL = frozenset({50220, 50221, 50222, 50225, 50227, 50229, 52936})
-#: Non-ASCII text a stateful codec would write with escape sequences (whichever it can hold).
-_STATE_SAMPLE = ("é", "Ж", "あ", "한", "中")
-
-
-def check_codepage(codepage: int) -> None:
-    """Refuse a code page that 8-bit (PtypString8) strings cannot be written in.
-
-    Besides code pages without a codec: UTF-16/UTF-32/UTF-7 and any code page that does not
-    write "A" as the byte 0x41 (EBCDIC…): ANSI strings are ASCII-compatible. 65001 (UTF-8) is fine.
-    7-bit stateful code pages (ISO-2022-*, HZ: escape sequences in the strings) are refused too.
-    """
-    import codecs
-
-    from msgsess.oxmsg import codepages
-
-    hint = "give e.g. 1252, 1251, 932 or 65001"
-    stateful = InvalidParameter(
-        f"code page {codepage} is a 7-bit stateful code page (ISO-2022 or HZ): ANSI strings "
-        "would hold escape sequences",
-        hint="use 932 (Japanese), 949 (Korean) or 936 (Chinese), or leave out --ansi",
-    )
-    if codepage in STATEFUL:
-        raise stateful
-    if codepage in NOT_8BIT:
-        raise InvalidParameter(
-            f"code page {codepage} is not an 8-bit code page, which ANSI strings need",
-            hint=f"{hint}, or leave out --ansi for Unicode strings",
-        )
-    try:
-        name = codecs.lookup(codepages.codec(codepage)).name
-        ascii_compatible = "A".encode(name) == b"A"
-    except (LookupError, MsgsessError, UnicodeError):
-        raise InvalidParameter(f"code page {codepage} is not one msgsess can write", hint=hint) from None
-    if not ascii_compatible:
-        raise InvalidParameter(
-            f"code page {codepage} does not write ASCII as ASCII, which ANSI strings need", hint=hint
-        )
-    for sample in _STATE_SAMPLE:
-        try:
-            encoded = sample.encode(name)
-        except UnicodeError:
-            continue
-        if b"\x1b" in encoded or b"~{" in encoded:
-            raise stateful
 
 
 def discard(path: str | os.PathLike[str]) -> None:
@@ -559,9 +337,9 @@ def add(
     """
     ids: list[str] = []
     warnings: list[str] = []
-    inputs = _load_specs(specs)  # files read, decoded and hashed before taking the lock
+    inputs = load_specs(specs)  # files read, decoded and hashed before taking the lock
     with transaction(path, write=True) as store:
-        pending: list[tuple[_Input, str, str]] = []
+        pending: list[tuple[Input, str, str]] = []
         stored: list[_Stored] = []
         settings = store.settings()
         for item in inputs:
@@ -627,6 +405,55 @@ def no_output_warning(session: str | os.PathLike[str], msg_id: str) -> str:
     )
 
 
+# --- edit, and removing rows ----------------------------------------------------------------
+
+
+def edit_file(
+    path: str | os.PathLike[str],
+    file: str,
+    *,
+    output: str | None = None,
+    msg_id: str | None = None,
+    codepage: int | None = None,
+) -> str:
+    """Add an existing ``.msg`` file to the session as a message to change; return its id.
+
+    The file's bytes are read and checked now. ``close`` writes it back to ``file`` unless an
+    ``output`` is given; ``codepage`` is used for ANSI strings of a file that names no code page.
+    """
+    source: dict[str, Any] = {"file": file}
+    if codepage is not None:
+        source["codepage"] = codepage
+    spec: dict[str, Any] = {"source": source}
+    if output is not None:
+        spec["output"] = output
+    if msg_id is not None:
+        spec["id"] = msg_id
+    return add(path, [("", jsonspec.validate(spec, "command line"))])[0]
+
+
+def remove_recipient(path: str | os.PathLike[str], msg_id: str, number: int) -> None:
+    """Remove recipient ``number`` (as ``show`` numbers them) of a new or edited message."""
+    with transaction(path, write=True) as store:
+        spec = store.get(msg_id).spec
+        with located(f"message {msg_id}"):
+            edit_spec.remove_row(spec, "recipients", number)
+        _save_edit(store, msg_id, spec)
+
+
+def detach(path: str | os.PathLike[str], msg_id: str, number: int) -> None:
+    """Remove attachment ``number`` of a new or edited message."""
+    with transaction(path, write=True) as store:
+        spec = store.get(msg_id).spec
+        with located(f"message {msg_id}"):
+            kind, entry = edit_spec.remove_row(spec, "attachments", number)
+        if kind != ORIGINAL and "message" in entry:
+            child = entry["message"]
+            if not any(att.get("message") == child for att in spec.get("attachments", ())):
+                store.remove_embed(msg_id, child)
+        _save_edit(store, msg_id, spec)
+
+
 # --- recipients and attachments --------------------------------------------------------------
 
 
@@ -641,11 +468,9 @@ def add_recipients(path: str | os.PathLike[str], msg_id: str, kind: str, address
     with transaction(path, write=True) as store:
         row = store.get(msg_id)
         spec = row.spec
-        from msgsess.session.edit import check_room
-
         label = f"message {msg_id}"
         with located(label):
-            check_room(spec, "recipients", len(addresses))
+            edit_spec.check_room(spec, "recipients", len(addresses))
             for i, addr in enumerate(addresses):
                 jsonspec.validate_part(addr, "#/$defs/address", "", f"$.{kind}[{i}]")
             first = len(spec.get(kind, []))
@@ -662,14 +487,12 @@ def attach(path: str | os.PathLike[str], msg_id: str, attachments: list[dict[str
     read, decoded and hashed before the session is locked; only the new attachments are checked
     (composed), so the cost does not grow with the number the message has already.
     """
-    loaded = [_load_attachment(att, validate=True) for att in attachments]
+    loaded = [load_attachment(att, validate=True) for att in attachments]
     with transaction(path, write=True) as store:
         spec = store.get(msg_id).spec
-        from msgsess.session.edit import check_room
-
         label = f"message {msg_id}"
         with located(label):
-            check_room(spec, "attachments", len(attachments))
+            edit_spec.check_room(spec, "attachments", len(attachments))
             current = spec.setdefault("attachments", [])
             kept = spec_kept(spec, "attachments")
             first = len(current)
@@ -687,6 +510,32 @@ def attach(path: str | os.PathLike[str], msg_id: str, attachments: list[dict[str
         return numbers
 
 
+def row_labels(path: str | os.PathLike[str], msg_id: str) -> tuple[list[str], list[str]]:
+    """A short label for each recipient and each attachment of a message, in the numbering
+    users give (``recipient --remove N``, ``detach``, ``--attachment N``): for shell completion."""
+    with transaction(path, write=False) as store:
+        spec = store.get(msg_id).spec
+    recipients = []
+    for kind, index in rows(spec, "recipients"):
+        if kind == ORIGINAL:
+            recipients.append(f"the file's recipient {index}")
+        else:
+            entry = spec[kind][index]
+            address = entry if isinstance(entry, str) else str(entry.get("address", ""))
+            recipients.append(f"{kind}: {address}")
+    attachments = []
+    for kind, index in rows(spec, "attachments"):
+        if kind == ORIGINAL:
+            attachments.append(f"the file's attachment {index}")
+            continue
+        att = spec["attachments"][index]
+        if "message" in att:
+            attachments.append(f"embedded message {att['message']}")
+        else:
+            attachments.append(str(att.get("name") or "(no name)"))
+    return recipients, attachments
+
+
 # --- properties ------------------------------------------------------------------------------
 
 
@@ -694,13 +543,11 @@ def _property_bag(spec: dict[str, Any], recipient: int | None, attachment: int |
     """The ``properties`` object to edit: the message's, a recipient's or an attachment's."""
     if recipient is not None and attachment is not None:
         raise InvalidParameter("give --recipient or --attachment, not both")
-    from msgsess.session import edit
-
     # Numbers as `show` gives them; in an edited message the file's own rows come first.
     if recipient is not None:
         kind, index = spec_row(spec, "recipients", recipient)
         if kind == ORIGINAL:
-            return edit.original_properties(spec, "recipients", index)
+            return edit_spec.original_properties(spec, "recipients", index)
         entry = spec[kind][index]
         if isinstance(entry, str):
             entry = spec[kind][index] = {"address": entry}
@@ -708,7 +555,7 @@ def _property_bag(spec: dict[str, Any], recipient: int | None, attachment: int |
     if attachment is not None:
         kind, index = spec_row(spec, "attachments", attachment)
         if kind == ORIGINAL:
-            return edit.original_properties(spec, "attachments", index)
+            return edit_spec.original_properties(spec, "attachments", index)
         return spec["attachments"][index].setdefault("properties", {})
     return spec.setdefault("properties", {})
 
@@ -731,9 +578,7 @@ def _tidy(spec: dict[str, Any]) -> None:
     for att in spec.get("attachments", ()):
         if att.get("properties") == {}:
             del att["properties"]
-    from msgsess.session.edit import tidy
-
-    tidy(spec)
+    edit_spec.tidy(spec)
 
 
 def _is_subject(key: str, value: Any) -> bool:
@@ -838,9 +683,7 @@ def _export(
     out.update(spec)
     size = 0
     if "source" in spec:
-        from msgsess.session.edit import export_source
-
-        out["source"] = export_source(store, spec["source"], data)
+        out["source"] = edit_spec.export_source(store, spec["source"], data)
         size += int(out["source"].get("size") or len(out["source"].get("data") or ""))
     if "attachments" in spec:
         atts = []

@@ -391,7 +391,7 @@ def test_stateful_code_pages_are_refused(invoke: Invoke, codepage: str) -> None:
 
 
 def test_stateful_codecs_are_found_by_their_output() -> None:
-    from msgsess.session.usecases import _STATE_SAMPLE
+    from msgsess.oxmsg.codepages import _STATE_SAMPLE
 
     # What the generic check looks for, for a codec reached under any number.
     assert any(b"\x1b" in s.encode("iso2022_jp") for s in _STATE_SAMPLE if s in "あ")

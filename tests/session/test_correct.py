@@ -137,9 +137,9 @@ def test_replace_of_an_edited_message_by_its_file(s: str, workdir: Path) -> None
     use.add(s, [spec(output="orig.msg", subject="Original")])
     close(s)
     use.open_session(s, ansi=False, codepage=None, force=False)
-    from msgsess.session.edit import edit
+    from msgsess.session.usecases import edit_file
 
-    assert edit(s, "orig.msg") == "m1"
+    assert edit_file(s, "orig.msg") == "m1"
     assert use.add(s, [spec(source={"file": "orig.msg"}, subject="Edited twice")], replace=True) == ["m1"]
     assert [r[1] for r in rows(s)] == ["m1"]
     close(s)
@@ -318,7 +318,7 @@ def test_blobs_go_with_the_last_message_that_needs_them(s: str) -> None:
     assert blobs(s) == {b"shared", b"new"}  # "own" was a's alone; b still needs "shared"
     correct.remove(s, ["b"])
     assert blobs(s) == {b"new"}
-    from msgsess.session.edit import detach
+    from msgsess.session.usecases import detach
 
     detach(s, "a", 0)
     assert blobs(s) == set()

@@ -10,7 +10,7 @@ import olefile
 import pytest
 
 from msgsess.errors import CorruptFile, InvalidParameter
-from msgsess.session import edit, usecases
+from msgsess.session import edit, inputs, usecases
 from msgsess.session.close import close
 from msgsess.session.store import transaction
 
@@ -34,10 +34,10 @@ def test_removing_an_original_row_drops_its_changes_and_tidies() -> None:
         "source": _source(2, 0),
         "recipient_properties": {"1": {"PidTagDisplayName": "X"}},
     }
-    kind, index = edit._remove_row(spec, "recipients", 1)
+    kind, index = edit.remove_row(spec, "recipients", 1)
     assert (kind, index) == ("original", 1)
     assert spec == {"source": _source(2, 0), "remove_recipients": [1]}
-    kind, entry = edit._remove_row({"to": ["a@b.c"]}, "recipients", 0)
+    kind, entry = edit.remove_row({"to": ["a@b.c"]}, "recipients", 0)
     assert (kind, entry) == ("to", "a@b.c")
 
 
@@ -79,15 +79,15 @@ def test_string_modes_and_notes() -> None:
 def test_source_info_tells_where_the_code_page_came_from(
     name: str, fallback: int | None, expected: tuple[Any, ...]
 ) -> None:
-    msg = edit.read_msg((CORPUS / name).read_bytes(), name, fallback)
-    info = edit.source_info(msg, fallback)
+    msg = inputs.read_msg((CORPUS / name).read_bytes(), name, fallback)
+    info = inputs.source_info(msg, fallback)
     assert (info["unicode"], info["codepage"], info["codepage_from"]) == expected
     assert info["codepage"] == msg.source_codepage
 
 
 def test_read_msg_names_the_file_in_one_line() -> None:
     with pytest.raises(CorruptFile) as caught:
-        edit.read_msg(b"\xd0\xcf\x11\xe0" + bytes(100), "where/broken.msg")
+        inputs.read_msg(b"\xd0\xcf\x11\xe0" + bytes(100), "where/broken.msg")
     assert caught.value.one_line().startswith("where/broken.msg: ")
     assert "\n" not in caught.value.one_line()
 
@@ -98,7 +98,7 @@ def test_edit_captures_the_source_and_close_writes_it_back(tmp_path: Path) -> No
     target.write_bytes((CORPUS / "msgreader" / "attachmentFiles.msg").read_bytes())
     session = tmp_path / "s"
     usecases.open_session(session, ansi=False, codepage=None, force=False)
-    msg_id = edit.edit(session, str(target), codepage=1251)
+    msg_id = usecases.edit_file(session, str(target), codepage=1251)
     with transaction(session, write=False) as store:
         row = store.get(msg_id)
         assert row.output == str(target)
@@ -111,7 +111,7 @@ def test_edit_captures_the_source_and_close_writes_it_back(tmp_path: Path) -> No
         }
         assert store.blob(row.spec["source"]["blob"]) == target.read_bytes()
     assert usecases.attach(session, msg_id, [{"data": "aGk=", "name": "hi.txt"}]) == [3]
-    edit.detach(session, msg_id, 0)
+    usecases.detach(session, msg_id, 0)
     assert usecases.add_recipients(session, msg_id, "cc", ["c@example.com"]) == [1]
     usecases.set_property(session, msg_id, "PidTagAttachContentId", "x", attachment=2)
     (spec,) = list(usecases.show(session, data=False))
