@@ -392,7 +392,7 @@ def test_same_streams_as_olewriter(tree: Storage) -> None:
 
 
 def test_a_real_message_reads_the_same_from_both_writers(tmp_path: Path) -> None:
-    from msgsess.compose import compose
+    from msgsess.composer import compose
 
     spec = {
         "subject": "Both writers",

@@ -1,4 +1,4 @@
-"""msgsess.compose: the defaults a user of Outlook expects from a new message.
+"""msgsess.composer: the defaults a user of Outlook expects from a new message.
 
 Each test composes a spec with a fixed clock, writes the ``.msg`` and reads it
 back with extract-msg and olefile (strict), so what is checked is what a
@@ -22,7 +22,7 @@ from extract_msg.constants import ps
 from extract_msg.structures.entry_id import EntryID, OneOffRecipient
 
 from msgsess import cfb, oxmsg
-from msgsess.compose import compose
+from msgsess.composer import compose
 from msgsess.errors import InvalidParameter
 from msgsess.model import Message
 from msgsess.props import ids

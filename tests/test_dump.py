@@ -108,7 +108,7 @@ def test_corpus_files_dump(name: str) -> None:
 
 
 def test_ansi_files_show_the_types_they_store() -> None:
-    from msgsess.compose import compose
+    from msgsess.composer import compose
 
     tree = oxmsg.encode(
         compose({"subject": "Привет", "to": ["Оля <o@example.com>"]}), unicode=False, codepage=1251

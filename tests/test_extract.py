@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from msgsess import cfb, oxmsg
-from msgsess.compose import compose
+from msgsess.composer import compose
 from msgsess.errors import Collision, WriteFailed
 from msgsess.extract import NAME_MAX, ole_package, plan, safe_name, unique_names
 from msgsess.model import Attachment, Message

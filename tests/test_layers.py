@@ -16,9 +16,10 @@ LAYERS = [
     {"msgsess.model"},
     {"msgsess.oxmsg"},
     {"msgsess.spec"},
-    {"msgsess.compose", "msgsess.dump", "msgsess.items", "msgsess.extract", "msgsess.mime"},
+    {"msgsess.composer", "msgsess.dump", "msgsess.items", "msgsess.extract", "msgsess.mime"},
     {"msgsess.cfb", "msgsess.cfbwriter", "msgsess.savedir"},
     {"msgsess.session", "msgsess.convert"},
+    {"msgsess.api"},
     {"msgsess.cli", "msgsess.__main__"},
 ]
 #: Third-party packages and the layers allowed to import them (DESIGN.md); extract-msg is

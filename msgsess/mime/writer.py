@@ -699,7 +699,7 @@ def _split_attachments(msg: Message, html: str | None) -> tuple[list[Attachment]
 
 
 def _mime_type(att: Attachment) -> str:
-    from msgsess.compose import guess_mime
+    from msgsess.composer import guess_mime
 
     mime = att.props.value(ids.ATTACH_MIME_TAG)
     if isinstance(mime, str) and re.fullmatch(r"[\w.+-]+/[\w.+-]+", mime.strip()):

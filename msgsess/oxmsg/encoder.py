@@ -4,7 +4,7 @@ The encoder writes what the model holds and nothing more, except what the
 file format itself demands of the string mode: Unicode files carry
 STORE_UNICODE_OK and PT_UNICODE strings; ANSI files PT_STRING8 in one code
 page recorded in PR_MESSAGE_CODEPAGE. Defaults a user expects live in
-``msgsess.compose``.
+``msgsess.composer``.
 """
 
 from __future__ import annotations

@@ -187,7 +187,7 @@ class _Builder:
         warn: Callable[[str], None] | None = None,
         mode: _Mode | None = None,
     ) -> None:
-        from msgsess.compose import now_filetime
+        from msgsess.composer import now_filetime
 
         self.store = store
         self.unicode = unicode
@@ -199,7 +199,7 @@ class _Builder:
         self.mode = mode
 
     def message(self, msg_id: str, spec: Mapping[str, Any]) -> Message:
-        from msgsess.compose import compose
+        from msgsess.composer import compose
 
         if msg_id in self.stack:
             cycle = " → ".join([*self.stack, msg_id])

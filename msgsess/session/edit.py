@@ -3,7 +3,7 @@
 An edited message is a spec like any other, plus a ``source``: the file's bytes, captured as a
 blob of the session when the message is added, so later changes to the file do not leak in.
 At ``close`` the blob is decoded and every other key of the spec is applied to it as a change
-(:func:`msgsess.compose.compose` with ``base=``). Stored form of the source::
+(:func:`msgsess.composer.compose` with ``base=``). Stored form of the source::
 
     {"blob": SHA-256, "file": "/abs/path.msg", "codepage": CP or null, "info": {...}}
 

@@ -172,7 +172,7 @@ def check_text(spec: dict[str, Any]) -> None:
     UTF-8), or would only fail at ``close``. A fast scan first; the precise error from compose.
     """
     if has_bad_text(spec):
-        from msgsess.compose import check_text as precise
+        from msgsess.composer import check_text as precise
 
         precise(spec)
 
@@ -273,7 +273,7 @@ def load_source(source: dict[str, Any]) -> Loaded:
         # surrogate (a file name that is no UTF-8, `edit $'e\\xff.msg'`), as in any spec.
         text = {k: v for k, v in source.items() if k not in ("data", "blob")}
         if has_bad_text(text):
-            from msgsess.compose import check_text
+            from msgsess.composer import check_text
 
             check_text(text, "source")
         codepage = source.get("codepage")

@@ -66,7 +66,7 @@ def is_template(output: str | None, spec: dict[str, Any]) -> bool | None:
 
 def cid_warnings(msg_id: str, msg: Message) -> list[str]:
     """One warning per ``cid:`` the message's HTML refers to that no attachment's content id answers."""
-    from msgsess.compose import missing_content_ids
+    from msgsess.composer import missing_content_ids
 
     return [
         f"{msg_id}: HTML refers to cid:{cid} but no attachment has that content id "
@@ -102,7 +102,7 @@ def check_composable(
     spec: dict[str, Any], label: str, settings: Settings, *, from_index: dict[str, int] | None = None
 ) -> None:
     """Compose the spec once, without bodies and attachment bytes, to check addresses, dates…"""
-    from msgsess.compose import compose
+    from msgsess.composer import compose
     from msgsess.model import Message
 
     light = {k: v for k, v in spec.items() if k not in _BODY_KEYS}

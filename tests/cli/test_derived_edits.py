@@ -13,7 +13,7 @@ import pytest
 from click.testing import Result
 
 from msgsess import cfb, oxmsg
-from msgsess.compose import compose
+from msgsess.composer import compose
 from msgsess.errors import Unconvertible
 from msgsess.model import SMART_NO_ATTACH
 from msgsess.props import ids

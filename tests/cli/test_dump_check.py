@@ -136,7 +136,7 @@ def test_check_reports_errors_with_exit_1(workdir: Path, invoke: Invoke) -> None
 
 def test_check_sums_up_many_findings_of_one_rule(workdir: Path, invoke: Invoke) -> None:
     """100 missing value streams of one multi-valued property: 20 lines, then a count."""
-    from msgsess.compose import compose
+    from msgsess.composer import compose
     from msgsess.oxmsg import encode
 
     tree = encode(

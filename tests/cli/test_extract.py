@@ -233,7 +233,7 @@ def test_extract_over_the_corpus_matches_extract_msg(invoke: Invoke, run: Run, w
 
 def test_ole_objects_and_links_through_the_command(run: Run, workdir: Path) -> None:
     from msgsess import cfb, oxmsg
-    from msgsess.compose import compose
+    from msgsess.composer import compose
     from msgsess.model import Attachment
     from msgsess.props import ids
     from msgsess.props import types as t

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from msgsess.compose import compose
+from msgsess.composer import compose
 from msgsess.props import registry
 from msgsess.props import types as t
 from msgsess.session.props import KEY_PROPERTIES

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from msgsess import cfb, oxmsg
-from msgsess.compose import compose
+from msgsess.composer import compose
 from msgsess.oxmsg import layout
 from msgsess.storage import Storage
 

@@ -20,7 +20,7 @@ import vobject
 from dateutil import rrule as du
 
 from msgsess import cfb, items
-from msgsess.compose import compose
+from msgsess.composer import compose
 from msgsess.items import ical, vcard
 from msgsess.model import Message
 from msgsess.oxmsg import decode, encode

@@ -23,7 +23,7 @@ import extract_msg
 import pytest
 
 from msgsess import cfb, items
-from msgsess.compose import compose
+from msgsess.composer import compose
 from msgsess.errors import InvalidParameter
 from msgsess.items import recurrence as rr
 from msgsess.items.fields import get, put

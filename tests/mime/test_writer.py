@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from msgsess import cfb, oxmsg
-from msgsess.compose import compose
+from msgsess.composer import compose
 from msgsess.convert import msg_to_eml
 from msgsess.mime import message_to_eml
 from msgsess.mime import props as mp

@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from msgsess import cfb, oxmsg
-from msgsess.compose import compose
+from msgsess.composer import compose
 from msgsess.errors import Unconvertible
 from msgsess.model import Attachment, Message, Property, PropertyBag, Recipient
 from msgsess.props import ids
@@ -824,7 +824,7 @@ def _flat(tree: Storage) -> dict[str, bytes | None]:
 
 def test_an_entry_without_its_stream_is_kept_as_it_stands() -> None:
     """A damaged file's variable-length entry with no value stream survives decode + encode."""
-    from msgsess.compose import compose
+    from msgsess.composer import compose
 
     tree = oxmsg.encode(compose({"subject": "kept", "body": "gone"}))
     del tree.entries["__substg1.0_1000001F"]  # PidTagBody's stream

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from msgsess import cfb, oxmsg
-from msgsess.compose import compose
+from msgsess.composer import compose
 from msgsess.model import Message
 from msgsess.props import types as t
 

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 
 from msgsess import oxmsg
-from msgsess.compose import compose
+from msgsess.composer import compose
 from msgsess.oxmsg import layout
 from msgsess.oxmsg.check import check
 from msgsess.props import types as t

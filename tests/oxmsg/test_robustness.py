@@ -9,7 +9,7 @@ import extract_msg
 import pytest
 
 from msgsess import cfb, oxmsg
-from msgsess.compose import KEYWORDS, compose
+from msgsess.composer import KEYWORDS, compose
 from msgsess.errors import CorruptFile, TooBig
 from msgsess.model import Attachment, Message
 from msgsess.oxmsg import layout

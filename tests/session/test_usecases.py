@@ -192,7 +192,7 @@ def counting_calls(*functions: Any) -> Iterator[Counter[str]]:
 
 @pytest.mark.parametrize("before", [9, 499])
 def test_attach_and_recipient_compose_only_what_they_add(s: str, before: int) -> None:
-    from msgsess.compose import _Composer
+    from msgsess.composer import _Composer
 
     atts = [{"data": "YQ==", "name": f"{i}.txt"} for i in range(before)]
     to = [f"r{i}@example.com" for i in range(before)]
