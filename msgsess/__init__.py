@@ -1,3 +1,70 @@
-"""msgsess: create and edit Outlook .msg files in sessions."""
+"""msgsess: create and edit Outlook .msg files in sessions, from the shell or from Python.
+
+The public API (``docs/API.md``)::
+
+    import msgsess
+
+    with msgsess.Session.create("work.session") as s:
+        m = s.add(output="out/hello.msg", subject="Hello", to=["Bob <bob@example.com>"])
+        s.attach(m, "report.pdf")
+    message = msgsess.read("out/hello.msg")
+    message.props["PidTagSubject"].value  # 'Hello'
+
+Names load on first use, so that ``import msgsess`` (and every command) stays light.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from msgsess.api import Session, SessionInfo, compose, read, write
+    from msgsess.errors import MsgsessError
+    from msgsess.model import Attachment, Message, Recipient
+    from msgsess.spec import AttachmentSpec, MessageSpec, RecipientSpec
 
 __version__ = "0.1.0"
+
+#: Public name -> the module that defines it.
+_WHERE = {
+    "Session": "msgsess.api",
+    "SessionInfo": "msgsess.api",
+    "compose": "msgsess.api",
+    "read": "msgsess.api",
+    "write": "msgsess.api",
+    "MsgsessError": "msgsess.errors",
+    "Message": "msgsess.model",
+    "Recipient": "msgsess.model",
+    "Attachment": "msgsess.model",
+    "MessageSpec": "msgsess.spec",
+    "RecipientSpec": "msgsess.spec",
+    "AttachmentSpec": "msgsess.spec",
+}
+
+__all__ = [
+    "Attachment",
+    "AttachmentSpec",
+    "Message",
+    "MessageSpec",
+    "MsgsessError",
+    "Recipient",
+    "RecipientSpec",
+    "Session",
+    "SessionInfo",
+    "__version__",
+    "compose",
+    "read",
+    "write",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'msgsess' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -28,20 +28,61 @@ class Property:
     flags: int = ids.DEFAULT_FLAGS
 
 
-class PropertyBag(dict[PropId, Property]):
-    """Properties keyed by identity (tagged id or NamedId); one type per identity."""
+def identity(key: PropId | str) -> PropId:
+    """A property's identity from an id, a NamedId, or any name the command line takes
+    (``"PidTagSubject"``, ``"PR_SUBJECT_W"``, ``"0x0037001F"``, ``"PS_PUBLIC_STRINGS:Keywords"``).
 
-    def set(self, pid: PropId, ptype: int, value: Any, flags: int | None = None) -> None:
+    An unknown name is :class:`~msgsess.errors.NotFound`, with close matches as a hint.
+    """
+    if isinstance(key, str):
+        from msgsess.props import registry
+
+        return registry.resolve(key).pid
+    return key
+
+
+class PropertyBag(dict[PropId, Property]):
+    """Properties keyed by identity (tagged id or NamedId); one type per identity.
+
+    Every access also takes a property's name as the command line does
+    (``bag["PidTagSubject"].value``, ``bag.value("PR_IMPORTANCE")``, ``"PidLidReminderSet" in bag``);
+    keys stay identities.
+    """
+
+    def __getitem__(self, key: PropId | str) -> Property:
+        return super().__getitem__(identity(key))
+
+    def __delitem__(self, key: PropId | str) -> None:
+        super().__delitem__(identity(key))
+
+    def __contains__(self, key: object) -> bool:
+        if isinstance(key, str):
+            from msgsess.errors import MsgsessError
+
+            try:
+                key = identity(key)
+            except MsgsessError:
+                return False  # no such name: no such property
+        return super().__contains__(key)
+
+    def get(self, key: PropId | str, default: Any = None) -> Any:
+        return super().get(identity(key), default)
+
+    def pop(self, key: PropId | str, *default: Any) -> Any:
+        return super().pop(identity(key), *default)
+
+    def set(self, pid: PropId | str, ptype: int, value: Any, flags: int | None = None) -> None:
+        pid = identity(pid)
         if t.is_string(ptype):
             # Model strings are always Unicode; the encoder picks the file's form.
             ptype = t.PT_MV_UNICODE if t.is_mv(ptype) else t.PT_UNICODE
-        old = self.get(pid)
+        old = super().get(pid)
         if flags is None:
             flags = old.flags if old is not None else ids.DEFAULT_FLAGS
-        self[pid] = Property(ptype, value, flags)
+        super().__setitem__(pid, Property(ptype, value, flags))
 
-    def value(self, pid: PropId, default: Any = None) -> Any:
-        prop = self.get(pid)
+    def value(self, pid: PropId | str, default: Any = None) -> Any:
+        prop = super().get(identity(pid))
         return default if prop is None else prop.value
 
     def setdefault_value(self, pid: PropId, ptype: int, value: Any, flags: int | None = None) -> None:

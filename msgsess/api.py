@@ -1,0 +1,528 @@
+"""The public Python API: what ``import msgsess`` gives, and what the command line calls.
+
+Three calls of MAPI's IMessage sessions, for Python: :meth:`Session.create` / :meth:`Session.open`
+(``OpenIMsgSession``), :meth:`Session.add` and :meth:`Session.edit` (``OpenIMsgOnIStg``),
+:meth:`Session.close` (``CloseIMsgSession``: every message written, all or nothing). Without a
+session, :func:`compose` builds a :class:`~msgsess.model.Message` from a spec (files read),
+:func:`write` writes one and :func:`read` reads one back. Errors are
+:class:`~msgsess.errors.MsgsessError` subclasses, with a location, a hint and an exit code.
+
+The library does the work; ``msgsess.cli`` only parses options, calls these and prints. This
+module is the one door: it imports the session, codec and compound-file layers for its callers.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import json
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Literal, cast
+
+from msgsess import session as _use
+from msgsess.errors import InvalidParameter, SessionError, located
+from msgsess.session import inputs as _inputs
+from msgsess.session import jsonspec as _jsonspec
+from msgsess.session.usecases import is_template
+from msgsess.spec import FLAG_KEYS, AttachmentSpec, MessageSpec
+
+if TYPE_CHECKING:
+    from msgsess.model import Message
+    from msgsess.props.types import FileTime
+    from msgsess.session.close import CloseResult
+    from msgsess.session.correct import Removed
+
+__all__ = ["Session", "SessionInfo", "compose", "read", "spec_from_options", "write"]
+
+#: Receives one warning (a line of text naming the message) while a call runs.
+Warn = Callable[[str], None]
+PathLike = str | os.PathLike[str]
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    """A session's string mode and size."""
+
+    unicode: bool
+    codepage: int
+    messages: int
+
+
+def _spec(spec: Mapping[str, Any] | None, fields: Mapping[str, Any]) -> dict[str, Any]:
+    """A spec from a mapping and keyword fields (``from_``/``class_`` for the keys ``from``/``class``)."""
+    out = dict(spec or {})
+    for name, value in fields.items():
+        out[name[:-1] if name in ("from_", "class_") else name] = value
+    return out
+
+
+class Session:
+    """A session file: messages that are not ``.msg`` files yet.
+
+    Every method is one transaction of its own, safe beside other processes using the same
+    session (``make -j``). As a context manager a session closes on success (every message
+    written) and is kept as it is when the block raises::
+
+        with msgsess.Session.create("work.session") as s:
+            s.add(output="out/hello.msg", subject="Hello", to=["bob@example.com"])
+    """
+
+    def __init__(self, path: PathLike) -> None:
+        self.path = Path(path)
+
+    def __repr__(self) -> str:
+        return f"Session({str(self.path)!r})"
+
+    # --- opening and closing --------------------------------------------------------------
+
+    @classmethod
+    def create(
+        cls, path: PathLike, *, unicode: bool = True, codepage: int | str | None = None, force: bool = False
+    ) -> Session:
+        """Create a session file (``msgsess open``): Unicode, or ANSI in ``codepage`` (default 1252).
+
+        An existing file is an error unless ``force``, which replaces a session (never a file
+        that is not one).
+        """
+        if codepage is not None and unicode:
+            raise InvalidParameter("a code page is for ANSI sessions", hint="pass unicode=False with it")
+        _use.open_session(path, ansi=not unicode, codepage=_codepage(codepage), force=force)
+        return cls(path)
+
+    @classmethod
+    def open(cls, path: PathLike, unicode: bool = True, codepage: int | str | None = None) -> Session:
+        """The session at ``path``; a new one in this string mode if there is none.
+
+        An existing session keeps its own mode (see :meth:`info`).
+        """
+        if not os.path.lexists(path):
+            try:
+                return cls.create(path, unicode=unicode, codepage=codepage)
+            except SessionError:
+                if not os.path.lexists(path):
+                    raise  # not a race with another process creating it
+        session = cls(path)
+        session.info()  # a session, or SessionError
+        return session
+
+    def close(
+        self,
+        *,
+        unicode: bool | None = None,
+        codepage: int | str | None = None,
+        keep: bool = False,
+        fsync: bool = False,
+        now: FileTime | None = None,
+        progress: Callable[[int, int], None] | None = None,
+        warn: Warn | None = None,
+        checkpoint: Callable[[], None] | None = None,
+    ) -> CloseResult:
+        """Write every message to its output, all or nothing; then remove the session unless ``keep``.
+
+        ``unicode``/``codepage`` override the session's string mode (an edited file keeps its
+        own otherwise); ``now`` defaults to ``SOURCE_DATE_EPOCH`` or the current time.
+        ``progress(done, total)`` is called after each message, ``warn(text)`` for each warning,
+        ``checkpoint()`` right before the first output is moved into place (raise to stop).
+        """
+        from msgsess.session.close import close
+
+        return close(
+            self.path,
+            unicode=unicode,
+            codepage=_codepage(codepage),
+            keep=keep,
+            now=now,
+            progress=progress,
+            warn=warn,
+            fsync=fsync,
+            checkpoint=checkpoint,
+        )
+
+    def discard(self) -> None:
+        """Remove the session without writing anything."""
+        _use.discard(self.path)
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if kind is None:
+            self.close()
+
+    # --- messages ---------------------------------------------------------------------------
+
+    def add(
+        self,
+        spec: Mapping[str, Any] | None = None,
+        /,
+        *,
+        replace: bool = False,
+        warn: Warn | None = None,
+        **fields: Any,
+    ) -> str:
+        """Add one message and return its id.
+
+        ``spec`` is a :class:`~msgsess.spec.MessageSpec` (the JSON of ``add --json``); keyword
+        fields add to it (``from_=`` and ``class_=`` for ``from`` and ``class``). Files named
+        in it are read now. With ``replace``, a message with the spec's id (else its output)
+        is replaced whole, keeping its id; without one the message is added (``add --replace``).
+        ``warn(text)`` receives ``add``'s warnings (an output that is no ``.msg``…).
+        """
+        checked = _jsonspec.validate(_spec(spec, fields))
+        return _use.add(self.path, [("", checked)], warn=warn, replace=replace)[0]
+
+    def add_all(
+        self, specs: Iterable[Mapping[str, Any]], *, replace: bool = False, warn: Warn | None = None
+    ) -> list[str]:
+        """Add several messages in one transaction (all or none); errors name the index."""
+        checked = [(f"$[{i}]", _jsonspec.validate(dict(s), "", f"$[{i}]")) for i, s in enumerate(specs)]
+        return _use.add(self.path, checked, warn=warn, replace=replace)
+
+    def add_json(
+        self, text: str, *, source: str = "JSON", replace: bool = False, warn: Warn | None = None
+    ) -> list[str]:
+        """Add the messages of JSON text (one object, an array, or JSON Lines); errors name
+        ``source`` and the line or index."""
+        return _use.add(self.path, _jsonspec.iter_specs(text, source), warn=warn, replace=replace)
+
+    def rm(self, *msg_ids: str, force: bool = False, warn: Warn | None = None) -> Removed:
+        """Remove messages, all or none (``msgsess rm``); ids of the others never change.
+
+        A message another message embeds is refused unless ``force``, which removes the
+        embedding attachment too (listed in the result's ``detached``).
+        """
+        from msgsess.session.correct import remove
+
+        return remove(self.path, list(msg_ids), force=force, warn=warn)
+
+    def output(self, msg_id: str) -> str | None:
+        """Where ``close`` writes message ``msg_id`` (an absolute path), or None (embedded only)."""
+        from msgsess.session.correct import output
+
+        return output(self.path, msg_id)
+
+    def set_output(self, msg_id: str, path: PathLike | None, *, warn: Warn | None = None) -> str | None:
+        """Give a message another output, or none (``msgsess output``); return it as kept."""
+        from msgsess.session.correct import set_output
+
+        return set_output(self.path, msg_id, None if path is None else os.fspath(path), warn=warn)
+
+    def edit(
+        self,
+        file: PathLike,
+        *,
+        output: PathLike | None = None,
+        id: str | None = None,
+        codepage: int | str | None = None,
+    ) -> str:
+        """Add an existing ``.msg`` file to change; ``close`` writes it back (or to ``output``)."""
+        return _use.edit_file(
+            self.path,
+            os.fspath(file),
+            output=None if output is None else os.fspath(output),
+            msg_id=id,
+            codepage=_codepage(codepage),
+        )
+
+    def recipient(self, msg_id: str, *addresses: str, kind: Literal["to", "cc", "bcc"] = "to") -> list[int]:
+        """Add recipients of one kind; return their numbers (as :meth:`show` numbers them)."""
+        return _use.add_recipients(self.path, msg_id, kind, list(addresses))
+
+    def remove_recipient(self, msg_id: str, number: int) -> None:
+        """Remove recipient ``number``; later ones move up by one."""
+        _use.remove_recipient(self.path, msg_id, number)
+
+    def attach(
+        self,
+        msg_id: str,
+        *files: PathLike | AttachmentSpec,
+        message: str | None = None,
+        msg: PathLike | None = None,
+        data: bytes | None = None,
+        name: str | None = None,
+        mime: str | None = None,
+        content_id: str | None = None,
+        hidden: bool | None = None,
+    ) -> list[int]:
+        """Attach files (read now), bytes (``data=``, with ``name=``), another message of the
+        session (``message=ID``) or a ``.msg`` file (``msg=PATH``); return their numbers.
+
+        An :class:`~msgsess.spec.AttachmentSpec` may stand for a file, as in a spec.
+        """
+        options = {"name": name, "mime": mime, "content_id": content_id, "hidden": hidden}
+        extra = {k: v for k, v in options.items() if v is not None}
+        atts: list[dict[str, Any]] = [
+            {**f, **extra} if isinstance(f, Mapping) else {"file": os.fspath(f), **extra} for f in files
+        ]
+        if message is not None:
+            atts.append({"message": message, **extra})
+        if msg is not None:
+            atts.append({"msg": os.fspath(msg), **extra})
+        if data is not None:
+            atts.append({"data": base64.b64encode(data).decode("ascii"), **extra})
+        if not atts:
+            raise InvalidParameter("nothing to attach", hint="give files, data=, message= or msg=")
+        return _use.attach(self.path, msg_id, atts)
+
+    def detach(self, msg_id: str, number: int) -> None:
+        """Remove attachment ``number``; later ones move up by one."""
+        _use.detach(self.path, msg_id, number)
+
+    def set(
+        self,
+        msg_id: str,
+        prop: str,
+        value: Any,
+        *,
+        type: str | None = None,
+        recipient: int | None = None,
+        attachment: int | None = None,
+    ) -> str:
+        """Set a MAPI property of a message (or of recipient/attachment ``N``); return the key
+        the spec keeps it under.
+
+        ``prop`` is any name the command line takes; ``value`` is text in the value syntax
+        (docs/VALUES.md) or a Python value (int, float, bool, bytes, datetime, list).
+        """
+        return _use.set_property(
+            self.path,
+            msg_id,
+            prop,
+            _value_text(value),
+            type_name=type,
+            recipient=recipient,
+            attachment=attachment,
+        )
+
+    def unset(
+        self, msg_id: str, prop: str, *, recipient: int | None = None, attachment: int | None = None
+    ) -> None:
+        """Remove a property: any value given for it, and the default msgsess would set."""
+        _use.unset_property(self.path, msg_id, prop, recipient=recipient, attachment=attachment)
+
+    # --- looking -----------------------------------------------------------------------------
+
+    def show(self, msg_id: str | None = None, *, data: bool = True) -> Iterator[MessageSpec]:
+        """Each message (or one) as the spec ``add --json`` reads, in the order added.
+
+        Without ``data`` attachment bytes are left out (``None`` and a ``size``); an edited
+        file's source then shows a summary of the file as ``original``.
+        """
+        for spec in _use.show(self.path, msg_id, data=data):
+            yield cast(MessageSpec, spec)
+
+    def info(self) -> SessionInfo:
+        """The session's string mode and number of messages."""
+        unicode, codepage, count = _use.session_info(self.path)
+        return SessionInfo(unicode, codepage, count)
+
+    def ids(self) -> list[str]:
+        """The ids of the messages, in the order added."""
+        return _use.message_ids(self.path)
+
+
+def _codepage(codepage: int | str | None) -> int | None:
+    """A code page by number or name (``1251``, ``"windows-1251"``, ``"koi8-r"``)."""
+    if isinstance(codepage, str):
+        from msgsess.oxmsg.codepages import parse_codepage
+
+        return parse_codepage(codepage)
+    return codepage
+
+
+def _value_text(value: Any) -> str:
+    """A Python value as text in the value syntax (docs/VALUES.md)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, bytes | bytearray):
+        return "hex:" + bytes(value).hex()
+    if isinstance(value, _dt.datetime | _dt.date):
+        return value.isoformat()
+    return json.dumps(value)
+
+
+# --- without a session -----------------------------------------------------------------------------
+
+
+def compose(
+    spec: Mapping[str, Any] | None = None,
+    /,
+    *,
+    now: FileTime | None = None,
+    unicode: bool = True,
+    codepage: int = 1252,
+    **fields: Any,
+) -> Message:
+    """Build a message from a spec, as ``add`` then ``close`` would, without a session.
+
+    The same specs as ``add --json`` (keyword fields add to it, ``from_``/``class_`` for
+    ``from``/``class``): attachment ``file``/``data``/``msg``/``msg_data`` and an edited
+    ``source`` are read now; ``message`` (another message of a session) needs a session.
+    ``now`` defaults to ``SOURCE_DATE_EPOCH`` or the current time.
+    """
+    from msgsess import composer
+    from msgsess.session.close import reproducible_now
+
+    checked = _jsonspec.validate(_spec(spec, fields))
+    # Named as a session names it, so that the same spec and time give the same file either way.
+    label = f"message {checked['id']}" if checked.get("id") else "message"
+    with located(label):
+        item = _inputs.load_spec("", checked)
+        blobs: dict[str, bytes] = {}
+        stored = dict(checked)
+        for loaded in (item.text_error, item.source):
+            if loaded is not None:
+                _raise(loaded)
+        if item.source is not None:
+            stored["source"] = item.source.stored
+            blobs.update(item.source.blobs)
+        if item.attachments is not None:
+            captured = []
+            for index, loaded in enumerate(item.attachments):
+                _raise(loaded, f"attachment {index}")
+                captured.append(loaded.stored)
+                blobs.update(loaded.blobs)
+            stored["attachments"] = captured
+    stored.pop("id", None)
+    output = stored.pop("output", None)
+    if is_template(output, stored):
+        stored["template"] = True
+    base = None
+    if isinstance(stored.get("source"), dict):
+        source = stored["source"]
+        base = _inputs.read_msg(
+            blobs[source["blob"]], str(source.get("file") or "source"), source.get("codepage")
+        )
+
+    def embedded(att: Mapping[str, Any]) -> Message:
+        if "msg_blob" in att:
+            return _inputs.read_msg(
+                blobs[str(att["msg_blob"])], f"embedded .msg {att.get('name', '')}".rstrip()
+            )
+        raise InvalidParameter(
+            f"message {att.get('message')!r} is another message of a session",
+            hint="embed it through a Session, or give the .msg file (msg) or its bytes (msg_data)",
+        )
+
+    return composer.compose(
+        stored,
+        now=now if now is not None else reproducible_now(),
+        read_blob=blobs.__getitem__,
+        embedded=embedded,
+        label=label,
+        unicode=unicode,
+        codepage=codepage,
+        base=base,
+    )
+
+
+def _raise(loaded: _inputs.Loaded, *where: str) -> None:
+    if loaded.error is not None:
+        error = loaded.error
+        for place in reversed(where):
+            error.at(place)
+        raise error
+
+
+def read(path: PathLike, *, codepage: int | str | None = None) -> Message:
+    """Read a ``.msg`` (or ``.oft``) file: every property of every level, named properties by
+    their names (``message.props["PidTagSubject"].value``). ``codepage`` is for ANSI strings of
+    a file that names none."""
+    name = os.fspath(path)
+    # Streams read from the file as they are needed; only a regular file within the input limit.
+    return _inputs.read_msg(Path(name), name, _codepage(codepage))
+
+
+def write(
+    message: Message,
+    path: PathLike,
+    *,
+    unicode: bool = True,
+    codepage: int | str = 1252,
+    template: bool | None = None,
+    fsync: bool = False,
+) -> None:
+    """Write a message to ``path`` atomically (a temporary file renamed into place).
+
+    ``template``: an Outlook template (``.oft``); by default one when ``path`` ends in ``.oft``,
+    else what the message was read as (a new message is a message). ANSI strings
+    (``unicode=False``) are in ``codepage``.
+    """
+    from msgsess import cfb, oxmsg
+    from msgsess.oxmsg.codepages import check_codepage
+
+    target = Path(path)
+    cp = _codepage(codepage)
+    assert cp is not None
+    if not unicode:
+        check_codepage(cp)
+    if template is None and target.name.lower().endswith(".oft"):
+        template = True
+    tree = oxmsg.encode(message, unicode=unicode, codepage=cp, template=template, label=str(target))
+    cfb.write_atomic(tree, target, durable=fsync)
+
+
+# --- the command line's options ---------------------------------------------------------------------
+
+#: ``add`` options given as they stand (the key from :data:`msgsess.spec.FLAG_KEYS`).
+_SCALARS = (
+    "msg_id",
+    "output",
+    "msg_class",
+    "subject",
+    "from_addr",
+    "sender",
+    "date",
+    "importance",
+    "sensitivity",
+    "message_id",
+    "flag",
+    "due",
+)
+#: ``add`` options given once per value, kept as lists.
+_LISTS = ("to", "cc", "bcc", "reply_to", "category", "header")
+
+
+def spec_from_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """The spec ``msgsess add``'s options describe (option parameter name -> value, as click
+    gives them; see :data:`msgsess.spec.FLAG_KEYS`): body, HTML and RTF files (``-`` is stdin)
+    read now, ``--set PROP=VALUE`` parsed. Options that exclude each other are the caller's to
+    refuse first."""
+    spec: dict[str, Any] = {}
+    for param in _SCALARS:
+        if options.get(param) is not None:
+            spec[FLAG_KEYS[param]] = options[param]
+    if options.get("draft") or options.get("sent"):
+        spec["draft"] = bool(options.get("draft"))
+    for key in ("body", "html"):
+        path = options.get(f"{key}_file")
+        if path is not None:
+            spec[key] = _inputs.read_body(path, f"--{key}-file")
+        elif options.get(key) is not None:
+            spec[key] = options[key]
+    if options.get("rtf_file") is not None:
+        spec["rtf"] = _inputs.read_rtf(options["rtf_file"])
+    for flag in ("read_receipt", "delivery_receipt", "template"):
+        if options.get(flag):
+            spec[flag] = True
+    for param in _LISTS:
+        if options.get(param):
+            spec[FLAG_KEYS[param]] = list(options[param])
+    if options.get("attach"):
+        spec["attachments"] = [{"file": path} for path in options["attach"]]
+    if options.get("set_props"):
+        _use.add_properties(spec, list(options["set_props"]))
+    return _jsonspec.validate(spec, "command line")
+
+
+def read_text_input(path: str, what: str) -> str:
+    """UTF-8 text from a file or, for ``-``, stdin (``add --json``'s input)."""
+    return _inputs.read_utf8(path, what)
