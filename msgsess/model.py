@@ -15,7 +15,7 @@ from typing import Any
 
 from msgsess.props import ids
 from msgsess.props import types as t
-from msgsess.props.keys import PSETID_COMMON, NamedId, PropId
+from msgsess.props.keys import PropId
 from msgsess.storage import Entry, Storage
 
 
@@ -172,9 +172,6 @@ class Message:
 
 # --- derived values ------------------------------------------------------------------------
 
-#: PidLidSmartNoAttach: true hides the paperclip, for messages whose attachments are all inline.
-SMART_NO_ATTACH = NamedId(PSETID_COMMON, lid=0x8514)
-
 
 def is_inline(att: Attachment) -> bool:
     """An attachment shown inside the body (content id and hidden), not in the attachment list."""
@@ -231,9 +228,9 @@ def refresh_derived(msg: Message) -> None:
     if has or ids.HAS_ATTACHMENTS in msg.props:
         msg.props.set(ids.HAS_ATTACHMENTS, t.PT_BOOLEAN, has, ids.PROPATTR_READABLE)
     if has and all(is_inline(a) for a in msg.attachments):
-        msg.props.set(SMART_NO_ATTACH, t.PT_BOOLEAN, True)
-    elif SMART_NO_ATTACH in msg.props:
-        msg.props.set(SMART_NO_ATTACH, t.PT_BOOLEAN, False)
+        msg.props.set(ids.SMART_NO_ATTACH, t.PT_BOOLEAN, True)
+    elif ids.SMART_NO_ATTACH in msg.props:
+        msg.props.set(ids.SMART_NO_ATTACH, t.PT_BOOLEAN, False)
     flags = int_value(msg.props, ids.MESSAGE_FLAGS, ids.MSGFLAG_UNSENT)
     flags = flags | ids.MSGFLAG_HASATTACH if has else flags & ~ids.MSGFLAG_HASATTACH
     msg.props.set(ids.MESSAGE_FLAGS, t.PT_LONG, flags)

@@ -15,8 +15,8 @@ from click.testing import Result
 from msgsess import cfb, oxmsg
 from msgsess.composer import compose
 from msgsess.errors import Unconvertible
-from msgsess.model import SMART_NO_ATTACH
 from msgsess.props import ids
+from msgsess.props.ids import SMART_NO_ATTACH
 
 Invoke = Callable[..., Result]
 PNG = base64.b64decode(

@@ -9,13 +9,14 @@ import extract_msg
 import pytest
 
 from msgsess import cfb, oxmsg
-from msgsess.composer import KEYWORDS, compose
+from msgsess.composer import compose
 from msgsess.errors import CorruptFile, TooBig
 from msgsess.model import Attachment, Message
 from msgsess.oxmsg import layout
 from msgsess.oxmsg.rtf import rtf_to_text
 from msgsess.props import ids
 from msgsess.props import types as t
+from msgsess.props.ids import KEYWORDS
 
 
 def _chain(depth: int) -> Message:

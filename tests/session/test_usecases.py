@@ -192,17 +192,17 @@ def counting_calls(*functions: Any) -> Iterator[Counter[str]]:
 
 @pytest.mark.parametrize("before", [9, 499])
 def test_attach_and_recipient_compose_only_what_they_add(s: str, before: int) -> None:
-    from msgsess.composer import _Composer
+    from msgsess.composer import addresses, attachments
 
     atts = [{"data": "YQ==", "name": f"{i}.txt"} for i in range(before)]
     to = [f"r{i}@example.com" for i in range(before)]
     use.add(s, [("", {"output": "a.msg", "attachments": atts, "to": to})])
-    with counting_calls(_Composer.attachment, _Composer.recipient) as counts:
+    with counting_calls(attachments.attachment, addresses.recipient) as counts:
         assert use.attach(s, "m1", [{"data": "Yg==", "name": "new.txt"}]) == [before]
         assert use.add_recipients(s, "m1", "cc", ["new@example.com"]) == [before]
     # One attachment and one recipient composed, however many the message has: adding n one by
     # one costs O(n), not O(n²).
-    assert counts == {"_Composer.attachment": 1, "_Composer.recipient": 1}
+    assert counts == {"attachment": 1, "recipient": 1}
     spec = next(use.show(s, data=False))
     assert len(spec["attachments"]) == before + 1 and spec["cc"] == ["new@example.com"]
 

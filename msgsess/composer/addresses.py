@@ -1,0 +1,193 @@
+"""Addresses: parsing ``Name <addr>``, one-off entry ids, the sender groups, recipients.
+
+What a message says about people ([MS-OXOMSG] 2.2.1, [MS-OXCDATA] 2.2.5.1): the From ("sent
+representing") and Sender groups, reply-to, and the recipient table, each address as the
+one-off SMTP entry Outlook writes.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+from collections.abc import Mapping
+from typing import Any
+
+from msgsess.composer.context import Context
+from msgsess.errors import InvalidParameter, MsgsessError
+from msgsess.model import Message, PropertyBag, Recipient
+from msgsess.props import ids
+from msgsess.props import types as t
+
+ONE_OFF_PROVIDER = bytes.fromhex("812B1FA4BEA310199D6E00DD010F5402")
+#: MAPI_ONE_OFF_UNICODE | MAPI_ONE_OFF_NO_RICH_INFO, as Outlook writes them (bytes 01 80).
+ONE_OFF_FLAGS = 0x8001
+
+
+_ADDR_SPEC = re.compile(r"^[^\s@<>(),;:\"\[\]]+@[^\s@<>(),;:\"\[\]]+$")
+
+
+def parse_address(text: str) -> tuple[str, str]:
+    """``Name <user@example.com>`` or ``user@example.com`` -> (display name, address)."""
+    raw = text.strip()
+    name, addr = "", raw
+    if raw.endswith(">") and "<" in raw:
+        cut = raw.rindex("<")
+        name, addr = raw[:cut].strip(), raw[cut + 1 : -1].strip()
+        if len(name) >= 2 and name[0] == name[-1] == '"':
+            name = name[1:-1].replace('\\"', '"')
+    if addr.lower().startswith("mailto:"):
+        addr = addr[7:]
+    if "<" in name or ">" in name:
+        # "Bob <bob@x>, Carol <carol@x>": several addresses in one; taking the last would drop Bob.
+        raise InvalidParameter(
+            f"{text!r} holds more than one address",
+            hint="give each address on its own (repeat --to, or one list item each)",
+        )
+    if not _ADDR_SPEC.match(addr):
+        raise InvalidParameter(
+            f"{text!r} is not an e-mail address",
+            hint="write 'Display Name <user@example.com>' or 'user@example.com'",
+        )
+    return name or addr, addr
+
+
+def one_off_entry_id(name: str, addr_type: str, address: str) -> bytes:
+    """A one-off EntryID in Unicode form ([MS-OXCDATA] 2.2.5.1), as Outlook writes even in ANSI files."""
+    text = "".join(part + "\0" for part in (name, addr_type, address)).encode("utf-16-le", "surrogatepass")
+    return bytes(4) + ONE_OFF_PROVIDER + struct.pack("<HH", 0, ONE_OFF_FLAGS) + text
+
+
+def search_key(addr_type: str, address: str) -> bytes:
+    """PR_SEARCH_KEY of an address: ``TYPE:ADDRESS`` upper-cased, NUL-terminated.
+
+    MAPI gives no charset: ASCII addresses are ASCII bytes; an internationalised address
+    (RFC 6531) is UTF-8 rather than lossy "?" that would make distinct addresses equal.
+    """
+    return f"{addr_type}:{address}".upper().encode("utf-8") + b"\0"
+
+
+def rfc5322_address(text: str, field: str) -> str:
+    import email.utils
+
+    try:
+        name, addr = parse_address(text)
+    except MsgsessError as exc:
+        exc.at(field)
+        raise
+    return email.utils.formataddr((name if name != addr else "", addr))
+
+
+def flat_entry_list(entry_ids: list[bytes]) -> bytes:
+    """A FlatEntryList ([MS-OXCDATA] 2.3.3) for PR_REPLY_RECIPIENT_ENTRIES."""
+    body = bytearray()
+    for entry in entry_ids:
+        body += struct.pack("<I", len(entry)) + entry
+        body += bytes(-len(body) % 4)
+    return struct.pack("<II", len(entry_ids), len(body)) + bytes(body)
+
+
+#: Property ids of the two address groups of a message ([MS-OXOMSG] 2.2.1.46-2.2.1.56):
+#: name, e-mail address, address type, entry id, search key, SMTP address.
+ADDRESS_GROUPS: dict[str, tuple[int, int, int, int, int, int]] = {
+    "sender": (
+        ids.SENDER_NAME,
+        ids.SENDER_EMAIL_ADDRESS,
+        ids.SENDER_ADDRESS_TYPE,
+        ids.SENDER_ENTRY_ID,
+        ids.SENDER_SEARCH_KEY,
+        ids.SENDER_SMTP_ADDRESS,
+    ),
+    "from": (
+        ids.SENT_REPRESENTING_NAME,
+        ids.SENT_REPRESENTING_EMAIL_ADDRESS,
+        ids.SENT_REPRESENTING_ADDRESS_TYPE,
+        ids.SENT_REPRESENTING_ENTRY_ID,
+        ids.SENT_REPRESENTING_SEARCH_KEY,
+        ids.SENT_REPRESENTING_SMTP_ADDRESS,
+    ),
+}
+
+
+def set_address_group(props: PropertyBag, group: str, name: str, addr: str) -> None:
+    """Set the ``"sender"`` or ``"from"`` (sent representing) properties to one SMTP address."""
+    n, e, a, eid, sk, smtp = ADDRESS_GROUPS[group]
+    props.set(n, t.PT_UNICODE, name)
+    props.set(e, t.PT_UNICODE, addr)
+    props.set(a, t.PT_UNICODE, "SMTP")
+    props.set(eid, t.PT_BINARY, one_off_entry_id(name, "SMTP", addr))
+    props.set(sk, t.PT_BINARY, search_key("SMTP", addr))
+    props.set(smtp, t.PT_UNICODE, addr)
+
+
+def new_recipient(kind: int, name: str, addr: str) -> Recipient:
+    """A one-off SMTP recipient with the properties Outlook gives one ([oxmsg-facts] §5.2)."""
+    entry = one_off_entry_id(name, "SMTP", addr)
+    r = Recipient()
+    rp = r.props
+    rp.set(ids.RECIPIENT_TYPE, t.PT_LONG, kind)
+    rp.set(ids.DISPLAY_NAME, t.PT_UNICODE, name)
+    rp.set(ids.ADDRESS_TYPE, t.PT_UNICODE, "SMTP")
+    rp.set(ids.EMAIL_ADDRESS, t.PT_UNICODE, addr)
+    rp.set(ids.SMTP_ADDRESS, t.PT_UNICODE, addr)
+    rp.set(ids.ENTRY_ID, t.PT_BINARY, entry)
+    rp.set(ids.RECIPIENT_ENTRY_ID, t.PT_BINARY, entry)
+    rp.set(ids.RECIPIENT_DISPLAY_NAME, t.PT_UNICODE, name)
+    rp.set(ids.SEARCH_KEY, t.PT_BINARY, search_key("SMTP", addr))
+    rp.set(ids.OBJECT_TYPE, t.PT_LONG, ids.MAPI_MAILUSER)
+    rp.set(ids.DISPLAY_TYPE, t.PT_LONG, 0)
+    rp.set(ids.RECIPIENT_FLAGS, t.PT_LONG, 1)
+    rp.set(ids.RECIPIENT_TRACK_STATUS, t.PT_LONG, 0)
+    rp.set(ids.SEND_RICH_INFO, t.PT_BOOLEAN, False)
+    return r
+
+
+def address_props(ctx: Context, text: str, field: str) -> tuple[str, str, bytes]:
+    try:
+        name, addr = parse_address(text)
+    except MsgsessError as exc:
+        exc.at(field)
+        raise
+    return name, addr, one_off_entry_id(name, "SMTP", addr)
+
+
+def people(ctx: Context, msg: Message) -> None:
+    p = msg.props
+    # Without --sender both sets are the From address; with it, From is the
+    # principal ("sent representing") and --sender the delegate ("on behalf of").
+    given = {key: ctx.text(key) for key in ("from", "sender")}
+    # (set, field the address came from): each set falls back on the other's address.
+    sources = {
+        "from": "from" if given["from"] is not None else "sender",
+        "sender": "sender" if given["sender"] is not None else "from",
+    }
+    for key, field in sources.items():
+        text = given[field]
+        if text is None:
+            continue
+        name, addr, _entry = address_props(ctx, text, field)
+        set_address_group(p, key, name, addr)
+    reply = ctx.address_list("reply_to")
+    if reply:
+        names, entries = [], []
+        for index, (text, _props) in enumerate(reply):
+            name, _addr, entry = address_props(ctx, text, f"reply_to[{index}]")
+            names.append(name)
+            entries.append(entry)
+        p.set(ids.REPLY_RECIPIENT_NAMES, t.PT_UNICODE, "; ".join(names))
+        p.set(ids.REPLY_RECIPIENT_ENTRIES, t.PT_BINARY, flat_entry_list(entries))
+
+
+def recipients(ctx: Context, msg: Message) -> None:
+    """The To, Cc and Bcc recipients of the spec, appended to the recipient table in that order."""
+    for kind, key in ((ids.MAPI_TO, "to"), (ids.MAPI_CC, "cc"), (ids.MAPI_BCC, "bcc")):
+        for index, (text, props) in enumerate(ctx.address_list(key)):
+            if ctx.skipped(key, index):
+                continue  # checked when it was added
+            msg.recipients.append(recipient(ctx, text, kind, props, key))
+
+
+def recipient(ctx: Context, text: str, kind: int, props: Mapping[str, Any], field: str) -> Recipient:
+    name, addr, _entry = address_props(ctx, text, field)
+    r = new_recipient(kind, name, addr)
+    ctx.overrides(r.props, props, f"{field} {addr} properties")
+    return r
