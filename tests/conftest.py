@@ -65,3 +65,53 @@ def run(workdir: Path) -> Run:
         )
 
     return call
+
+
+# --- helpers shared by the test modules (``from tests.conftest import ok, one_error``) ----------
+
+
+def ok(result: Result) -> str:
+    """The stdout of a command that succeeded."""
+    assert result.exit_code == 0, (result.exit_code, result.stdout, result.stderr)
+    return result.stdout
+
+
+def one_error(result: Result | str, code: int | None = None, *words: str) -> str:
+    """The one line on stderr, ``msgsess: error: …``, holding each of ``words``; for a Result, its
+    exit code must be ``code``, one of the documented codes."""
+    from msgsess.errors import EXIT_CODES
+
+    stderr = result if isinstance(result, str) else result.stderr
+    if not isinstance(result, str):
+        assert result.exit_code == code, (result.stdout, result.stderr)
+        assert code in EXIT_CODES
+    assert stderr.count("\n") == 1 and stderr.startswith("msgsess: error: "), stderr
+    line = stderr.rstrip("\n")
+    for word in words:
+        assert word in line, (word, line)
+    return line
+
+
+def check_errors(path: Path) -> list[str]:
+    """The errors ``msgsess.oxmsg.check`` finds in a written file (warnings are Outlook's own habits)."""
+    from msgsess import cfb
+    from msgsess.oxmsg import check
+
+    return [f"{f.path}: {f.message}" for f in check.check(cfb.read_file(path)) if f.severity == "error"]
+
+
+def prop(msg: Any, key: str) -> Any:
+    """A property's value as extract-msg reads it (``prop(message, "00170003")``), or None."""
+    entry = msg.props.get(key)
+    return None if entry is None else entry.value
+
+
+@pytest.fixture
+def quiet_extract_msg() -> Iterator[None]:
+    """extract-msg logs Outlook's quirks (and with filterwarnings=error nothing may warn): modules
+    that read with it silence it (``pytestmark = pytest.mark.usefixtures("quiet_extract_msg")``)."""
+    import logging
+
+    logging.disable(logging.CRITICAL)
+    yield
+    logging.disable(logging.NOTSET)

@@ -19,8 +19,6 @@ Normalisations, each a fact of the format rather than a tolerance:
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +30,8 @@ from msgsess.oxmsg.check import check, errors
 extract_msg = pytest.importorskip("extract_msg")
 from extract_msg.msg_classes import Message as _EMMessage  # noqa: E402
 from extract_msg.msg_classes import MSGFile as _EMFile  # noqa: E402
+
+pytestmark = pytest.mark.usefixtures("quiet_extract_msg")
 
 CORPUS = Path(__file__).parents[1].parent / "shared" / "corpus"
 FILES = sorted(CORPUS.rglob("*.msg")) if CORPUS.is_dir() else []
@@ -53,14 +53,6 @@ def _params(known: dict[str, str] | None = None) -> list[Any]:
         marks = [pytest.mark.xfail(strict=True, reason=known[rel])] if rel in known else []
         out.append(pytest.param(path, id=rel, marks=marks))
     return out
-
-
-@pytest.fixture(autouse=True)
-def _quiet_extract_msg() -> Iterator[None]:
-    # extract-msg logs (and, with filterwarnings=error, nothing warns) on Outlook's quirks.
-    logging.disable(logging.CRITICAL)
-    yield
-    logging.disable(logging.NOTSET)
 
 
 def _copy(path: Path, tmp_path: Path) -> Path:

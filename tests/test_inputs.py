@@ -17,11 +17,7 @@ import pytest
 
 from msgsess import cfb, inputs
 from msgsess.errors import InvalidParameter, NotFound, TooBig
-
-
-def _one_error_line(stderr: str) -> str:
-    assert stderr.count("\n") == 1 and stderr.startswith("msgsess: error: "), stderr
-    return stderr
+from tests.conftest import one_error
 
 
 @pytest.fixture
@@ -77,7 +73,7 @@ def test_dev_zero_is_refused_before_a_byte_is_read(run: Any, session: str, comma
     before = run("show", "s", "--json").stdout
     done = _run_with(run, command, "/dev/zero")
     assert done.returncode == 3, done.stderr
-    assert "/dev/zero is a character device, not a regular file" in _one_error_line(done.stderr)
+    assert "/dev/zero is a character device, not a regular file" in one_error(done.stderr)
     assert run("show", "s", "--json").stdout == before
 
 
@@ -88,7 +84,7 @@ def test_a_fifo_without_a_writer_is_refused_without_waiting(
     os.mkfifo(workdir / "fifo")
     done = _run_with(run, command, "fifo")  # before the fix: hung until the timeout
     assert done.returncode == 3, done.stderr
-    assert "fifo is a FIFO (named pipe), not a regular file" in _one_error_line(done.stderr)
+    assert "fifo is a FIFO (named pipe), not a regular file" in one_error(done.stderr)
 
 
 @pytest.mark.parametrize("command", ["add --attach", "add --json attachments.file", "attach", "edit", "dump"])
@@ -96,7 +92,7 @@ def test_an_input_over_the_limit_is_refused(run: Any, session: str, workdir: Pat
     (workdir / "big").write_bytes(bytes(5000))
     done = _run_with(run, command, "big", env={"MSGSESS_MAX_INPUT": "4K"})
     assert done.returncode == 11, done.stderr
-    assert "big is 5000 bytes, more than the 4096 bytes an input may have" in _one_error_line(done.stderr)
+    assert "big is 5000 bytes, more than the 4096 bytes an input may have" in one_error(done.stderr)
     assert "MSGSESS_MAX_INPUT" in done.stderr
 
 
@@ -104,9 +100,7 @@ def test_stdin_over_the_limit_is_refused(run: Any, session: str) -> None:
     text = json.dumps({"output": "o.msg", "body": "x" * 3000})
     done = run("add", "s", "--json", "-", input=text, env={"MSGSESS_MAX_INPUT": "2k"})
     assert done.returncode == 11
-    assert _one_error_line(done.stderr).startswith(
-        "msgsess: error: --json -: stdin holds more than the 2048 bytes"
-    )
+    assert one_error(done.stderr).startswith("msgsess: error: --json -: stdin holds more than the 2048 bytes")
     # Within the limit, the same input is taken.
     assert run("add", "s", "--json", "-", input=text, env={"MSGSESS_MAX_INPUT": "1M"}).returncode == 0
 
@@ -124,7 +118,7 @@ def test_a_bad_limit_is_an_invalid_value(run: Any, session: str, workdir: Path, 
     (workdir / "f").write_bytes(b"x")
     done = run("attach", "s", "m1", "f", env={"MSGSESS_MAX_INPUT": value})
     assert done.returncode == 3
-    assert f"MSGSESS_MAX_INPUT={value!r} is not a size" in _one_error_line(done.stderr)
+    assert f"MSGSESS_MAX_INPUT={value!r} is not a size" in one_error(done.stderr)
 
 
 @pytest.mark.parametrize(

@@ -16,17 +16,13 @@ from typing import Any
 import pytest
 from click.testing import Result
 
+from tests.conftest import one_error
+
 Invoke = Callable[..., Result]
 Run = Callable[..., Any]
 
 MSGSESS = [sys.executable, "-m", "msgsess"]
 TEST_ENV = {"MSGSESS_LOCK_TIMEOUT": "30"}
-
-
-def _one_line(stderr: str) -> str:
-    assert stderr.count("\n") == 1, stderr
-    assert stderr.startswith("msgsess: error: "), stderr
-    return stderr
 
 
 # --- 1. close with a session that cannot be written ----------------------------------------
@@ -64,7 +60,7 @@ def test_close_of_a_session_in_a_read_only_folder_writes_nothing(run: Run, workd
     finally:
         (workdir / "ro").chmod(0o755)
     assert done.returncode == 5, done.stderr
-    assert "folder" in _one_line(done.stderr) and "not writable" in done.stderr
+    assert "folder" in one_error(done.stderr) and "not writable" in done.stderr
     assert not (workdir / "out").exists()  # failed before any output (or its folder) existed
     assert (workdir / "ro" / "s").read_bytes() == before
     # Once writable, it closes as usual; a kept session is not left marked.
@@ -85,7 +81,7 @@ def test_open_force_waits_for_a_running_command(run: Run, workdir: Path) -> None
         conn.execute("INSERT INTO meta (key, value) VALUES ('writer', 'busy')")
         quick = run("open", "--force", "s", env={"MSGSESS_LOCK_TIMEOUT": "0.5"})
         assert quick.returncode == 6, quick.stderr
-        assert "locked" in _one_line(quick.stderr)
+        assert "locked" in one_error(quick.stderr)
         waiting = subprocess.Popen(
             [*MSGSESS, "open", "--force", "s"],
             cwd=workdir,
@@ -127,10 +123,10 @@ def test_codepage_without_ansi_is_a_usage_error(invoke: Invoke, workdir: Path) -
     for args in (["close", "s", "--codepage", "1251"], ["close", "s", "--unicode", "--codepage", "1251"]):
         result = invoke(*args)
         assert result.exit_code == 2, (args, result.stderr)
-        assert "--codepage needs --ansi" in _one_line(result.stderr)
+        assert "--codepage needs --ansi" in one_error(result.stderr)
     assert not (workdir / "a.msg").exists() and (workdir / "s").exists()
     result = invoke("open", "t", "--codepage", "1251")
-    assert result.exit_code == 2 and "--codepage needs --ansi" in _one_line(result.stderr)
+    assert result.exit_code == 2 and "--codepage needs --ansi" in one_error(result.stderr)
     assert not (workdir / "t").exists()
     result = invoke("close", "s", "--ansi", "--codepage", "1251")
     assert result.exit_code == 0, result.stderr
@@ -148,7 +144,7 @@ def test_a_bad_source_date_epoch_is_an_invalid_value(invoke: Invoke, workdir: Pa
     assert invoke("add", "s", "a.msg", "--subject", "x").exit_code == 0
     result = invoke("close", "s", env={"SOURCE_DATE_EPOCH": value})
     assert result.exit_code == 3, result.stderr
-    assert f"SOURCE_DATE_EPOCH={value!r}" in _one_line(result.stderr)
+    assert f"SOURCE_DATE_EPOCH={value!r}" in one_error(result.stderr)
     assert not (workdir / "a.msg").exists() and (workdir / "s").exists()
 
 
@@ -189,7 +185,7 @@ def test_add_refuses_nul_and_surrogates_anywhere(
     assert invoke("open", "s").exit_code == 0
     result = invoke("add", "s", "--json", "-", input=json.dumps(spec))
     assert result.exit_code == 3, result.stderr
-    line = _one_line(result.stderr)
+    line = one_error(result.stderr)
     # Named by the input line and the OUTPUT as typed (escaped when it holds the bad text itself).
     assert line.startswith("msgsess: error: stdin line 1: ") and f": {field}: " in line
     assert "m1" not in line
@@ -204,7 +200,7 @@ def test_a_nul_in_a_path_to_read_is_an_invalid_value(invoke: Invoke, workdir: Pa
     ):
         result = invoke("add", "s", "--json", "-", input=json.dumps(spec))
         assert result.exit_code == 3, result.stderr
-        _one_line(result.stderr)
+        one_error(result.stderr)
 
 
 def test_a_nul_in_a_body_file_fails_at_add(invoke: Invoke, workdir: Path) -> None:
@@ -213,10 +209,10 @@ def test_a_nul_in_a_body_file_fails_at_add(invoke: Invoke, workdir: Path) -> Non
     for option in ("--body-file", "--html-file"):
         result = invoke("add", "s", "a.msg", option, "nul.txt")
         assert result.exit_code == 3, result.stderr
-        assert "NUL at character 2" in _one_line(result.stderr)
+        assert "NUL at character 2" in one_error(result.stderr)
     (workdir / "nul.rtf").write_bytes(b"{\\rtf1 a\0}")
     result = invoke("add", "s", "a.msg", "--rtf-file", "nul.rtf")
-    assert result.exit_code == 3 and "rtf: NUL" in _one_line(result.stderr)
+    assert result.exit_code == 3 and "rtf: NUL" in one_error(result.stderr)
     assert invoke("show", "s", "--json").stdout == ""
 
 
@@ -234,7 +230,7 @@ def test_one_output_through_a_symlinked_folder_is_a_duplicate(
     assert invoke("add", "s", f"{first}/a.msg", "--subject", "one").exit_code == 0
     result = invoke("add", "s", f"{second}/a.msg", "--subject", "two")
     assert result.exit_code == 10, result.stderr
-    assert "same file" in _one_line(result.stderr)
+    assert "same file" in one_error(result.stderr)
     # The path the user gave is what the session keeps.
     shown = json.loads(invoke("show", "s", "--json").stdout)
     assert shown["output"] == str(workdir / first / "a.msg")
@@ -248,7 +244,7 @@ def test_close_finds_outputs_that_became_one_file(invoke: Invoke, workdir: Path)
     (workdir / "lnk").symlink_to("out")  # made after both were added
     result = invoke("close", "s")
     assert result.exit_code == 10, result.stderr
-    assert "is the same file as" in _one_line(result.stderr)
+    assert "is the same file as" in one_error(result.stderr)
     assert list((workdir / "out").iterdir()) == [] and (workdir / "s").exists()
 
 
@@ -276,7 +272,7 @@ def test_body_files_read_stdin_for_a_dash(run: Run, workdir: Path) -> None:
     assert bodies[1]["html"] == "<p>é</p>"
     both = run("add", "s", "c.msg", "--body-file", "-", "--html-file", "-", input="x")
     assert both.returncode == 2
-    assert "stdin" in _one_line(both.stderr)
+    assert "stdin" in one_error(both.stderr)
 
 
 def test_a_body_file_that_is_not_utf8_is_named(invoke: Invoke, workdir: Path) -> None:
@@ -284,7 +280,7 @@ def test_a_body_file_that_is_not_utf8_is_named(invoke: Invoke, workdir: Path) ->
     assert invoke("open", "s").exit_code == 0
     result = invoke("add", "s", "a.msg", "--body-file", "latin.txt")
     assert result.exit_code == 3
-    assert "--body-file: latin.txt is not UTF-8" in _one_line(result.stderr)
+    assert "--body-file: latin.txt is not UTF-8" in one_error(result.stderr)
     done = subprocess.run(
         [*MSGSESS, "add", "s", "a.msg", "--body-file", "-"],
         cwd=workdir,
@@ -294,7 +290,7 @@ def test_a_body_file_that_is_not_utf8_is_named(invoke: Invoke, workdir: Path) ->
         timeout=120,
     )
     assert done.returncode == 3
-    assert "--body-file: stdin is not UTF-8" in _one_line(done.stderr.decode())
+    assert "--body-file: stdin is not UTF-8" in one_error(done.stderr.decode())
 
 
 # --- close and signals at its end (review 2) -------------------------------------------------
@@ -356,7 +352,7 @@ def test_minus_zero_source_date_epoch_is_not_digits(
     assert invoke("add", "s", "a.msg", "--subject", "x").exit_code == 0
     result = invoke("close", "s", env={"SOURCE_DATE_EPOCH": value})
     assert result.exit_code == 3, result.stderr
-    assert words in _one_line(result.stderr)
+    assert words in one_error(result.stderr)
 
 
 # --- closed stdin ------------------------------------------------------------------------------
@@ -372,5 +368,5 @@ def test_closed_stdin_is_an_invalid_value(run: Any, workdir: Path, args: list[st
         ["sh", "-c", command], capture_output=True, text=True, cwd=workdir, env=os.environ, timeout=120
     )
     assert result.returncode == 3, result.stderr
-    assert "stdin is closed" in _one_line(result.stderr)
+    assert "stdin is closed" in one_error(result.stderr)
     assert run("show", "s", "--json").stdout == ""

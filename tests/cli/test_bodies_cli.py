@@ -15,7 +15,6 @@ from collections.abc import Callable
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
 
 import compressed_rtf
 import extract_msg
@@ -24,8 +23,7 @@ import pytest
 from click.testing import Result
 from extract_msg.constants import ps
 
-from msgsess import cfb
-from msgsess.oxmsg import check
+from tests.conftest import check_errors, prop
 
 Invoke = Callable[..., Result]
 
@@ -44,17 +42,6 @@ PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
 MSGFLAG_UNSENT = 0x8
 
 
-def errors_of(path: Path) -> list[str]:
-    """The errors ``msgsess.oxmsg.check`` finds in a written file (warnings are Outlook's own habits)."""
-    return [f"{f.path}: {f.message}" for f in check.check(cfb.read_file(path)) if f.severity == "error"]
-
-
-def prop(m: Any, tag: str) -> Any:
-    """A fixed-length property's value as extract-msg reads it, or None."""
-    entry = m.props.get(tag)
-    return None if entry is None else entry.value
-
-
 def build(invoke: Invoke, workdir: Path, output: str, *args: str) -> Path:
     """open, one add with ``args``, close; the written file."""
     assert invoke("open", "s").exit_code == 0
@@ -63,7 +50,7 @@ def build(invoke: Invoke, workdir: Path, output: str, *args: str) -> Path:
     closed = invoke("close", "s")
     assert closed.exit_code == 0, closed.stderr
     path = workdir / output
-    assert errors_of(path) == []
+    assert check_errors(path) == []
     return path
 
 
@@ -95,7 +82,7 @@ def html_msg(invoke: Invoke, workdir: Path) -> Path:
     closed = invoke("close", "s")
     assert closed.exit_code == 0 and closed.stderr == "", closed.stderr
     path = workdir / "h.msg"
-    assert errors_of(path) == []
+    assert check_errors(path) == []
     return path
 
 
@@ -200,7 +187,7 @@ def test_rtf_from_json(invoke: Invoke, workdir: Path) -> None:
     with extract_msg.openMsg(str(workdir / "j.msg")) as m:
         assert compressed_rtf.decompress(m.compressedRtf) == b"{\\rtf1\\ansi Json \\u1046?body\\par}"
         assert "Json Жbody" in m.body
-    assert errors_of(workdir / "j.msg") == []
+    assert check_errors(workdir / "j.msg") == []
 
 
 def test_rtf_file_refusals(invoke: Invoke, workdir: Path) -> None:
@@ -272,7 +259,7 @@ def test_attach_with_name_and_mime(invoke: Invoke, workdir: Path) -> None:
             True,
         )
         assert (second.mimetype, second.hidden) == ("image/x-test", False)
-    assert errors_of(workdir / "a.msg") == []
+    assert check_errors(workdir / "a.msg") == []
 
 
 # --- cid: warnings ---------------------------------------------------------------------------
@@ -295,7 +282,7 @@ def test_close_warns_about_a_cid_no_attachment_answers(invoke: Invoke, workdir: 
     assert closed.exit_code == 0
     assert closed.stderr == WARNING.format(id="m1", cid="chart@x")
     assert (workdir / "w.msg").exists()  # a warning, not an error
-    assert errors_of(workdir / "w.msg") == []
+    assert check_errors(workdir / "w.msg") == []
 
 
 def test_add_warns_when_the_message_comes_with_its_attachments(invoke: Invoke, workdir: Path) -> None:

@@ -11,8 +11,7 @@ import pytest
 
 from msgsess.errors import InvalidParameter
 from msgsess.oxmsg.codepages import parse_ansi_codepage, parse_codepage
-from tests.cli.test_errors import one_error
-from tests.conftest import Invoke, Run
+from tests.conftest import Invoke, Run, one_error
 
 
 @pytest.mark.parametrize(

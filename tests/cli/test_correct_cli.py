@@ -14,22 +14,10 @@ import extract_msg
 import pytest
 from click.testing import Result
 
+from tests.conftest import ok, one_error
+
 Invoke = Callable[..., Result]
 Run = Callable[..., Any]
-
-
-def ok(result: Result) -> str:
-    assert result.exit_code == 0, (result.stdout, result.stderr)
-    return result.stdout
-
-
-def one_error(result: Result, code: int, *words: str) -> str:
-    assert result.exit_code == code, (result.stdout, result.stderr)
-    (line,) = result.stderr.splitlines()
-    assert line.startswith("msgsess: error: ")
-    for word in words:
-        assert word in line, (word, line)
-    return line
 
 
 @pytest.fixture

@@ -17,17 +17,13 @@ from msgsess.composer import compose
 from msgsess.errors import Unconvertible
 from msgsess.props import ids
 from msgsess.props.ids import SMART_NO_ATTACH
+from tests.conftest import ok
 
 Invoke = Callable[..., Result]
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGNgYGAAAAAEAAH2FzhVAAAAAElFTkSuQmCC"
 )
 TEMPLATE_CLSID = uuid.UUID("0006F046-0000-0000-C000-000000000046").bytes_le
-
-
-def ok(result: Result) -> str:
-    assert result.exit_code == 0, result.stderr or result.output
-    return str(result.stdout)
 
 
 def smart_no_attach(path: Path) -> object:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import logging
 import os
 import random
 import shutil
@@ -13,7 +12,7 @@ import struct
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,9 @@ from click.testing import Result
 
 from msgsess import cfb
 from msgsess.oxmsg import layout
+from tests.conftest import ok
+
+pytestmark = pytest.mark.usefixtures("quiet_extract_msg")
 
 Invoke = Callable[..., Result]
 Run = Callable[..., Any]
@@ -37,18 +39,6 @@ _spec = importlib.util.spec_from_file_location("_hostile", ROOT / "tests" / "tes
 assert _spec is not None and _spec.loader is not None
 hostile = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(hostile)
-
-
-@pytest.fixture(autouse=True)
-def _quiet_extract_msg() -> Iterator[None]:
-    logging.disable(logging.CRITICAL)
-    yield
-    logging.disable(logging.NOTSET)
-
-
-def ok(result: Result) -> str:
-    assert result.exit_code == 0, (result.exit_code, result.stdout, result.stderr)
-    return result.stdout
 
 
 # --------------------------------------------------------------------------- dump

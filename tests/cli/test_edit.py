@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import logging
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,10 @@ import extract_msg
 import olefile
 import pytest
 from click.testing import Result
+
+from tests.conftest import ok, prop
+
+pytestmark = pytest.mark.usefixtures("quiet_extract_msg")
 
 Invoke = Callable[..., Result]
 Run = Callable[..., Any]
@@ -41,27 +44,10 @@ PR_MESSAGE_FLAGS = "0E070003"
 MSGFLAG_HASATTACH = 0x10
 
 
-@pytest.fixture(autouse=True)
-def _quiet_extract_msg() -> Iterator[None]:
-    logging.disable(logging.CRITICAL)
-    yield
-    logging.disable(logging.NOTSET)
-
-
-def ok(result: Result) -> str:
-    assert result.exit_code == 0, (result.exit_code, result.stdout, result.stderr)
-    return result.stdout
-
-
 def copy(name: str, workdir: Path, as_name: str | None = None) -> Path:
     target = workdir / (as_name or Path(name).name)
     shutil.copyfile(CORPUS / name, target)
     return target
-
-
-def prop(msg: Any, key: str) -> Any:
-    entry = msg.props.get(key)
-    return None if entry is None else entry.value
 
 
 def string(msg: Any, key: str) -> str | None:

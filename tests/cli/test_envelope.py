@@ -21,23 +21,13 @@ from click.testing import Result
 from extract_msg.constants import ps
 from extract_msg.structures.entry_id import EntryID, OneOffRecipient
 
-from msgsess import cfb
-from msgsess.oxmsg import check
+from tests.conftest import check_errors, prop
 
 Invoke = Callable[..., Result]
 
 MSGFLAG_READ = 0x1
 MSGFLAG_UNSENT = 0x8
 UTC = dt.UTC
-
-
-def errors_of(path: Path) -> list[str]:
-    return [f"{f.path}: {f.message}" for f in check.check(cfb.read_file(path)) if f.severity == "error"]
-
-
-def prop(m: Any, tag: str) -> Any:
-    entry = m.props.get(tag)
-    return None if entry is None else entry.value
 
 
 def build(invoke: Invoke, workdir: Path, *args: str, output: str = "e.msg") -> Path:
@@ -47,7 +37,7 @@ def build(invoke: Invoke, workdir: Path, *args: str, output: str = "e.msg") -> P
     closed = invoke("close", "s")
     assert closed.exit_code == 0, closed.stderr
     path = workdir / output
-    assert errors_of(path) == []
+    assert check_errors(path) == []
     return path
 
 
@@ -278,4 +268,4 @@ def test_show_json_round_trips_the_new_keys(invoke: Invoke, workdir: Path) -> No
     assert invoke("close", "t", env=env).exit_code == 0
     assert ((workdir / "a.msg").read_bytes(), (workdir / "b.oft").read_bytes()) == first_bytes
     for name in ("a.msg", "b.oft"):
-        assert errors_of(workdir / name) == []
+        assert check_errors(workdir / name) == []

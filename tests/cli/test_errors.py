@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from click.testing import Result
 
-from msgsess.errors import EXIT_CODES
+from tests.conftest import one_error
 
 Invoke = Callable[..., Result]
 Run = Callable[..., Any]
@@ -21,17 +21,6 @@ def s(invoke: Invoke, workdir: Path) -> str:
     assert invoke("open", "s").exit_code == 0
     assert invoke("add", "s", "a.msg", "--subject", "x").stdout == "m1\n"
     return "s"
-
-
-def one_error(result: Result, code: int, *words: str) -> str:
-    assert result.exit_code == code, (result.stdout, result.stderr)
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, lines
-    assert lines[0].startswith("msgsess: error: ")
-    for word in words:
-        assert word in lines[0], (word, lines[0])
-    assert code in EXIT_CODES
-    return lines[0]
 
 
 def test_missing_session(invoke: Invoke) -> None:

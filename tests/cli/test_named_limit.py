@@ -14,16 +14,13 @@ from typing import Any
 
 import olefile
 
+from tests.conftest import one_error
+
 LIMIT = 32_767
 
 
 def _named(count: int, prefix: str = "n") -> dict[str, str]:
     return {f"PS_PUBLIC_STRINGS:{prefix}{i}": "v" for i in range(count)}
-
-
-def _one_error_line(stderr: str) -> str:
-    assert stderr.count("\n") == 1 and stderr.startswith("msgsess: error: "), stderr
-    return stderr
 
 
 def test_add_refuses_forty_thousand_named_properties(invoke: Any, workdir: Path) -> None:
@@ -32,7 +29,7 @@ def test_add_refuses_forty_thousand_named_properties(invoke: Any, workdir: Path)
     (workdir / "in.json").write_text(json.dumps(spec))
     result = invoke("add", "s", "--json", "in.json")
     assert result.exit_code == 11, result.stderr
-    line = _one_error_line(result.stderr)
+    line = one_error(result.stderr)
     assert "message big" in line and "40000 named properties" in line and "32,767" in line
     assert invoke("show", "s", "--json").stdout == ""  # nothing added
 
@@ -43,7 +40,7 @@ def test_the_last_named_property_that_fits_and_the_first_that_does_not(invoke: A
     assert invoke("add", "s", "--json", "in.json").exit_code == 0
     over = invoke("set", "s", "m1", "PS_PUBLIC_STRINGS:one-more", "x")
     assert over.exit_code == 11
-    assert "message m1: 32768 named properties" in _one_error_line(over.stderr)
+    assert "message m1: 32768 named properties" in one_error(over.stderr)
     closed = invoke("close", "s")
     assert closed.exit_code == 0, closed.stderr
     with olefile.OleFileIO(str(workdir / "edge.msg")) as ole:  # the map holds every one
@@ -62,6 +59,6 @@ def test_close_names_a_message_whose_embedded_messages_go_past_the_limit(invoke:
     assert invoke("attach", "s", "outer", "--message", "inner").exit_code == 0
     closed = invoke("close", "s")
     assert closed.exit_code == 11  # was 8, "damaged input"
-    line = _one_error_line(closed.stderr)
+    line = one_error(closed.stderr)
     assert "message outer" in line and "32,767" in line
     assert not (workdir / "outer.msg").exists() and (workdir / "s").exists()

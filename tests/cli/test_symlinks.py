@@ -22,15 +22,11 @@ import pytest
 from msgsess import cfb
 from msgsess.errors import WriteFailed
 from msgsess.storage import Storage
+from tests.conftest import one_error
 
 OTHER_UID = 65534  # "nobody": a user that is neither root nor the owner of the shared folder
 
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="needs root to act as a second user")
-
-
-def _one_error_line(stderr: str) -> str:
-    assert stderr.count("\n") == 1 and stderr.startswith("msgsess: error: "), stderr
-    return stderr
 
 
 def _as_other_user() -> None:
@@ -70,7 +66,7 @@ def test_another_users_link_in_a_sticky_folder_is_refused(run: Any, workdir: Pat
     closed = _add_and_close(run, link)
 
     assert closed.returncode == 9
-    line = _one_error_line(closed.stderr)
+    line = one_error(closed.stderr)
     assert f"symlink {link}" in line and f"uid {OTHER_UID}" in line
     assert victim.read_text() == "root's own data\n"  # untouched
     assert link.is_symlink() and sorted(p.name for p in shared.iterdir()) == ["out.msg"]
@@ -92,7 +88,7 @@ def test_a_link_in_a_folder_of_another_user_on_the_way_is_refused(
     closed = _add_and_close(run, link / "out.msg")
 
     assert closed.returncode == 9
-    assert f"symlink {link}" in _one_error_line(closed.stderr)
+    assert f"symlink {link}" in one_error(closed.stderr)
     assert list(target_dir.iterdir()) == []
 
 
@@ -145,7 +141,7 @@ def test_a_dangling_link_creates_no_file(run: Any, workdir: Path) -> None:
     link.symlink_to(elsewhere / "new.msg")
     closed = _add_and_close(run, link)
     assert closed.returncode == 9
-    line = _one_error_line(closed.stderr)
+    line = one_error(closed.stderr)
     assert f"symlink {link}" in line and "does not exist" in line
     assert list(elsewhere.iterdir()) == [] and link.is_symlink()
 

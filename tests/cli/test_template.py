@@ -11,15 +11,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import extract_msg
 import olefile
 import pytest
 from click.testing import Result
 
-from msgsess import cfb
-from msgsess.oxmsg import check
+from tests.conftest import check_errors, prop
 
 Invoke = Callable[..., Result]
 
@@ -27,15 +25,6 @@ TEMPLATE_CLSID = "0006F046-0000-0000-C000-000000000046"
 MESSAGE_CLSID = "00020D0B-0000-0000-C000-000000000046"
 MSGFLAG_READ = 0x1
 MSGFLAG_UNSENT = 0x8
-
-
-def errors_of(path: Path) -> list[str]:
-    return [f"{f.path}: {f.message}" for f in check.check(cfb.read_file(path)) if f.severity == "error"]
-
-
-def prop(m: Any, tag: str) -> Any:
-    entry = m.props.get(tag)
-    return None if entry is None else entry.value
 
 
 def root_clsid(path: Path) -> str:
@@ -60,7 +49,7 @@ def session(invoke: Invoke) -> None:
 
 def assert_template(path: Path) -> None:
     assert root_clsid(path) == TEMPLATE_CLSID
-    assert errors_of(path) == []
+    assert check_errors(path) == []
     with extract_msg.openMsg(str(path)) as m:
         assert m.getStringStream("__substg1.0_001A") == "IPM.Note"  # a template of a mail message
         flags = prop(m, "0E070003")
