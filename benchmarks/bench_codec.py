@@ -100,8 +100,8 @@ def encode_all(messages: list[Any]) -> list[Any]:
     return [oxmsg.encode(m) for m in messages]
 
 
-def bare_write(tree: Any, target: Path) -> None:
-    """The same tree through OleWriter's public API: one addEntry per entry."""
+def olewriter_for(tree: Any) -> Any:
+    """An OleWriter holding ``tree``, filled through its public API: one addEntry per entry."""
     from extract_msg import OleWriter
 
     writer = OleWriter(tree.clsid)
@@ -120,7 +120,12 @@ def bare_write(tree: Any, target: Path) -> None:
                     modifiedTime=child.modified,
                 )
                 stack.append(([*path, name], child))
-    writer.write(str(target))
+    return writer
+
+
+def bare_write(tree: Any, target: Path) -> None:
+    """The same tree through OleWriter's public API, to a file."""
+    olewriter_for(tree).write(str(target))
 
 
 def _status(field: str) -> int | None:

@@ -24,17 +24,17 @@ from pathlib import Path
 import extract_msg
 import olefile
 import pytest
-from extract_msg import OleWriter
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from msgsess import cfb, cfbwriter, model, oxmsg
 from msgsess.errors import WriteFailed
 from msgsess.props import ids
-from msgsess.props import types as t
 from msgsess.storage import FileSource, Storage, StreamSource
 
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
+import bench_codec  # the benchmark's OleWriter path: the reference writer
 import cfbrules
 
 CORPUS = Path(__file__).parents[1].parent / "shared" / "corpus"
@@ -136,23 +136,16 @@ def check_all(tree: Storage, data: bytes) -> cfbrules.Parsed:
     return parsed
 
 
-def attachment_message(data: bytes | StreamSource, name: str = "big.bin") -> model.Message:
-    msg = model.Message()
-    msg.props.set(ids.MESSAGE_CLASS, t.PT_UNICODE, "IPM.Note")
-    model.set_subject(msg, "with an attachment")
-    att = model.Attachment()
-    att.props.set(ids.ATTACH_METHOD, t.PT_LONG, ids.ATTACH_BY_VALUE)
-    att.props.set(ids.ATTACH_LONG_FILENAME, t.PT_UNICODE, name)
-    att.props.set(ids.ATTACH_DATA, t.PT_BINARY, data)
-    msg.attachments.append(att)
-    model.refresh_derived(msg)
+def attachment_message(data: bytes | StreamSource) -> model.Message:
+    """The benchmark's W3 message: a subject, a body, a recipient and one attachment."""
+    msg: model.Message = bench_codec.build_messages("big", 1, data)[0]
     return msg
 
 
 def extract_msg_digest(path: Path) -> str:
     msg = extract_msg.openMsg(str(path))
     try:
-        assert msg.subject == "with an attachment"
+        assert msg.subject == "Benchmark message 0"
         (att,) = msg.attachments
         return hashlib.sha256(att.data).hexdigest()
     finally:
@@ -296,13 +289,17 @@ def _storage(children: list[tuple[str, object]], clsid: bytes, created: int, mod
     return node
 
 
-_TREES = st.recursive(
-    _STREAMS,
-    lambda inner: st.builds(
-        _storage, st.lists(st.tuples(_NAMES, inner), max_size=12), _CLSIDS, _TIMES, _TIMES
-    ),
-    max_leaves=60,
-).map(_root)
+def _trees(names: st.SearchStrategy[str], max_leaves: int) -> st.SearchStrategy[Storage]:
+    """Trees of storages and streams named from ``names``, nested as deep as the leaves allow."""
+
+    def storages(inner: st.SearchStrategy[object]) -> st.SearchStrategy[Storage]:
+        children = st.lists(st.tuples(names, inner), max_size=12)
+        return st.builds(_storage, children, _CLSIDS, _TIMES, _TIMES)
+
+    return st.recursive(_STREAMS, storages, max_leaves=max_leaves).map(_root)
+
+
+_TREES = _trees(_NAMES, 60)
 
 
 @settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -345,25 +342,8 @@ def test_deep_nesting() -> None:
 
 def olewriter_bytes(tree: Storage) -> bytes:
     """The same tree through extract-msg's OleWriter (the writer msgsess used before)."""
-    writer = OleWriter(tree.clsid)
-    stack: list[tuple[list[str], Storage]] = [([], tree)]
-    while stack:
-        path, node = stack.pop()
-        for name, child in node.entries.items():
-            if isinstance(child, Storage):
-                writer.addEntry(
-                    [*path, name],
-                    storage=True,
-                    clsid=child.clsid,
-                    creationTime=child.created,
-                    modifiedTime=child.modified,
-                )
-                stack.append(([*path, name], child))
-            else:
-                assert isinstance(child, bytes)
-                writer.addEntry([*path, name], data=child)
     buf = io.BytesIO()
-    writer.write(buf)
+    bench_codec.olewriter_for(tree).write(buf)
     return buf.getvalue()
 
 
@@ -374,13 +354,7 @@ def _olewriter_view(data: bytes) -> dict[str, object]:
 
 
 _ASCII_NAMES = st.text(st.sampled_from("abcdefXYZ_.#0123456789"), min_size=1, max_size=31)
-_ASCII_TREES = st.recursive(
-    _STREAMS,
-    lambda inner: st.builds(
-        _storage, st.lists(st.tuples(_ASCII_NAMES, inner), max_size=10), _CLSIDS, _TIMES, _TIMES
-    ),
-    max_leaves=40,
-).map(_root)
+_ASCII_TREES = _trees(_ASCII_NAMES, 40)
 
 
 @settings(max_examples=30, suppress_health_check=[HealthCheck.too_slow])
