@@ -327,6 +327,19 @@ def test_many_siblings(count: int, seed: int) -> None:
     assert parsed.max_tree_depth <= 2 * math.log2(count + 1) + 1
 
 
+@settings(max_examples=20, suppress_health_check=[HealthCheck.too_slow])
+@given(levels=st.lists(st.tuples(_NAMES, _STREAMS), min_size=1, max_size=100))
+def test_random_deep_nesting(levels: list[tuple[str, bytes]]) -> None:
+    tree = Storage()
+    node = tree
+    for i, (name, data) in enumerate(levels):
+        node = node.storage(name)
+        following = levels[i + 1][0] if i + 1 < len(levels) else ""
+        same = following.lower() == "data" or cfbwriter.sort_key(following) == cfbwriter.sort_key("data")
+        node.entries["other" if same else "data"] = data  # beside the next level's storage
+    check_all(tree, cfb.to_bytes(tree))
+
+
 def test_deep_nesting() -> None:
     tree = Storage()
     node = tree
