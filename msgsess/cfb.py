@@ -40,7 +40,7 @@ from olefile.olefile import OleFileError as _OleFileError
 
 from msgsess import cfbwriter
 from msgsess.errors import CorruptFile, InvalidParameter, MsgsessError, NotFound, WriteFailed
-from msgsess.inputs import open_input
+from msgsess.inputs import open_input, out_of_memory
 from msgsess.oxmsg import layout
 from msgsess.storage import NULL_CLSID, Storage
 
@@ -741,12 +741,42 @@ def _to_tree(ole: Any, size: int, limits: Limits) -> Storage:
         else:
             _mark_chain(fat, kid.isectStart, -(-kid.size // sector), used, f"stream {kid_path}")
 
-    for node, kid_name, kid, _kid_path in streams:
+    for node, kid_name, kid, kid_path in streams:
         if kid.size == 0:
             node.entries[kid_name] = b""
-        else:
+        elif kid.size < MINI_STREAM_CUTOFF:
             node.entries[kid_name] = ole._open(kid.isectStart, kid.size).read()
+        else:
+            node.entries[kid_name] = _read_chain(ole.fp, fat, kid.isectStart, kid.size, sector, kid_path)
     return tree
+
+
+def _read_chain(fp: BinaryIO, fat: Any, start: int, size: int, sector: int, path: str) -> bytes:
+    """A stream of the FAT whose chain :func:`_mark_chain` has checked, read run by run.
+
+    Sectors that follow one another in the file are read at once: a stream stored in one run
+    (as writers lay them out) is one read into one bytes object, where olefile's reader holds it
+    two or three times over. Only a fragmented stream is joined from its runs.
+    """
+    runs: list[tuple[int, int]] = []
+    sect, left = start, -(-size // sector)
+    while left:
+        first, count = sect, 1
+        sect, left = fat[sect], left - 1
+        while left and sect == first + count:
+            sect, left, count = fat[sect], left - 1, count + 1
+        runs.append((first, count))
+    parts: list[bytes] = []
+    got = 0
+    for first, count in runs:
+        fp.seek((first + 1) * sector)
+        want = min(count * sector, size - got)
+        part = fp.read(want)
+        if len(part) != want:
+            raise _Damaged(f"stream {path} goes past the end of the file (truncated?)")
+        parts.append(part)
+        got += want
+    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 def _wrap_read(name: str, fp_factory: Any, limits: Limits) -> Storage:
@@ -757,6 +787,8 @@ def _wrap_read(name: str, fp_factory: Any, limits: Limits) -> Storage:
         raise NotFound("no such file").at(name) from exc
     except _Damaged as exc:
         raise CorruptFile(f"damaged compound file: {exc}").at(name) from exc
+    except MemoryError:
+        raise out_of_memory(f"read {name}") from None
     except RecursionError as exc:
         raise CorruptFile(
             "damaged compound file: directory tree too deep (unbalanced or nested too deeply)"

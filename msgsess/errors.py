@@ -138,6 +138,13 @@ class TooBig(MsgsessError):
     mapi_name = "MAPI_E_TOO_BIG"
 
 
+class NotEnoughMemory(MsgsessError):
+    """The command ran out of memory (the machine's, or a limit such as ``ulimit -v``)."""
+
+    exit_code = 12
+    mapi_name = "MAPI_E_NOT_ENOUGH_MEMORY"
+
+
 class CheckFailed(MsgsessError):
     """``msgsess check`` found structural errors."""
 
@@ -159,4 +166,5 @@ EXIT_CODES: dict[int, str] = {
     WriteFailed.exit_code: "an output could not be written (MAPI_E_DISK_ERROR)",
     Collision.exit_code: "id or name already in use (MAPI_E_COLLISION)",
     TooBig.exit_code: "a limit of the format or of MSGSESS_MAX_INPUT was exceeded (MAPI_E_TOO_BIG)",
+    NotEnoughMemory.exit_code: "not enough memory for the command (MAPI_E_NOT_ENOUGH_MEMORY)",
 }

@@ -17,7 +17,7 @@ import stat
 import sys
 from typing import BinaryIO
 
-from msgsess.errors import InvalidParameter, MsgsessError, NotFound, TooBig, located
+from msgsess.errors import InvalidParameter, MsgsessError, NotEnoughMemory, NotFound, TooBig, located
 
 #: The environment variable that sets the largest input, in bytes (or with K, M, G, T).
 MAX_INPUT_ENV = "MSGSESS_MAX_INPUT"
@@ -111,27 +111,27 @@ def open_input(path: str | os.PathLike[str], what: str | None = None) -> io.File
             raise
 
 
-def _read_all(stream: BinaryIO, first: int, limit: int) -> bytes | None:
+def _read_all(stream: BinaryIO, first: int, limit: int) -> bytes | bytearray | None:
     """What ``stream`` holds, read ``first`` bytes then ``CHUNK`` at a time; None past ``limit``.
 
     For a regular file ``first`` is its size plus one, so the whole file comes in one read into
-    one bytes object (nothing is copied), and the next read sees the end.
+    one bytes object (nothing is copied), and the next read sees the end. Anything longer (a
+    pipe) grows one bytearray, never a list of chunks and their join (twice the input).
     """
-    chunks: list[bytes] = []
-    total = 0
-    want = max(first, 1)
-    while True:
-        chunk = stream.read(min(want, limit + 1 - total))
-        if not chunk:
-            break
-        chunks.append(chunk)
-        total += len(chunk)
-        if total > limit:
+    head = stream.read(min(max(first, 1), limit + 1))
+    if len(head) > limit:
+        return None
+    more = stream.read(min(CHUNK, limit + 1 - len(head))) if head else b""
+    if not more:
+        return head
+    buf = bytearray(head)
+    del head
+    while more:
+        buf += more
+        if len(buf) > limit:
             return None
-        want = CHUNK
-    if len(chunks) == 1:
-        return chunks[0]
-    return b"".join(chunks)
+        more = stream.read(min(CHUNK, limit + 1 - len(buf)))
+    return buf
 
 
 def read_input(path: str | os.PathLike[str], what: str | None = None) -> bytes:
@@ -143,20 +143,36 @@ def read_input(path: str | os.PathLike[str], what: str | None = None) -> bytes:
     """
     name = os.fsdecode(path)
     if name == "-":
-        return read_stdin(what)
+        piped = read_stdin(what)
+        return piped if isinstance(piped, bytes) else bytes(piped)
     with open_input(path, what) as f, located(what or ""):
         limit = max_input()
+        size = os.fstat(f.fileno()).st_size
         try:
-            data = _read_all(f, os.fstat(f.fileno()).st_size + 1, limit)
+            data = _read_all(f, size + 1, limit)
         except OSError as exc:
             raise InvalidParameter(f"cannot read {name}: {exc.strerror}", hint="check the file") from None
+        except MemoryError:
+            raise out_of_memory(f"read {name} ({size} bytes)") from None
         if data is None:
             raise _too_big(name, None, limit)
-        return data
+        return data if isinstance(data, bytes) else bytes(data)  # a file that grew while read
 
 
-def read_stdin(what: str | None = None) -> bytes:
-    """All of stdin, within the limit on inputs; a closed stdin (``<&-``) is InvalidParameter."""
+def out_of_memory(doing: str) -> NotEnoughMemory:
+    """The error for running out of memory while doing something (``read big.msg``)."""
+    return NotEnoughMemory(
+        f"not enough memory to {doing}",
+        hint="give msgsess more memory (ulimit -v, a container's limit) or smaller inputs",
+    )
+
+
+def read_stdin(what: str | None = None) -> bytes | bytearray:
+    """All of stdin, within the limit on inputs; a closed stdin (``<&-``) is InvalidParameter.
+
+    A bytearray when stdin is a pipe (its length unknown): copying it into bytes would hold it
+    twice; it is decoded or stored as it is.
+    """
     with located(f"{what} -" if what else "-"):
         limit = max_input()
         try:
@@ -172,6 +188,8 @@ def read_stdin(what: str | None = None) -> bytes:
             except (OSError, ValueError, AttributeError):
                 pass  # not a real descriptor (a test's stdin): read in chunks
             data = _read_all(buffer, first, limit)
+        except MemoryError:
+            raise out_of_memory("read stdin") from None
         except (OSError, ValueError, AttributeError):
             raise InvalidParameter(
                 "stdin is closed", hint="give the input on stdin, or a file instead of '-'"

@@ -209,8 +209,9 @@ def add_cmd(session: str, json_input: str | None, replace: bool, quiet: bool, **
             flag = names.get(given[0], "--" + given[0].replace("_", "-"))
             raise click.UsageError(f"--json takes every message from the JSON; {flag} cannot be added to it")
         source = "stdin" if json_input == "-" else json_input
-        text = read_utf8(json_input, "--json")
-        ids = use.add(session, jsonspec.iter_specs(text, source), warn=warn, replace=replace)
+        # The text is not kept here: only the reader of specs holds it, and lets it go.
+        specs = jsonspec.iter_specs(read_utf8(json_input, "--json"), source)
+        ids = use.add(session, specs, warn=warn, replace=replace)
     else:
         spec = jsonspec.validate(spec_from_flags(params), "command line")
         ids = use.add(session, [("", spec)], warn=warn, replace=replace)

@@ -21,6 +21,7 @@ from typing import Any
 import click
 
 from msgsess.errors import MsgsessError, WriteFailed
+from msgsess.inputs import out_of_memory
 
 #: Subcommand name -> "module:attribute", in the order ``--help`` lists them.
 COMMANDS: dict[str, str] = {
@@ -129,6 +130,15 @@ class LazyGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
+            return self._invoke(ctx)
+        except MemoryError:
+            pass  # reported below, once the frames that held the memory are gone
+        exc = out_of_memory(f"finish {ctx.invoked_subcommand or 'the command'}")
+        error_line(exc.one_line())
+        ctx.exit(exc.exit_code)
+
+    def _invoke(self, ctx: click.Context) -> Any:
+        try:
             return super().invoke(ctx)
         except MsgsessError as exc:
             error_line(exc.one_line())
@@ -155,6 +165,8 @@ class LazyGroup(click.Group):
             # Writing stdout failed (a full disk, a closed descriptor); files have their own errors.
             error_line(f"cannot write the output: {exc.strerror or exc}")
             ctx.exit(WriteFailed.exit_code)
+        except MemoryError:
+            raise
         except Exception as exc:
             if ctx.meta.get("msgsess.debug"):
                 raise

@@ -535,7 +535,9 @@ def to_text(ptype: int, value: Any, *, width: int = 80) -> str:
     """
     ptype = model_type(ptype)
     if isinstance(value, t.RawValue):
-        return _shorten("raw:" + value.data.hex(), width)
+        # Only as many bytes in hex as can be shown: a 100 MB value must not become 200 MB of text.
+        shown = value.data if width <= 0 else value.data[:width]
+        return _shorten("raw:" + shown.hex(), width)
     if ptype in t.MV_TYPES:
         return _shorten(json.dumps(to_json(ptype, value), ensure_ascii=False), width)
     if ptype == t.PT_ERROR:
@@ -545,8 +547,8 @@ def to_text(ptype: int, value: Any, *, width: int = 80) -> str:
     if ptype == t.PT_APPTIME:
         return _apptime_text(float(value))
     if ptype == t.PT_BINARY:
-        data = bytes(value)
-        text = "hex:" + data.hex()
+        data = value if isinstance(value, bytes) else bytes(value)
+        text = "hex:" + (data if width <= 0 else data[:width]).hex()  # no more hex than is shown
         if width > 0 and len(text) > width:
             suffix = f"… ({len(data)} bytes)"
             text = text[: max(width - len(suffix), 4)] + suffix

@@ -10,7 +10,6 @@ the message and entry it belongs to (see :meth:`msgsess.errors.MsgsessError.at`)
 
 from __future__ import annotations
 
-import base64
 import binascii
 import hashlib
 import os
@@ -21,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from msgsess.errors import InvalidParameter, MsgsessError, located
-from msgsess.inputs import read_input, read_stdin
+from msgsess.inputs import out_of_memory, read_input, read_stdin
 from msgsess.oxmsg.codepages import check_codepage
 from msgsess.session import jsonspec
 from msgsess.session import props as sprops
@@ -60,9 +59,19 @@ def read_rtf(path: str, what: str = "--rtf-file") -> str:
     return data.decode("latin-1")
 
 
+_SPACE = re.compile(r"\s")
+
+
 def decode_base64(text: str) -> bytes:
+    """Decode base64 text (line breaks and spaces allowed); InvalidParameter if it is not base64.
+
+    Decoded from the str itself: ``base64.b64decode`` would first copy the text into bytes,
+    another 150 MB for a 112 MB attachment given in JSON.
+    """
+    if _SPACE.search(text):
+        text = "".join(text.split())
     try:
-        return base64.b64decode("".join(text.split()), validate=True)
+        return binascii.a2b_base64(text, strict_mode=True)
     except (binascii.Error, ValueError):
         raise InvalidParameter("data is not valid base64", hint="give the bytes base64-encoded") from None
 
@@ -209,7 +218,13 @@ def load_spec(where: str, spec: dict[str, Any]) -> Input:
     if "source" in spec:
         source = load_source(spec["source"])
     atts = spec.get("attachments")
-    loaded = [load_attachment(att) for att in atts] if isinstance(atts, list) else None
+    if not isinstance(atts, list):
+        return Input(where, spec, source, None)
+    loaded = [load_attachment(att) for att in atts]
+    if any("data" in att or "msg_data" in att for att in atts):
+        # Their bytes are in `loaded` now: the base64 text (as large again) need not stay.
+        light = [{k: v for k, v in att.items() if k not in ("data", "msg_data")} for att in atts]
+        spec = {**spec, "attachments": light}
     return Input(where, spec, source, loaded)
 
 
@@ -235,7 +250,11 @@ def read_msg(data: bytes | Path, name: str, codepage: int | None = None) -> Mess
     from msgsess import cfb, oxmsg
 
     tree = cfb.read_file(data) if isinstance(data, Path) else cfb.read_bytes(data, name)
-    return oxmsg.decode(tree, codepage=codepage, label=name)
+    try:
+        return oxmsg.decode(tree, codepage=codepage, label=name)
+    except MemoryError:
+        del tree
+        raise out_of_memory(f"decode {name}") from None
 
 
 def source_info(msg: Message, fallback: int | None) -> dict[str, Any]:

@@ -251,7 +251,12 @@ def _decode(text: str, pos: int, source: str) -> tuple[Any, int]:
 
 
 def iter_specs(text: str, source: str) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Each message spec in ``text`` with where it came from ("<source> line 3", "<source> $[2]")."""
+    """Each message spec in ``text`` with where it came from ("<source> line 3", "<source> $[2]").
+
+    The text, and each spec once given out, is let go as soon as it is no longer needed (a spec
+    may hold an attachment of hundreds of MB in base64): a caller that keeps neither holds the
+    input only once.
+    """
     if text.startswith("\ufeff"):
         text = text[1:]
     ws = re.compile(r"\s*")
@@ -267,7 +272,10 @@ def iter_specs(text: str, source: str) -> Iterator[tuple[str, dict[str, Any]]]:
                 f"{source}: invalid JSON at line {line}, column {col}: extra data after the array",
                 hint="give one array, or one object per line",
             )
-        for i, item in enumerate(value):
+        del text
+        value.reverse()
+        for i in range(len(value)):
+            item = value.pop()
             yield f"{source} $[{i}]", validate(item, source, f"$[{i}]")
         return
     line, counted = 1, 0
@@ -276,8 +284,11 @@ def iter_specs(text: str, source: str) -> Iterator[tuple[str, dict[str, Any]]]:
         counted = pos
         value, end = _decode(text, pos, source)
         where = f"{source} line {line}"
-        yield where, validate(value, where)
         pos = ws.match(text, end).end()  # type: ignore[union-attr]
+        if pos == len(text):
+            text = ""  # the last spec: the text is not needed any more
+        yield where, validate(value, where)
+        del value
 
 
 def validate_part(value: Any, ref: str, where: str, root: str = "$") -> None:
