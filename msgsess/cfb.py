@@ -30,7 +30,7 @@ import stat
 import struct
 import tempfile
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -230,13 +230,20 @@ def write_temp(tree: Storage, target: Path, *, durable: bool = False) -> Path:
     The temporary file lives in the target's directory, so :func:`commit` is a rename
     on one filesystem. On failure nothing is left behind. ``durable=True`` also fsyncs
     the file: atomicity does not need it (readers see the old file or the new one),
-    only survival of a power cut does, and it costs a disk flush per file.
+    only survival of a power cut does, and it costs a disk flush per file. Until
+    :func:`commit` the file starts with a mark, not the compound file's signature.
     """
     target = real_target(target)
     planned = cfbwriter.plan(tree)  # programming errors surface before any file exists
-    directory = target.parent
+    return _write_beside(target, planned.write_to, durable, marked=True)
+
+
+def _write_beside(target: Path, fill: Callable[[BinaryIO], object], durable: bool, *, marked: bool) -> Path:
+    """A new ``.NAME.*.tmp`` beside the (resolved) ``target`` that ``fill`` writes, with the
+    target's mode (or the umask's); marked as :class:`_Unfinished` when ``marked``. On failure
+    nothing is left behind."""
     try:
-        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     except OSError as exc:
         raise WriteFailed(
             f"cannot write {target}: {_os_reason(exc)}",
@@ -244,8 +251,8 @@ def write_temp(tree: Storage, target: Path, *, durable: bool = False) -> Path:
         ) from exc
     temp = Path(name)
     try:
-        with io.BufferedWriter(_Unfinished(fd)) as f:
-            planned.write_to(f)
+        with io.BufferedWriter(_Unfinished(fd)) if marked else os.fdopen(fd, "wb") as f:
+            fill(f)
             f.flush()
             if durable:
                 os.fsync(f.fileno())
@@ -529,29 +536,11 @@ def write_bytes_atomic(data: bytes, target: Path, *, durable: bool = False) -> N
     writes through a symlink as :func:`write_atomic` does.
     """
     target = real_target(target)
+    temp = _write_beside(target, lambda f: f.write(data), durable, marked=False)
     try:
-        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    except OSError as exc:
-        raise WriteFailed(
-            f"cannot write {target}: {_os_reason(exc)}",
-            hint="check that the directory exists and is writable",
-        ) from exc
-    temp = Path(name)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            if durable:
-                os.fsync(f.fileno())
-        try:
-            mode = os.stat(target).st_mode & 0o7777
-        except OSError:
-            mode = _default_mode()
-        os.chmod(temp, mode)
         _move(temp, target, durable, finish=False)  # not a compound file: no mark to replace
-    except BaseException as exc:
+    except BaseException:
         discard(temp)
-        if isinstance(exc, OSError):
-            raise WriteFailed(f"cannot write {target}: {_os_reason(exc)}", hint="check free space") from exc
         raise
 
 
