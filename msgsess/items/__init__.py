@@ -164,6 +164,8 @@ def prepare_edit(msg: Message, spec: Mapping[str, Any], *, label: str = "message
     current.pop("kind")
     for key in PEOPLE_KEYS:
         current.pop(key, None)
+    if kind == "contact" and "name" in changes:
+        contact.forget_derived(current)
     if "all_day" in changes:
         current.pop("start", None)
         current.pop("end", None)
@@ -180,6 +182,11 @@ def prepare_edit(msg: Message, spec: Mapping[str, Any], *, label: str = "message
     if keep_duration:
         checked.fields.end = checked.fields.start + duration
     mail = {k: v for k, v in spec.items() if k not in ITEM_KEYS or (kind == "mail" and k == "due")}
+    # A contact's or list's subject that showed its name shows the new one.
+    renamed = {"contact": "display_name", "distlist": "name"}.get(kind)
+    shown = msg.props.value(ids.DISPLAY_NAME)
+    if renamed and "subject" not in spec and shown is not None and msg.props.value(ids.SUBJECT) == shown:
+        mail["subject"] = checked.mail_spec.get("subject", shown)
     return Prepared(kind, mail, checked.fields, checked.digest)
 
 

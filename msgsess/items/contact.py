@@ -43,6 +43,9 @@ DISTLIST_CLASS = "IPM.DistList"
 ICON_CONTACT, ICON_DISTLIST = 0x200, 0x202
 #: PidLidFileUnderId for "<Surname>, <Given> <Middle>" ([MS-OXOCNTC] 2.2.1.1.12).
 FILE_UNDER_SURNAME_GIVEN = 0x8017
+#: Bits of PidLidAddressBookProviderArrayType for e-mail 1-3 ([MS-OXOCNTC] 2.2.1.2.12); the
+#: others (business, home and primary fax, 0x08-0x20) are the fax entries', kept as they are.
+EMAIL_BITS = 0x7
 PHOTO_NAME = "ContactPicture.jpg"
 #: PidLidDistributionListMembers may hold at most 15,000 bytes ([MS-OXOCNTC] 2.2.2.2.1).
 MAX_MEMBER_BYTES = 15000
@@ -178,12 +181,20 @@ def full_name(parts: dict[str, str]) -> str:
     return " ".join(parts[k] for k in NAME_PARTS if parts.get(k))
 
 
-def file_under(parts: dict[str, str]) -> str:
-    """File-as "Surname, Given" (Outlook's "Last, First")."""
-    surname, given = parts.get("surname", ""), parts.get("given", "")
+def file_under(parts: dict[str, str], *, middle: bool = False) -> str:
+    """File-as "Surname, Given" (Outlook's "Last, First"); with ``middle``, "Surname, Given Middle",
+    the form PidLidFileUnderId 0x8017 names."""
+    surname = parts.get("surname", "")
+    given = " ".join(x for x in (parts.get("given", ""), parts.get("middle", "") if middle else "") if x)
     if surname and given:
         return f"{surname}, {given}"
     return surname or given or full_name(parts)
+
+
+def email_name(parts: dict[str, str], display_name: str) -> str:
+    """The person's name in an e-mail's display name: given, middle, surname and suffix, without a
+    title, as Outlook writes it ("Mr. Example Dot Com" shows as "Com Dot Example (addr)")."""
+    return " ".join(parts[k] for k in NAME_PARTS[1:] if parts.get(k)) or display_name
 
 
 def parse_contact(f: Fields) -> Contact:
@@ -291,8 +302,7 @@ def formatted_address(addr: dict[str, str]) -> str:
 def apply_contact(c: Contact, msg: Message) -> None:
     p = msg.props
     for part, name in _NAME_PROPS.items():
-        if part in c.name:
-            put(p, name, c.name[part])
+        put(p, name, c.name.get(part))  # a new name replaces every part (None removes one)
     if c.display_name:
         put(p, "PidTagDisplayName", c.display_name)
     put(p, "PidLidFileUnder", c.file_as if c.file_as is not None else file_under(c.name))
@@ -338,9 +348,8 @@ def _is_photo(props: Any) -> bool:
 def refresh_contact(msg: Message) -> None:
     """Each e-mail's display name, type and one-off entry id follow its address ([MS-OXOCNTC] 2.2.1.2)."""
     p = msg.props
-    person = get(p, "PidTagDisplayName") or full_name(
-        {k: str(get(p, name, "")) for k, name in _NAME_PROPS.items() if get(p, name)}
-    )
+    parts = {k: str(get(p, name)) for k, name in _NAME_PROPS.items() if get(p, name)}
+    person = email_name(parts, str(get(p, "PidTagDisplayName") or ""))
     present = []
     for n in (1, 2, 3):
         addr = get(p, f"PidLidEmail{n}EmailAddress")
@@ -357,6 +366,9 @@ def refresh_contact(msg: Message) -> None:
         addr_type = get(p, f"PidLidEmail{n}AddressType") or "SMTP"
         display = get(p, f"PidLidEmail{n}DisplayName")
         old = get(p, f"PidLidEmail{n}OriginalDisplayName")
+        entry = get(p, f"PidLidEmail{n}OriginalEntryId")
+        if display and old == addr and isinstance(entry, bytes):
+            continue  # nothing changed: the display name and entry id Outlook wrote stay
         derived = not display or (old and str(display).endswith(f"({old})")) or display == old
         if derived:
             display = f"{person} ({addr})" if person else addr
@@ -364,12 +376,29 @@ def refresh_contact(msg: Message) -> None:
         put(p, f"PidLidEmail{n}DisplayName", display)
         put(p, f"PidLidEmail{n}OriginalDisplayName", addr)
         put(p, f"PidLidEmail{n}OriginalEntryId", one_off(str(display), str(addr_type), str(addr)))
-    put(p, "PidLidAddressBookProviderEmailList", present)
-    put(p, "PidLidAddressBookProviderArrayType", sum(1 << i for i in present) if present else None)
+    # The lists also name the contact's fax numbers (entries 3-5): those stay.
+    given = get(p, "PidLidAddressBookProviderEmailList")
+    faxes = sorted(i for i in (given if isinstance(given, list) else []) if isinstance(i, int) and i > 2)
+    entries = [*present, *faxes]
+    kept = get(p, "PidLidAddressBookProviderArrayType")
+    bits = sum(1 << i for i in present) | (kept & ~EMAIL_BITS if isinstance(kept, int) else 0)
+    put(p, "PidLidAddressBookProviderEmailList", entries)
+    put(p, "PidLidAddressBookProviderArrayType", bits if entries or bits else None)
     if get(p, "PidLidFileUnderId") == FILE_UNDER_SURNAME_GIVEN:
-        parts = {k: str(get(p, name, "")) for k, name in _NAME_PROPS.items() if get(p, name)}
-        put(p, "PidLidFileUnder", file_under(parts))
+        put(p, "PidLidFileUnder", file_under(parts, middle=True))
     p.set(ids.ICON_INDEX, t.PT_LONG, ICON_CONTACT)
+
+
+def forget_derived(current: dict[str, Any]) -> None:
+    """Before a new name is merged over a contact's fields: drop the display name and file-as
+    that only followed from the old name, so that they follow the new one."""
+    parts = current.get("name")
+    if not isinstance(parts, dict):
+        return
+    if current.get("display_name") == full_name(parts):
+        current.pop("display_name")
+    if current.get("file_as") in (file_under(parts), file_under(parts, middle=True)):
+        current.pop("file_as")
 
 
 def read_contact(msg: Message) -> dict[str, Any]:

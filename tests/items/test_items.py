@@ -187,12 +187,12 @@ def test_contact_reads_back(written: dict[tuple[str, str], Path], form: str) -> 
         assert m.fileUnder == "Public, Jane"
         assert m.email1EmailAddress == "jane@example.com"
         assert m.email1AddressType == "SMTP"
-        assert m.email1DisplayName == "Dr. Jane Q. Public (jane@example.com)"
+        assert m.email1DisplayName == "Jane Q. Public (jane@example.com)"  # no title, as Outlook writes it
         assert m.email2EmailAddress == "jq@work.example"
         assert m.email2DisplayName == "Jane at work"
         entry = m.email1OriginalEntryId
         assert (entry.displayName, entry.addressType, entry.emailAddress) == (
-            "Dr. Jane Q. Public (jane@example.com)",
+            "Jane Q. Public (jane@example.com)",
             "SMTP",
             "jane@example.com",
         )
@@ -318,7 +318,7 @@ def test_changing_a_contact_email_changes_its_display_name_and_entry_id() -> Non
     msg = build(SPECS["contact"])
     put(msg.props, "PidLidEmail1EmailAddress", "jane.public@example.org")
     items.refresh(msg)
-    assert get(msg.props, "PidLidEmail1DisplayName") == "Dr. Jane Q. Public (jane.public@example.org)"
+    assert get(msg.props, "PidLidEmail1DisplayName") == "Jane Q. Public (jane.public@example.org)"
     assert get(msg.props, "PidLidEmail1OriginalDisplayName") == "jane.public@example.org"
     entry = get(msg.props, "PidLidEmail1OriginalEntryId")
     assert entry.endswith("jane.public@example.org\0".encode("utf-16-le"))
@@ -504,3 +504,22 @@ def test_task_dates_as_outlook_requires_them() -> None:
     )
     assert items.read(weekly)["start"] == "2024-03-04" and items.read(weekly)["due"] == "2024-03-05"
     assert rr.parse_blob(get(weekly.props, "PidLidTaskRecurrence")).start_date == dt.date(2024, 3, 4)
+
+
+def test_a_new_contact_name_brings_its_display_name_file_as_and_subject() -> None:
+    msg = build(SPECS["contact"])
+    prepared = items.prepare_edit(msg, {"name": "Jane Roe"}, label="m1")
+    compose(prepared.mail_spec, now=NOW, base=msg, label="m1")
+    items.apply(prepared, msg, now=NOW)
+    fields = items.read(msg)
+    assert fields["name"] == {"given": "Jane", "surname": "Roe"}  # no "Dr." and "Q." left over
+    assert fields["display_name"] == "Jane Roe"
+    assert fields["file_as"] == "Roe, Jane"
+    assert msg.props.value(ids.SUBJECT) == "Jane Roe"
+    assert get(msg.props, "PidLidEmail1DisplayName") == "Jane Roe (jane@example.com)"
+    # A display name and file-as the user chose stay.
+    chosen = build({**SPECS["contact"], "display_name": "JQP", "file_as": "Boss"})
+    prepared = items.prepare_edit(chosen, {"name": "Jane Roe"}, label="m1")
+    compose(prepared.mail_spec, now=NOW, base=chosen, label="m1")
+    items.apply(prepared, chosen, now=NOW)
+    assert (items.read(chosen)["display_name"], items.read(chosen)["file_as"]) == ("JQP", "Boss")

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from msgsess import cfb, items
-from msgsess.items import appointment
+from msgsess.items import appointment, fields
 from msgsess.items import recurrence as rr
 from msgsess.items import timezones as tz
 from msgsess.items.fields import get
@@ -90,3 +90,25 @@ def test_refreshing_an_unchanged_outlook_item_keeps_its_series_and_zone(name: st
     items.refresh(msg)
     assert {key: get(msg.props, key) for key in kept} == kept
     assert items.read(msg)["timezone"] in ("Asia/Tokyo", "America/New_York")
+
+
+@pytest.mark.parametrize("name", ["contactUnicode.msg", "contactAnsi.msg"])
+def test_refreshing_an_unchanged_outlook_contact_changes_nothing(name: str) -> None:
+    msg = load(name)
+    before = {pid: (prop.type, prop.value) for pid, prop in msg.props.items()}
+    items.refresh(msg)
+    assert {pid: (prop.type, prop.value) for pid, prop in msg.props.items()} == before
+
+
+@pytest.mark.parametrize("name", ["contactUnicode.msg", "contactAnsi.msg"])
+def test_a_contacts_email_display_name_is_derived_as_outlook_derives_it(name: str) -> None:
+    # The contact's first address, changed and changed back: Outlook's own display name comes
+    # out again ("Com Dot Example (addr)", without the title "Mr."), with its entry id.
+    msg = load(name)
+    theirs = {key: get(msg.props, key) for key in ("PidLidEmail1DisplayName", "PidLidEmail1OriginalEntryId")}
+    for address in ("other@example.com", "test@example.com"):
+        msg.props.set(
+            fields.prop("PidLidEmail1EmailAddress")[0], fields.prop("PidLidEmail1EmailAddress")[1], address
+        )
+        items.refresh(msg)
+    assert {key: get(msg.props, key) for key in theirs} == theirs
