@@ -264,6 +264,9 @@ def apply(event: Event, msg: Message, kind: str, *, now: t.FileTime, digest: byt
             "PidLidTimeZoneStruct",
             "PidLidAppointmentTimeZoneDefinitionRecur",
         )
+    # What refresh() keeps when it finds it (Outlook's localised words, a later occurrence's
+    # reminder) is derived anew for fields given here.
+    drop(p, "PidLidRecurrencePattern", "PidLidReminderSignalTime")
     definition = tz.tz_definition(event.zone, event.start.year)
     put(p, "PidLidAppointmentTimeZoneDefinitionStartDisplay", definition)
     put(p, "PidLidAppointmentTimeZoneDefinitionEndDisplay", definition)
@@ -358,12 +361,11 @@ def refresh(msg: Message) -> None:
             put(p, "PidLidAppointmentRecur", rr.appointment_blob(rec, first, first + duration))
         put(p, "PidLidRecurring", True)
         put(p, "PidLidRecurrenceType", rr.RECURRENCE_TYPE[rr.WEEKLY if rec.every_weekday else rec.freq])
-        put(p, "PidLidRecurrencePattern", rr.describe(rec, start, end, all_day=all_day))
+        if not same or not get(p, "PidLidRecurrencePattern"):  # Outlook's own (localised) words stay
+            put(p, "PidLidRecurrencePattern", rr.describe(rec, start, end, all_day=all_day))
         # The zone's structures are written when missing: an unchanged zone keeps Outlook's bytes.
         if get(p, "PidLidTimeZoneStruct") is None:
             put(p, "PidLidTimeZoneStruct", tz.tz_struct(zone_name, start.year))
-        if not get(p, "PidLidTimeZoneDescription"):  # Outlook's own (localised) name stays
-            put(p, "PidLidTimeZoneDescription", tz.description(zone_name, start.year))
         if get(p, "PidLidAppointmentTimeZoneDefinitionRecur") is None:
             put(p, "PidLidAppointmentTimeZoneDefinitionRecur", tz.tz_definition(zone_name, start.year))
         clip_start = dt.datetime.combine(first.date(), dt.time(), zone).astimezone(dt.UTC)
@@ -402,12 +404,19 @@ def refresh(msg: Message) -> None:
     ):
         if get(p, name) is None:
             put(p, name, tz.tz_definition(zone_name, start.year))
+    if not get(p, "PidLidTimeZoneDescription"):  # Outlook writes it on every item; its own name stays
+        put(p, "PidLidTimeZoneDescription", tz.description(zone_name, start.year))
     if get(p, "PidLidReminderSet", False):
         delta = get(p, "PidLidReminderDelta", 15)
         delta = delta if isinstance(delta, int) else 15
         put(p, "PidLidReminderDelta", delta)
         put(p, "PidLidReminderTime", filetime(start_utc))
-        put(p, "PidLidReminderSignalTime", filetime(start_utc - dt.timedelta(minutes=delta)))
+        signal = start_utc - dt.timedelta(minutes=delta)
+        kept = moment_of(get(p, "PidLidReminderSignalTime"))
+        # A series' reminder may already be set for a later occurrence: Outlook's stays while it
+        # lies within the series.
+        if decoded is None or kept is None or not signal <= kept <= clip_end:
+            put(p, "PidLidReminderSignalTime", filetime(signal))
     else:
         drop(p, "PidLidReminderTime", "PidLidReminderSignalTime")
     location = get(p, "PidLidLocation")

@@ -523,3 +523,14 @@ def test_a_new_contact_name_brings_its_display_name_file_as_and_subject() -> Non
     compose(prepared.mail_spec, now=NOW, base=chosen, label="m1")
     items.apply(prepared, chosen, now=NOW)
     assert (items.read(chosen)["display_name"], items.read(chosen)["file_as"]) == ("JQP", "Boss")
+
+
+def test_an_edit_of_the_rule_or_reminder_rewrites_their_words_and_signal_time() -> None:
+    msg = build(SPECS["appointment"])
+    prepared = items.prepare_edit(msg, {"recurrence": "FREQ=DAILY;COUNT=3", "reminder": 30}, label="m1")
+    compose(prepared.mail_spec, now=NOW, base=msg, label="m1")
+    items.apply(prepared, msg, now=NOW)
+    assert get(msg.props, "PidLidRecurrencePattern").startswith("every day effective 3/5/2024 for 3")
+    assert get(msg.props, "PidLidReminderSignalTime") == FileTime.from_datetime(at(2024, 3, 5, 8))
+    assert dict(items.words(msg))["when"] == "Tue 05 Mar 2024 09:30 to 09:45 (Europe/Berlin)"
+    assert get(build(SPECS["meeting"]).props, "PidLidTimeZoneDescription") == "(UTC+00:00) UTC"

@@ -112,3 +112,20 @@ def test_a_contacts_email_display_name_is_derived_as_outlook_derives_it(name: st
         )
         items.refresh(msg)
     assert {key: get(msg.props, key) for key in theirs} == theirs
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_refreshing_an_unchanged_outlook_appointment_keeps_every_property_it_has(name: str) -> None:
+    # Outlook's localised words of the series and a reminder already set for a later occurrence
+    # stay; only what the item lacks is added (PidTagStartDate/EndDate, common start/end).
+    msg = load(name)
+    before = {pid: (prop.type, prop.value) for pid, prop in msg.props.items()}
+    items.refresh(msg)
+    after = {pid: (prop.type, prop.value) for pid, prop in msg.props.items()}
+    changed = sorted(str(pid) for pid in before if after.get(pid) != before[pid])
+    if name == "A schedule.msg":
+        # The one exception: Outlook wrote this single appointment's clip end equal to its start;
+        # [MS-OXOCAL] 2.2.1.15 has a single instance's clip end at its end, as Outlook's others.
+        assert changed == [str(fields.prop("PidLidClipEnd")[0])]
+    else:
+        assert changed == []
