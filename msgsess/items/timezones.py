@@ -168,6 +168,11 @@ def year_rule(zone: dt.tzinfo, year: int) -> Rule:
         start, stop = (changes[0], changes[1]) if into_dst else (changes[1], changes[0])
         daylight = _offset(zone, start)[0]
         standard = _offset(zone, stop)[0]
+        if daylight < standard and start > stop:
+            # A "negative" daylight time over the winter (tzdata's Europe/Dublin: IST is the
+            # standard time, GMT its winter): Windows knows it as a summer daylight time
+            # (GMT Standard Time), so the summer is the daylight period here as well.
+            start, stop, daylight, standard = stop, start, standard, daylight
         if daylight != standard:
             # Windows writes each switch in the wall-clock time in force just before it.
             dl_local = (start + dt.timedelta(minutes=standard)).replace(tzinfo=None)
