@@ -204,12 +204,31 @@ def _event(comp: Any, method: str, where: tuple[str, str]) -> dict[str, Any]:
         )
         spec.setdefault(key, []).append(_address(person))
     for alarm in comp.walk("VALARM"):
-        trigger = alarm.get("TRIGGER")
-        if trigger is not None and isinstance(trigger.dt, dt.timedelta):
-            spec["reminder"] = max(0, int(-trigger.dt.total_seconds()) // 60)
+        before = _reminder(alarm.get("TRIGGER"), start, end)
+        if before is not None:
+            spec["reminder"] = before
             break
     spec.pop("_where")
     return spec
+
+
+def _reminder(trigger: Any, start: Any, end: Any) -> int | None:
+    """Minutes before the start of an alarm's TRIGGER: relative to the start, to the end
+    (RELATED=END) or an absolute time (RFC 5545 3.8.6.3); Outlook reminds before the start only."""
+    if trigger is None:
+        return None
+    when = trigger.dt
+    if isinstance(when, dt.timedelta):
+        if str(trigger.params.get("RELATED", "START")).upper() == "END":
+            if not isinstance(end, type(start)):
+                return None
+            when += end - start
+        before = -when
+    elif isinstance(when, dt.datetime) and isinstance(start, dt.datetime) and when.tzinfo and start.tzinfo:
+        before = start - when
+    else:
+        return None
+    return max(0, int(before.total_seconds()) // 60)
 
 
 def _todo(comp: Any, where: tuple[str, str]) -> dict[str, Any]:
@@ -224,8 +243,11 @@ def _todo(comp: Any, where: tuple[str, str]) -> dict[str, Any]:
         spec["status"] = TODO_STATUS[status]
     if comp.get("PERCENT-COMPLETE") is not None:
         spec["percent"] = int(comp.get("PERCENT-COMPLETE"))
+    # Outlook's task is complete exactly when it is 100 % done; RFC 5545 lets the two differ.
     if spec.get("status") == "complete":
         spec["percent"] = 100
+    elif spec.get("percent") == 100:
+        spec["status"] = "complete"
     priority = int(comp.get("PRIORITY", 0))
     if priority:
         spec["priority"] = "high" if priority <= 4 else ("normal" if priority == 5 else "low")

@@ -180,3 +180,22 @@ def test_vcard_21_bare_types_choose_the_phone_and_address_fields() -> None:
     (spec,) = vcard.parse_vcf(card)
     assert spec["phones"] == ["home=555-1", "business-fax=555-2", "mobile=555-3"]
     assert list(spec["addresses"]) == ["work"]
+
+
+def test_alarms_relative_to_the_end_or_absolute_and_a_todo_done_in_process() -> None:
+    text = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\n"
+        "BEGIN:VEVENT\r\nUID:a\r\nDTSTAMP:20240101T000000Z\r\nDTSTART:20240305T090000Z\r\n"
+        "DTEND:20240305T100000Z\r\nBEGIN:VALARM\r\nACTION:DISPLAY\r\nTRIGGER;RELATED=END:-PT75M\r\n"
+        "END:VALARM\r\nEND:VEVENT\r\n"
+        "BEGIN:VEVENT\r\nUID:b\r\nDTSTAMP:20240101T000000Z\r\nDTSTART:20240305T090000Z\r\n"
+        "BEGIN:VALARM\r\nACTION:DISPLAY\r\nTRIGGER;VALUE=DATE-TIME:20240305T083000Z\r\n"
+        "END:VALARM\r\nEND:VEVENT\r\n"
+        "BEGIN:VTODO\r\nUID:c\r\nDTSTAMP:20240101T000000Z\r\nSTATUS:IN-PROCESS\r\n"
+        "PERCENT-COMPLETE:100\r\nEND:VTODO\r\nEND:VCALENDAR\r\n"
+    )
+    end_related, absolute, todo = ical.parse_ics(text)
+    assert end_related["reminder"] == 15  # 75 minutes before the end of an hour-long event
+    assert absolute["reminder"] == 30
+    assert (todo["status"], todo["percent"]) == ("complete", 100)
+    items.prepare(todo, label="t")  # a valid VTODO is a valid task
