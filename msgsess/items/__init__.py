@@ -92,6 +92,10 @@ def prepare(spec: Mapping[str, Any], *, label: str = "message") -> Prepared:
     elif kind in ("appointment", "meeting"):
         fields = appointment.parse(f, kind)
         extra = appointment.mail_keys(fields, kind)
+        if kind == "meeting" and not spec.get("template"):
+            # A request is what an attendee received (asfReceived, not yet answered): a sent
+            # message, read, with its times, not an unsent draft (a template stays a draft).
+            extra["draft"] = False
     elif kind == "contact":
         fields = contact.parse_contact(f)
         extra = contact.contact_mail_keys(fields, dict(spec))

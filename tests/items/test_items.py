@@ -534,3 +534,14 @@ def test_an_edit_of_the_rule_or_reminder_rewrites_their_words_and_signal_time() 
     assert get(msg.props, "PidLidReminderSignalTime") == FileTime.from_datetime(at(2024, 3, 5, 8))
     assert dict(items.words(msg))["when"] == "Tue 05 Mar 2024 09:30 to 09:45 (Europe/Berlin)"
     assert get(build(SPECS["meeting"]).props, "PidLidTimeZoneDescription") == "(UTC+00:00) UTC"
+
+
+def test_a_meeting_request_is_a_received_message_not_a_draft(written: dict[tuple[str, str], Path]) -> None:
+    for form in ("unicode", "ansi"):
+        msg = decode(cfb.read_file(written["meeting", form]))
+        assert msg.props.value(ids.MESSAGE_FLAGS) & ids.MSGFLAG_UNSENT == 0
+        assert msg.props.value(ids.MESSAGE_FLAGS) & ids.MSGFLAG_READ
+        assert msg.props.value(ids.CLIENT_SUBMIT_TIME) == NOW
+    assert build({**SPECS["meeting"], "draft": True}).props.value(ids.MESSAGE_FLAGS) & ids.MSGFLAG_UNSENT
+    template = decode(cfb.read_file(written["meeting", "template"]))
+    assert template.props.value(ids.MESSAGE_FLAGS) & ids.MSGFLAG_UNSENT
