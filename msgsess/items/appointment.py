@@ -101,7 +101,9 @@ def _zone_for(f: Fields, moment: dt.datetime | None) -> str:
     if minutes % 60 == 0:
         return f"Etc/GMT{-minutes // 60:+d}"  # POSIX signs: Etc/GMT-1 is UTC+1
     raise f.fail(
-        "start", f"offset {moment.isoformat()[-6:]} is no whole hour", hint="give timezone (an IANA name)"
+        "start",
+        f"offset {moment.isoformat()[-6:]} is no whole hour",
+        hint="give timezone, an IANA name such as Asia/Kolkata",
     )
 
 
@@ -155,7 +157,7 @@ def parse(f: Fields, kind: str) -> Event:
         with located(f.label):
             # The zoned start: an UNTIL in UTC ("…Z") is an instant, read in the item's zone.
             event.recurrence = rr.parse_rrule(rule, start, exdates=exdates)
-        first, _last, _n = rr.first_and_last(event.recurrence, local)
+            first, _last, _n = rr.first_and_last(event.recurrence, local)
         if first != local:  # Outlook's series starts on its first occurrence
             duration = end - start
             event.start = first.replace(tzinfo=zone)

@@ -456,7 +456,18 @@ def parse_distlist(f: Fields) -> tuple[str, list[tuple[str, str]]]:
     name = f.text("name")
     if not name:
         raise f.fail("name", "a distribution list needs a name")
-    return name, f.addresses("members")
+    members = f.addresses("members")
+    size = sum(len(one_off(display, "SMTP", addr)) for display, addr in members)
+    if size > MAX_MEMBER_BYTES:  # checked here, where the message is known, not when applied
+        raise (
+            TooBig(
+                f"{len(members)} members take {size} bytes, more than the {MAX_MEMBER_BYTES} a list holds",
+                hint="split the list in two",
+            )
+            .at("members")
+            .at(f.label)
+        )
+    return name, members
 
 
 def distlist_mail_keys(name: str, spec: dict[str, Any]) -> dict[str, Any]:
@@ -477,10 +488,6 @@ def checksum(members: list[bytes]) -> int:
 def apply_distlist(name: str, members: list[tuple[str, str]], msg: Message) -> None:
     p = msg.props
     entries = [one_off(display, "SMTP", addr) for display, addr in members]
-    if sum(len(e) for e in entries) > MAX_MEMBER_BYTES:
-        raise TooBig(
-            f"{len(members)} members take more than {MAX_MEMBER_BYTES} bytes", hint="split the list in two"
-        ).at("members")
     put(p, "PidLidDistributionListName", name)
     put(p, "PidTagDisplayName", name)
     put(p, "PidLidFileUnder", name)

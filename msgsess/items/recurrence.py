@@ -410,8 +410,8 @@ def first_and_last(rec: Recurrence, start: dt.datetime) -> tuple[dt.datetime, dt
     rule = du.rrulestr(to_rrule(plain, start), dtstart=start)
     first = rule.after(start, inc=True)
     if first is None:
-        raise InvalidParameter(
-            "recurrence: the rule has no occurrence", hint="check COUNT, UNTIL and the start"
+        raise InvalidParameter("the rule has no occurrence", hint="check COUNT, UNTIL and the start").at(
+            "recurrence"
         )
     if rec.count is None and rec.until is None:
         return first, None, NO_END_COUNT

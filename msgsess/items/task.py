@@ -75,7 +75,7 @@ def parse_task(f: Fields) -> Task:
             raise f.fail("recurrence", "a recurring task needs a start or due date")
         with located(f.label):
             recurrence = rr.parse_rrule(rule, dt.datetime.combine(anchor, dt.time()))
-        first, _last, _n = rr.first_and_last(recurrence, dt.datetime.combine(anchor, dt.time()))
+            first, _last, _n = rr.first_and_last(recurrence, dt.datetime.combine(anchor, dt.time()))
         # The task is its series' first occurrence, as an appointment is (its dates move there).
         shift = first.date() - anchor
         start = start + shift if start else None

@@ -24,7 +24,7 @@ import pytest
 
 from msgsess import cfb, items
 from msgsess.composer import compose
-from msgsess.errors import InvalidParameter
+from msgsess.errors import InvalidParameter, MsgsessError
 from msgsess.items import recurrence as rr
 from msgsess.items.fields import get, put
 from msgsess.model import Message
@@ -362,13 +362,25 @@ def test_changing_a_contact_email_changes_its_display_name_and_entry_id() -> Non
         ({"kind": "note", "color": "red"}, "m1: color: 'red' is not one of"),
         ({"kind": "distlist", "members": ["x@y.example"]}, "m1: name: a distribution list needs a name"),
         (
+            {"kind": "distlist", "name": "All", "members": [f"u{n}@example.com" for n in range(200)]},
+            "m1: members: 200 members take",
+        ),
+        (
+            {"kind": "appointment", "start": "2024-03-05T09:00Z", "recurrence": "FREQ=DAILY;UNTIL=20240101"},
+            "m1: recurrence: the rule has no occurrence",
+        ),
+        (
+            {"kind": "task", "due": "2024-03-05", "recurrence": "FREQ=DAILY;UNTIL=20240101"},
+            "m1: recurrence: the rule has no occurrence",
+        ),
+        (
             {"start": "2024-03-05T09:00Z"},
             "m1: start: is a field of kind appointment, meeting, task, not of kind mail",
         ),
     ],
 )
 def test_bad_fields_are_one_line_errors(spec: dict[str, Any], message: str) -> None:
-    with pytest.raises(InvalidParameter) as info:
+    with pytest.raises(MsgsessError) as info:
         items.prepare(spec, label="m1")
     line = info.value.one_line()
     assert line.startswith(message), line
