@@ -166,6 +166,7 @@ def prepare_edit(msg: Message, spec: Mapping[str, Any], *, label: str = "message
         )
     current = read(msg)
     current.pop("kind")
+    default_subject = _default_subject(kind, current)
     for key in PEOPLE_KEYS:
         current.pop(key, None)
     if kind == "contact" and "name" in changes:
@@ -186,12 +187,21 @@ def prepare_edit(msg: Message, spec: Mapping[str, Any], *, label: str = "message
     if keep_duration:
         checked.fields.end = checked.fields.start + duration
     mail = {k: v for k, v in spec.items() if k not in ITEM_KEYS or (kind == "mail" and k == "due")}
-    # A contact's or list's subject that showed its name shows the new one.
-    renamed = {"contact": "display_name", "distlist": "name"}.get(kind)
-    shown = msg.props.value(ids.DISPLAY_NAME)
-    if renamed and "subject" not in spec and shown is not None and msg.props.value(ids.SUBJECT) == shown:
-        mail["subject"] = checked.mail_spec.get("subject", shown)
+    # A contact's or list's subject that showed its old name shows the new one.
+    if kind in ("contact", "distlist") and "subject" not in spec and "subject" in checked.mail_spec:
+        if msg.props.value(ids.SUBJECT) == default_subject:
+            mail["subject"] = checked.mail_spec["subject"]
     return Prepared(kind, mail, checked.fields, checked.digest)
+
+
+def _default_subject(kind: str, fields: dict[str, Any]) -> str | None:
+    """The subject a contact or list gets from its fields when none is given."""
+    if kind == "contact":
+        parts = fields.get("name")
+        return contact.email_name(parts if isinstance(parts, dict) else {}, fields.get("display_name", ""))
+    if kind == "distlist":
+        return fields.get("name")
+    return None
 
 
 def kind_of(msg: Message) -> str:

@@ -275,8 +275,10 @@ def _address(f: Fields, key: str, value: Any) -> dict[str, str]:
 
 def contact_mail_keys(c: Contact, spec: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {"class": CONTACT_CLASS}
-    if "subject" not in spec and c.display_name:
-        out["subject"] = c.display_name
+    if "subject" not in spec and (c.name or c.display_name):
+        # Outlook's subject of a contact is its name without the title, as in its e-mail
+        # display names (a contact "Mr. Example Dot Com" has the subject "Com Dot Example").
+        out["subject"] = email_name(c.name, c.display_name)
     if c.photo is not None:
         source = {"file": c.photo} if isinstance(c.photo, str) else dict(c.photo)
         out["attachments"] = [

@@ -557,3 +557,10 @@ def test_a_meeting_request_is_a_received_message_not_a_draft(written: dict[tuple
     assert build({**SPECS["meeting"], "draft": True}).props.value(ids.MESSAGE_FLAGS) & ids.MSGFLAG_UNSENT
     template = decode(cfb.read_file(written["meeting", "template"]))
     assert template.props.value(ids.MESSAGE_FLAGS) & ids.MSGFLAG_UNSENT
+
+
+def test_a_contacts_subject_is_its_name_without_the_title() -> None:
+    # As Outlook writes it (the corpus contact "Mr. イグザンプル ドット コム 殿" has the subject
+    # "コム ドット イグザンプル 殿", given middle surname suffix).
+    assert build(SPECS["contact"]).props.value(ids.SUBJECT) == "Jane Q. Public"
+    assert build({**SPECS["contact"], "subject": "Jane"}).props.value(ids.SUBJECT) == "Jane"

@@ -20,6 +20,7 @@ from msgsess.items import timezones as tz
 from msgsess.items.fields import get
 from msgsess.model import Message
 from msgsess.oxmsg import decode
+from msgsess.props import ids
 
 CORPUS = Path(__file__).parents[2].parent / "shared" / "corpus"
 NAMES = [
@@ -129,3 +130,10 @@ def test_refreshing_an_unchanged_outlook_appointment_keeps_every_property_it_has
         assert changed == [str(fields.prop("PidLidClipEnd")[0])]
     else:
         assert changed == []
+
+
+@pytest.mark.parametrize("name", ["contactUnicode.msg", "contactAnsi.msg"])
+def test_a_contact_built_from_an_outlook_contacts_fields_gets_its_subject(name: str) -> None:
+    msg = load(name)
+    fields = items.read(msg)
+    assert items.prepare(fields, label="c").mail_spec["subject"] == msg.props.value(ids.SUBJECT)
