@@ -188,9 +188,14 @@ def prepare_edit(msg: Message, spec: Mapping[str, Any], *, label: str = "message
         checked.fields.end = checked.fields.start + duration
     mail = {k: v for k, v in spec.items() if k not in ITEM_KEYS or (kind == "mail" and k == "due")}
     # A contact's or list's subject that showed its old name shows the new one.
-    if kind in ("contact", "distlist") and "subject" not in spec and "subject" in checked.mail_spec:
-        if msg.props.value(ids.SUBJECT) == default_subject:
-            mail["subject"] = checked.mail_spec["subject"]
+    followed = msg.props.value(ids.SUBJECT) == default_subject
+    if (
+        kind in ("contact", "distlist")
+        and "subject" not in spec
+        and "subject" in checked.mail_spec
+        and followed
+    ):
+        mail["subject"] = checked.mail_spec["subject"]
     return Prepared(kind, mail, checked.fields, checked.digest)
 
 
