@@ -96,7 +96,9 @@ def _card(card: Any, where: tuple[str, str]) -> dict[str, Any]:
         spec["display_name"] = str(contents["fn"][0].value)
         if "name" not in spec:
             spec["name"] = spec["display_name"]
-    emails = [str(e.value).strip() for e in contents.get("email", []) if str(e.value).strip()]
+    # E-mail 1 is the one Outlook writes to: the card's preferred address comes first.
+    ordered = sorted(contents.get("email", []), key=_preference)
+    emails = [str(e.value).strip() for e in ordered if str(e.value).strip()]
     if len(emails) > 3:
         error = InvalidParameter(f"{len(emails)} addresses; an Outlook contact holds 3", hint="keep 3")
         raise error.at("EMAIL").at(where[1]).at(where[0])
@@ -153,6 +155,17 @@ def _card(card: Any, where: tuple[str, str]) -> dict[str, Any]:
     return spec
 
 
+def _preference(prop: Any) -> int:
+    """1 for the most preferred (vCard 4 PREF=1..100; vCard 2.1/3 TYPE=PREF), 101 for none."""
+    for key, values in prop.params.items():
+        if key.upper() == "PREF":
+            try:
+                return int(values[0])
+            except (ValueError, IndexError):
+                return 1
+    return 1 if "PREF" in _types(prop) else 101
+
+
 def _phone_kinds(types: set[str]) -> tuple[str, ...]:
     for key, kinds in TEL_KINDS:
         if key in types:
@@ -188,11 +201,11 @@ def to_vcf(messages: list[Message]) -> str:
             suffix=parts.get("suffix", ""),
         )
         card.add("fn").value = fields.get("display_name") or str(msg.props.value(ids.SUBJECT, "")) or "?"
-        for text in fields.get("emails", []):
+        for n, text in enumerate(fields.get("emails", [])):
             _name, addr = Fields({}, "export").address("email", text)
             email = card.add("email")
             email.value = addr
-            email.type_param = "INTERNET"
+            email.type_paramlist = ["INTERNET", "PREF"] if n == 0 else ["INTERNET"]
         for item in fields.get("phones", []):
             kind, _, number = item.partition("=")
             tel = card.add("tel")

@@ -137,7 +137,8 @@ def test_vcf_files_import_and_export(path: Path, tmp_path: Path) -> None:
     assert len(before) == len(after)
     for old, new in zip(before, after, strict=True):
         assert card_names(old) == card_names(new)
-        assert [e.value for e in old.contents.get("email", [])] == [
+        # The same addresses, the card's preferred one first (it is e-mail 1, marked PREF again).
+        assert [e.value for e in sorted(old.contents.get("email", []), key=vcard._preference)] == [
             e.value for e in new.contents.get("email", [])
         ]
         old_photo = [p.value for p in old.contents.get("photo", []) if isinstance(p.value, bytes)]
@@ -199,3 +200,13 @@ def test_alarms_relative_to_the_end_or_absolute_and_a_todo_done_in_process() -> 
     assert absolute["reminder"] == 30
     assert (todo["status"], todo["percent"]) == ("complete", 100)
     items.prepare(todo, label="t")  # a valid VTODO is a valid task
+
+
+def test_the_preferred_address_of_a_card_is_email_1() -> None:
+    (spec,) = vcard.parse_vcf((DATA / "vobject" / "vcard40_full.vcf").read_text(encoding="utf-8"))
+    assert spec["emails"] == ["johnny@personal.example.org", "john.public@example.com"]  # PREF=1
+    three = (
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:A\r\nEMAIL:a@x.example\r\n"
+        "EMAIL;TYPE=INTERNET,PREF:b@x.example\r\nEND:VCARD\r\n"
+    )
+    assert vcard.parse_vcf(three)[0]["emails"] == ["b@x.example", "a@x.example"]
