@@ -1,8 +1,10 @@
-"""Pure converters between ``.msg`` bytes and MIME mail bytes, for the library and any engine.
+"""Converters between ``.msg`` bytes and MIME mail bytes, and bulk conversion of files.
 
-``msg_to_eml`` decodes a compound file held in memory and writes it as RFC 5322 / MIME;
-nothing here touches the disk, so a process pool, Dask or Spark can map these functions
-over many files.
+``eml_to_msg`` and ``msg_to_eml`` are pure functions on bytes: nothing touches the disk, so
+a process pool, Dask or Spark can map them over many files (``docs/SCALE.md``). The rest of
+this module is ``msgsess convert``: planning outputs for files, folders and mbox archives,
+converting each on its own (per-file results, not all or nothing) in worker processes, and
+writing every output atomically.
 """
 
 from __future__ import annotations
@@ -12,10 +14,21 @@ from pathlib import Path
 from msgsess import cfb
 from msgsess.errors import Collision
 from msgsess.inputs import read_input
-from msgsess.mime import message_to_eml
-from msgsess.oxmsg import decode
+from msgsess.mime import eml_to_message, message_to_eml
+from msgsess.oxmsg import decode, encode
 
-__all__ = ["export_file", "msg_to_eml"]
+__all__ = ["eml_to_msg", "export_file", "msg_to_eml"]
+
+
+def eml_to_msg(data: bytes, *, unicode: bool = True, codepage: int = 1252, name: str = "<bytes>") -> bytes:
+    """The MIME message ``data`` as a ``.msg`` file (Unicode, or ANSI strings in ``codepage``).
+
+    Damaged mail converts as well as it can (see :func:`msgsess.mime.eml_to_message` for the
+    warnings); bytes that are not mail at all raise :class:`~msgsess.errors.CorruptFile` naming
+    ``name``, text an ANSI code page cannot hold :class:`~msgsess.errors.Unconvertible`.
+    """
+    message, _warnings = eml_to_message(data, label=name)
+    return cfb.to_bytes(encode(message, unicode=unicode, codepage=codepage, label=name))
 
 
 def msg_to_eml(data: bytes, *, crlf: bool = False, name: str = "<bytes>") -> bytes:

@@ -128,28 +128,36 @@ def received_time(msg: EmailMessage) -> _dt.datetime | None:
     return parse_date(value.rpartition(";")[2])
 
 
+def token(msg: EmailMessage, name: str) -> str:
+    """A header holding one keyword (Importance: high), lower-cased; '' when absent.
+
+    Read from the source text: keywords are ASCII, and ``email``'s parsing would cost more
+    than the value is worth.
+    """
+    value = raw(msg, name)
+    return value.split("(", 1)[0].strip().strip('"').lower() if value else ""
+
+
 def importance(msg: EmailMessage) -> int | None:
     """PidTagImportance from Importance, else Priority, X-Priority or X-MSMail-Priority."""
-    value = (text(msg, "Importance") or "").lower()
+    value = token(msg, "Importance")
     if value in IMPORTANCE_NAMES:
         return IMPORTANCE_NAMES[value]
-    value = (text(msg, "Priority") or "").lower()
+    value = token(msg, "Priority")
     if value in PRIORITY_IMPORTANCE:
         return PRIORITY_IMPORTANCE[value]
-    m = re.match(r"\s*([1-5])", text(msg, "X-Priority") or "")
+    m = re.match(r"\s*([1-5])", token(msg, "X-Priority"))
     if m:
         return X_PRIORITY_IMPORTANCE[int(m.group(1))]
-    value = (text(msg, "X-MSMail-Priority") or "").lower()
-    return IMPORTANCE_NAMES.get(value)
+    return IMPORTANCE_NAMES.get(token(msg, "X-MSMail-Priority"))
 
 
 def priority(msg: EmailMessage) -> int | None:
-    return PRIORITY_VALUES.get((text(msg, "Priority") or "").lower())
+    return PRIORITY_VALUES.get(token(msg, "Priority"))
 
 
 def sensitivity(msg: EmailMessage) -> int | None:
-    value = (text(msg, "Sensitivity") or "").lower().replace(" ", "-")
-    return SENSITIVITY_VALUES.get(value)
+    return SENSITIVITY_VALUES.get(token(msg, "Sensitivity").replace(" ", "-"))
 
 
 def keywords(msg: EmailMessage) -> list[str]:
@@ -185,4 +193,4 @@ def message_ids(msg: EmailMessage, name: str) -> str | None:
 
 def is_draft(msg: EmailMessage) -> bool:
     """``X-Unsent: 1`` marks a draft, as Outlook's own EML export writes it."""
-    return (text(msg, "X-Unsent") or "").strip() == "1"
+    return token(msg, "X-Unsent") == "1"

@@ -144,11 +144,18 @@ def message_to_eml(
 ) -> bytes:
     """The message as an RFC 5322 / MIME message (7-bit; CRLF line ends with ``crlf``).
 
+    A clear-signed S/MIME message keeps the line ends its signed entity has, whatever ``crlf``.
+
     ``storage_bytes`` turns an OLE attachment's storage into a compound file; without it
     such attachments are named in an ``X-Msgsess-Unconverted`` field instead.
     """
     entity = _Writer(storage_bytes).message(msg)
     out = BytesIO()
+    signed = _signed_entity(msg)
+    if signed is not None:
+        # A signed message keeps the line ends it was signed with, so that its signed entity,
+        # header included, comes back byte for byte.
+        crlf = signed[2] == b"\r\n"
     policy = POLICY.clone(linesep="\r\n" if crlf else "\n")
     _Generator(out, mangle_from_=False, policy=policy).flatten(entity, linesep=policy.linesep)
     return out.getvalue()
@@ -163,7 +170,7 @@ class _Writer:
     def message(self, msg: Message) -> EmailMessage:
         signed = _signed_entity(msg)
         if signed is not None:
-            head, body = signed
+            head, body, _newline = signed
             signed_entity = _RawEntity(policy=POLICY)
             signed_entity.raw_body = body
             self.headers(signed_entity, msg)
@@ -301,17 +308,12 @@ class _Writer:
         if att.custom is not None and self.storage_bytes is not None:
             data = self.storage_bytes(att.custom)
         mime = _mime_type(att)
-        if mime == "message/rfc822" and not _seven_bit(data or b""):
-            mime = "application/octet-stream"  # message/rfc822 may not be base64 ([RFC 2046] 5.2.1)
-        if mime == "message/rfc822":
-            inner = _RawMessage(policy=POLICY)
-            inner.raw = data or b""
-            part["Content-Type"] = "message/rfc822"
-            part.set_payload([inner])
-            part["Content-Disposition"] = "attachment"
-            if name:
-                part.set_param("filename", name, header="Content-Disposition")
-            return part
+        if mime.startswith("message/"):
+            if not _seven_bit(data or b""):
+                # message/* may only be 7bit, 8bit or binary ([RFC 2046] 5.2): as a file instead.
+                mime = "application/octet-stream"
+            else:
+                return _message_part(mime, data or b"", name)
         maintype, subtype = mime.split("/", 1)
         params = _saved_params(att, mime)
         if name:
@@ -663,6 +665,25 @@ def _text_bytes_part(data: bytes, subtype: str, charset: str | None) -> MIMEPart
     return part
 
 
+def _message_part(mime: str, data: bytes, name: str) -> MIMEPart:
+    """A message/* attachment (an attached .eml, a delivery report) with its bytes as they are."""
+    part = MIMEPart(policy=POLICY)
+    part["Content-Type"] = mime
+    if mime == "message/rfc822":
+        inner = _RawMessage(policy=POLICY)
+        inner.raw = data
+        part.set_payload([inner])
+    else:
+        raw = _RawEntity(policy=POLICY)
+        raw.raw_body = data
+        part = raw
+        part["Content-Type"] = mime
+    part["Content-Disposition"] = "attachment"
+    if name:
+        part.set_param("filename", name, header="Content-Disposition")
+    return part
+
+
 def _seven_bit(data: bytes) -> bool:
     return data.isascii() and b"\0" not in data and all(len(line) <= 998 for line in data.splitlines())
 
@@ -747,8 +768,8 @@ def _smime_attachment(msg: Message, mime: str) -> Attachment | None:
     return att if tag.startswith(mime) else None
 
 
-def _signed_entity(msg: Message) -> tuple[bytes, bytes] | None:
-    """(header block, body) of a clear-signed message's multipart/signed entity ([MS-OXOSMIME] 2.1.3.2)."""
+def _signed_entity(msg: Message) -> tuple[bytes, bytes, bytes] | None:
+    """(header block, body, line end) of a clear-signed message's signed entity ([MS-OXOSMIME] 2.1.3.2)."""
     att = _smime_attachment(msg, "multipart/signed")
     if att is None or att.data is None:
         return None
@@ -759,7 +780,7 @@ def _signed_entity(msg: Message) -> tuple[bytes, bytes] | None:
     head = data[: m.start()]
     if not re.search(rb"(?im)^content-type:\s*multipart/signed", head):
         return None
-    return head, data[m.end() :]
+    return head, data[m.end() :], b"\r\n" if m.group(0).startswith(b"\r") else b"\n"
 
 
 def _parse_head(head: bytes) -> list[tuple[str, str]]:
