@@ -189,6 +189,24 @@ def test_compress_round_trip_and_header() -> None:
     assert decompress(blob) == rtf
 
 
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=6000) | st.text(alphabet="ab{}\\ rtf\r\n", max_size=9000).map(str.encode))
+def test_compress_is_read_by_the_reference_decompressor(data: bytes) -> None:
+    """Our LZFu encoder's output, read by compressed-rtf (another implementation), gives the input."""
+    import compressed_rtf
+
+    assert compressed_rtf.decompress(compress(data)) == data
+
+
+def test_compress_handles_long_repeats_and_the_window() -> None:
+    import compressed_rtf
+
+    data = b"{\\rtf1 " + b"x" * 10000 + bytes(range(256)) * 40 + b"}"
+    blob = compress(data)
+    assert compressed_rtf.decompress(blob) == data
+    assert len(blob) < len(data) // 2
+
+
 @needs_corpus
 def test_decompress_reads_outlook_bodies() -> None:
     rtf, _ = corpus_rtf("A memo.msg")
