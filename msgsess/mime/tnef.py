@@ -49,6 +49,18 @@ ATT_RECIP_TABLE = 0x9004
 ATT_ATTACHMENT = 0x9005
 ATT_OEM_CODEPAGE = 0x9007
 
+#: attMessageClass values of the old Microsoft Mail and their MAPI classes ([MS-OXTNEF] 2.1.3.3.10).
+LEGACY_CLASSES = {
+    "IPM.Microsoft Mail.Note": "IPM.Note",
+    "IPM.Microsoft Mail.Read Receipt": "Report.IPM.Note.IPNRN",
+    "IPM.Microsoft Mail.Non-Delivery": "Report.IPM.Note.NDR",
+    "IPM.Microsoft Schedule.MtgReq": "IPM.Schedule.Meeting.Request",
+    "IPM.Microsoft Schedule.MtgRespP": "IPM.Schedule.Meeting.Resp.Pos",
+    "IPM.Microsoft Schedule.MtgRespN": "IPM.Schedule.Meeting.Resp.Neg",
+    "IPM.Microsoft Schedule.MtgRespA": "IPM.Schedule.Meeting.Resp.Tent",
+    "IPM.Microsoft Schedule.MtgCncl": "IPM.Schedule.Meeting.Canceled",
+}
+
 #: IID_IMessage: a PtypObject attachment value holding an embedded message as TNEF.
 IID_IMESSAGE = uuid.UUID("00020307-0000-0000-C000-000000000046").bytes_le
 ATTACH_RENDERING = 0x3709
@@ -167,7 +179,8 @@ class _Reader:
                 self.properties(cur, rcpt.props, "recipient table")
                 msg.recipients.append(rcpt)
         elif attr_id == ATT_MESSAGE_CLASS:
-            legacy[ids.MESSAGE_CLASS] = (t.PT_UNICODE, self.text8(value))
+            name = self.text8(value)
+            legacy[ids.MESSAGE_CLASS] = (t.PT_UNICODE, LEGACY_CLASSES.get(name, name))
         elif attr_id == ATT_SUBJECT:
             legacy[ids.SUBJECT] = (t.PT_UNICODE, self.text8(value))
         elif attr_id == ATT_BODY:
