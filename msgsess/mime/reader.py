@@ -361,9 +361,8 @@ class _Reader:
 
     def content(self, msg: Message, entity: EmailMessage, raw: bytes | None, depth: int, where: str) -> None:
         text_part, html_part, _related = _find_bodies(entity)
-        rtf_part = None
-        if text_part is None and html_part is None:
-            rtf_part = _find_rtf(entity)
+        # RTF is the body when there is no HTML (alone, or beside a text alternative).
+        rtf_part = _find_rtf(entity) if html_part is None else None
         if text_part is None and html_part is None and rtf_part is None:
             # A multipart whose parts could not be split: its text is the body rather than lost.
             broken = next(
