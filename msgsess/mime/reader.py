@@ -71,7 +71,7 @@ class _Policy(email.policy.EmailPolicy):
         return _parsed_header(self.header_factory, name, value)
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=256)
 def _parsed_header(factory: Any, name: str, value: str) -> Any:
     return factory(name, "".join(_LINE_BREAKS.split(value)))
 
@@ -567,6 +567,8 @@ def set_bodies(
     p = msg.props
     for pid in _BODY_PROPS:
         p.pop(pid, None)
+    if html is not None and not html.strip():
+        html = None  # an empty body is no body
     if html is not None and html_bytes is not None:
         p.set(ids.INTERNET_CODEPAGE, t.PT_LONG, cpid)
         p.set(ids.HTML, t.PT_BINARY, html_bytes)

@@ -103,6 +103,10 @@ _SUPERSETS = {
 }
 
 
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def codepage_of(charset: str | None) -> int | None:
     """The code page of a MIME charset name, or None for one msgsess does not know."""
     if not charset:
@@ -166,7 +170,7 @@ def fix_header_text(text: str) -> str:
     RFC 6532 makes raw header bytes UTF-8; older mail used the sender's code page, for
     which Windows-1252 is the usual guess.
     """
-    if not any("\udc80" <= c <= "\udcff" for c in text):
+    if _ESCAPED_BYTE.search(text) is None:
         return text
     raw = text.encode("utf-8", "surrogateescape")
     try:
@@ -179,7 +183,7 @@ def clean_text(text: str) -> str:
     """Text a ``.msg`` string can hold: no NUL, no unpaired surrogate (each becomes U+FFFD)."""
     if "\0" in text:
         text = text.replace("\0", "")
-    if any("\ud800" <= c <= "\udfff" for c in text):
+    if _SURROGATE.search(text) is not None:
         text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
     return text
 
