@@ -53,7 +53,7 @@ def export_file(source: str, target: Path | None, *, crlf: bool = False, force: 
     An existing ``target`` is refused with :class:`~msgsess.errors.Collision` unless ``force``.
     """
     if target is not None and not force and (target.exists() or target.is_symlink()):
-        raise Collision(f"{source}: {target} exists", hint="remove it, or give --force to replace it")
+        raise Collision(f"{target} exists", hint="remove it, or give --force to replace it").at(source)
     data = msg_to_eml(read_input(source), crlf=crlf, name=source)
     if target is not None:
         cfb.write_bytes_atomic(data, target)
@@ -219,7 +219,7 @@ def convert_task(task: Task, options: Options) -> Result:
             cfb.write_atomic(tree, target)
     except MsgsessError as exc:
         text = exc.one_line()
-        result.status, result.error = "failed", text if text.startswith(label) else f"{label}: {text}"
+        result.status, result.error = "failed", text if text.startswith(label) else exc.at(label).one_line()
     except OSError as exc:
         result.status, result.error = "failed", f"{label}: {exc.strerror or exc}"
     return result

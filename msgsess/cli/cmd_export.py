@@ -68,9 +68,8 @@ def export_cmd(
                 from msgsess.errors import Collision
 
                 raise Collision(
-                    f"{source}: {target} is the output of another input too",
-                    hint="export them into different folders",
-                )
+                    f"{target} is the output of another input too", hint="export them into different folders"
+                ).at(source)
             data = export_file(source, target, crlf=crlf, force=force)
         except MsgsessError as exc:
             click.echo(f"msgsess: error: {exc.one_line()}", err=True)

@@ -174,14 +174,21 @@ def _lost_boundaries(entity: EmailMessage) -> int:
 
 
 def refuse_non_mail(data: bytes, label: str) -> None:
-    """Raise CorruptFile for bytes that are not a mail message at all (one line naming ``label``)."""
+    """Raise CorruptFile for bytes that are not a mail message at all (one line, located at ``label``)."""
+    try:
+        _refuse(data)
+    except CorruptFile as exc:
+        raise exc.at(label) from None
+
+
+def _refuse(data: bytes) -> None:
     hint = "give an RFC 5322 / MIME message (.eml)"
     data = data.removeprefix(b"\xef\xbb\xbf")
     if not data.strip():
-        raise CorruptFile(f"{label}: is empty, not a mail message", hint=hint)
+        raise CorruptFile("is empty, not a mail message", hint=hint)
     if data.startswith(_CFB_SIGNATURE):
         raise CorruptFile(
-            f"{label}: is a compound file (an Outlook .msg?), not MIME mail",
+            "is a compound file (an Outlook .msg?), not MIME mail",
             hint="convert .msg files to .eml with msgsess export",
         )
     start = data.lstrip(b"\r\n")
@@ -190,9 +197,7 @@ def refuse_non_mail(data: bytes, label: str) -> None:
         start = start[m.end() :]
     head = rawmime.split_head(start)[0]
     if not _FIELD.match(head):
-        raise CorruptFile(
-            f"{label}: does not start with a header field, so it is not a mail message", hint=hint
-        )
+        raise CorruptFile("does not start with a header field, so it is not a mail message", hint=hint)
     for line in head.splitlines():
         field = _FIELD.match(line)
         if field is None:
@@ -200,7 +205,7 @@ def refuse_non_mail(data: bytes, label: str) -> None:
         name = field.group(0)[:-1].strip().decode("ascii").lower()
         if name in _MAIL_FIELDS or name.startswith(_MAIL_PREFIXES):
             return
-    raise CorruptFile(f"{label}: has no mail header field (From, To, Subject, Date…)", hint=hint)
+    raise CorruptFile("has no mail header field (From, To, Subject, Date…)", hint=hint)
 
 
 class _Reader:
