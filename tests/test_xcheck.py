@@ -96,16 +96,22 @@ def _odd_readers(values: dict[str, Any]) -> set[str]:
     return {reader for reader, value in encoded.items() if value != majority}
 
 
-def test_every_reader_parses_and_agrees(demo_files: list[Path]) -> None:
+def xcheck_reports(files: list[Path], timeout: int = 600) -> list[dict[str, Any]]:
+    """xcheck's JSON report of each file (all of them, or the test fails with its stderr)."""
     assert XCHECK is not None
     proc = subprocess.run(
-        [sys.executable, str(XCHECK), "--jsonl", *map(str, demo_files)],
+        [sys.executable, str(XCHECK), "--jsonl", *map(str, files)],
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=timeout,
     )
     reports = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
-    assert len(reports) == len(demo_files), proc.stderr[-2000:]
+    assert len(reports) == len(files), proc.stderr[-2000:]
+    return reports
+
+
+def test_every_reader_parses_and_agrees(demo_files: list[Path]) -> None:
+    reports = xcheck_reports(demo_files)
     problems = []
     for report in reports:
         name = Path(report["file"]).name

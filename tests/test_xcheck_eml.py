@@ -19,18 +19,19 @@ ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus-eml"
 
 
-def _xcheck() -> Path | None:
+def _xcheck_test() -> Any:
+    """tests/test_xcheck.py, for its xcheck location and report helpers."""
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("xcheck_test", ROOT / "tests" / "test_xcheck.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    found: Path | None = module.XCHECK
-    return found
+    return module
 
 
-XCHECK = _xcheck()
+XCHECK_TEST = _xcheck_test()
+XCHECK: Path | None = XCHECK_TEST.XCHECK
 pytestmark = [
     pytest.mark.skipif(XCHECK is None, reason="xcheck readers not installed (CI installs them)"),
     pytest.mark.skipif(not CORPUS.is_dir(), reason=f"no corpus at {CORPUS}"),
@@ -53,15 +54,6 @@ QUIRKS: dict[str, set[str]] = {
 }
 #: extract-msg opens a signed message's smime.p7m and lists the attachments inside it.
 SIGNED = "mime_emails/raw_email_with_nested_attachment.msg"
-
-
-def _odd(values: dict[str, Any]) -> set[str]:
-    encoded = {reader: json.dumps(value, sort_keys=True) for reader, value in values.items()}
-    counts: dict[str, int] = {}
-    for value in encoded.values():
-        counts[value] = counts.get(value, 0) + 1
-    majority = max(counts, key=lambda v: counts[v])
-    return {reader for reader, value in encoded.items() if value != majority}
 
 
 def test_every_reader_parses_every_converted_message(tmp_path: Path) -> None:
@@ -91,7 +83,7 @@ def test_every_reader_parses_every_converted_message(tmp_path: Path) -> None:
             problems.append(f"{name}: readers failed: {report['failed_readers']}")
         agree = report.get("agree") or {}
         for field in agree.get("disagree", []):
-            odd = _odd(agree["values"][field])
+            odd = XCHECK_TEST._odd_readers(agree["values"][field])
             allowed = QUIRKS.get(field, set()) | ({"extract_msg"} if name == SIGNED else set())
             if not odd <= allowed:
                 problems.append(f"{name}: {field} differs in {sorted(odd)}: {agree['values'][field]}")
