@@ -158,7 +158,8 @@ def eml_facts(data: bytes) -> dict[str, Any]:
         "date": date,
         "plain": content(plain) if plain is not None else None,
         "flowed": plain is not None and (plain.get_param("format") or "").lower() == "flowed",
-        "html": content(html) if html is not None else None,
+        # An empty HTML part is no HTML body.
+        "html": content(html) if html is not None and content(html).strip() else None,
         "attachments": attachment_facts(parsed, [p for p in (plain, html) if p is not None]),
     }
 
