@@ -73,7 +73,7 @@ def convert_cmd(
     if codepage is not None and unicode:
         raise click.UsageError("--codepage needs --ansi")
     if codepage is not None:
-        from msgsess.session.usecases import check_codepage
+        from msgsess.oxmsg.codepages import check_codepage
 
         check_codepage(codepage)
     options = Options(unicode=unicode, codepage=codepage or 1252, force=force, crlf=crlf)

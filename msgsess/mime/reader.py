@@ -29,14 +29,9 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from typing import Any
 
-from msgsess.compose import (
-    conversation_index,
-    flat_entry_list,
-    new_recipient,
-    one_off_entry_id,
-    set_address_group,
-    set_file_props,
-)
+from msgsess.composer.addresses import flat_entry_list, new_recipient, one_off_entry_id, set_address_group
+from msgsess.composer.attachments import set_file_props
+from msgsess.composer.message import conversation_index
 from msgsess.errors import CorruptFile
 from msgsess.mime import headers as hdr
 from msgsess.mime import props as mp
@@ -567,7 +562,8 @@ def set_bodies(
     HTML is also encapsulated in RTF ([MS-OXRTFEX]); an RTF body that encapsulates HTML
     gives its HTML back; the plain text is derived when the mail has none.
     """
-    from msgsess.oxmsg import bodies
+    from msgsess.oxmsg import html as html_body
+    from msgsess.oxmsg import rtf as rtf_body
 
     p = msg.props
     for pid in _BODY_PROPS:
@@ -577,19 +573,19 @@ def set_bodies(
     if html is not None and html_bytes is not None:
         p.set(ids.INTERNET_CODEPAGE, t.PT_LONG, cpid)
         p.set(ids.HTML, t.PT_BINARY, html_bytes)
-        p.set(ids.RTF_COMPRESSED, t.PT_BINARY, bodies.compress(bodies.html_to_rtf(html)))
+        p.set(ids.RTF_COMPRESSED, t.PT_BINARY, rtf_body.compress(rtf_body.html_to_rtf(html)))
         p.set(ids.NATIVE_BODY, t.PT_LONG, 3)
         p.set(ids.RTF_IN_SYNC, t.PT_BOOLEAN, True)
-        text = text if text is not None else bodies.html_to_text(html)
+        text = text if text is not None else html_body.html_to_text(html)
     elif rtf is not None:
-        p.set(ids.RTF_COMPRESSED, t.PT_BINARY, bodies.compress(rtf))
+        p.set(ids.RTF_COMPRESSED, t.PT_BINARY, rtf_body.compress(rtf))
         p.set(ids.RTF_IN_SYNC, t.PT_BOOLEAN, True)
-        from_html = bodies.html_from_rtf(rtf)
+        from_html = rtf_body.html_from_rtf(rtf)
         if from_html is not None:
             p.set(ids.HTML, t.PT_BINARY, from_html.encode("utf-8"))
             p.set(ids.INTERNET_CODEPAGE, t.PT_LONG, 65001)
         p.set(ids.NATIVE_BODY, t.PT_LONG, 3 if from_html is not None else 2)
-        text = text if text is not None else bodies.rtf_to_text(rtf)
+        text = text if text is not None else rtf_body.rtf_to_text(rtf)
     elif text:
         p.set(ids.NATIVE_BODY, t.PT_LONG, 1)
     if text:
@@ -817,7 +813,7 @@ def _file_name(part: EmailMessage) -> str:
 
 def _finish_names(attachments: list[Attachment]) -> None:
     """Unique 8.3 names, and Outlook's kind of name for attachments that have none: ATT00001.txt…"""
-    from msgsess.compose import short_name
+    from msgsess.composer.attachments import short_name
 
     taken: set[str] = set()
     count = 0
@@ -845,7 +841,7 @@ def _extension(mime: str) -> str:
 
 
 def _guess(name: str) -> str:
-    from msgsess.compose import guess_mime
+    from msgsess.composer.attachments import guess_mime
 
     return guess_mime(name)
 

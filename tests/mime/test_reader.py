@@ -23,7 +23,7 @@ from msgsess.errors import CorruptFile
 from msgsess.mime import eml_to_message, message_to_eml
 from msgsess.mime import props as mp
 from msgsess.model import Message
-from msgsess.oxmsg import bodies
+from msgsess.oxmsg import rtf as rtf_body
 from msgsess.props import ids
 from msgsess.props import types as t
 
@@ -156,8 +156,8 @@ def test_html_with_related_images_and_charsets(to_msg: Any) -> None:
     assert em.attachments[1].data == PNG[::-1]
     msg, _ = read(m.as_bytes())
     assert msg.props.value(ids.NATIVE_BODY) == 3
-    rtf = bodies.decompress(msg.props.value(ids.RTF_COMPRESSED))
-    assert bodies.html_from_rtf(rtf).replace("\r\n", "\n") == m.get_body(("html",)).get_content()
+    rtf = rtf_body.decompress(msg.props.value(ids.RTF_COMPRESSED))
+    assert rtf_body.html_from_rtf(rtf).replace("\r\n", "\n") == m.get_body(("html",)).get_content()
     assert msg.attachments[0].props.value(ids.ATTACH_FLAGS) == 4
 
 
@@ -209,7 +209,7 @@ def test_rtf_bodies(to_msg: Any) -> None:
         assert em.rtfBody.rstrip(b"\0") == rtf
         assert not em.attachments
     html = "<html><body><p>Was HTML</p></body></html>"
-    data = b"From: a@example.com\r\nContent-Type: text/rtf\r\n\r\n" + bodies.html_to_rtf(html)
+    data = b"From: a@example.com\r\nContent-Type: text/rtf\r\n\r\n" + rtf_body.html_to_rtf(html)
     msg, _ = read(data)
     assert msg.props.value(ids.HTML) == html.encode()
 

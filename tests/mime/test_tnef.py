@@ -18,7 +18,7 @@ import pytest
 
 from msgsess.mime import eml_to_message
 from msgsess.mime.tnef import TnefError, read_tnef
-from msgsess.oxmsg import bodies
+from msgsess.oxmsg import rtf as rtf_body
 from msgsess.props import ids
 from msgsess.props import types as t
 from msgsess.props.keys import PS_PUBLIC_STRINGS, PSETID_COMMON, NamedId
@@ -102,7 +102,7 @@ def inner_tnef() -> bytes:
 
 
 def winmail() -> bytes:
-    rtf = bodies.compress(b"{\\rtf1\\ansi\\deff0{\\fonttbl{\\f0 Arial;}}\\f0 Rich {\\b TNEF} body.\\par}")
+    rtf = rtf_body.compress(b"{\\rtf1\\ansi\\deff0{\\fonttbl{\\f0 Arial;}}\\f0 Rich {\\b TNEF} body.\\par}")
     message = [
         attribute(1, 0x00078008, b"IPM.Microsoft Mail.Note\0"),  # attMessageClass
         attribute(1, 0x00018004, b"Legacy subject\0"),  # attSubject (the MIME subject wins)
