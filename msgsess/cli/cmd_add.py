@@ -155,9 +155,7 @@ def _refuse_two_answers(spec: dict[str, Any], params: dict[str, Any]) -> None:
 @click.option(
     "--template", is_flag=True, default=None, help="Write an Outlook template (automatic for OUTPUT.oft)."
 )
-@click.option(
-    "--attach", multiple=True, type=click.Path(dir_okay=False), metavar="FILE", help="Attach a file."
-)
+@click.option("--attach", multiple=True, type=click.Path(), metavar="FILE", help="Attach a file.")
 @click.option(
     "--set",
     "set_props",

@@ -61,7 +61,7 @@ def recipient_cmd(
 @click.command("attach")
 @session_argument
 @click.argument("msg_id", type=MESSAGE_ID, metavar="ID")
-@click.argument("files", nargs=-1, type=click.Path(dir_okay=False), metavar="[FILE]...")
+@click.argument("files", nargs=-1, type=click.Path(), metavar="[FILE]...")
 @click.option(
     "--message", "other", type=MESSAGE_ID, metavar="OTHER_ID", help="Embed another message of the session."
 )

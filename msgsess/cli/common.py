@@ -203,7 +203,9 @@ class NegativeValuesCommand(click.Command):
             name = arg.split("=", 1)[0] if arg.startswith("--") else arg
             if name in takes_value:
                 options.append(arg)
-                if takes_value[name] and name == arg and i < len(args):
+                if takes_value[name] and name == arg:
+                    if i >= len(args):  # else click would take the "--" below as its value
+                        raise click.BadOptionUsage(arg, f"Option '{arg}' requires an argument.", ctx=ctx)
                     options.append(args[i])  # the option's value, whatever it looks like
                     i += 1
             elif arg.startswith("-") and arg != "-" and not _NEGATIVE.match(arg):

@@ -76,15 +76,30 @@ def error_line(text: str) -> None:
     click.echo(f"msgsess: error: {text}", err=True)
 
 
-def usage_line(exc: click.ClickException) -> str:
-    """Click's message of a usage error as one line, pointing at the command's ``--help``."""
+def usage_line(exc: click.ClickException, command: str | None = None) -> str:
+    """Click's message of a usage error as one line, pointing at the command's ``--help``.
+
+    ``command``: the subcommand being run, for errors click raises without their context (an
+    option missing its value: ``add --subject``), which must still point at ``msgsess add --help``.
+    """
     text = " ".join(exc.format_message().split()).rstrip(".")
     names = []
     ctx = exc.ctx if isinstance(exc, click.UsageError) else None
     while ctx is not None and ctx.parent is not None:  # the root is msgsess, however it was called
         names.append(ctx.info_name or "")
         ctx = ctx.parent
+    if not names and command is not None and getattr(exc, "ctx", None) is None:
+        names = [command]
     return f"{text} (see '{' '.join(['msgsess', *reversed(names)])} --help')"
+
+
+def did_you_mean(name: str) -> list[str]:
+    """Commands a mistyped one may have meant: those it begins, then those it resembles."""
+    import difflib
+
+    starts = [c for c in COMMANDS if c.startswith(name)] if name else []
+    like = difflib.get_close_matches(name, list(COMMANDS), n=3, cutoff=0.7)
+    return list(dict.fromkeys([*starts, *like]))[:3]
 
 
 #: ``msgsess`` alone prints its help through this usage error (click >= 8.2): that stays as it is.
@@ -109,6 +124,19 @@ class LazyGroup(click.Group):
         command = getattr(importlib.import_module(module_name), attr)
         assert isinstance(command, click.Command)
         return command
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name = args[0] if args else ""
+        if name and name not in COMMANDS and not name.startswith("-"):
+            guesses = did_you_mean(name)
+            if guesses:
+                meant = " or ".join(f"'{g}'" for g in guesses)
+                raise click.UsageError(f"No such command '{name}'. Did you mean {meant}?", ctx)
+        cmd_name, command, rest = super().resolve_command(ctx, args)
+        ctx.meta["msgsess.command"] = cmd_name
+        return cmd_name, command, rest
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         with formatter.section("Commands"):
@@ -150,7 +178,10 @@ class LazyGroup(click.Group):
             # that conflict) and click's other errors: one line, like every other error.
             if _is_help(exc):
                 raise
-            error_line(usage_line(exc) if isinstance(exc, click.UsageError) else exc.format_message())
+            if isinstance(exc, click.UsageError):
+                error_line(usage_line(exc, ctx.meta.get("msgsess.command")))
+            else:
+                error_line(exc.format_message())
             ctx.exit(exc.exit_code)
         except click.exceptions.Exit:
             raise

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from msgsess.errors import Collision, InvalidParameter, MsgsessError, Unconvertible, located
+from msgsess.errors import Collision, InvalidParameter, MsgsessError, SessionError, Unconvertible, located
 from msgsess.oxmsg.codepages import check_codepage
 from msgsess.props.types import FileTime
 from msgsess.session.edit import base_message, conversion_note, string_mode
@@ -296,6 +296,13 @@ def close(
     """
     if codepage is not None and unicode:
         raise InvalidParameter("--codepage needs --ansi", hint="leave --codepage out with --unicode")
+    if not os.path.lexists(path):
+        # Most often a second close: the first removed the session once its outputs were written.
+        raise SessionError(
+            f"session {os.fspath(path)} does not exist",
+            hint="close removes a session once every output is written, unless --keep: if it was "
+            "closed before, there is nothing left to close; otherwise check the path",
+        )
     if now is None:
         now = reproducible_now()
     result = CloseResult(kept=keep)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from msgsess.errors import InvalidParameter, MsgsessError, located
+from msgsess.errors import InvalidParameter, MsgsessError, NotFound, located
 from msgsess.inputs import out_of_memory, read_input, read_stdin
 from msgsess.oxmsg.codepages import check_codepage
 from msgsess.session import jsonspec
@@ -126,6 +126,20 @@ def load(read: Callable[[Loaded], dict[str, Any]]) -> Loaded:
     return loaded
 
 
+def _no_folder(path: str) -> None:
+    """A folder given to attach is no file to attach: NotFound (exit 4), as a missing file is."""
+    try:
+        folder = os.path.isdir(path)
+    except (ValueError, TypeError):
+        return  # no file name at all: read_input says so
+    if folder:
+        shown = path.rstrip("/\\") or path
+        raise NotFound(
+            f"{path} is a folder, not a file",
+            hint=f"attach the files in it, e.g. {shown}/*, one by one",
+        )
+
+
 def load_attachment(att: dict[str, Any], *, validate: bool = False) -> Loaded:
     """An attachment spec as stored: file and base64 sources become blobs of the session.
 
@@ -137,6 +151,7 @@ def load_attachment(att: dict[str, Any], *, validate: bool = False) -> Loaded:
             jsonspec.validate_part(att, "#/$defs/attachment", "")
         rest = {k: v for k, v in att.items() if k not in ("file", "data", "msg", "msg_data", "message")}
         if "file" in att:
+            _no_folder(att["file"])
             source: dict[str, Any] = {"blob": loaded.keep(read_input(att["file"]))}
             rest.setdefault("name", os.path.basename(att["file"]))
         elif "data" in att:
