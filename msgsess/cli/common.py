@@ -205,6 +205,8 @@ class NegativeValuesCommand(click.Command):
                 options.append(arg)
                 if takes_value[name] and name == arg:
                     if i >= len(args):  # else click would take the "--" below as its value
+                        if ctx.resilient_parsing:  # completing the option's value: no error
+                            break
                         raise click.BadOptionUsage(arg, f"Option '{arg}' requires an argument.", ctx=ctx)
                     options.append(args[i])  # the option's value, whatever it looks like
                     i += 1
