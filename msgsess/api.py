@@ -21,20 +21,19 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from msgsess import session as _use
 from msgsess.errors import InvalidParameter, SessionError, located
-from msgsess.session import inputs as _inputs
-from msgsess.session import jsonspec as _jsonspec
-from msgsess.session.usecases import is_template
 from msgsess.spec import FLAG_KEYS, AttachmentSpec, MessageSpec
 
 if TYPE_CHECKING:
+    from msgsess.extract import Plan, Skipped
     from msgsess.model import Message
     from msgsess.props.types import FileTime
+    from msgsess.savedir import Written
     from msgsess.session.close import CloseResult
     from msgsess.session.correct import Removed
+    from msgsess.session.inputs import Loaded
 
 __all__ = ["Session", "SessionInfo", "compose", "read", "spec_from_options", "write"]
 
@@ -88,6 +87,8 @@ class Session:
         An existing file is an error unless ``force``, which replaces a session (never a file
         that is not one).
         """
+        from msgsess import session as _use
+
         if codepage is not None and unicode:
             raise InvalidParameter("a code page is for ANSI sessions", hint="pass unicode=False with it")
         _use.open_session(path, ansi=not unicode, codepage=_codepage(codepage), force=force)
@@ -144,6 +145,8 @@ class Session:
 
     def discard(self) -> None:
         """Remove the session without writing anything."""
+        from msgsess import session as _use
+
         _use.discard(self.path)
 
     def __enter__(self) -> Session:
@@ -174,6 +177,9 @@ class Session:
         is replaced whole, keeping its id; without one the message is added (``add --replace``).
         ``warn(text)`` receives ``add``'s warnings (an output that is no ``.msg``…).
         """
+        from msgsess import session as _use
+        from msgsess.session import jsonspec as _jsonspec
+
         checked = _jsonspec.validate(_spec(spec, fields))
         return _use.add(self.path, [("", checked)], warn=warn, replace=replace)[0]
 
@@ -181,6 +187,9 @@ class Session:
         self, specs: Iterable[Mapping[str, Any]], *, replace: bool = False, warn: Warn | None = None
     ) -> list[str]:
         """Add several messages in one transaction (all or none); errors name the index."""
+        from msgsess import session as _use
+        from msgsess.session import jsonspec as _jsonspec
+
         checked = [(f"$[{i}]", _jsonspec.validate(dict(s), "", f"$[{i}]")) for i, s in enumerate(specs)]
         return _use.add(self.path, checked, warn=warn, replace=replace)
 
@@ -189,7 +198,12 @@ class Session:
     ) -> list[str]:
         """Add the messages of JSON text (one object, an array, or JSON Lines); errors name
         ``source`` and the line or index."""
-        return _use.add(self.path, _jsonspec.iter_specs(text, source), warn=warn, replace=replace)
+        from msgsess import session as _use
+        from msgsess.session import jsonspec as _jsonspec
+
+        specs = _jsonspec.iter_specs(text, source)
+        del text  # the reader of specs holds the text alone and lets it go as it reads
+        return _use.add(self.path, specs, warn=warn, replace=replace)
 
     def rm(self, *msg_ids: str, force: bool = False, warn: Warn | None = None) -> Removed:
         """Remove messages, all or none (``msgsess rm``); ids of the others never change.
@@ -222,6 +236,8 @@ class Session:
         codepage: int | str | None = None,
     ) -> str:
         """Add an existing ``.msg`` file to change; ``close`` writes it back (or to ``output``)."""
+        from msgsess import session as _use
+
         return _use.edit_file(
             self.path,
             os.fspath(file),
@@ -230,12 +246,17 @@ class Session:
             codepage=_codepage(codepage),
         )
 
-    def recipient(self, msg_id: str, *addresses: str, kind: Literal["to", "cc", "bcc"] = "to") -> list[int]:
-        """Add recipients of one kind; return their numbers (as :meth:`show` numbers them)."""
+    def recipient(self, msg_id: str, *addresses: str, kind: str = "to") -> list[int]:
+        """Add recipients of one kind (``to``, ``cc`` or ``bcc``); return their numbers (as
+        :meth:`show` numbers them)."""
+        from msgsess import session as _use
+
         return _use.add_recipients(self.path, msg_id, kind, list(addresses))
 
     def remove_recipient(self, msg_id: str, number: int) -> None:
         """Remove recipient ``number``; later ones move up by one."""
+        from msgsess import session as _use
+
         _use.remove_recipient(self.path, msg_id, number)
 
     def attach(
@@ -255,6 +276,8 @@ class Session:
 
         An :class:`~msgsess.spec.AttachmentSpec` may stand for a file, as in a spec.
         """
+        from msgsess import session as _use
+
         options = {"name": name, "mime": mime, "content_id": content_id, "hidden": hidden}
         extra = {k: v for k, v in options.items() if v is not None}
         atts: list[dict[str, Any]] = [
@@ -272,6 +295,8 @@ class Session:
 
     def detach(self, msg_id: str, number: int) -> None:
         """Remove attachment ``number``; later ones move up by one."""
+        from msgsess import session as _use
+
         _use.detach(self.path, msg_id, number)
 
     def set(
@@ -290,6 +315,8 @@ class Session:
         ``prop`` is any name the command line takes; ``value`` is text in the value syntax
         (docs/VALUES.md) or a Python value (int, float, bool, bytes, datetime, list).
         """
+        from msgsess import session as _use
+
         return _use.set_property(
             self.path,
             msg_id,
@@ -304,6 +331,8 @@ class Session:
         self, msg_id: str, prop: str, *, recipient: int | None = None, attachment: int | None = None
     ) -> None:
         """Remove a property: any value given for it, and the default msgsess would set."""
+        from msgsess import session as _use
+
         _use.unset_property(self.path, msg_id, prop, recipient=recipient, attachment=attachment)
 
     # --- looking -----------------------------------------------------------------------------
@@ -314,16 +343,29 @@ class Session:
         Without ``data`` attachment bytes are left out (``None`` and a ``size``); an edited
         file's source then shows a summary of the file as ``original``.
         """
+        from msgsess import session as _use
+
         for spec in _use.show(self.path, msg_id, data=data):
             yield cast(MessageSpec, spec)
 
     def info(self) -> SessionInfo:
         """The session's string mode and number of messages."""
+        from msgsess import session as _use
+
         unicode, codepage, count = _use.session_info(self.path)
         return SessionInfo(unicode, codepage, count)
 
+    def labels(self, msg_id: str) -> tuple[list[str], list[str]]:
+        """A short label for each recipient and each attachment of a message, as numbered
+        (``to: bob@example.com``, ``report.pdf``, ``embedded message m2``)."""
+        from msgsess.session.usecases import row_labels
+
+        return row_labels(self.path, msg_id)
+
     def ids(self) -> list[str]:
         """The ids of the messages, in the order added."""
+        from msgsess import session as _use
+
         return _use.message_ids(self.path)
 
 
@@ -369,7 +411,10 @@ def compose(
     ``now`` defaults to ``SOURCE_DATE_EPOCH`` or the current time.
     """
     from msgsess import composer
+    from msgsess.session import inputs as _inputs
+    from msgsess.session import jsonspec as _jsonspec
     from msgsess.session.close import reproducible_now
+    from msgsess.session.usecases import is_template
 
     checked = _jsonspec.validate(_spec(spec, fields))
     # Named as a session names it, so that the same spec and time give the same file either way.
@@ -424,7 +469,7 @@ def compose(
     )
 
 
-def _raise(loaded: _inputs.Loaded, *where: str) -> None:
+def _raise(loaded: Loaded, *where: str) -> None:
     if loaded.error is not None:
         error = loaded.error
         for place in reversed(where):
@@ -436,6 +481,8 @@ def read(path: PathLike, *, codepage: int | str | None = None) -> Message:
     """Read a ``.msg`` (or ``.oft``) file: every property of every level, named properties by
     their names (``message.props["PidTagSubject"].value``). ``codepage`` is for ANSI strings of
     a file that names none."""
+    from msgsess.session import inputs as _inputs
+
     name = os.fspath(path)
     # Streams read from the file as they are needed; only a regular file within the input limit.
     return _inputs.read_msg(Path(name), name, _codepage(codepage))
@@ -491,25 +538,43 @@ _SCALARS = (
 _LISTS = ("to", "cc", "bcc", "reply_to", "category", "header")
 
 
+class OptionConflict(InvalidParameter):
+    """Options of ``msgsess add`` that exclude or need each other (the command line: a usage error)."""
+
+
 def spec_from_options(options: Mapping[str, Any]) -> dict[str, Any]:
     """The spec ``msgsess add``'s options describe (option parameter name -> value, as click
-    gives them; see :data:`msgsess.spec.FLAG_KEYS`): body, HTML and RTF files (``-`` is stdin)
-    read now, ``--set PROP=VALUE`` parsed. Options that exclude each other are the caller's to
-    refuse first."""
+    gives them; see :data:`msgsess.spec.FLAG_KEYS`), checked against the schema: body, HTML and
+    RTF files (``-`` is stdin) read now, ``--set PROP=VALUE`` parsed. Options that exclude or
+    need each other are :class:`OptionConflict`, found in the order the options are read."""
+    from msgsess import session as _use
+    from msgsess.session import inputs as _inputs
+    from msgsess.session import jsonspec as _jsonspec
+
     spec: dict[str, Any] = {}
     for param in _SCALARS:
         if options.get(param) is not None:
             spec[FLAG_KEYS[param]] = options[param]
+    if options.get("draft") and options.get("sent"):
+        raise OptionConflict("give --draft or --sent, not both")
     if options.get("draft") or options.get("sent"):
         spec["draft"] = bool(options.get("draft"))
+    if options.get("body_file") == "-" and options.get("html_file") == "-":
+        raise OptionConflict("--body-file - and --html-file - both read stdin; give one of them a file")
     for key in ("body", "html"):
         path = options.get(f"{key}_file")
+        if path is not None and options.get(key) is not None:
+            raise OptionConflict(f"give --{key} or --{key}-file, not both")
         if path is not None:
             spec[key] = _inputs.read_body(path, f"--{key}-file")
         elif options.get(key) is not None:
             spec[key] = options[key]
     if options.get("rtf_file") is not None:
+        if "html" in spec:
+            raise OptionConflict("give --html/--html-file or --rtf-file, not both")
         spec["rtf"] = _inputs.read_rtf(options["rtf_file"])
+    if options.get("due") is not None and options.get("flag") is None:
+        raise OptionConflict("--due needs --flag TEXT (the follow-up flag it is the due date of)")
     for flag in ("read_receipt", "delivery_receipt", "template"):
         if options.get(flag):
             spec[flag] = True
@@ -519,10 +584,131 @@ def spec_from_options(options: Mapping[str, Any]) -> dict[str, Any]:
     if options.get("attach"):
         spec["attachments"] = [{"file": path} for path in options["attach"]]
     if options.get("set_props"):
+        _refuse_two_answers(spec, options)
         _use.add_properties(spec, list(options["set_props"]))
     return _jsonspec.validate(spec, "command line")
 
 
+def _flag_of(key: str, options: Mapping[str, Any]) -> str:
+    """The option that gave spec key ``key``, as the user typed it."""
+    given = {
+        "from": "--from",
+        "class": "--class",
+        "categories": "--category",
+        "headers": "--header",
+        "draft": "--sent" if options.get("sent") else "--draft",
+        "rtf": "--rtf-file",
+    }
+    if key in given:
+        return given[key]
+    if key in ("body", "html") and options.get(f"{key}_file") is not None:
+        return f"--{key}-file"
+    return "--" + key.replace("_", "-")
+
+
+def _refuse_two_answers(spec: dict[str, Any], options: Mapping[str, Any]) -> None:
+    """A flag and a --set of a property the flag writes: an option conflict naming both."""
+    from msgsess.errors import MsgsessError
+    from msgsess.session.props import key_setting
+
+    for item in options["set_props"]:
+        name = item.partition("=")[0].strip()
+        try:
+            key = key_setting(spec, name)
+        except MsgsessError:
+            continue  # an unknown name: --set itself says so
+        if key is not None:
+            raise OptionConflict(
+                f"{_flag_of(key, options)} and --set {name}=… both set {name}; give one of them"
+            )
+
+
 def read_text_input(path: str, what: str) -> str:
     """UTF-8 text from a file or, for ``-``, stdin (``add --json``'s input)."""
+    from msgsess.session import inputs as _inputs
+
     return _inputs.read_utf8(path, what)
+
+
+# --- what the command line needs besides sessions ----------------------------------------------------
+
+
+def property_names() -> list[str]:
+    """Every property name the tables know (PidTag…, PidLid…, PR_…), for completion."""
+    from msgsess.props import registry
+
+    return registry.known_names()
+
+
+def named_spellings(property_set: str) -> list[str]:
+    """``SET:name`` spellings of the named properties the tables know in a property set."""
+    from msgsess.props import registry
+
+    return registry.named_spellings(property_set)
+
+
+def property_set_names() -> list[str]:
+    """The names of the property sets (``PS_PUBLIC_STRINGS``, ``PSETID_Common``…)."""
+    from msgsess.props import registry
+
+    return registry.set_names()
+
+
+def type_names() -> list[str]:
+    """The property type names ``--type`` takes (PT_LONG…, single-valued first)."""
+    from msgsess.props import types as t
+
+    names = [t.type_name(code) for code in sorted(t.VALUE_TYPES)]
+    names += [t.type_name(code) for code in sorted(t.MV_TYPES)]
+    return list(dict.fromkeys(names))
+
+
+def parse_codepage(text: str, *, ansi: bool = False) -> int:
+    """A code page from its number or name (``1251``, ``windows-1251``, ``koi8-r``); with
+    ``ansi``, one that ANSI strings can be written in (``utf-8`` is refused)."""
+    from msgsess.oxmsg import codepages
+
+    return codepages.parse_ansi_codepage(text) if ansi else codepages.parse_codepage(text)
+
+
+def codepage_names() -> tuple[str, ...]:
+    """The code page names completion offers."""
+    from msgsess.oxmsg.codepages import COMMON_NAMES
+
+    return tuple(COMMON_NAMES)
+
+
+def export(
+    source: PathLike, target: PathLike | None = None, *, crlf: bool = False, force: bool = False
+) -> bytes:
+    """A ``.msg`` file as MIME mail (RFC 5322, ``docs/EML.md``): written to ``target``
+    atomically (an existing file only with ``force``), and returned."""
+    from msgsess.convert import export_file
+
+    return export_file(os.fspath(source), None if target is None else Path(target), crlf=crlf, force=force)
+
+
+def extract(
+    path: PathLike,
+    directory: PathLike,
+    *,
+    embedded: str = "msg",
+    force: bool = False,
+    skipped: Callable[[Skipped], None] | None = None,
+) -> tuple[Plan, list[Written]]:
+    """Write every attachment of a ``.msg`` file into ``directory`` (``msgsess extract``): the
+    plan (the files, and what had nothing to extract: given to ``skipped`` first) and what was
+    written, all of it or (on error) none. Embedded messages as ``.msg`` files, or ``.eml``."""
+    from msgsess import cfb
+    from msgsess.extract import plan
+    from msgsess.inputs import read_input
+    from msgsess.savedir import save
+    from msgsess.session.inputs import read_msg
+
+    name = os.fspath(path)
+    result = plan(read_msg(read_input(name, "extract"), name), embedded=embedded, storage_bytes=cfb.to_bytes)
+    for entry in result.skipped:
+        if skipped is not None:
+            skipped(entry)
+    written = save(Path(directory), [(f.filename, f.data) for f in result.files], force=force)
+    return result, written

@@ -6,106 +6,9 @@ from typing import Any
 
 import click
 
-from msgsess import session as use
+from msgsess import api
 from msgsess.cli.common import PROP_ASSIGNMENT, print_lines, session_argument, warning_line
-from msgsess.session import jsonspec
-from msgsess.session.inputs import read_body, read_rtf, read_utf8
 from msgsess.spec import FLAG_KEYS
-
-
-def _one_of(params: dict[str, Any], text_key: str, file_key: str) -> str | None:
-    text, path = params[text_key], params[file_key]
-    option = "--" + text_key.replace("_", "-")
-    if text is not None and path is not None:
-        raise click.UsageError(f"give {option} or {option}-file, not both")
-    return read_body(path, f"{option}-file") if path is not None else text
-
-
-def spec_from_flags(params: dict[str, Any]) -> dict[str, Any]:
-    """The message spec the flags describe (keys of ``message.schema.json``)."""
-    spec: dict[str, Any] = {}
-    scalars = {
-        "msg_id": "id",
-        "output": "output",
-        "msg_class": "class",
-        "subject": "subject",
-        "from_addr": "from",
-        "sender": "sender",
-        "date": "date",
-        "importance": "importance",
-        "sensitivity": "sensitivity",
-        "message_id": "message_id",
-        "flag": "flag",
-        "due": "due",
-    }
-    for param, key in scalars.items():
-        if params[param] is not None:
-            spec[key] = params[param]
-    if params["draft"] and params["sent"]:
-        raise click.UsageError("give --draft or --sent, not both")
-    if params["draft"] or params["sent"]:
-        spec["draft"] = bool(params["draft"])
-    if params["body_file"] == "-" and params["html_file"] == "-":
-        raise click.UsageError("--body-file - and --html-file - both read stdin; give one of them a file")
-    for text_key in ("body", "html"):
-        value = _one_of(params, text_key, f"{text_key}_file")
-        if value is not None:
-            spec[text_key] = value
-    if params["rtf_file"] is not None:
-        if "html" in spec:
-            raise click.UsageError("give --html/--html-file or --rtf-file, not both")
-        spec["rtf"] = read_rtf(params["rtf_file"])
-    if params["due"] is not None and params["flag"] is None:
-        raise click.UsageError("--due needs --flag TEXT (the follow-up flag it is the due date of)")
-    for flag in ("read_receipt", "delivery_receipt", "template"):
-        if params[flag]:
-            spec[flag] = True
-    lists = {"to": "to", "cc": "cc", "bcc": "bcc", "reply_to": "reply_to", "category": "categories"}
-    for param, key in lists.items():
-        if params[param]:
-            spec[key] = list(params[param])
-    if params["header"]:
-        spec["headers"] = list(params["header"])
-    if params["attach"]:
-        spec["attachments"] = [{"file": path} for path in params["attach"]]
-    if params["set_props"]:
-        _refuse_two_answers(spec, params)
-        use.add_properties(spec, list(params["set_props"]))
-    return spec
-
-
-def _flag_of(key: str, params: dict[str, Any]) -> str:
-    """The option that gave spec key ``key``, as the user typed it."""
-    given = {
-        "from": "--from",
-        "class": "--class",
-        "categories": "--category",
-        "headers": "--header",
-        "draft": "--sent" if params["sent"] else "--draft",
-        "rtf": "--rtf-file",
-    }
-    if key in given:
-        return given[key]
-    if key in ("body", "html") and params[f"{key}_file"] is not None:
-        return f"--{key}-file"
-    return "--" + key.replace("_", "-")
-
-
-def _refuse_two_answers(spec: dict[str, Any], params: dict[str, Any]) -> None:
-    """A flag and a --set of a property the flag writes: a usage error naming both."""
-    from msgsess.errors import MsgsessError
-    from msgsess.session.props import key_setting
-
-    for item in params["set_props"]:
-        name = item.partition("=")[0].strip()
-        try:
-            key = key_setting(spec, name)
-        except MsgsessError:
-            continue  # an unknown name: --set itself says so
-        if key is not None:
-            raise click.UsageError(
-                f"{_flag_of(key, params)} and --set {name}=… both set {name}; give one of them"
-            )
 
 
 @click.command("add")
@@ -199,6 +102,7 @@ def add_cmd(session: str, json_input: str | None, replace: bool, quiet: bool, **
       echo '{"output": "a.msg", "subject": "Hi", "to": ["bob@example.com"]}' | msgsess add s.session --json -
     """
     warn = None if quiet else warning_line
+    target = api.Session(session)
     if json_input is not None:
         given = [k for k in FLAG_KEYS if params.get(k) is not None and params.get(k) != ()]
         if given:
@@ -208,9 +112,11 @@ def add_cmd(session: str, json_input: str | None, replace: bool, quiet: bool, **
             raise click.UsageError(f"--json takes every message from the JSON; {flag} cannot be added to it")
         source = "stdin" if json_input == "-" else json_input
         # The text is not kept here: only the reader of specs holds it, and lets it go.
-        specs = jsonspec.iter_specs(read_utf8(json_input, "--json"), source)
-        ids = use.add(session, specs, warn=warn, replace=replace)
+        ids = target.add_json(api.read_text_input(json_input, "--json"), source=source, warn=warn, replace=replace)
     else:
-        spec = jsonspec.validate(spec_from_flags(params), "command line")
-        ids = use.add(session, [("", spec)], warn=warn, replace=replace)
+        try:
+            spec = api.spec_from_options(params)
+        except api.OptionConflict as exc:
+            raise click.UsageError(exc.message) from None
+        ids = [target.add(spec, warn=warn, replace=replace)]
     print_lines(ids)

@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from msgsess import api
 from msgsess.cli.common import ANSI_CODEPAGE, chatter, session_argument, stderr_is_tty, warning_line
 
 #: Signals taken between two messages: SIGTERM (`make`, `kill`), SIGHUP (the terminal closed),
@@ -142,13 +143,10 @@ def close_cmd(session: str, unicode: bool | None, codepage: int | None, keep: bo
       SOURCE_DATE_EPOCH=1700000000 msgsess close s.session --ansi --codepage 1252 --keep
       msgsess close s.session --unicode    # also turns edited ANSI files into Unicode
     """
-    from msgsess.session.close import close
-
     if codepage is not None and unicode is not False:
         raise click.UsageError("--codepage needs --ansi")
     with _terminate_between_messages() as term, _progress(term) as progress:
-        result = close(
-            session,
+        result = api.Session(session).close(
             unicode=unicode,
             codepage=codepage,
             keep=keep,

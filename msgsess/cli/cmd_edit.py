@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 import click
 
-from msgsess import session as use
+from msgsess import api
 from msgsess.cli.common import (
     ATTACHMENT_NUMBER,
     MESSAGE_ID,
@@ -47,15 +47,13 @@ def recipient_cmd(
     if remove is not None:
         if kind is not None or addresses:
             raise click.UsageError("--remove N takes no --to/--cc/--bcc and no ADDR")
-        from msgsess.session.usecases import remove_recipient
-
-        remove_recipient(session, msg_id, remove)
+        api.Session(session).remove_recipient(msg_id, remove)
         return
     if kind is None:
         raise click.UsageError("give --to, --cc or --bcc (or --remove N)")
     if not addresses:
         raise click.UsageError("give at least one ADDR")
-    print_lines(use.add_recipients(session, msg_id, kind, list(addresses)))
+    print_lines(api.Session(session).recipient(msg_id, *addresses, kind=kind))
 
 
 @click.command("attach")
@@ -99,13 +97,7 @@ def attach_cmd(
     extra = {k: v for k, v in options.items() if v is not None}
     if options["name"] is not None and len(files) > 1:
         raise click.UsageError("--name names one attachment; give one FILE with it")
-    if files:
-        atts = [{"file": f, **extra} for f in files]
-    elif other is not None:
-        atts = [{"message": other, **extra}]
-    else:
-        atts = [{"msg": msg_file, **extra}]
-    print_lines(use.attach(session, msg_id, atts))
+    print_lines(api.Session(session).attach(msg_id, *files, message=other, msg=msg_file, **extra))
 
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -167,9 +159,7 @@ def set_cmd(
     """
     if recipient is not None and attachment is not None:
         raise click.UsageError("give --recipient or --attachment, not both")
-    use.set_property(
-        session, msg_id, prop, value, type_name=type_name, recipient=recipient, attachment=attachment
-    )
+    api.Session(session).set(msg_id, prop, value, type=type_name, recipient=recipient, attachment=attachment)
 
 
 @click.command("unset")
@@ -188,4 +178,4 @@ def unset_cmd(session: str, msg_id: str, prop: str, recipient: int | None, attac
     """
     if recipient is not None and attachment is not None:
         raise click.UsageError("give --recipient or --attachment, not both")
-    use.unset_property(session, msg_id, prop, recipient=recipient, attachment=attachment)
+    api.Session(session).unset(msg_id, prop, recipient=recipient, attachment=attachment)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from msgsess import api
 from msgsess.cli.common import ATTACHMENT_NUMBER, MESSAGE_ID, READ_CODEPAGE, session_argument
 
 
@@ -40,9 +41,7 @@ def edit_cmd(session: str, file: str, output: str | None, msg_id: str | None, co
       msgsess recipient s.session m1 --remove 0
       msgsess close s.session --unicode
     """
-    from msgsess.session.usecases import edit_file
-
-    click.echo(edit_file(session, file, output=output, msg_id=msg_id, codepage=codepage))
+    click.echo(api.Session(session).edit(file, output=output, id=msg_id, codepage=codepage))
 
 
 @click.command("detach")
@@ -60,6 +59,4 @@ def detach_cmd(session: str, msg_id: str, number: int) -> None:
     Example:
       msgsess detach s.session m1 0
     """
-    from msgsess.session.usecases import detach
-
-    detach(session, msg_id, number)
+    api.Session(session).detach(msg_id, number)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from msgsess import api
 from msgsess.cli.common import chatter
 
 
@@ -44,7 +45,6 @@ def export_cmd(
       msgsess export out/*.msg --out-dir eml/
       msgsess export mail.msg -o - | less
     """
-    from msgsess.convert import export_file
     from msgsess.errors import MsgsessError
 
     if out_dir is not None and output is not None:
@@ -70,7 +70,7 @@ def export_cmd(
                 raise Collision(
                     f"{target} is the output of another input too", hint="export them into different folders"
                 ).at(source)
-            data = export_file(source, target, crlf=crlf, force=force)
+            data = api.export(source, target, crlf=crlf, force=force)
         except MsgsessError as exc:
             click.echo(f"msgsess: error: {exc.one_line()}", err=True)
             first_error = first_error if first_error is not None else exc.exit_code

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+from msgsess import api
+
+if TYPE_CHECKING:
+    from msgsess.extract import Skipped
 
 from msgsess.cli.common import chatter
 
@@ -49,19 +54,13 @@ def extract_cmd(file: str, directory: str, embedded: str, force: bool, as_json: 
       msgsess extract mail.msg --embedded eml -d out/
       msgsess extract mail.msg --json | jq -r '.[] | select(.hidden | not) | .path'
     """
-    from msgsess import cfb
-    from msgsess.extract import plan
-    from msgsess.inputs import read_input
-    from msgsess.savedir import save
-    from msgsess.session.inputs import read_msg
 
-    msg = read_msg(read_input(file, "extract"), file)
-    result = plan(msg, embedded=embedded, storage_bytes=cfb.to_bytes)
-    for skipped in result.skipped:
+    def warn(skipped: Skipped) -> None:
         shown = f" ({skipped.name})" if skipped.name else ""
         what = f"attachment {skipped.number}{shown} {skipped.reason}"
         click.echo(f"msgsess: warning: {file}: {what}: nothing to extract", err=True)
-    written = save(Path(directory), [(f.filename, f.data) for f in result.files], force=force)
+
+    result, written = api.extract(file, directory, embedded=embedded, force=force, skipped=warn)
     paths = [os.path.join(directory, w.name) for w in written]
     if as_json:
         rows = [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from msgsess import session as use
+from msgsess import api
 from msgsess.cli.common import ANSI_CODEPAGE, session_argument
 
 
@@ -32,7 +32,7 @@ def open_cmd(session: str, ansi: bool, codepage: int | None, force: bool) -> Non
     """
     if codepage is not None and not ansi:
         raise click.UsageError("--codepage needs --ansi")
-    use.open_session(session, ansi=ansi, codepage=codepage, force=force)
+    api.Session.create(session, unicode=not ansi, codepage=codepage, force=force)
 
 
 @click.command("discard")
@@ -44,4 +44,4 @@ def discard_cmd(session: str) -> None:
     Example:
       msgsess discard build/mail.session
     """
-    use.discard(session)
+    api.Session(session).discard()

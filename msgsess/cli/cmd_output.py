@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from msgsess import api
 from msgsess.cli.common import MESSAGE_ID, session_argument, warning_line
 
 
@@ -28,13 +29,11 @@ def output_cmd(session: str, msg_id: str, path: str | None, no_output: bool, qui
       msgsess output s.session m3 out/r03.msg
       msgsess output s.session m3 --none
     """
-    from msgsess.session import correct
-
     if path is not None and no_output:
         raise click.UsageError("give PATH or --none, not both")
     if path is None and not no_output:
-        current = correct.output(session, msg_id)
+        current = api.Session(session).output(msg_id)
         if current is not None:
             click.echo(current)
         return
-    correct.set_output(session, msg_id, path, warn=None if quiet else warning_line)
+    api.Session(session).set_output(msg_id, path, warn=None if quiet else warning_line)

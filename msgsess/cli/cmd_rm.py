@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from msgsess import api
 from msgsess.cli.common import MESSAGE_ID, session_argument, warning_line
 
 
@@ -27,10 +28,8 @@ def rm_cmd(session: str, msg_ids: tuple[str, ...], force: bool, quiet: bool) -> 
       msgsess remove s.session m3 m4
       msgsess rm --force s.session m2    # also its attachment in the message embedding it
     """
-    from msgsess.session.correct import remove
-
     warn = None if quiet else warning_line
-    result = remove(session, list(msg_ids), force=force, warn=warn)
+    result = api.Session(session).rm(*msg_ids, force=force, warn=warn)
     if warn is not None:
         for parent, number, child in result.detached:
             warn(f"{parent}: attachment {number} (embedded message {child}) removed")

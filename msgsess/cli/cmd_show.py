@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from msgsess import session as use
+from msgsess import api
 from msgsess.cli.common import MESSAGE_ID, session_argument
 from msgsess.spec import ORIGINAL, RECIPIENT_KINDS, Table, rows
 
@@ -146,13 +146,14 @@ def show_cmd(session: str, msg_id: str | None, as_json: bool) -> None:
       msgsess open copy.session && msgsess add copy.session --json backup.jsonl
     """
     if as_json:
-        for spec in use.show(session, msg_id):
+        for spec in api.Session(session).show(msg_id):
             click.echo(json.dumps(spec, ensure_ascii=False, separators=(",", ":")))
         return
-    unicode, codepage, count = use.session_info(session)
+    info = api.Session(session).info()
+    unicode, codepage, count = info.unicode, info.codepage, info.messages
     mode = "Unicode" if unicode else f"ANSI, code page {codepage}"
     header = f"{session}: {count} message{'s' if count != 1 else ''}, {mode}"
-    nodes = [outline(spec) for spec in use.show(session, msg_id, data=False)]
+    nodes = [outline(dict(spec)) for spec in api.Session(session).show(msg_id, data=False)]
     if sys.stdout.isatty():
         from rich.console import Console
         from rich.markup import escape

@@ -32,11 +32,11 @@ class MessageId(click.ParamType[str]):
         session = _given(ctx, "session")
         if session is None:
             return []
+        from msgsess import api
         from msgsess.errors import MsgsessError
-        from msgsess.session import message_ids
 
         try:
-            ids = message_ids(session)
+            ids = api.Session(session).ids()
         except MsgsessError:
             return []
         return [CompletionItem(i) for i in ids if i.startswith(incomplete)]
@@ -51,16 +51,16 @@ class PropName(click.ParamType[str]):
     def shell_complete(
         self, ctx: click.Context, param: click.Parameter, incomplete: str
     ) -> list[CompletionItem]:
-        from msgsess.props import registry
+        from msgsess import api
 
         folded = incomplete.lower()
         if ":" in incomplete:
-            spellings = registry.named_spellings(incomplete.split(":", 1)[0])
+            spellings = api.named_spellings(incomplete.split(":", 1)[0])
             return [CompletionItem(s) for s in spellings if s.lower().startswith(folded)]
-        names = [CompletionItem(n) for n in registry.known_names() if n.lower().startswith(folded)]
+        names = [CompletionItem(n) for n in api.property_names() if n.lower().startswith(folded)]
         sets = [
             CompletionItem(f"{s}:", type="nospace")
-            for s in registry.set_names()
+            for s in api.property_set_names()
             if s.lower().startswith(folded)
         ]
         return names + sets
@@ -90,12 +90,10 @@ class PropType(click.ParamType[str]):
     def shell_complete(
         self, ctx: click.Context, param: click.Parameter, incomplete: str
     ) -> list[CompletionItem]:
-        from msgsess.props import types as t
+        from msgsess import api
 
-        names = [t.type_name(code) for code in sorted(t.VALUE_TYPES)]
-        names += [t.type_name(code) for code in sorted(t.MV_TYPES)]
         folded = incomplete.upper()
-        return [CompletionItem(n) for n in dict.fromkeys(names) if n.startswith(folded)]
+        return [CompletionItem(n) for n in api.type_names() if n.startswith(folded)]
 
 
 class RowNumber(click.ParamType[int]):
@@ -116,11 +114,11 @@ class RowNumber(click.ParamType[int]):
         session, msg_id = _given(ctx, "session"), _given(ctx, "msg_id")
         if session is None or msg_id is None:
             return []
+        from msgsess import api
         from msgsess.errors import MsgsessError
-        from msgsess.session.usecases import row_labels
 
         try:
-            recipients, attachments = row_labels(session, msg_id)
+            recipients, attachments = api.Session(session).labels(msg_id)
         except MsgsessError:
             return []
         labels = recipients if self.table == "recipients" else attachments
@@ -146,18 +144,17 @@ class CodePage(click.ParamType[int]):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
         if isinstance(value, int):
             return value
-        from msgsess.oxmsg import codepages
+        from msgsess import api
 
-        text = str(value)
-        return codepages.parse_ansi_codepage(text) if self.ansi else codepages.parse_codepage(text)
+        return api.parse_codepage(str(value), ansi=self.ansi)
 
     def shell_complete(
         self, ctx: click.Context, param: click.Parameter, incomplete: str
     ) -> list[CompletionItem]:
-        from msgsess.oxmsg.codepages import COMMON_NAMES
+        from msgsess import api
 
         folded = incomplete.lower()
-        return [CompletionItem(n) for n in COMMON_NAMES if n.startswith(folded)]
+        return [CompletionItem(n) for n in api.codepage_names() if n.startswith(folded)]
 
 
 MESSAGE_ID = MessageId()
