@@ -402,3 +402,19 @@ def test_a_failed_add_is_named_by_what_the_user_typed(invoke: Invoke, s: str, wo
     line = one_error(invoke("add", s, "--json", "in.json"), 3)
     assert line.startswith("msgsess: error: in.json $[1]: message x2: cc: 'nobody' is not")
     assert invoke("show", s, "--json").stdout.count("\n") == 1  # nothing of a refused input is added
+
+
+def test_codepage_without_ansi_is_a_usage_error(invoke: Invoke, workdir: Path) -> None:
+    assert invoke("open", "s").exit_code == 0
+    assert invoke("add", "s", "a.msg", "--subject", "Привет").exit_code == 0
+    for args in (["close", "s", "--codepage", "1251"], ["close", "s", "--unicode", "--codepage", "1251"]):
+        result = invoke(*args)
+        assert result.exit_code == 2, (args, result.stderr)
+        assert "--codepage needs --ansi" in one_error(result.stderr)
+    assert not (workdir / "a.msg").exists() and (workdir / "s").exists()
+    result = invoke("open", "t", "--codepage", "1251")
+    assert result.exit_code == 2 and "--codepage needs --ansi" in one_error(result.stderr)
+    assert not (workdir / "t").exists()
+    result = invoke("close", "s", "--ansi", "--codepage", "1251")
+    assert result.exit_code == 0, result.stderr
+    assert (workdir / "a.msg").exists()

@@ -1,4 +1,4 @@
-"""Edits keep derived values true without adding what the file never had (found in review)."""
+"""Edits keep derived values true without adding what the file never had."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Findings of an adversarial user test: each one fails before its fix and passes after."""
+"""A session stays whole when its folder is read-only, when open --force replaces it under
+running commands, and when close is signalled; one output reached through two paths is one file."""
 
 from __future__ import annotations
 
@@ -114,108 +115,6 @@ def test_open_force_leaves_a_file_that_is_not_a_session(run: Run, workdir: Path)
     assert (workdir / "s").read_text() == "not a session\n"
 
 
-# --- 4. close --codepage without --ansi ----------------------------------------------------
-
-
-def test_codepage_without_ansi_is_a_usage_error(invoke: Invoke, workdir: Path) -> None:
-    assert invoke("open", "s").exit_code == 0
-    assert invoke("add", "s", "a.msg", "--subject", "Привет").exit_code == 0
-    for args in (["close", "s", "--codepage", "1251"], ["close", "s", "--unicode", "--codepage", "1251"]):
-        result = invoke(*args)
-        assert result.exit_code == 2, (args, result.stderr)
-        assert "--codepage needs --ansi" in one_error(result.stderr)
-    assert not (workdir / "a.msg").exists() and (workdir / "s").exists()
-    result = invoke("open", "t", "--codepage", "1251")
-    assert result.exit_code == 2 and "--codepage needs --ansi" in one_error(result.stderr)
-    assert not (workdir / "t").exists()
-    result = invoke("close", "s", "--ansi", "--codepage", "1251")
-    assert result.exit_code == 0, result.stderr
-    assert (workdir / "a.msg").exists()
-
-
-# --- 5. SOURCE_DATE_EPOCH ------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "value", ["99999999999999", "253402300800", "1.5", "1_000", "12abc", "-5", "9" * 5000, "-" + "9" * 5000]
-)
-def test_a_bad_source_date_epoch_is_an_invalid_value(invoke: Invoke, workdir: Path, value: str) -> None:
-    assert invoke("open", "s").exit_code == 0
-    assert invoke("add", "s", "a.msg", "--subject", "x").exit_code == 0
-    result = invoke("close", "s", env={"SOURCE_DATE_EPOCH": value})
-    assert result.exit_code == 3, result.stderr
-    assert f"SOURCE_DATE_EPOCH={value!r}" in one_error(result.stderr)
-    assert not (workdir / "a.msg").exists() and (workdir / "s").exists()
-
-
-def test_leading_zeros_do_not_count_as_digits_of_source_date_epoch(invoke: Invoke, workdir: Path) -> None:
-    assert invoke("open", "s").exit_code == 0
-    assert invoke("add", "s", "a.msg", "--subject", "x").exit_code == 0
-    result = invoke("close", "s", env={"SOURCE_DATE_EPOCH": "0" * 5000 + "1700000000"})  # int() takes 4300
-    assert result.exit_code == 0, result.stderr
-    assert "2023-11-14T22:13:20Z" in invoke("dump", "a.msg").stdout
-
-
-def test_the_last_second_of_9999_is_a_valid_source_date_epoch(invoke: Invoke, workdir: Path) -> None:
-    assert invoke("open", "s").exit_code == 0
-    assert invoke("add", "s", "a.msg", "--subject", "x").exit_code == 0
-    result = invoke("close", "s", env={"SOURCE_DATE_EPOCH": "253402300799"})
-    assert result.exit_code == 0, result.stderr
-    assert "9999-12-31T23:59:59Z" in invoke("dump", "a.msg").stdout
-
-
-# --- 6. text a message cannot hold, refused by the command that brings it ------------------
-
-
-@pytest.mark.parametrize(
-    ("spec", "field"),
-    [
-        ({"output": "a\ud800.msg"}, "output"),
-        ({"output": "a\u0000.msg"}, "output"),
-        ({"output": "a.msg", "subject": "\ud800"}, "subject"),
-        ({"output": "a.msg", "body": "a\u0000b"}, "body"),
-        ({"output": "a.msg", "html": "<p>\u0000</p>"}, "html"),
-        ({"output": "a.msg", "rtf": "{\\rtf1 \u0000}"}, "rtf"),
-        ({"output": "a.msg", "body": "x\udc80"}, "body"),
-    ],
-)
-def test_add_refuses_nul_and_surrogates_anywhere(
-    invoke: Invoke, workdir: Path, spec: dict[str, str], field: str
-) -> None:
-    assert invoke("open", "s").exit_code == 0
-    result = invoke("add", "s", "--json", "-", input=json.dumps(spec))
-    assert result.exit_code == 3, result.stderr
-    line = one_error(result.stderr)
-    # Named by the input line and the OUTPUT as typed (escaped when it holds the bad text itself).
-    assert line.startswith("msgsess: error: stdin line 1: ") and f": {field}: " in line
-    assert "m1" not in line
-    assert invoke("show", "s", "--json").stdout == ""
-
-
-def test_a_nul_in_a_path_to_read_is_an_invalid_value(invoke: Invoke, workdir: Path) -> None:
-    assert invoke("open", "s").exit_code == 0
-    for spec in (
-        {"source": {"file": "x\u0000.msg"}},
-        {"output": "a.msg", "attachments": [{"file": "x\u0000"}]},
-    ):
-        result = invoke("add", "s", "--json", "-", input=json.dumps(spec))
-        assert result.exit_code == 3, result.stderr
-        one_error(result.stderr)
-
-
-def test_a_nul_in_a_body_file_fails_at_add(invoke: Invoke, workdir: Path) -> None:
-    (workdir / "nul.txt").write_bytes(b"ab\0c")
-    assert invoke("open", "s").exit_code == 0
-    for option in ("--body-file", "--html-file"):
-        result = invoke("add", "s", "a.msg", option, "nul.txt")
-        assert result.exit_code == 3, result.stderr
-        assert "NUL at character 2" in one_error(result.stderr)
-    (workdir / "nul.rtf").write_bytes(b"{\\rtf1 a\0}")
-    result = invoke("add", "s", "a.msg", "--rtf-file", "nul.rtf")
-    assert result.exit_code == 3 and "rtf: NUL" in one_error(result.stderr)
-    assert invoke("show", "s", "--json").stdout == ""
-
-
 # --- 7. one file through two paths ----------------------------------------------------------
 
 
@@ -246,51 +145,6 @@ def test_close_finds_outputs_that_became_one_file(invoke: Invoke, workdir: Path)
     assert result.exit_code == 10, result.stderr
     assert "is the same file as" in one_error(result.stderr)
     assert list((workdir / "out").iterdir()) == [] and (workdir / "s").exists()
-
-
-# --- 8. body files: BOM, line ends, stdin ---------------------------------------------------
-
-
-def test_body_files_drop_a_bom_and_keep_crlf(invoke: Invoke, workdir: Path) -> None:
-    (workdir / "b.txt").write_bytes(b"\xef\xbb\xbfline 1\r\nline 2\r\n")
-    (workdir / "h.html").write_bytes(b"\xef\xbb\xbf<p>x</p>\r\n")
-    assert invoke("open", "s").exit_code == 0
-    assert invoke("add", "s", "a.msg", "--body-file", "b.txt", "--html-file", "h.html").exit_code == 0
-    shown = json.loads(invoke("show", "s", "--json").stdout)
-    assert shown["body"] == "line 1\r\nline 2\r\n"
-    assert shown["html"] == "<p>x</p>\r\n"
-
-
-def test_body_files_read_stdin_for_a_dash(run: Run, workdir: Path) -> None:
-    assert run("open", "s").returncode == 0
-    done = run("add", "s", "a.msg", "--body-file", "-", input="\ufeffhi\r\nthere")
-    assert done.returncode == 0, done.stderr
-    done = run("add", "s", "b.msg", "--html-file", "-", input="<p>é</p>")
-    assert done.returncode == 0, done.stderr
-    bodies = [json.loads(line) for line in run("show", "s", "--json").stdout.splitlines()]
-    assert bodies[0]["body"] == "hi\r\nthere"
-    assert bodies[1]["html"] == "<p>é</p>"
-    both = run("add", "s", "c.msg", "--body-file", "-", "--html-file", "-", input="x")
-    assert both.returncode == 2
-    assert "stdin" in one_error(both.stderr)
-
-
-def test_a_body_file_that_is_not_utf8_is_named(invoke: Invoke, workdir: Path) -> None:
-    (workdir / "latin.txt").write_bytes(b"caf\xe9")
-    assert invoke("open", "s").exit_code == 0
-    result = invoke("add", "s", "a.msg", "--body-file", "latin.txt")
-    assert result.exit_code == 3
-    assert "--body-file: latin.txt is not UTF-8" in one_error(result.stderr)
-    done = subprocess.run(
-        [*MSGSESS, "add", "s", "a.msg", "--body-file", "-"],
-        cwd=workdir,
-        input=b"caf\xe9",
-        capture_output=True,
-        env={**os.environ, **TEST_ENV},
-        timeout=120,
-    )
-    assert done.returncode == 3
-    assert "--body-file: stdin is not UTF-8" in one_error(done.stderr.decode())
 
 
 # --- close and signals at its end (review 2) -------------------------------------------------
@@ -353,20 +207,3 @@ def test_minus_zero_source_date_epoch_is_not_digits(
     result = invoke("close", "s", env={"SOURCE_DATE_EPOCH": value})
     assert result.exit_code == 3, result.stderr
     assert words in one_error(result.stderr)
-
-
-# --- closed stdin ------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "args", [["x.msg", "--body-file", "-"], ["x.msg", "--html-file", "-"], ["--json", "-"]]
-)
-def test_closed_stdin_is_an_invalid_value(run: Any, workdir: Path, args: list[str]) -> None:
-    assert run("open", "s").returncode == 0
-    command = " ".join([f'"{sys.executable}"', "-m", "msgsess", "add", "s", *args]) + " <&-"
-    result = subprocess.run(
-        ["sh", "-c", command], capture_output=True, text=True, cwd=workdir, env=os.environ, timeout=120
-    )
-    assert result.returncode == 3, result.stderr
-    assert "stdin is closed" in one_error(result.stderr)
-    assert run("show", "s", "--json").stdout == ""
