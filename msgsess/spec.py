@@ -165,7 +165,14 @@ class Kind:
     ``mail_spec`` is the spec the mail composer builds from (the kind's keys replaced by mail
     keys: class, attendees as recipients, a photo as an attachment…), and
     ``apply(prepared, msg, *, now)``, which then puts the kind's own and derived properties on
-    the composed message. ``msgsess.items`` is written to this shape.
+    the composed message. ``msgsess.items`` is written to this shape; wiring it is one entry::
+
+        ITEMS = Kind("items", _keys(ItemKeys), flags=(("kind", "kind"), ("start", "start"), …),
+                     steps="msgsess.items")
+        KINDS = (SESSION, MAIL, EDIT, ITEMS)
+
+    with ``ItemKeys`` (a ``TypedDict``) among :class:`MessageSpec`'s bases and the keys in
+    ``message.schema.json``.
     """
 
     name: str

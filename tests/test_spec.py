@@ -157,3 +157,21 @@ def test_kinds_with_steps_name_a_module_that_prepares_and_applies() -> None:
             module = importlib.import_module(kind.steps)
             assert callable(module.prepare) and callable(module.apply), kind.name
     assert spec.steps_for({"subject": "Hi"}) == []  # mail: the composer's own keys
+
+
+def test_the_item_kinds_already_have_the_shape_of_a_kinds_steps() -> None:
+    """msgsess.items (issue 14) plugs in as a Kind's ``steps`` once its keys join the schema:
+    ``prepare(spec, *, label)`` gives a ``mail_spec``, ``apply(prepared, msg, *, now)``."""
+    import inspect
+
+    items = pytest.importorskip("msgsess.items")
+    prepare, apply = inspect.signature(items.prepare), inspect.signature(items.apply)
+    assert (
+        list(prepare.parameters)[:1] == ["spec"] and prepare.parameters["label"].kind.name == "KEYWORD_ONLY"
+    )
+    assert (
+        list(apply.parameters)[:2] == ["prepared", "msg"]
+        and apply.parameters["now"].kind.name == "KEYWORD_ONLY"
+    )
+    prepared = items.prepare({"kind": "task", "subject": "Call Bob", "due": "2024-05-03"}, label="message m1")
+    assert "kind" not in prepared.mail_spec and prepared.mail_spec["class"] == "IPM.Task"
