@@ -96,15 +96,26 @@ def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
             yield from _strings(item, f"{path}.{key}")
 
 
-def _unencodable(row: Row, codec: str, codepage: int) -> str | None:
+@dataclass(frozen=True)
+class _Problem:
+    """One reason close writes nothing: its words, the error it amounts to, and for a message
+    written nowhere, its id (the hint names the way out)."""
+
+    text: str
+    kind: type[MsgsessError] = InvalidParameter
+    nowhere: str | None = None
+
+
+def _unencodable(row: Row, codec: str, codepage: int) -> _Problem | None:
     for path, text in _strings(row.spec, "$"):
         try:
             text.encode(codec)
         except UnicodeEncodeError as exc:
             bad = exc.object[exc.start]
-            return (
+            return _Problem(
                 f"message {row.id}: {path} has {bad!r} (U+{ord(bad):04X}), "
-                f"which code page {codepage} cannot hold"
+                f"which code page {codepage} cannot hold",
+                Unconvertible,
             )
     return None
 
@@ -136,36 +147,37 @@ def _cycles(edges: dict[str, list[str]]) -> list[str]:
     return found
 
 
-#: How ``_check`` words one output reached through two paths (a collision).
-_SAME_FILE = "is the same file as"
-#: How ``_check`` words a message that would be written nowhere.
+#: How a message that would be written nowhere is worded.
 _NOWHERE = "has no output and no message embeds it"
 
 
-def _check(store: Store, mode: _Mode) -> list[str]:
+def _check(store: Store, mode: _Mode) -> list[_Problem]:
     from msgsess.oxmsg import codepages
 
-    problems: list[str] = []
+    problems: list[_Problem] = []
     edges: dict[str, list[str]] = {}
     for parent, child in store.conn.execute("SELECT parent, child FROM embeds ORDER BY parent, child"):
         edges.setdefault(parent, []).append(child)
     embedded = {c for children in edges.values() for c in children}
-    problems.extend(f"embedding cycle {c}" for c in _cycles(edges))
+    problems.extend(_Problem(f"embedding cycle {c}") for c in _cycles(edges))
     #: real path of each output (symlinks resolved now) -> (id, output as given)
     reals: dict[str, tuple[str, str]] = {}
     for row in store.rows():
         if row.output is None:
             if row.id not in embedded:
-                problems.append(f"message {row.id} {_NOWHERE}")
+                problems.append(_Problem(f"message {row.id} {_NOWHERE}", nowhere=row.id))
         elif os.path.isdir(row.output):
-            problems.append(f"message {row.id}: output {row.output} is a folder")
+            problems.append(_Problem(f"message {row.id}: output {row.output} is a folder"))
         else:
             real = os.path.realpath(row.output)
             other = reals.setdefault(real, (row.id, row.output))
             if other[0] != row.id:
                 problems.append(
-                    f"message {row.id}: output {row.output} {_SAME_FILE} {other[1]}, "
-                    f"the output of message {other[0]}"
+                    _Problem(
+                        f"message {row.id}: output {row.output} is the same file as {other[1]}, "
+                        f"the output of message {other[0]}",
+                        Collision,
+                    )
                 )
         unicode, codepage = mode(row)
         if not unicode:
@@ -375,15 +387,16 @@ def close(
     return result
 
 
-def _summarise(path: Path, problems: list[str]) -> MsgsessError:
-    listed = "; ".join(problems[:MAX_LISTED])
+def _summarise(path: Path, problems: list[_Problem]) -> MsgsessError:
+    listed = "; ".join(p.text for p in problems[:MAX_LISTED])
     more = f"; and {len(problems) - MAX_LISTED} more" if len(problems) > MAX_LISTED else ""
     text = f"{path}: nothing written: {listed}{more}"
-    if all("cannot hold" in p for p in problems):
+    kinds = {p.kind for p in problems}
+    if kinds == {Unconvertible}:
         return Unconvertible(text, hint="close with --unicode, or choose a code page with --ansi --codepage")
-    if all(_SAME_FILE in p for p in problems):
+    if kinds == {Collision}:
         return Collision(text, hint="give each message its own output file; the session is unchanged")
-    nowhere = next((p.split()[1] for p in problems if _NOWHERE in p), None)
+    nowhere = next((p.nowhere for p in problems if p.nowhere is not None), None)
     if nowhere is not None:
         return InvalidParameter(
             text,
