@@ -174,3 +174,12 @@ def test_compose_reads_files_like_add_and_refuses_session_messages(workdir: Path
         msgsess.compose(attachments=[{"message": "m1"}])
     with pytest.raises(InvalidParameter, match=r"\$\.colour: unknown key"):
         msgsess.compose(colour="blue")
+
+
+def test_every_public_name_resolves_and_import_msgsess_stays_light() -> None:
+    for name in msgsess.__all__:
+        assert getattr(msgsess, name) is not None, name
+    assert callable(msgsess.compose) and not isinstance(msgsess.compose, type(msgsess))
+    code = "import sys, msgsess; print(sorted(m for m in sys.modules if m.startswith('msgsess')))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "['msgsess']"  # the API loads on first use
