@@ -112,7 +112,9 @@ def add_cmd(session: str, json_input: str | None, replace: bool, quiet: bool, **
             raise click.UsageError(f"--json takes every message from the JSON; {flag} cannot be added to it")
         source = "stdin" if json_input == "-" else json_input
         # The text is not kept here: only the reader of specs holds it, and lets it go.
-        ids = target.add_json(api.read_text_input(json_input, "--json"), source=source, warn=warn, replace=replace)
+        ids = target.add_json(
+            api.read_text_input(json_input, "--json"), source=source, warn=warn, replace=replace
+        )
     else:
         try:
             spec = api.spec_from_options(params)
