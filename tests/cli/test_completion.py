@@ -106,6 +106,11 @@ def test_bash_completes_values_and_waits_after_set_name(invoke: Invoke, workdir:
     assert _bash(workdir, "msgsess set s m1 PidTagSubject x --attachment ")[0] == ["0"]
     assert _bash(workdir, "msgsess unset s m1 PidTagSubject --recipient ")[0] == ["0", "1"]
     assert _bash(workdir, "msgsess set s m")[0] == ["m1"]
+    # Correcting a session (issue 8): ids for rm and output, and add's --replace.
+    assert _bash(workdir, "msgsess rm s ")[0] == ["m1"]
+    assert _bash(workdir, "msgsess remove s m")[0] == ["m1"]
+    assert _bash(workdir, "msgsess output s ")[0] == ["m1"]
+    assert "--replace" in _bash(workdir, "msgsess add s b.msg --repl")[0]
     assert _bash(workdir, "msgsess comp")[0] == ["completion"]
 
 
