@@ -1,23 +1,31 @@
-"""What is in a message, as JSON-ready data (``dump --json``) or a rich tree (``dump``).
+"""What is in a message, as JSON-ready data (``dump --json``) or as rows for reading (``dump``).
 
 Every property of every level -- message, recipients, attachments, embedded
-messages to any depth -- with its name from the tables, tag, type, value and
-property-stream flags. Attachment bytes are shown as size and SHA-256 unless
-``full=True``. Key order is stable: properties sorted by tag, tagged ones
-before named ones.
+messages to any depth -- with its name from the tables, tag, type (as the file
+stores it: PT_STRING8 in an ANSI file), value and property-stream flags.
+Attachment bytes are shown as size and SHA-256 unless ``full=True``. Key order is
+stable: properties sorted by tag, tagged ones before named ones.
+
+Strings a file holds that are no text -- bytes its code page does not define, an
+unpaired UTF-16 surrogate -- are ``{"invalid": HEX, "text": …}`` in JSON (the bytes
+as stored, and the text with U+FFFD in their place), and escaped (``\\xf8``,
+``\\ud800``) in the readable rows, like control characters (``msgsess.props.printable``).
 """
 
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
-from msgsess.model import Message, Property, PropertyBag
+from msgsess.model import Message, Property, PropertyBag, int_value
+from msgsess.oxmsg import codepages
 from msgsess.props import ids, registry, values
 from msgsess.props import types as t
 from msgsess.props.keys import NamedId, PropId
+from msgsess.props.printable import has_surrogates, printable
 
-__all__ = ["dump_message", "render_tree"]
+__all__ = ["Row", "dump_message", "extra_names", "label", "render_tree", "rows"]
 
 
 def _is_int(value: Any) -> bool:
@@ -30,16 +38,60 @@ def _sort_key(pid: PropId) -> tuple[int, int, str]:
     return (0, pid, "")
 
 
-def _named_json(pid: NamedId) -> dict[str, Any]:
+@dataclass(frozen=True)
+class _Strings:
+    """How one message level stored its strings: ANSI or not, and the codec of 8-bit strings."""
+
+    ansi: bool
+    codec8: str
+
+    @classmethod
+    def of(cls, msg: Message) -> _Strings:
+        ansi = msg.source_unicode is False
+        codepage = msg.source_codepage if ansi else None
+        if codepage is None:
+            # 8-bit strings in a Unicode message: the code page the decoder chose for them.
+            codepage = codepages.ansi_codepage(
+                int_value(msg.props, ids.MESSAGE_CODEPAGE, 0) or None,
+                int_value(msg.props, ids.INTERNET_CODEPAGE, 0) or None,
+                None,
+            )
+        return cls(ansi, codepages.codec(codepage))
+
+    def stored_type(self, prop: Property) -> int:
+        """The type as the file stores it: the model keeps every string as PT_UNICODE."""
+        if prop.stored is not None:
+            return prop.stored
+        if self.ansi and t.is_string(prop.type):
+            return t.PT_MV_STRING8 if t.is_mv(prop.type) else t.PT_STRING8
+        return prop.type
+
+    def eight_bit(self, prop: Property) -> bool:
+        return t.base_type(self.stored_type(prop)) == t.PT_STRING8
+
+    def text_json(self, text: str, eight_bit: bool) -> Any:
+        """A string as JSON; one that is no text as its stored bytes and a readable form."""
+        if not has_surrogates(text):
+            return text
+        if eight_bit:
+            data = text.encode(self.codec8, "surrogateescape")
+            readable = data.decode(self.codec8, "replace")
+        else:
+            data = text.encode("utf-16-le", "surrogatepass")
+            readable = data.decode("utf-16-le", "replace")
+        return {"invalid": data.hex(), "text": readable}
+
+
+def _named_json(pid: NamedId, strings: _Strings) -> dict[str, Any]:
     out: dict[str, Any] = {"set": pid.set_name()}
     if pid.lid is not None:
         out["lid"] = f"0x{pid.lid:04X}"
     else:
-        out["name"] = pid.name
+        out["name"] = strings.text_json(pid.name or "", False)
     return out
 
 
-def _value(prop: Property, full: bool) -> Any:
+def _value(prop: Property, full: bool, strings: _Strings) -> Any:
     value = prop.value
     if not full:
         data: bytes | None = None
@@ -51,31 +103,29 @@ def _value(prop: Property, full: bool) -> Any:
             return {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
     if prop.type == t.PT_OBJECT:
         return None
+    if t.is_string(prop.type) and not isinstance(value, t.RawValue):
+        eight_bit = strings.eight_bit(prop)
+        if t.is_mv(prop.type):
+            return [strings.text_json(str(item), eight_bit) for item in value]
+        return strings.text_json(str(value), eight_bit)
     return values.to_json(prop.type, value)
 
 
-def _stored_type(ptype: int, ansi: bool) -> int:
-    """The type as the file stores it: the model keeps every string as PT_UNICODE."""
-    if ansi and t.is_string(ptype):
-        return t.PT_MV_STRING8 if t.is_mv(ptype) else t.PT_STRING8
-    return ptype
-
-
-def _prop_json(pid: PropId, prop: Property, full: bool, ansi: bool) -> dict[str, Any]:
-    out: dict[str, Any] = {"name": registry.describe(pid, prop.type)}
-    stored = _stored_type(prop.type, ansi)
+def _prop_json(pid: PropId, prop: Property, full: bool, strings: _Strings) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": strings.text_json(registry.describe(pid, prop.type), False)}
+    stored = strings.stored_type(prop)
     if isinstance(pid, NamedId):
-        out["named"] = _named_json(pid)
+        out["named"] = _named_json(pid, strings)
     else:
         out["tag"] = f"0x{(pid << 16) | stored:08X}"
     out["type"] = t.type_name(stored)
     out["flags"] = prop.flags
-    out["value"] = _value(prop, full)
+    out["value"] = _value(prop, full, strings)
     return out
 
 
-def _props_json(bag: PropertyBag, full: bool, ansi: bool) -> list[dict[str, Any]]:
-    return [_prop_json(pid, bag[pid], full, ansi) for pid in sorted(bag, key=_sort_key)]
+def _props_json(bag: PropertyBag, full: bool, strings: _Strings) -> list[dict[str, Any]]:
+    return [_prop_json(pid, bag[pid], full, strings) for pid in sorted(bag, key=_sort_key)]
 
 
 def _extra_json(extra: dict[str, Any]) -> list[str]:
@@ -87,16 +137,16 @@ def dump_message(msg: Message, *, full: bool = False) -> dict[str, Any]:
 
     Types and tags are shown as the file stores them (PT_STRING8 in an ANSI file).
     """
-    ansi = msg.source_unicode is False
+    strings = _Strings.of(msg)
     out: dict[str, Any] = {
         "unicode": msg.source_unicode,
         "codepage": msg.source_codepage,
-        "properties": _props_json(msg.props, full, ansi),
+        "properties": _props_json(msg.props, full, strings),
         "recipients": [],
         "attachments": [],
     }
     for index, rcpt in enumerate(msg.recipients):
-        entry: dict[str, Any] = {"index": index, "properties": _props_json(rcpt.props, full, ansi)}
+        entry: dict[str, Any] = {"index": index, "properties": _props_json(rcpt.props, full, strings)}
         if rcpt.extra:
             entry["unparsed"] = _extra_json(rcpt.extra)
         out["recipients"].append(entry)
@@ -107,7 +157,7 @@ def dump_message(msg: Message, *, full: bool = False) -> dict[str, Any]:
         aentry: dict[str, Any] = {
             "index": index,
             "method": method if _is_int(method) else None,
-            "properties": _props_json(att.props, full, ansi),
+            "properties": _props_json(att.props, full, strings),
         }
         if att.embedded is not None:
             aentry["embedded"] = dump_message(att.embedded, full=full)
@@ -124,51 +174,122 @@ def dump_message(msg: Message, *, full: bool = False) -> dict[str, Any]:
 # --------------------------------------------------------------------------- readable form
 
 
-def _table(title: str, bag: PropertyBag, width: int, ansi: bool) -> Any:
-    from rich.table import Table
+class Row(NamedTuple):
+    """One property as a person reads it; every field is safe to print (see module docstring)."""
 
-    table = Table(title=title, title_justify="left", show_lines=False, expand=False)
-    table.add_column("property", overflow="fold")
-    table.add_column("tag", no_wrap=True)
-    table.add_column("type", no_wrap=True)
-    table.add_column("flags", justify="right")
-    table.add_column("value", overflow="fold")
+    name: str
+    tag: str
+    type: str
+    flags: str
+    value: str
+
+
+def rows(bag: PropertyBag, msg: Message, *, width: int = 100) -> list[Row]:
+    """The properties of one bag of ``msg`` (its own, a recipient's or an attachment's), sorted.
+
+    ``width`` cuts long values (0: no limit).
+    """
+    strings = _Strings.of(msg)
+    out = []
     for pid in sorted(bag, key=_sort_key):
         prop = bag[pid]
+        stored = strings.stored_type(prop)
         name = registry.describe(pid, prop.type)
-        stored = _stored_type(prop.type, ansi)
-        tag = str(pid) if isinstance(pid, NamedId) else f"0x{(pid << 16) | stored:08X}"
+        if isinstance(pid, NamedId):
+            # No tag: its id is the file's own. Set and LID, unless the name says just that.
+            tag = "named" if name == str(pid) else str(pid)
+        else:
+            tag = f"0x{(pid << 16) | stored:08X}"
         if prop.type == t.PT_OBJECT:
             text = "(storage)"
         else:
             try:
                 text = values.to_text(prop.type, prop.value, width=width)
             except Exception:  # a value that cannot be shown must not hide the rest
-                text = repr(prop.value)[:width]
-        table.add_row(name, tag, t.type_name(stored), f"0x{prop.flags:X}", text)
+                text = repr(prop.value)[:width] if width else repr(prop.value)
+        out.append(
+            Row(
+                printable(name),
+                printable(tag),
+                t.type_name(stored),
+                f"0x{prop.flags:X}",
+                printable(text, eight_bit=strings.eight_bit(prop)),
+            )
+        )
+    return out
+
+
+def label(text: str, msg: Message) -> str:
+    """Text of ``msg`` for a heading (an attachment's name), safe to print."""
+    return printable(text, eight_bit=msg.source_unicode is False)
+
+
+def extra_names(extra: dict[str, Any]) -> str:
+    """Entries no property accounts for, by name, safe to print."""
+    return ", ".join(printable(name) for name in sorted(extra))
+
+
+def render_tree(msg: Message, *, title: str = "message", columns: int = 0) -> Any:
+    """A ``rich.tree.Tree`` with a table of properties per level (rich is imported here only).
+
+    ``columns``, the console's width, sizes the tables: names, tags and types are never broken
+    and values end in "…" where the line ends. A table that would leave a value less than
+    :data:`VALUE_MIN` columns lists each property on a line and its value on the next.
+    ``title`` is shown as it is: make it printable first.
+    """
+    from rich.markup import escape
+    from rich.tree import Tree
+
+    tree = Tree(escape(title))
+    _fill(tree, msg, columns, 1)
+    return tree
+
+
+#: Fewest columns a value gets in a table before the narrow layout is used.
+VALUE_MIN = 16
+#: Columns a level of the tree takes, and the borders and padding of a five-column table.
+_GUIDE, _BORDERS = 4, 16
+
+
+def _table(bag: PropertyBag, msg: Message, columns: int, depth: int) -> Any:
+    from rich.table import Table
+    from rich.text import Text
+
+    found = rows(bag, msg, width=max(columns, 80) if columns else 1000)
+    fixed = sum(max((len(row[i]) for row in found), default=0) for i in range(4))
+    if columns and fixed + _BORDERS + _GUIDE * depth + VALUE_MIN > columns:
+        grid = Table.grid(padding=(0, 0))
+        grid.add_column(overflow="fold")
+        for row in found:
+            grid.add_row(Text(f"{row.name}  {row.tag}  {row.type}  flags={row.flags}"))
+            grid.add_row(Text("  " + row.value, no_wrap=True, overflow="ellipsis"))
+        return grid
+    table = Table(title="properties", title_justify="left", show_lines=False, expand=False)
+    # Names, tags, types and flags keep their full width; the value takes what is left.
+    for header in ("property", "tag", "type", "flags"):
+        table.add_column(header, no_wrap=True)
+    table.add_column("value", overflow="ellipsis")
+    for row in found:
+        # Text, not markup: a value such as "[red]" or "[/]" is shown as it is.
+        table.add_row(*(Text(cell) for cell in row[:4]), Text(row.value, no_wrap=True, overflow="ellipsis"))
     return table
 
 
-def _fill(node: Any, msg: Message, width: int) -> None:
-    ansi = msg.source_unicode is False
-    node.add(_table("properties", msg.props, width, ansi))
+def _fill(node: Any, msg: Message, columns: int, depth: int) -> None:
+    """Add ``msg``'s levels below ``node``, whose children sit ``depth`` guides in."""
+    from rich.text import Text
+
+    node.add(_table(msg.props, msg, columns, depth))
     for index, rcpt in enumerate(msg.recipients):
-        node.add(f"recipient {index}").add(_table("properties", rcpt.props, width, ansi))
+        node.add(f"recipient {index}").add(_table(rcpt.props, msg, columns, depth + 1))
     for index, att in enumerate(msg.attachments):
-        branch = node.add(f"attachment {index}: {att.name or '(no name)'}")
-        branch.add(_table("properties", att.props, width, ansi))
+        branch = node.add(Text(f"attachment {index}: {label(att.name, msg) or '(no name)'}"))
+        branch.add(_table(att.props, msg, columns, depth + 1))
         if att.embedded is not None:
-            _fill(branch.add("embedded message"), att.embedded, width)
+            _fill(branch.add("embedded message"), att.embedded, columns, depth + 2)
         if att.custom is not None:
             branch.add(f"custom storage ({att.custom.count()} entries)")
+        if att.extra:
+            branch.add(Text("unparsed: " + extra_names(att.extra)))
     if msg.extra:
-        node.add("unparsed: " + ", ".join(sorted(msg.extra)))
-
-
-def render_tree(msg: Message, *, title: str = "message", width: int = 60) -> Any:
-    """A ``rich.tree.Tree`` with a table of properties per level (rich is imported here only)."""
-    from rich.tree import Tree
-
-    tree = Tree(title)
-    _fill(tree, msg, width)
-    return tree
+        node.add(Text("unparsed: " + extra_names(msg.extra)))

@@ -26,6 +26,9 @@ class Property:
     type: int
     value: Any
     flags: int = ids.DEFAULT_FLAGS
+    #: The type as the file stores it, for a property read from a file (PT_STRING8 where the model
+    #: says PT_UNICODE); None for a property set since. Not part of equality.
+    stored: int | None = field(default=None, compare=False, repr=False)
 
 
 def identity(key: PropId | str) -> PropId:

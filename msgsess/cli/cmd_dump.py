@@ -16,54 +16,53 @@ _MSG_PATH = click.Path(dir_okay=False, path_type=str)
 
 
 def _decode(path: str) -> Any:
-    """The model of the file at ``path``; damaged input is one error naming the file.
+    """The model of the file at ``path`` (``-``: stdin); damaged input is one error naming the file.
 
     The import path of ``edit`` and ``attach --msg``, with the limits for hostile input.
     """
+    from msgsess.inputs import read_stdin
     from msgsess.session.inputs import read_msg
 
+    if path == "-":
+        return read_msg(read_stdin("dump"), "stdin")
     return read_msg(Path(path), path)  # only a regular file within the limit on inputs
 
 
-def _bag_lines(bag: Any, pad: str) -> Iterator[str]:
-    from msgsess.dump import _sort_key
-    from msgsess.props import registry, values
-    from msgsess.props import types as t
-    from msgsess.props.keys import NamedId
+def _bag_lines(bag: Any, msg: Any, pad: str) -> Iterator[str]:
+    """One property a line, in columns as wide as the widest entry of this table."""
+    from msgsess.dump import rows
 
-    for pid in sorted(bag, key=_sort_key):
-        prop = bag[pid]
-        tag = str(pid) if isinstance(pid, NamedId) else f"0x{(pid << 16) | prop.type:08X}"
-        if prop.type == t.PT_OBJECT:
-            text = "(storage)"
-        else:
-            try:
-                text = values.to_text(prop.type, prop.value, width=100)
-            except Exception:  # a value that cannot be shown must not hide the rest
-                text = repr(prop.value)[:100]
-        name = registry.describe(pid, prop.type)
-        yield f"{pad}{name}  {tag}  {t.type_name(prop.type)}  flags=0x{prop.flags:X}  {text}"
+    found = rows(bag, msg)
+    if not found:
+        return
+    name_w = max(len(r.name) for r in found)
+    tag_w = max(len(r.tag) for r in found)
+    type_w = max(len(r.type) for r in found)
+    for r in found:
+        yield f"{pad}{r.name:<{name_w}}  {r.tag:<{tag_w}}  {r.type:<{type_w}}  flags={r.flags:<4}  {r.value}"
 
 
 def _plain_lines(msg: Any, depth: int = 0) -> Iterator[str]:
     """The readable dump without rich: one property a line, levels indented."""
+    from msgsess.dump import extra_names, label
+
     pad = "  " * depth
-    yield from _bag_lines(msg.props, pad)
+    yield from _bag_lines(msg.props, msg, pad)
     for index, rcpt in enumerate(msg.recipients):
         yield f"{pad}recipient {index}"
-        yield from _bag_lines(rcpt.props, pad + "  ")
+        yield from _bag_lines(rcpt.props, msg, pad + "  ")
     for index, att in enumerate(msg.attachments):
-        yield f"{pad}attachment {index}: {att.name or '(no name)'}"
-        yield from _bag_lines(att.props, pad + "  ")
+        yield f"{pad}attachment {index}: {label(att.name, msg) or '(no name)'}"
+        yield from _bag_lines(att.props, msg, pad + "  ")
         if att.embedded is not None:
             yield f"{pad}  embedded message"
             yield from _plain_lines(att.embedded, depth + 2)
         if att.custom is not None:
             yield f"{pad}  custom storage ({att.custom.count()} entries)"
         if att.extra:
-            yield f"{pad}  unparsed: {', '.join(sorted(att.extra))}"
+            yield f"{pad}  unparsed: {extra_names(att.extra)}"
     if msg.extra:
-        yield f"{pad}unparsed: {', '.join(sorted(msg.extra))}"
+        yield f"{pad}unparsed: {extra_names(msg.extra)}"
 
 
 @click.command("dump")
@@ -71,37 +70,48 @@ def _plain_lines(msg: Any, depth: int = 0) -> Iterator[str]:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (every level, every property).")
 @click.option("--full", is_flag=True, help="With --json: binary values in full, not as size and SHA-256.")
 def dump_cmd(file: str, as_json: bool, full: bool) -> None:
-    """Show every property of every level of FILE.msg.
+    """Show every property of every level of FILE.msg (- reads it from stdin).
 
     Message, recipients, attachments and embedded messages to any depth:
-    each property's name (from the tables), tag, type, flags and value,
-    named properties by their property set and LID or name. On a terminal,
-    a tree of tables; otherwise plain text; --json for scripts.
+    each property's name (from the tables), tag and type as the file stores
+    them (PT_STRING8 in an ANSI file), flags and value; named properties by
+    their property set and LID or name. On a terminal, a tree of tables as
+    wide as the terminal; otherwise plain text; --json for scripts.
+
+    Text from the file is shown with control characters and bytes that are no
+    text escaped (\\x1b, \\n, \\xf8, \\ud800); in --json a string that is no text
+    is {"invalid": HEX, "text": ...}: its bytes as stored, and its text with
+    U+FFFD in their place.
 
     \b
     Example:
       msgsess dump mail.msg
       msgsess dump mail.msg --json | jq '.properties[] | select(.name == "PidTagSubject")'
+      curl -s https://example.com/mail.msg | msgsess dump -
     """
     from msgsess.dump import dump_message
 
+    if full and not as_json:
+        raise click.UsageError("--full goes with --json")
     msg = _decode(file)
+    shown = "stdin" if file == "-" else file
     if as_json:
-        data = {"file": file, **dump_message(msg, full=full)}
+        data = {"file": shown, **dump_message(msg, full=full)}
         click.echo(json.dumps(data, ensure_ascii=False, indent=1))
         return
-    if full:
-        raise click.UsageError("--full goes with --json")
+    from msgsess.props.printable import printable
+
     mode = "Unicode" if msg.source_unicode else f"ANSI, code page {msg.source_codepage}"
+    title = f"{printable(shown)} ({mode})"
     if sys.stdout.isatty():
         from rich.console import Console
-        from rich.markup import escape
 
         from msgsess.dump import render_tree
 
-        Console().print(render_tree(msg, title=escape(f"{file} ({mode})")))
+        console = Console()
+        console.print(render_tree(msg, title=title, columns=console.width))
         return
-    click.echo(f"{file} ({mode})")
+    click.echo(title)
     for line in _plain_lines(msg, 1):
         click.echo(line)
 
@@ -147,6 +157,7 @@ def check_cmd(files: tuple[str, ...], as_json: bool, quiet: bool, show_all: bool
       msgsess check --json mail.msg
     """
     from msgsess.errors import CheckFailed
+    from msgsess.props.printable import printable
 
     results = [_check_one(path) for path in files]
     for result in results:
@@ -164,7 +175,8 @@ def check_cmd(files: tuple[str, ...], as_json: bool, quiet: bool, show_all: bool
                 shown[key] = shown.get(key, 0) + 1
                 if show_all or shown[key] <= PER_RULE:
                     where = f["path"] or "(root)"
-                    click.echo(f"{result['file']}: {f['severity']}: {where}: {f['message']} ({f['rule']})")
+                    line = f"{result['file']}: {f['severity']}: {where}: {f['message']} ({f['rule']})"
+                    click.echo(printable(line))
             for (severity, rule), count in shown.items():
                 if not show_all and count > PER_RULE:
                     note = f"… and {count - PER_RULE} more like these ({rule}; --all shows them)"

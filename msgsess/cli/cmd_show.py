@@ -11,6 +11,7 @@ import click
 
 from msgsess import api
 from msgsess.cli.common import MESSAGE_ID, session_argument
+from msgsess.props.printable import printable
 from msgsess.spec import ORIGINAL, RECIPIENT_KINDS, Table, rows
 
 #: A node of the outline: a label and its children.
@@ -114,7 +115,7 @@ def outline(spec: dict[str, Any]) -> Node:
 
 def _plain(node: Node, depth: int = 0) -> Iterable[str]:
     label, children = node
-    yield "  " * depth + label
+    yield "  " * depth + printable(label)
     for child in children:
         yield from _plain(child, depth + 1)
 
@@ -123,7 +124,7 @@ def _rich_tree(node: Node, parent: Any) -> None:
     from rich.markup import escape
 
     label, children = node
-    branch = parent.add(escape(label))
+    branch = parent.add(escape(printable(label)))
     for child in children:
         _rich_tree(child, branch)
 
@@ -135,7 +136,8 @@ def _rich_tree(node: Node, parent: Any) -> None:
 def show_cmd(session: str, msg_id: str | None, as_json: bool) -> None:
     """Show the messages of SESSION (or message ID).
 
-    On a terminal, a tree; otherwise plain text. With --json, one message
+    On a terminal, a tree; otherwise plain text, with control characters
+    escaped (\\x1b, \\n). With --json, one message
     object per line, with attachment bytes in base64: `add --json` rebuilds
     the same session from it.
 
@@ -159,12 +161,12 @@ def show_cmd(session: str, msg_id: str | None, as_json: bool) -> None:
         from rich.markup import escape
         from rich.tree import Tree
 
-        tree = Tree(escape(header))
+        tree = Tree(escape(printable(header)))
         for node in nodes:
             _rich_tree(node, tree)
         Console().print(tree)
         return
-    click.echo(header)
+    click.echo(printable(header))
     for node in nodes:
         for line in _plain(node, 1):
             click.echo(line)

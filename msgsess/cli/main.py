@@ -73,7 +73,10 @@ SHORT_HELP: dict[str, str] = {
 
 
 def error_line(text: str) -> None:
-    click.echo(f"msgsess: error: {text}", err=True)
+    """One line on stderr, whatever the message holds (a name from a file, a newline)."""
+    from msgsess.props.printable import printable
+
+    click.echo(f"msgsess: error: {printable(text)}", err=True)
 
 
 def usage_line(exc: click.ClickException, command: str | None = None) -> str:
@@ -244,4 +247,11 @@ def main() -> None:
         from msgsess.cli.completion import register
 
         register()  # msgsess's own bash, zsh and fish protocol (no space after --set NAME=…)
+    for stream in (sys.stdout, sys.stderr):
+        # Nothing printed may crash on, or pass through, text that is no Unicode (an unpaired
+        # surrogate): every output escapes it, and this is the net under them. Under the C
+        # locale Python would write such characters as raw bytes: invalid UTF-8.
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
     cli(prog_name="msgsess")

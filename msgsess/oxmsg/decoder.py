@@ -177,7 +177,7 @@ def _decode_props(
             value = _decode_value(tag, ptype, field, streams, codec, used)
         except (ValueError, UnicodeDecodeError) as exc:
             raise CorruptFile(f"{where}: property 0x{tag:08X} is damaged ({exc})") from None
-        bag[pid] = Property(_model_type(ptype), value, flags)
+        bag[pid] = Property(_model_type(ptype), value, flags, stored=ptype)
     return bag
 
 
