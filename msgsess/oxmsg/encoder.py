@@ -9,16 +9,18 @@ page recorded in PR_MESSAGE_CODEPAGE. Defaults a user expects live in
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from msgsess.errors import CorruptFile, InvalidParameter, TooBig, Unconvertible, located
+from msgsess.errors import InvalidParameter, TooBig, Unconvertible, located
 from msgsess.model import Attachment, Message, Property, PropertyBag
 from msgsess.oxmsg import codepages, layout
 from msgsess.oxmsg.layout import NAMEID
-from msgsess.oxmsg.nameid import NameMap
+from msgsess.oxmsg.nameid import FIRST_NAMED_ID, NameMap
 from msgsess.props import binary, ids
 from msgsess.props import types as t
 from msgsess.props.keys import NamedId, PropId
+from msgsess.props.printable import has_surrogates
 from msgsess.storage import Entry, Storage, StreamSource, stream_size
 
 #: What Outlook writes in PidTagStoreSupportMask of Unicode files ([oxmsg-facts] §9).
@@ -30,20 +32,48 @@ _TOP, _EMBEDDED, _OBJECT = "top", "embedded", "object"
 
 
 class _Context:
-    def __init__(self, unicode: bool, codepage: int) -> None:
+    def __init__(
+        self, unicode: bool, codepage: int, label: str, convert: bool, warn: Callable[[str], None]
+    ) -> None:
+        self.label = label
+        self.warn = warn
+        #: Whether every level is written in the given mode; if not, a decoded embedded message
+        #: keeps the string mode and code page it was read with ([MS-OXMSG] 2.2.2.1).
+        self.convert = convert
+        self.names = NameMap()
+        self.set_mode(unicode, codepage)
+        #: How the message being encoded was read: Unicode or not (None: a new message), and the
+        #: code page of an ANSI one (its undecodable bytes are kept as U+DC80..U+DCFF escapes).
+        self.source_unicode: bool | None = None
+        self.source_codepage: int | None = None
+
+    def set_mode(self, unicode: bool, codepage: int) -> None:
+        """Write the strings of the message being encoded as Unicode or in this code page."""
         self.unicode = unicode
         self.codepage = codepage
         self.codec = "utf-16-le" if unicode else codepages.codec(codepage)
-        #: The code page strings are written in; None for a Unicode file.
+        #: The code page strings are written in; None for Unicode.
         self.target_codepage = None if unicode else codepage
-        self.names = NameMap()
-        #: Code page of the 8-bit strings of the message being encoded, when it was read from
-        #: an ANSI file (its undecodable bytes are kept as U+DC80..U+DCFF escapes).
-        self.source_codepage: int | None = None
 
-    def encode_text(self, text: str, pid: PropId, where: str) -> bytes:
-        if self.source_codepage is not None and self.source_codepage != self.target_codepage:
-            self.refuse_unread_bytes(text, self.source_codepage, pid, where)
+    def keeps_unnamed(self, pid: int, where: str) -> bool:
+        """Whether a 0x8000+ id that its file's name map did not define can be written as it is.
+
+        Its name is unknown, so it cannot be mapped again; it is written with its own id, as
+        unnamed as it was, when no named property of the new map takes that id. Otherwise it
+        would alias one, so it is left out with a warning naming it.
+        """
+        if pid - FIRST_NAMED_ID >= len(self.names.ids):
+            return True
+        self.warn(
+            f"{self.label}: property 0x{pid:04X}{where} has a named-property id that the file's name "
+            "map does not define, and that id now names another property; it is left out"
+        )
+        return False
+
+    def encode_text(self, text: str, pid: PropId, where: str, stored: int | None = None) -> bytes:
+        """A string's bytes; ``stored`` is the type its file stored it as (None: set since)."""
+        if has_surrogates(text):
+            self.refuse_conversion(text, pid, where, stored)
         if self.unicode:
             return text.encode("utf-16-le", "surrogatepass")
         try:
@@ -56,19 +86,37 @@ class _Context:
                 hint="close with --unicode, or choose a code page that has it with --codepage",
             ) from None
 
-    def refuse_unread_bytes(self, text: str, source_cp: int, pid: PropId, where: str) -> None:
-        """Bytes the source code page could not read can only be written back in that code page.
+    def refuse_conversion(self, text: str, pid: PropId, where: str, stored: int | None) -> None:
+        """Text that is no text can only be written back the way it was read.
 
-        The decoder keeps them as surrogate escapes so an unchanged ANSI file round-trips
-        byte for byte; anywhere else they would become invalid UTF-16 or wrong text.
+        The decoder keeps bytes a code page does not define as U+DC80..U+DCFF and unpaired
+        UTF-16 surrogates as they are, so that an unchanged file round-trips byte for byte;
+        converted to another string mode or code page they would become wrong text or invalid
+        UTF-16, so that is refused.
         """
-        for char in text:
-            if "\udc80" <= char <= "\udcff":
-                raise Unconvertible(
-                    f"{_describe(pid)}{where} has byte 0x{ord(char) - 0xDC00:02X}, which "
-                    f"code page {source_cp} does not define, so its text is unknown",
-                    hint="give the file's real code page with `msgsess edit --codepage CP`",
-                )
+        eight_bit = self.source_unicode is False or (
+            stored is not None and t.base_type(stored) == t.PT_STRING8
+        )
+        if eight_bit:
+            kept = self.source_unicode is False and self.source_codepage == self.target_codepage
+        else:
+            kept = self.unicode and self.source_unicode is True
+        if kept:
+            return
+        code = ord(next(char for char in text if "\ud800" <= char <= "\udfff"))
+        if eight_bit and 0xDC80 <= code <= 0xDCFF:
+            page = f"code page {self.source_codepage}" if self.source_codepage else "its code page"
+            raise Unconvertible(
+                f"{_describe(pid)}{where} has byte 0x{code - 0xDC00:02X}, which {page} "
+                "does not define, so its text is unknown and cannot be converted",
+                hint="give the file's real code page with `msgsess edit --codepage CP`, "
+                "or keep the file's string mode (close without --unicode or --ansi)",
+            )
+        raise Unconvertible(
+            f"{_describe(pid)}{where} has an unpaired UTF-16 surrogate 0x{code:04X}, "
+            "which is no text and can only be written back as Unicode",
+            hint="close without --ansi, or set the property to new text",
+        )
 
 
 def _describe(pid: PropId, ptype: int | None = None) -> str:
@@ -85,19 +133,27 @@ def encode(
     codepage: int = 1252,
     template: bool | None = False,
     label: str = "message",
+    convert: bool = False,
+    warn: Callable[[str], None] | None = None,
 ) -> Storage:
     """Encode a message (and everything embedded in it) as a ``.msg`` storage tree.
 
     ``template``: True writes an Outlook template (.oft CLSID), False a message, None
     keeps the root CLSID the message was read with (an edited template stays one).
     Errors are located at ``label`` (a session id, a file name).
+
+    ``unicode``/``codepage`` is the string mode of the message and of the messages embedded in
+    it; an embedded message decoded from a file keeps its own mode and code page (an ANSI one in
+    a Unicode file stays ANSI, as its PidTagStoreSupportMask says) unless ``convert`` is true.
+    ``warn(text)`` hears of what is written otherwise than it was read (a property left out);
+    the message is written all the same.
     """
+    ctx = _Context(unicode, codepage, label, convert, warn or (lambda text: None))
     with located(label):
-        return _encode(msg, unicode, codepage, template)
+        return _encode(msg, ctx, template)
 
 
-def _encode(msg: Message, unicode: bool, codepage: int, template: bool | None) -> Storage:
-    ctx = _Context(unicode, codepage)
+def _encode(msg: Message, ctx: _Context, template: bool | None) -> Storage:
     # Named ids are per file, shared with embedded messages ([MS-OXMSG] 2.2.3):
     # register them all first, in a stable order, so the map is complete.
     for level in _bags(msg):
@@ -152,12 +208,16 @@ def _string_mode_props(msg: Message, ctx: _Context) -> PropertyBag:
 
 
 def _encode_message(msg: Message, ctx: _Context, level: str, depth: int) -> Storage:
-    outer = ctx.source_codepage
+    outer = (ctx.unicode, ctx.codepage, ctx.source_unicode, ctx.source_codepage)
+    if level != _TOP and not ctx.convert and msg.source_unicode is not None:
+        ctx.set_mode(msg.source_unicode, msg.source_codepage or ctx.codepage)
+    ctx.source_unicode = msg.source_unicode
     ctx.source_codepage = msg.source_codepage if msg.source_unicode is False else None
     try:
         return _encode_message_body(msg, ctx, level, depth)
     finally:
-        ctx.source_codepage = outer
+        ctx.set_mode(*outer[:2])
+        ctx.source_unicode, ctx.source_codepage = outer[2:]
 
 
 def _encode_message_body(msg: Message, ctx: _Context, level: str, depth: int) -> Storage:
@@ -239,13 +299,8 @@ def _encode_props(props: PropertyBag, node: Storage, ctx: _Context, header: byte
     numbered: list[tuple[int, Property, PropId]] = []
     seen: dict[int, PropId] = {}
     for pid, prop in props.items():
-        if not isinstance(pid, NamedId) and pid >= 0x8000:
-            # Read from a file whose name map lacks it: its name, hence its id here, is unknown.
-            raise CorruptFile(
-                f"property 0x{pid:04X}{where} has a named-property id that the source "
-                "file's name map does not define, so it cannot be written",
-                hint=f"remove it: msgsess unset SESSION ID 0x{pid:04X}{prop.type:04X}",
-            )
+        if not isinstance(pid, NamedId) and pid >= FIRST_NAMED_ID and not ctx.keeps_unnamed(pid, where):
+            continue
         number = ctx.names.id_for(pid) if isinstance(pid, NamedId) else pid
         if prop.type == t.PT_OBJECT:
             continue  # written by the attachment encoder, with its storage
@@ -290,7 +345,7 @@ def _encode_one(number: int, prop: Property, pid: PropId, node: Storage, ctx: _C
         if t.is_fixed(ptype):
             return layout.ENTRY.pack(tag, flags, binary.pack_inline(ptype, value))
         if not t.is_mv(ptype):
-            data = _single_stream(ptype, value, pid, ctx, where)
+            data = _single_stream(ptype, prop, pid, ctx, where)
             node.entries[layout.value_stream(tag)] = data
             size = stream_size(data) + _terminator(ptype)
             if size > MAX_VALUE_SIZE:
@@ -308,7 +363,7 @@ def _encode_one(number: int, prop: Property, pid: PropId, node: Storage, ctx: _C
                     data = bytes(item)
                     lengths += layout.MV_BINARY_LENGTH.pack(len(data), 0)
                 else:
-                    data = ctx.encode_text(str(item), pid, where) + terminator
+                    data = ctx.encode_text(str(item), pid, where, prop.stored) + terminator
                     lengths += layout.U32.pack(len(data))
                 node.entries[layout.mv_value_stream(tag, index)] = data
             node.entries[layout.value_stream(tag)] = bytes(lengths)
@@ -323,9 +378,12 @@ def _encode_one(number: int, prop: Property, pid: PropId, node: Storage, ctx: _C
         ) from None
 
 
-def _single_stream(ptype: int, value: Any, pid: PropId, ctx: _Context, where: str) -> bytes | StreamSource:
+def _single_stream(
+    ptype: int, prop: Property, pid: PropId, ctx: _Context, where: str
+) -> bytes | StreamSource:
+    value = prop.value
     if ptype in (t.PT_UNICODE, t.PT_STRING8):
-        return ctx.encode_text(str(value), pid, where)
+        return ctx.encode_text(str(value), pid, where, prop.stored)
     if ptype == t.PT_CLSID:
         return bytes(value.bytes_le)
     if isinstance(value, (bytes, bytearray, memoryview)):

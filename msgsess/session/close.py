@@ -209,6 +209,8 @@ class _Builder:
         self.warn = warn
         self.warned: set[str] = set()
         self.mode = mode
+        #: Whether close was told a string mode (--unicode, --ansi, --codepage) for every level.
+        self.convert = False
 
     def message(self, msg_id: str, spec: Mapping[str, Any]) -> Message:
         from msgsess.composer import compose
@@ -255,8 +257,15 @@ class _Builder:
             self.unicode, self.codepage = self.mode(row)
         template = is_template(row.output, row.spec)
         msg = self.message(row.id, {**row.spec, "template": True} if template else row.spec)
+        # Messages embedded from .msg files keep their own string mode unless close is told one.
         return oxmsg.encode(
-            msg, unicode=self.unicode, codepage=self.codepage, template=template, label=f"message {row.id}"
+            msg,
+            unicode=self.unicode,
+            codepage=self.codepage,
+            template=template,
+            label=f"message {row.id}",
+            convert=self.convert,
+            warn=self.warn,
         )
 
 
@@ -347,6 +356,7 @@ def close(
         made: list[Path] = []
         try:
             builder = _Builder(store, use_unicode, cp, now, warn, mode)
+            builder.convert = unicode is not None or codepage is not None
             for row in store.rows():
                 if row.output is None:
                     continue

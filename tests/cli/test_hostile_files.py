@@ -145,6 +145,21 @@ def test_strings_that_are_no_text_are_kept_byte_for_byte_on_edit(run: Any, workd
     assert _stream(workdir / "out-a.msg", "__substg1.0_0037001E") == ANSI
 
 
+def test_converting_strings_that_are_no_text_is_refused(run: Any, workdir: Path) -> None:
+    """A lone surrogate has no ANSI form; a byte no code page character has no Unicode one."""
+    _file_with_subject(workdir, "u.msg", LONE)
+    _file_with_subject(workdir, "a.msg", ANSI, unicode=False)
+    for name, flag, words in (
+        ("u.msg", "--ansi", "unpaired UTF-16 surrogate 0xD800"),
+        ("a.msg", "--unicode", "byte 0x81, which code page 1252 does not define"),
+    ):
+        assert run("open", "--force", "s.session").returncode == 0
+        assert run("edit", "s.session", name, "--out", "out.msg").returncode == 0
+        line = one_line_refusal(run("close", "s.session", flag), 7)
+        assert "PidTagSubject" in line and words in line
+        assert not (workdir / "out.msg").exists()
+
+
 OSC = "\x1b]52;c;SGVsbG8=\x07"  # OSC 52: set the clipboard
 FORGED = f"Hi{OSC}\nmsgsess: forged line\x1b[2J\u202etxt.exe"
 

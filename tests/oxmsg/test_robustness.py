@@ -10,7 +10,7 @@ import pytest
 
 from msgsess import cfb, oxmsg
 from msgsess.composer import compose
-from msgsess.errors import CorruptFile, TooBig
+from msgsess.errors import TooBig
 from msgsess.model import Attachment, Message
 from msgsess.oxmsg import layout
 from msgsess.oxmsg.rtf import rtf_to_text
@@ -43,12 +43,27 @@ def test_what_msgsess_nests_it_can_read_back(tmp_path: Path) -> None:
         oxmsg.encode(_chain(deepest + 1))
 
 
-def test_a_named_id_without_a_name_is_refused_not_aliased() -> None:
+def test_a_named_id_without_a_name_is_kept_where_it_names_nothing() -> None:
+    """Issue 9, fidelity: a 0x8000+ id its file's name map does not define never refuses the file."""
     msg = compose({"subject": "x"})
-    msg.props.set(0x8005, t.PT_LONG, 7)  # as decoded from a file whose name map lacks 0x8005
-    with pytest.raises(CorruptFile, match=r"0x8005.*name map") as info:
-        oxmsg.encode(msg)
-    assert "unset" in (info.value.hint or "")
+    msg.props.set(0x8A5C, t.PT_LONG, 7)  # as decoded from a file whose name map lacks 0x8A5C
+    warnings: list[str] = []
+    tree = oxmsg.encode(msg, warn=warnings.append)
+    assert warnings == []
+    back = oxmsg.decode(tree)
+    assert back.props.value(0x8A5C) == 7  # written with its own id, still unnamed
+
+
+def test_a_named_id_without_a_name_that_would_alias_a_named_one_is_dropped_with_a_warning() -> None:
+    msg = compose({"subject": "x", "categories": ["a"]})  # PidNameKeywords takes id 0x8000
+    msg.props.set(0x8000, t.PT_LONG, 7)
+    warnings: list[str] = []
+    back = oxmsg.decode(oxmsg.encode(msg, label="m1", warn=warnings.append))
+    assert back.props.value(KEYWORDS) == ["a"]
+    assert 0x8000 not in back.props
+    assert len(warnings) == 1 and warnings[0].startswith("m1: property 0x8000 ")
+    assert "left out" in warnings[0]
+    oxmsg.encode(msg)  # without a listener: written all the same
 
 
 def test_value_streams_are_found_whatever_the_case_of_their_names() -> None:
