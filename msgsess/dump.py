@@ -69,10 +69,14 @@ class _Strings:
     def eight_bit(self, prop: Property) -> bool:
         return t.base_type(self.stored_type(prop)) == t.PT_STRING8
 
-    def text_json(self, text: str, eight_bit: bool) -> Any:
-        """A string as JSON; one that is no text as its stored bytes and a readable form."""
+    def text_json(self, text: str, eight_bit: bool, *, value: bool = True) -> Any:
+        """A string as JSON; one that is no text as its stored bytes and a readable form.
+
+        A ``value`` is given as ``add --json`` would read it back (``values.to_json``: a leading
+        ``@`` doubled); a name as it is.
+        """
         if not has_surrogates(text):
-            return text
+            return values.to_json(t.PT_UNICODE, text) if value else text
         if eight_bit:
             data = text.encode(self.codec8, "surrogateescape")
             readable = data.decode(self.codec8, "replace")
@@ -87,7 +91,7 @@ def _named_json(pid: NamedId, strings: _Strings) -> dict[str, Any]:
     if pid.lid is not None:
         out["lid"] = f"0x{pid.lid:04X}"
     else:
-        out["name"] = strings.text_json(pid.name or "", False)
+        out["name"] = strings.text_json(pid.name or "", False, value=False)
     return out
 
 
@@ -112,7 +116,7 @@ def _value(prop: Property, full: bool, strings: _Strings) -> Any:
 
 
 def _prop_json(pid: PropId, prop: Property, full: bool, strings: _Strings) -> dict[str, Any]:
-    out: dict[str, Any] = {"name": strings.text_json(registry.describe(pid, prop.type), False)}
+    out: dict[str, Any] = {"name": strings.text_json(registry.describe(pid, prop.type), False, value=False)}
     stored = strings.stored_type(prop)
     if isinstance(pid, NamedId):
         out["named"] = _named_json(pid, strings)
