@@ -42,7 +42,7 @@ from msgsess import cfbwriter
 from msgsess.errors import CorruptFile, InvalidParameter, MsgsessError, NotFound, WriteFailed
 from msgsess.inputs import open_input, out_of_memory
 from msgsess.oxmsg import layout
-from msgsess.storage import NULL_CLSID, Storage
+from msgsess.storage import NULL_CLSID, DirectoryEntry, FileLayout, Storage
 
 if TYPE_CHECKING:
     from _typeshed import ReadableBuffer
@@ -603,10 +603,13 @@ def _check_header(fp: BinaryIO, size: int) -> None:
             raise _Damaged(f"header declares {count} {label} sectors but the file has only {n_sect}")
 
 
-def _mark_chain(fat: Any, start: int, count: int | None, used: bytearray, what: str) -> None:
+def _mark_chain(
+    fat: Any, start: int, count: int | None, used: bytearray, what: str, sectors: int = 0
+) -> None:
     """Follow a sector chain, failing on loops, overlaps, and sectors outside the table.
 
-    ``count`` sectors are expected; ``None`` follows the chain to ENDOFCHAIN.
+    ``count`` sectors are expected; ``None`` follows the chain to ENDOFCHAIN. ``sectors`` is how
+    many the file holds (a sector in the file that the table does not map is named as such).
     """
     limit = len(fat)
     sect = start
@@ -617,6 +620,11 @@ def _mark_chain(fat: Any, start: int, count: int | None, used: bytearray, what: 
                 return
             raise _Damaged(f"{what} ends after {steps} of {count} sectors (truncated?)")
         if sect >= limit:
+            if sect < sectors:
+                raise _Damaged(
+                    f"{what} points to sector {sect:#x}, beyond the {limit} sectors its FAT maps "
+                    "(the DIFAT lists too few FAT sectors)"
+                )
             raise _Damaged(f"{what} points to sector {sect:#x} outside the file (truncated?)")
         if used[sect]:
             raise _Damaged(f"sector chain of {what} loops or overlaps another stream")
@@ -657,24 +665,76 @@ def _read(fp: BinaryIO, name: str, limits: Limits) -> Storage:
     _check_header(fp, size)
     ole = _Reader(fp, limits.max_entries)
     try:
-        return _to_tree(ole, size, limits)
+        tree, storages = _to_tree(ole, size, limits)
+        tree.layout = _layout(fp, ole, size, storages)
+        return tree
     finally:
         ole.close()
 
 
-def _to_tree(ole: Any, size: int, limits: Limits) -> Storage:
+def _layout(fp: BinaryIO, ole: Any, size: int, storages: dict[str, int]) -> FileLayout:
+    """The directory entries and allocation tables as the file holds them, for ``check``.
+
+    Only what olefile does not judge is gathered here, not judged: the red-black sibling trees
+    ([MS-CFB] 2.6.4) and the DIFAT ([MS-CFB] 2.5) are checked by ``msgsess.oxmsg.check``.
+    """
+    entries = {
+        entry.sid: DirectoryEntry(entry.name, entry.color, entry.sid_left, entry.sid_right, entry.sid_child)
+        for entry in ole.direntries
+        if entry is not None
+    }
+    fp.seek(0)
+    head = fp.read(512)
+    fields = HEADER.unpack_from(head)
+    sector = 1 << fields[5]
+    fat_declared, first_difat, difat_declared = fields[9], fields[15], fields[16]
+    slots = cfbwriter.HEADER_DIFAT
+    listed = [s for s in struct.unpack_from(f"<{slots}I", head, HEADER.size) if s != cfbwriter.FREESECT]
+    per_sector = sector // 4 - 1
+    sectors_in_file = max(0, (size - sector) // sector)
+    difat: list[int] = []
+    next_difat = first_difat
+    while next_difat < sectors_in_file and next_difat not in difat and len(difat) <= sectors_in_file:
+        difat.append(next_difat)
+        fp.seek((next_difat + 1) * sector)
+        data = fp.read(sector)
+        if len(data) < sector:
+            break
+        values = struct.unpack_from(f"<{per_sector + 1}I", data)
+        listed.extend(s for s in values[:per_sector] if s != cfbwriter.FREESECT)
+        next_difat = values[per_sector]
+    fat = ole.fat
+    marks = {s: int(fat[s]) for s in (*listed, *difat) if s < len(fat)}
+    return FileLayout(
+        size=size,
+        sector_size=sector,
+        entries=entries,
+        storages=storages,
+        fat_declared=fat_declared,
+        difat_declared=difat_declared,
+        fat_sectors=tuple(listed),
+        difat_sectors=tuple(difat),
+        difat_next=next_difat,
+        fat_entries=marks,
+    )
+
+
+def _to_tree(ole: Any, size: int, limits: Limits) -> tuple[Storage, dict[str, int]]:
+    """The tree of ``ole``, and the stream id of each storage by path ('' for the root)."""
     root = ole.root
     sector = ole.sectorsize
     fat = ole.fat
     used = bytearray(len(fat))
+    in_file = max(0, (size - sector) // sector)
     # The directory and MiniFAT chains, then the mini stream ([MS-CFB] 2.6.2, 2.3, 2.7).
-    _mark_chain(fat, ole.first_dir_sector, None, used, "the directory")
+    _mark_chain(fat, ole.first_dir_sector, None, used, "the directory", in_file)
     if ole.num_mini_fat_sectors:
-        _mark_chain(fat, ole.first_mini_fat_sector, ole.num_mini_fat_sectors, used, "the MiniFAT")
+        count_minifat = ole.num_mini_fat_sectors
+        _mark_chain(fat, ole.first_mini_fat_sector, count_minifat, used, "the MiniFAT", in_file)
     if root.size > size:
         raise _Damaged(f"mini stream declares {root.size} bytes, more than the file's {size}")
     if root.size:
-        _mark_chain(fat, root.isectStart, -(-root.size // sector), used, "the mini stream")
+        _mark_chain(fat, root.isectStart, -(-root.size // sector), used, "the mini stream", in_file)
 
     # Walk the directory tree without recursion; check depth, sizes and totals.
     tree = Storage(clsid=_clsid_bytes(root.clsid), created=root.createTime, modified=root.modifyTime)
@@ -684,8 +744,10 @@ def _to_tree(ole: Any, size: int, limits: Limits) -> Storage:
     count = 0
     #: Names of each storage's children, upper-cased as [MS-CFB] 2.6.4 compares them.
     names_seen: dict[int, set[str]] = {}
+    storages: dict[str, int] = {}
     while stack:
         entry, node, path, depth = stack.pop()
+        storages[path.rstrip("/")] = entry.sid
         for kid in entry.kids:
             count += 1
             if count > limits.max_entries:
@@ -728,7 +790,8 @@ def _to_tree(ole: Any, size: int, limits: Limits) -> Storage:
             count_mini = -(-kid.size // MINI_SECTOR_SIZE)
             _mark_chain(minifat, kid.isectStart, count_mini, mini_used, f"stream {kid_path}")
         else:
-            _mark_chain(fat, kid.isectStart, -(-kid.size // sector), used, f"stream {kid_path}")
+            count_big = -(-kid.size // sector)
+            _mark_chain(fat, kid.isectStart, count_big, used, f"stream {kid_path}", in_file)
 
     for node, kid_name, kid, kid_path in streams:
         if kid.size == 0:
@@ -737,7 +800,7 @@ def _to_tree(ole: Any, size: int, limits: Limits) -> Storage:
             node.entries[kid_name] = ole._open(kid.isectStart, kid.size).read()
         else:
             node.entries[kid_name] = _read_chain(ole.fp, fat, kid.isectStart, kid.size, sector, kid_path)
-    return tree
+    return tree, storages
 
 
 def _read_chain(fp: BinaryIO, fat: Any, start: int, size: int, sector: int, path: str) -> bytes:

@@ -68,6 +68,45 @@ def stream_size(entry: bytes | StreamSource) -> int:
     return len(entry) if isinstance(entry, bytes) else entry.size
 
 
+@dataclass(frozen=True)
+class DirectoryEntry:
+    """One directory entry as a compound file holds it ([MS-CFB] 2.6.1), for structure checks.
+
+    ``left``, ``right`` and ``child`` are stream ids (0xFFFFFFFF for none); ``colour`` is 0 for
+    red, 1 for black.
+    """
+
+    name: str
+    colour: int
+    left: int
+    right: int
+    child: int
+
+
+@dataclass(frozen=True)
+class FileLayout:
+    """What a compound file held besides its tree, as it was read: for ``msgsess check``.
+
+    ``entries``: the directory entries reachable from the root, by stream id (the root is 0);
+    ``storages``: the stream id of each storage by its path ('' for the root). The allocation
+    tables ([MS-CFB] 2.2, 2.5): the FAT and DIFAT sector counts the header declares; the FAT
+    sectors its 109 slots and the DIFAT sectors list, in order; the DIFAT sectors, followed from
+    the header; what the last of them (or the header, when there is none) names as the next
+    DIFAT sector; and the FAT entry of each FAT and DIFAT sector the FAT covers.
+    """
+
+    size: int
+    sector_size: int
+    entries: dict[int, DirectoryEntry]
+    storages: dict[str, int]
+    fat_declared: int
+    difat_declared: int
+    fat_sectors: tuple[int, ...]
+    difat_sectors: tuple[int, ...]
+    difat_next: int
+    fat_entries: dict[int, int]
+
+
 @dataclass
 class Storage:
     """A storage: named children that are streams (bytes or sources) or storages."""
@@ -76,6 +115,8 @@ class Storage:
     clsid: bytes = NULL_CLSID
     created: int = 0
     modified: int = 0
+    #: How the file this tree was read from was laid out (the root of a tree read from a file).
+    layout: FileLayout | None = field(default=None, compare=False, repr=False)
 
     def storage(self, name: str) -> Storage:
         """The child storage ``name``, created when missing."""

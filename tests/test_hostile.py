@@ -256,6 +256,7 @@ def _message_node(header: struct.Struct, n_att: int) -> Storage:
 def _embedded_chain(depth: int) -> Storage:
     """A message holding an embedded message holding one... ``depth`` levels below the top."""
     root = _message_node(layout.TOP_HEADER, 1)
+    root.clsid = layout.CLSID_MAIL_MESSAGE
     nameid = root.storage(layout.NAMEID)
     for stream in ("__substg1.0_00020102", "__substg1.0_00030102", "__substg1.0_00040102"):
         nameid.entries[stream] = b""

@@ -5,16 +5,22 @@ reads (or that the encoder builds) and returns findings; never raises on
 damaged input. Each finding names the storage or stream at fault and the spec
 section of the rule.
 
-Outlook's own files define normal: what Outlook itself writes against the
-letter of the spec (a string stream holding its terminator with Size equal to
-the stream length, garbage in the Reserved field of variable-length entries,
-missing name-to-id hash entries) is a warning, not an error.
+Three severities. An **error** is what readers or Outlook mishandle: a broken
+structure, a root without the message CLSID (Outlook imports the file as an
+attachment), a sibling tree of the compound file that is no red-black tree
+(Windows refuses what olefile reads). A **warning** departs from the spec in a
+way some reader may trip over: a draft with a submit time, a recipient without
+an SMTP address, streams no property accounts for. A **note** is a harmless
+quirk Outlook's own files have: a string stream holding its terminator with Size
+equal to the stream length, garbage in Reserved fields and unused value bytes,
+missing name-to-id hash entries, a draft with a delivery time.
 """
 
 from __future__ import annotations
 
 import re
 import struct
+import uuid
 from dataclasses import dataclass
 from typing import Literal
 
@@ -22,11 +28,13 @@ from msgsess.oxmsg import layout
 from msgsess.oxmsg.nameid import BUCKETS, ENTRY_STREAM, GUID_STREAM, STRING_STREAM, name_crc
 from msgsess.props import ids
 from msgsess.props import types as t
-from msgsess.storage import Storage
+from msgsess.storage import FileLayout, Storage
 
-__all__ = ["Finding", "check", "errors"]
+__all__ = ["SEVERITIES", "Finding", "check", "errors"]
 
-Severity = Literal["error", "warning"]
+Severity = Literal["error", "warning", "note"]
+#: From worst to mildest.
+SEVERITIES: tuple[Severity, ...] = ("error", "warning", "note")
 
 #: Deepest chain of embedded messages examined; deeper ones are reported, not walked.
 MAX_DEPTH = 64
@@ -55,11 +63,30 @@ _S_HEADER_OTHER = "[MS-OXMSG] 2.4.1.2"
 _S_FIXED = "[MS-OXMSG] 2.4.2.1"
 _S_FIXED_VALUE = "[MS-OXMSG] 2.4.2.1.1"
 _S_VAR_ENTRY = "[MS-OXMSG] 2.4.2.2"
+_S_CLSID = "[MS-CFB] 2.6.1; Outlook"
+_S_RED_BLACK = "[MS-CFB] 2.6.4"
+_S_DIFAT = "[MS-CFB] 2.5"
+_S_FAT = "[MS-CFB] 2.3"
+_S_DRAFT = "[MS-OXOMSG] 2.2.3.11"
+_S_SMTP = "[MS-OXOABK] 2.2.3.21"
 
 _OBJECT_TAG = (ids.ATTACH_DATA << 16) | t.PT_OBJECT
 _BINARY_TAG = (ids.ATTACH_DATA << 16) | t.PT_BINARY
 _METHOD_TAG = (ids.ATTACH_METHOD << 16) | t.PT_LONG
 _MASK_TAG = (ids.STORE_SUPPORT_MASK << 16) | t.PT_LONG
+_FLAGS_TAG = (ids.MESSAGE_FLAGS << 16) | t.PT_LONG
+_SUBMIT_TIME = (0x0039 << 16) | t.PT_SYSTIME
+_DELIVERY_TIME = (0x0E06 << 16) | t.PT_SYSTIME
+_MSGFLAG_UNSENT = 0x8
+#: Property ids of a recipient's address ([MS-OXPROPS]).
+_SMTP_ADDRESS, _ADDRESS_TYPE, _EMAIL_ADDRESS = 0x39FE, 0x3002, 0x3003
+#: Outlook templates and messages; Outlook imports a .msg with another root CLSID as an attachment.
+_MESSAGE_CLSIDS = {layout.CLSID_MAIL_MESSAGE, layout.CLSID_TEMPLATE}
+_NOSTREAM = 0xFFFFFFFF
+_FATSECT, _DIFSECT = 0xFFFFFFFD, 0xFFFFFFFC
+_ENDOFCHAIN, _FREESECT = 0xFFFFFFFE, 0xFFFFFFFF
+#: A FAT of 109 sectors (all the header holds) maps this many bytes of 512-byte sectors: 6.8 MiB.
+_HEADER_FAT_BYTES = 109 * 128 * 512
 _OBJ = layout.ATTACH_OBJECT
 _ATTACH_BY_VALUE = 1
 _ATTACH_EMBEDDED = 5
@@ -128,6 +155,9 @@ class _Checker:
     def warning(self, path: str, rule: str, message: str) -> None:
         self.add("warning", path, rule, message)
 
+    def note(self, path: str, rule: str, message: str) -> None:
+        self.add("note", path, rule, message)
+
 
 def _join(path: str, name: str) -> str:
     return f"{path}/{name}" if path else name
@@ -136,13 +166,176 @@ def _join(path: str, name: str) -> str:
 def check(tree: Storage) -> list[Finding]:
     """Every violation of MS-OXMSG's structure rules found in a ``.msg`` storage tree.
 
-    Errors break the format; warnings are departures Outlook itself makes or
-    tolerates. Findings come in the order the tree is walked.
+    Errors are what readers or Outlook mishandle, warnings what some reader may trip over,
+    notes the quirks of Outlook's own files (module docstring). A tree read from a file
+    (``msgsess.cfb``) carries its layout: its compound-file directory and allocation tables
+    are checked too. Findings come in the order the tree is walked.
     """
     checker = _Checker()
+    _check_clsid(tree, checker)
+    if tree.layout is not None:
+        _check_file_layout(tree.layout, checker)
     _check_nameid(tree, checker)
     _check_message(tree, "", checker, layout.TOP_HEADER.size, depth=0)
     return checker.findings
+
+
+# --------------------------------------------------------------------------- the compound file
+
+
+def _check_clsid(tree: Storage, c: _Checker) -> None:
+    """The root CLSID Outlook needs to open the file as a message ([oxmsg-facts] §6)."""
+    if not any(tree.clsid):
+        c.error(
+            "",
+            _S_CLSID,
+            "the root storage has no CLSID (all zero): Outlook imports the file as an attachment "
+            "instead of opening it as a message; it should be {00020D0B-0000-0000-C000-000000000046}",
+        )
+    elif tree.clsid not in _MESSAGE_CLSIDS:
+        c.warning(
+            "",
+            _S_CLSID,
+            f"the root CLSID is {{{uuid.UUID(bytes_le=tree.clsid)}}}, neither a message's "
+            "{00020D0B-0000-0000-C000-000000000046} nor a template's: Outlook may not open it as a message",
+        )
+
+
+def _check_file_layout(file: FileLayout, c: _Checker) -> None:
+    """The compound file's directory and allocation tables, as :class:`FileLayout` gives them."""
+    for path, sid in sorted(file.storages.items()):
+        entry = file.entries.get(sid)
+        if entry is not None and entry.child != _NOSTREAM:
+            _check_sibling_tree(file, path, entry.child, c)
+    _check_difat(file, c)
+
+
+def _cfb_key(name: str) -> tuple[int, str]:
+    """[MS-CFB] 2.6.4 order: shorter names first, then code point by code point, upper-cased."""
+    units = len(name.encode("utf-16-le", "surrogatepass")) // 2
+    return units, "".join(ch.upper() if len(ch.upper()) == 1 else ch for ch in name)
+
+
+def _check_sibling_tree(file: FileLayout, path: str, root: int, c: _Checker) -> None:
+    """[MS-CFB] 2.6.4: the children of a storage form a red-black tree ordered by name.
+
+    Windows finds an entry by walking the tree, so one out of order is lost to it (olefile reads
+    every entry anyway). Colours other than red and black, and a red node with a red child, break
+    the rules too. Unequal counts of black nodes on the paths down, a tree out of balance, is a
+    note: [MS-CFB] does not require balance, and files Outlook wrote have such trees.
+    """
+    where = path
+    # Post-order walk without recursion: black height of each subtree, in-order keys.
+    heights: dict[int, int] = {_NOSTREAM: 1}
+    order: list[int] = []
+    stack: list[tuple[int, bool]] = [(root, False)]
+    colours_bad: list[str] = []
+    red_red: list[str] = []
+    uneven: list[str] = []
+    seen: set[int] = set()
+    while stack:
+        sid, done = stack.pop()
+        node = file.entries.get(sid)
+        if node is None:
+            heights[sid] = 1
+            continue
+        if not done:
+            if sid in seen:
+                return  # a cycle: olefile refuses such a file before this is reached
+            seen.add(sid)
+            stack.append((sid, True))
+            stack.append((node.right, False))
+            stack.append((node.left, False))
+            continue
+        left, right = heights.get(node.left, 1), heights.get(node.right, 1)
+        if left != right:
+            uneven.append(node.name)
+        if node.colour not in (0, 1):
+            colours_bad.append(node.name)
+        elif node.colour == 0:
+            for kid in (node.left, node.right):
+                child = file.entries.get(kid)
+                if kid != _NOSTREAM and child is not None and child.colour == 0:
+                    red_red.append(node.name)
+        heights[sid] = max(left, right) + (1 if node.colour == 1 else 0)
+    order = _in_order(file, root)
+    keys = [_cfb_key(file.entries[sid].name) for sid in order]
+    wrong = [file.entries[order[i + 1]].name for i in range(len(keys) - 1) if keys[i] >= keys[i + 1]]
+    if wrong:
+        c.error(
+            where,
+            _S_RED_BLACK,
+            f"{len(wrong)} entr{'y is' if len(wrong) == 1 else 'ies are'} out of order in the tree of "
+            f"this storage's children, e.g. {wrong[0]!r}: Windows cannot find them",
+        )
+    if colours_bad:
+        c.error(where, _S_RED_BLACK, f"entry {colours_bad[0]!r} has a colour that is neither red nor black")
+    if red_red:
+        c.error(where, _S_RED_BLACK, f"red entry {red_red[0]!r} has a red child in the tree of children")
+    if uneven:
+        c.note(
+            where,
+            _S_RED_BLACK,
+            f"the tree of this storage's children is out of balance below {uneven[0]!r} "
+            "(paths hold different numbers of black entries; Outlook's files have this too)",
+        )
+
+
+def _in_order(file: FileLayout, root: int) -> list[int]:
+    out: list[int] = []
+    stack: list[int] = []
+    sid = root
+    seen: set[int] = set()
+    while stack or (sid != _NOSTREAM and sid in file.entries):
+        while sid != _NOSTREAM and sid in file.entries and sid not in seen:
+            seen.add(sid)
+            stack.append(sid)
+            sid = file.entries[sid].left
+        if not stack:
+            break
+        sid = stack.pop()
+        out.append(sid)
+        sid = file.entries[sid].right
+    return out
+
+
+def _check_difat(file: FileLayout, c: _Checker) -> None:
+    """[MS-CFB] 2.5, 2.2: the FAT sectors the header and DIFAT list, and the DIFAT chain itself.
+
+    The header lists the first 109 FAT sectors; a file whose FAT needs more (over 6.8 MiB with
+    512-byte sectors) lists the rest in DIFAT sectors. olefile reads past small mistakes here
+    that Windows refuses the file for.
+    """
+    sectors = max(0, -(-(file.size - file.sector_size) // file.sector_size))
+    per_fat = file.sector_size // 4
+    big = file.size > _HEADER_FAT_BYTES
+    what = f"a file of {file.size} bytes" + (" (over 6.8 MiB, so it needs DIFAT sectors)" if big else "")
+    listed, declared = len(file.fat_sectors), file.fat_declared
+    if listed != declared:
+        c.error("", _S_DIFAT, f"{what}: the header declares {declared} FAT sectors, the DIFAT lists {listed}")
+    if len(file.fat_sectors) * per_fat < sectors:
+        c.error(
+            "",
+            _S_DIFAT,
+            f"{what}: its {listed} FAT sectors map {listed * per_fat} sectors of its {sectors}",
+        )
+    if len(file.difat_sectors) != file.difat_declared:
+        c.error(
+            "",
+            _S_DIFAT,
+            f"{what}: the header declares {file.difat_declared} DIFAT sectors, the chain has "
+            f"{len(file.difat_sectors)}",
+        )
+    if file.difat_next not in (_ENDOFCHAIN, _FREESECT) or (
+        file.difat_sectors and file.difat_next != _ENDOFCHAIN
+    ):
+        c.error("", _S_DIFAT, f"{what}: the DIFAT chain does not end in ENDOFCHAIN")
+    not_fat = [s for s in file.fat_sectors if file.fat_entries.get(s, _FATSECT) != _FATSECT]
+    if not_fat:
+        c.error("", _S_FAT, f"FAT sector {not_fat[0]} is not marked FATSECT in the FAT")
+    not_difat = [s for s in file.difat_sectors if file.fat_entries.get(s, _DIFSECT) != _DIFSECT]
+    if not_difat:
+        c.error("", _S_FAT, f"DIFAT sector {not_difat[0]} is not marked DIFSECT in the FAT")
 
 
 # --------------------------------------------------------------------------- named property map
@@ -246,7 +439,7 @@ def _check_buckets(node: Storage, path: str, expected: dict[int, set[tuple[int, 
             missing += len(lost)
             first_missing = first_missing or name
     if missing:
-        c.warning(
+        c.note(
             _join(path, first_missing),
             _S_HASH,
             f"{missing} named propert{'y has' if missing == 1 else 'ies have'} no entry in its "
@@ -351,7 +544,7 @@ def _check_entries(
         (c.garbage_unused, _S_FIXED_VALUE, "unused value bytes that are not 0"),
     ):
         if tags:
-            c.warning(
+            c.note(
                 spath,
                 rule,
                 f"{len(tags)} entr{'y has' if len(tags) == 1 else 'ies have'} {text} "
@@ -399,7 +592,7 @@ def _check_variable(entry: _Entry, node: Storage, path: str, what: str, c: _Chec
         if size == length + unit:
             pass
         elif size == length and data.endswith(bytes(unit)):
-            c.warning(
+            c.note(
                 spath,
                 _S_VAR_ENTRY,
                 f"{what}: the stream holds the terminator and Size equals its length "
@@ -534,7 +727,7 @@ def _check_header_counts(
     """[MS-OXMSG] 2.4.1.1: counts equal the storages present; next ids above every number used."""
     spath = _join(path, layout.PROPERTIES)
     if any(header[:8]):
-        c.warning(spath, _S_HEADER, "reserved bytes of the header are not zero")
+        c.note(spath, _S_HEADER, "reserved bytes of the header are not zero (Outlook writes this too)")
     next_recip, next_att, n_recip, n_att = struct.unpack_from("<IIII", header, 8)
     for kind, count, found, next_id in (
         ("recipient", n_recip, recips, next_recip),
@@ -567,6 +760,7 @@ def _check_message(node: Storage, path: str, c: _Checker, header_size: int, dept
         _check_header_counts(header, path, recips, atts, c)
         mask = _unicode_mode(entries)
         used = _check_entries(entries, node, path, bool(mask), c)
+        _check_draft(entries, path, c)
     if read is None:
         mask = False
     _orphans(node, path, used, c)
@@ -578,11 +772,64 @@ def _check_message(node: Storage, path: str, c: _Checker, header_size: int, dept
         sused: set[str] = set()
         if sread is not None:
             sused = _check_entries(sread[0], sub, spath, bool(mask), c)
+            _check_smtp(sread[0], sub, spath, c)
         _orphans(sub, spath, sused, c)
     for _number, name in atts:
         sub = node.entries[name]
         assert isinstance(sub, Storage)
         _check_attachment(sub, _join(path, name), bool(mask), c, depth)
+
+
+def _check_draft(entries: list[_Entry], path: str, c: _Checker) -> None:
+    """A draft (mfUnsent) that says it was submitted or delivered.
+
+    Outlook shows a message with a submit time as sent, not as a draft to finish; its own
+    drafts carry a delivery time (the time they were saved), so that one is only a note.
+    """
+    by_tag = {e.tag: e for e in entries}
+    flags = by_tag.get(_FLAGS_TAG)
+    if flags is None or not flags.size & _MSGFLAG_UNSENT:
+        return
+    if _SUBMIT_TIME in by_tag:
+        c.warning(
+            path,
+            _S_DRAFT,
+            "a draft (PidTagMessageFlags has mfUnsent) with PidTagClientSubmitTime: "
+            "Outlook shows it as sent, not as a draft",
+        )
+    if _DELIVERY_TIME in by_tag:
+        c.note(
+            path,
+            _S_DRAFT,
+            "a draft with PidTagMessageDeliveryTime (Outlook's own drafts carry it too)",
+        )
+
+
+def _text_value(entries: list[_Entry], node: Storage, pid: int) -> str | None:
+    """A single string property of a storage, decoded leniently (8-bit as Latin-1); None if absent."""
+    for entry in entries:
+        if entry.pid == pid and entry.ptype in (t.PT_UNICODE, t.PT_STRING8):
+            data = node.entries.get(layout.value_stream(entry.tag))
+            if isinstance(data, bytes):
+                codec = "utf-16-le" if entry.ptype == t.PT_UNICODE else "latin-1"
+                return data.decode(codec, "replace").rstrip("\0")
+    return None
+
+
+def _check_smtp(entries: list[_Entry], node: Storage, path: str, c: _Checker) -> None:
+    """A recipient with no SMTP address: readers other than Outlook, and replies, have none."""
+    if _text_value(entries, node, _SMTP_ADDRESS):
+        return
+    kind = _text_value(entries, node, _ADDRESS_TYPE)
+    address = _text_value(entries, node, _EMAIL_ADDRESS) or ""
+    if kind is not None and kind.upper() == "SMTP" and "@" in address:
+        return
+    c.warning(
+        path,
+        _S_SMTP,
+        f"recipient without an SMTP address (no PidTagSmtpAddress; address type {kind or 'none'}): "
+        "readers other than Outlook show no address",
+    )
 
 
 def _check_attachment(node: Storage, path: str, unicode: bool, c: _Checker, depth: int) -> None:
@@ -608,7 +855,7 @@ def _check_attachment(node: Storage, path: str, unicode: bool, c: _Checker, dept
         if obj_entry is None:
             c.error(path, _S_EMBEDDED, "attach method 5 without a PidTagAttachDataObject (0x3701000D) entry")
         elif obj_entry.reserved & 0xFFFF == layout.RESERVED_EMBEDDED and obj_entry.reserved >> 16:
-            c.warning(
+            c.note(
                 path,
                 _S_VAR_ENTRY,
                 f"PidTagAttachDataObject: Reserved 0x{obj_entry.reserved:08X} is 1 with garbage in the "
