@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,12 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+# Thousands of damaged .msg files through dump, check and edit+close (needs ../shared/corpus);
+# FUZZ_ARGS="--minutes 20" runs for a time instead, --keep DIR saves failing mutants.
+FUZZ_ARGS ?= --mutants 3000
+fuzz: $(STAMP)
+	$(BIN)/python tests/fuzz/fuzzer.py $(FUZZ_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_codec.py
