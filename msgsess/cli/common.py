@@ -225,8 +225,13 @@ def chatter(text: str) -> None:
 
 
 def warning_line(text: str) -> None:
-    """A warning about something done all the same: one line on stderr, exit status unchanged."""
-    click.echo(f"msgsess: warning: {text}", err=True)
+    """A warning about something done all the same: one line on stderr, exit status unchanged.
+
+    It may quote a file (a ``cid:`` of its HTML): control characters are escaped.
+    """
+    from msgsess.props.printable import printable
+
+    click.echo(f"msgsess: warning: {printable(text)}", err=True)
 
 
 def print_lines(values: list[Any]) -> None:
