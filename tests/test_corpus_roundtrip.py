@@ -185,7 +185,11 @@ def test_ansi_strings_keep_their_bytes(path: Path, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("path", _params())
 def test_check_finds_no_errors_in_original_or_copy(path: Path, tmp_path: Path) -> None:
-    assert [str(f) for f in errors(check(cfb.read_file(path)))] == []
+    found = [str(f) for f in errors(check(cfb.read_file(path)))]
+    if path.name == "charset.msg":  # not written by Outlook: its root has no CLSID, which the copy gets
+        assert len(found) == 1 and "the root storage has no CLSID" in found[0]
+    else:
+        assert found == []
     assert [str(f) for f in errors(check(cfb.read_file(_copy(path, tmp_path))))] == []
 
 
