@@ -70,12 +70,15 @@ class Report:
     problems: list[str] = field(default_factory=list)
     internal_errors: int = 0
     codes: dict[int, int] = field(default_factory=dict)
+    #: The slowest run: seconds and command.
+    slowest: tuple[float, str] = (0.0, "")
 
     def add(self, other: Report) -> None:
         self.runs += other.runs
         self.mutants += other.mutants
         self.problems += other.problems
         self.internal_errors += other.internal_errors
+        self.slowest = max(self.slowest, other.slowest)
         for code, count in other.codes.items():
             self.codes[code] = self.codes.get(code, 0) + count
 
@@ -184,6 +187,7 @@ def fuzz_one(data: bytes, work: Path, runner: Any) -> Report:
         run = runner(args, work)
         report.runs += 1
         report.codes[run.code] = report.codes.get(run.code, 0) + 1
+        report.slowest = max(report.slowest, (run.seconds, args[0]))
         problems = judge(run)
         report.internal_errors += sum("internal error" in p or "exception" in p for p in problems)
         report.problems += problems
@@ -281,7 +285,8 @@ def main(argv: list[str] | None = None) -> int:
     codes = ", ".join(f"{code}: {count}" for code, count in sorted(report.codes.items()))
     print(
         f"fuzz: {report.mutants} mutants, {report.runs} runs in {elapsed / 60:.1f} min; "
-        f"{report.internal_errors} internal errors, {len(report.problems)} problems (exit codes {codes})"
+        f"{report.internal_errors} internal errors, {len(report.problems)} problems (exit codes {codes}; "
+        f"slowest run {report.slowest[0]:.2f} s, {report.slowest[1]})"
     )
     return 1 if report.problems else 0
 
