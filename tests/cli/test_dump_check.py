@@ -197,6 +197,28 @@ def test_check_separates_errors_warnings_and_notes(run: Run, workdir: Path) -> N
     assert {f["severity"] for f in as_json[0]["findings"]} == {"warning", "note"}
 
 
+def test_check_reads_the_compound_file_as_windows_would(run: Run, workdir: Path) -> None:
+    """Issue 12: a sibling tree out of order and a DIFAT that does not end, through `check`."""
+    from msgsess import oxmsg
+    from msgsess.compose import compose
+
+    msg = compose({"subject": "tree", "to": ["Bob <bob@example.com>"], "attachments": [{"data": "aGk="}]})
+    msg.attachments[0].props.set(0x3701, 0x0102, bytes(range(256)) * 30_000)  # 7.3 MiB: a DIFAT sector
+    data = bytearray(cfb.to_bytes(oxmsg.encode(msg)))
+    doc = hostile._Cfb(bytes(data))
+    for off, name, *_ in doc.entries():
+        if name == "__substg1.0_0037001F":  # the subject's stream takes a name that sorts elsewhere
+            doc.data[off : off + 40] = "__substg1.0_FFFF001F".encode("utf-16-le")
+    difat = struct.unpack_from("<I", doc.data, 68)[0]
+    struct.pack_into("<I", doc.data, (difat + 1) * 512 + 508, 0xFFFFFFFF)  # the DIFAT does not end
+    (workdir / "tree.msg").write_bytes(bytes(doc.data))
+    proc = run("check", "--quiet", "tree.msg")
+    assert proc.returncode == 1, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert any("out of order" in line and "([MS-CFB] 2.6.4)" in line for line in lines), lines
+    assert any("over 6.8 MiB" in line and "ENDOFCHAIN" in line for line in lines), lines
+
+
 # --------------------------------------------------------------------------- hostile input
 
 
