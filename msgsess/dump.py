@@ -78,12 +78,13 @@ class _Strings:
         if not has_surrogates(text):
             return values.to_json(t.PT_UNICODE, text) if value else text
         if eight_bit:
-            data = text.encode(self.codec8, "surrogateescape")
-            readable = data.decode(self.codec8, "replace")
-        else:
-            data = text.encode("utf-16-le", "surrogatepass")
-            readable = data.decode("utf-16-le", "replace")
-        return {"invalid": data.hex(), "text": readable}
+            try:
+                data = text.encode(self.codec8, "surrogateescape")
+                return {"invalid": data.hex(), "text": data.decode(self.codec8, "replace")}
+            except UnicodeError:  # decoded in another code page than this message names
+                pass
+        data = text.encode("utf-16-le", "surrogatepass")
+        return {"invalid": data.hex(), "text": data.decode("utf-16-le", "replace")}
 
 
 def _named_json(pid: NamedId, strings: _Strings) -> dict[str, Any]:

@@ -121,3 +121,18 @@ def test_ansi_files_show_the_types_they_store() -> None:
     assert data["unicode"] is False and data["codepage"] == 1251
     # The stream the tag names is really there.
     assert "__substg1.0_0037001E" in tree.entries
+
+
+def test_strings_that_are_no_text_as_json() -> None:
+    """Issue 9 item 3: as their bytes and a readable form, in the code page the message names."""
+    from msgsess.compose import compose
+
+    tree = oxmsg.encode(compose({"subject": "x"}), unicode=False, codepage=1251)
+    tree.entries["__substg1.0_0037001E"] = b"\xcf\x98!"  # 0x98 is no character of code page 1251
+    data = dump_message(oxmsg.decode(tree))
+    subject = next(p for p in data["properties"] if p["name"] == "PidTagSubject")
+    assert subject["value"] == {"invalid": "cf9821", "text": "П\ufffd!"}
+    msg = oxmsg.decode(tree, codepage=1251)
+    msg.props[0x0037].value = "日本\udc98"  # as if decoded in another code page than it names
+    subject = next(p for p in dump_message(msg)["properties"] if p["name"] == "PidTagSubject")
+    assert subject["value"]["invalid"] == "e5652c6798dc"  # then as UTF-16 code units
