@@ -1,8 +1,8 @@
 """The fuzz harness of issue 9: every internal error is a defect.
 
 Mutants of the real files in ``../shared/corpus`` (``mutants.py``) go through what a user runs on
-a file: ``dump``, ``dump --json``, ``check``, ``edit`` + ``close``, and ``dump --json`` and
-``check`` of what ``close`` wrote. A run fails on
+a file: ``dump``, ``dump --json``, ``check``, ``edit`` + ``show`` + ``close``, and ``dump --json``
+and ``check`` of what ``close`` wrote. A run fails on
 
 - an ``internal error`` (or any exception escaping the command),
 - a non-zero exit without exactly one ``msgsess: error:`` line, last on stderr (a zero exit with
@@ -167,6 +167,7 @@ def commands(work: Path) -> Iterator[tuple[list[str], str]]:
     yield ["check", msg], ""
     yield ["open", "--force", session], ""
     yield ["edit", session, msg, "--out", out], "edit"
+    yield ["show", session], "edited"
     yield ["close", session], "close"
     yield ["dump", "--json", out], "written"
     yield ["check", out], "written"
@@ -180,7 +181,7 @@ def fuzz_one(data: bytes, work: Path, runner: Any) -> Report:
         path.unlink(missing_ok=True)
     failed: set[str] = set()
     for args, needs in commands(work):
-        if needs == "close" and "edit" in failed:
+        if needs in ("edited", "close") and "edit" in failed:
             continue
         if needs == "written" and ("edit" in failed or "close" in failed or not (work / "out.msg").exists()):
             continue
