@@ -221,7 +221,11 @@ def fuzz_range(
         for number in numbers:
             if deadline is not None and time.monotonic() > deadline:
                 break
-            data, label = mutant_bytes(seed_files, number, seed)
+            try:
+                data, label = mutant_bytes(seed_files, number, seed)
+            except Exception as exc:  # a defect of the harness, not of msgsess: report it, go on
+                report.problems.append(f"#{number}: the mutant could not be made: {exc!r}")
+                continue
             one = fuzz_one(data, work, runner)
             if subprocess_every and number % subprocess_every == 0:
                 # Every other one with PYTHONIOENCODING=utf-8, the others as the locale has it.

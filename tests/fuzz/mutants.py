@@ -245,7 +245,8 @@ class _Raw:
 
     def __init__(self, data: bytearray) -> None:
         self.data = data
-        self.sector = 1 << struct.unpack_from("<H", data, 30)[0]
+        shift = struct.unpack_from("<H", data, 30)[0]  # an earlier mutation may have broken it
+        self.sector = 1 << shift if shift in (9, 12) else 512
         self.first_dir = struct.unpack_from("<I", data, 48)[0]
         n_fat = struct.unpack_from("<I", data, 44)[0]
         self.fat_sectors = [
@@ -385,5 +386,8 @@ def mutant(data: bytes, rng: random.Random) -> tuple[bytes, list[str]]:
     raw = bytearray(data)
     for family in families:
         if family in RAW_FAMILIES and len(raw) >= 1536:
-            done.append(RAW_MUTATORS[family](_Raw(raw), rng))
+            try:
+                done.append(RAW_MUTATORS[family](_Raw(raw), rng))
+            except (ValueError, IndexError, struct.error, ZeroDivisionError):
+                done.append(f"{family}: (nothing to damage)")  # the layout no longer says where
     return bytes(raw), done
