@@ -125,7 +125,7 @@ def test_ansi_files_show_the_types_they_store() -> None:
 
 def test_strings_that_are_no_text_as_json() -> None:
     """Issue 9 item 3: as their bytes and a readable form, in the code page the message names."""
-    from msgsess.compose import compose
+    from msgsess.composer import compose
 
     tree = oxmsg.encode(compose({"subject": "x"}), unicode=False, codepage=1251)
     tree.entries["__substg1.0_0037001E"] = b"\xcf\x98!"  # 0x98 is no character of code page 1251

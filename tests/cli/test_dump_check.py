@@ -166,7 +166,7 @@ def test_check_sums_up_many_findings_of_one_rule(workdir: Path, invoke: Invoke) 
 def test_check_separates_errors_warnings_and_notes(run: Run, workdir: Path) -> None:
     """Issue 12: errors and warnings by default, notes with --all, one line for the run."""
     from msgsess import oxmsg
-    from msgsess.compose import compose
+    from msgsess.composer import compose
     from msgsess.props import types as t
 
     msg = compose({"subject": "field", "to": ["Bob <bob@example.com>"]})  # a draft
@@ -200,7 +200,7 @@ def test_check_separates_errors_warnings_and_notes(run: Run, workdir: Path) -> N
 def test_check_reads_the_compound_file_as_windows_would(run: Run, workdir: Path) -> None:
     """Issue 12: a sibling tree out of order and a DIFAT that does not end, through `check`."""
     from msgsess import oxmsg
-    from msgsess.compose import compose
+    from msgsess.composer import compose
 
     msg = compose({"subject": "tree", "to": ["Bob <bob@example.com>"], "attachments": [{"data": "aGk="}]})
     msg.attachments[0].props.set(0x3701, 0x0102, bytes(range(256)) * 30_000)  # 7.3 MiB: a DIFAT sector

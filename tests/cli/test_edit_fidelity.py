@@ -20,7 +20,7 @@ from typing import Any
 import olefile
 
 from msgsess import cfb, oxmsg
-from msgsess.compose import compose
+from msgsess.composer import compose
 from msgsess.model import Attachment
 from msgsess.oxmsg import layout
 from msgsess.oxmsg.check import check, errors
