@@ -867,6 +867,6 @@ def read_file(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> Storage:
     return _wrap_read(str(path), lambda: io.BufferedReader(open_input(path)), limits)
 
 
-def read_bytes(data: bytes, name: str = "<bytes>", *, limits: Limits = DEFAULT_LIMITS) -> Storage:
+def read_bytes(data: bytes | bytearray, name: str = "<bytes>", *, limits: Limits = DEFAULT_LIMITS) -> Storage:
     """Read a compound file held in memory into a :class:`Storage` tree."""
     return _wrap_read(name, lambda: io.BytesIO(data), limits)

@@ -254,7 +254,7 @@ def load_specs(specs: Iterable[tuple[str, dict[str, Any]]]) -> list[Input]:
     return inputs
 
 
-def read_msg(data: bytes | Path, name: str, codepage: int | None = None) -> Message:
+def read_msg(data: bytes | bytearray | Path, name: str, codepage: int | None = None) -> Message:
     """Decode a ``.msg`` file, its bytes or its path; damaged input is one error naming ``name``.
 
     The one import path of ``edit``, ``attach --msg``, ``dump`` and ``close``: the compound file
