@@ -454,7 +454,7 @@ def _address(box: Mailbox) -> Address | Group | str:
     Without an SMTP address, the native one (an Exchange DN) stands as a local part without
     domain, as msgconvert writes it; without any address, the name is an empty group.
     """
-    name, addr = box.name, box.address or box.native
+    name, addr = _unfold(box.name), _unfold(box.address or box.native)
     if not addr:
         return Group(display_name=name, addresses=())
     local, at, domain = addr.rpartition("@")
@@ -470,8 +470,19 @@ def _address(box: Mailbox) -> Address | Group | str:
         return email.utils.formataddr((shown, addr))
 
 
+def _unfold(text: str) -> str:
+    """Text for one header field: line breaks from the message become spaces, as a reader unfolds
+    them, so that no value ends its field early or starts one of its own (``Bcc:``)."""
+    return _LINE_BREAKS.sub(" ", text) if text else text
+
+
+_LINE_BREAKS = re.compile(r"[\r\n]+")
+
+
 def _set_field(entity: EmailMessage, name: str, value: Any) -> None:
-    if isinstance(value, list):
+    if isinstance(value, str):
+        value = _unfold(value)
+    elif isinstance(value, list):
         value = [_address(box) for box in value]
     elif isinstance(value, _dt.datetime):
         value = email.utils.format_datetime(value)
