@@ -157,6 +157,22 @@ def test_a_replaced_output_keeps_its_mode(run: Run, workdir: Path) -> None:
     assert (workdir / "a.msg").read_bytes()[:8] == bytes.fromhex("D0CF11E0A1B11AE1")
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give the output another owner")
+def test_a_replaced_outputs_owner_becomes_the_user_running_close(run: Run, workdir: Path) -> None:
+    """What docs/CLI.md says: the mode stays, the owner (and group) become close's user's."""
+    (workdir / "a.msg").write_bytes(b"old")
+    os.chmod(workdir / "a.msg", 0o640)
+    os.chown(workdir / "a.msg", 65534, 65534)
+    assert run("open", "s").returncode == 0
+    assert run("add", "s", "a.msg", "--subject", "x").returncode == 0
+    assert run("close", "s").returncode == 0
+    st = os.stat(workdir / "a.msg")
+    assert (st.st_uid, st.st_gid) == (os.geteuid(), os.getegid())
+    assert stat.S_IMODE(st.st_mode) == 0o640
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "CLI.md").read_text(encoding="utf-8")
+    assert "its owner (and group) becomes the user running `close`" in docs
+
+
 # --- a full disk -----------------------------------------------------------------------------
 
 
