@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import dataclasses
 import datetime as _dt
 import email.header
 import email.policy
@@ -32,7 +33,7 @@ from typing import Any, NamedTuple
 from msgsess.mime import headers as hdr
 from msgsess.mime import props as mp
 from msgsess.mime.text import CODEPAGE_CHARSETS, clean_text, python_codec
-from msgsess.model import Attachment, Message, Recipient, int_value, is_inline
+from msgsess.model import Attachment, Message, PropertyBag, Recipient, int_value, is_inline
 from msgsess.props import ids
 from msgsess.props import types as t
 from msgsess.props.keys import PS_INTERNET_HEADERS, NamedId
@@ -149,7 +150,7 @@ def message_to_eml(
     ``storage_bytes`` turns an OLE attachment's storage into a compound file; without it
     such attachments are named in an ``X-Msgsess-Unconverted`` field instead.
     """
-    entity = _Writer(storage_bytes).message(msg)
+    entity = _Writer(storage_bytes).message(_text_only(msg))
     out = BytesIO()
     signed = _signed_entity(msg)
     if signed is not None:
@@ -159,6 +160,43 @@ def message_to_eml(
     policy = POLICY.clone(linesep="\r\n" if crlf else "\n")
     _Generator(out, mangle_from_=False, policy=policy).flatten(entity, linesep=policy.linesep)
     return out.getvalue()
+
+
+_NO_TEXT = re.compile("[\ud800-\udfff]")
+
+
+def _text_only(msg: Message) -> Message:
+    """``msg`` with U+FFFD for each string's lone surrogates, which MIME has no way to carry.
+
+    A decoded file keeps bytes that are no text (an undefined code-page byte, an unpaired UTF-16
+    code unit) as lone surrogates, so that an edit writes them back byte for byte; in UTF-8 they
+    are no characters at all. Levels without such strings are the same objects (nothing copied).
+    """
+
+    def fixed(value: Any) -> Any:
+        if isinstance(value, str):
+            return _NO_TEXT.sub("\ufffd", value)
+        return [fixed(v) for v in value] if isinstance(value, list) else value
+
+    def bag(props: PropertyBag) -> PropertyBag:
+        if not any(_NO_TEXT.search(str(p.value)) for p in props.values() if isinstance(p.value, str | list)):
+            return props
+        out = PropertyBag()
+        for pid, prop in props.items():
+            out[pid] = dataclasses.replace(prop, value=fixed(prop.value))
+        return out
+
+    return dataclasses.replace(
+        msg,
+        props=bag(msg.props),
+        recipients=[dataclasses.replace(r, props=bag(r.props)) for r in msg.recipients],
+        attachments=[
+            dataclasses.replace(
+                a, props=bag(a.props), embedded=None if a.embedded is None else _text_only(a.embedded)
+            )
+            for a in msg.attachments
+        ],
+    )
 
 
 class _Writer:

@@ -45,3 +45,33 @@ def test_line_breaks_in_header_text_are_unfolded_never_new_fields(invoke: Invoke
         else:
             assert "ann@example.com" in str(parsed["From"]) and "bob@example.com" in str(parsed["To"])
             assert "zoe@example.com" in str(parsed["To"]) and parsed["X-Note"] is None  # left out
+
+
+def _with_stream(workdir: Path, name: str, stream: str, data: bytes, *, unicode: bool) -> None:
+    tree = oxmsg.encode(
+        compose({"subject": "s", "body": "b", "to": ["Bob <bob@example.com>"]}), unicode=unicode
+    )
+    tree.entries[stream] = data
+    (workdir / name).write_bytes(cfb.to_bytes(tree))
+
+
+def test_strings_that_are_no_text_are_exported_as_replacement_characters(
+    invoke: Invoke, workdir: Path
+) -> None:
+    """Found by fuzzing export: a lone UTF-16 surrogate (Unicode file) or a byte the code page does
+    not define (ANSI file) was ``internal error: UnicodeEncodeError``. The .msg keeps them byte for
+    byte on edit (issue 9, item 3); UTF-8 has no form for them, so MIME gets U+FFFD."""
+    lone = "A".encode("utf-16-le") + b"\x00\xd8" + "Z".encode("utf-16-le")
+    _with_stream(workdir, "u.msg", "__substg1.0_0037001F", lone, unicode=True)
+    _with_stream(workdir, "a.msg", "__substg1.0_1000001E", b"caf\xe9 \x81 end", unicode=False)
+    _with_stream(workdir, "r.msg", "__substg1.0_0E04001F", lone, unicode=True)  # PidTagDisplayTo
+    for name in ("u", "a", "r"):
+        result = invoke("export", f"{name}.msg")
+        assert result.exit_code == 0, (name, result.stderr)
+        parsed = email.message_from_bytes((workdir / f"{name}.eml").read_bytes(), policy=email.policy.default)
+        if name == "u":
+            assert parsed["Subject"] == "A\ufffdZ"
+        if name == "a":
+            assert parsed.get_content().rstrip() == "café \ufffd end"
+    # The file itself is unchanged: its strings stay as they are.
+    assert cfb.read_file(workdir / "u.msg").entries["__substg1.0_0037001F"] == lone
