@@ -15,7 +15,6 @@ Without ``../shared`` the tests skip.
 
 from __future__ import annotations
 
-import importlib.util
 import struct
 from pathlib import Path
 from typing import Any
@@ -30,17 +29,10 @@ from msgsess.oxmsg.check import check, errors
 from msgsess.props import ids
 from msgsess.props import types as t
 from msgsess.storage import Storage
+from tests.cli.test_edit import rt  # the level-by-level comparison of the corpus round trip
 from tests.conftest import Invoke, ok
 
 pytestmark = pytest.mark.usefixtures("quiet_extract_msg")
-
-ROOT = Path(__file__).resolve().parents[2]
-_spec = importlib.util.spec_from_file_location(
-    "_corpus_roundtrip_f", ROOT / "tests" / "test_corpus_roundtrip.py"
-)
-assert _spec is not None and _spec.loader is not None
-rt = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(rt)
 
 CORPUS: Path = rt.CORPUS
 FILES: list[Path] = rt.FILES
