@@ -630,6 +630,19 @@ def _raw(value: Any) -> bool:
     return isinstance(value, dict) and "raw" in value and set(value) <= {"raw", "inline"}
 
 
+class _IntTooLong(ValueError):
+    def __init__(self, digits: int) -> None:
+        super().__init__(digits)
+        self.digits = digits
+
+
+def _json_int(word: str) -> int:
+    """A JSON integer of a sane length (Python converts at most 4300 digits, MAPI holds 20)."""
+    if len(word) > _MAX_INT_CHARS:
+        raise _IntTooLong(len(word.lstrip("-")))
+    return int(word)
+
+
 def _json_text(text: str, *, objects_only: bool) -> tuple[bool, Any]:
     """(True, value) when command-line text is JSON that the one value syntax reads as JSON.
 
@@ -642,8 +655,16 @@ def _json_text(text: str, *, objects_only: bool) -> tuple[bool, Any]:
     if word[0] not in '{["-0123456789tfIN':
         return False, None
     try:
-        value = json.loads(word)
-    except (ValueError, RecursionError):
+        value = json.loads(word, parse_int=_json_int)
+    except _IntTooLong as exc:
+        if objects_only:
+            return False, None
+        raise InvalidParameter(f"a number of {exc.digits} digits is too large for a 64-bit integer") from None
+    except RecursionError:  # arrays nested thousands deep: JSON, but no value a property holds
+        if objects_only:
+            return False, None
+        raise InvalidParameter("arrays nested thousands deep are no property value") from None
+    except ValueError:
         return False, None
     if _typed(value) or _raw(value):
         return True, value
@@ -723,7 +744,13 @@ def parse_property(
     ptype = pdef.ptype
     if ptype is None:
         if text:
-            is_json, parsed = _json_text(value, objects_only=False)
+            try:
+                is_json, parsed = _json_text(value, objects_only=False)
+            except InvalidParameter as exc:
+                raise InvalidParameter(
+                    f"property {name.strip()}: {exc.message}",
+                    hint="to keep it as text, quote it ('\"…\"') or give --type PT_UNICODE",
+                ) from None
             if is_json:
                 value, text = parsed, False
         if text:

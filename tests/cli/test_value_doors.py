@@ -232,3 +232,35 @@ def test_a_real_process_reads_the_table_the_same_way(run: Run, workdir: Path) ->
     assert run("open", "s2").returncode == 0
     bad = run("add", "s2", "x.msg", "--set", "PidTagImportance=5")
     assert bad.returncode == 3 and "is not one of 0 (low), 1 (normal), 2 (high)" in bad.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "words"),
+    [
+        ("9" * 5000, 3, "5000 digits"),
+        ("-" + "9" * 5000, 3, "5000 digits"),
+        ("[" * 3000 + "]" * 3000, (3, 8), "deep"),
+    ],
+    ids=["5000 digits", "-5000 digits", "arrays 3000 deep"],
+)
+def test_every_door_refuses_a_huge_number_or_arrays_nested_thousands_deep(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str, code: int | tuple[int, int], words: str
+) -> None:
+    """Issue 9 item 9 through the three doors: the JSON door refused these (a number of 5000
+    digits: exit 3; JSON nested too deep: exit 8, the whole document), while ``--set`` and
+    ``set`` stored them as a 5000-character string because they were no JSON Python would read."""
+    monkeypatch.chdir(tmp_path)
+    doors = Doors(tmp_path)
+    assert doors.invoke("open", "s").exit_code == 0
+    codes = code if isinstance(code, tuple) else (code,)
+    for door in DOORS:
+        row = Row("PS_PUBLIC_STRINGS:Huge", text, None, None, None, 0, "")
+        if door == "add --json":
+            spec = '{"id": "j", "output": "j.msg", "properties": {"PS_PUBLIC_STRINGS:Huge": ' + text + "}}"
+            result = doors.invoke("add", "s", "--json", "-", input=spec)
+        else:
+            result = doors.through(door, row, _output(0, door))
+        assert result.exit_code in codes, (door, result.stderr[-300:])
+        assert words in result.stderr and result.stderr.count("\n") == 1, (door, result.stderr[-300:])
+    shown = doors.invoke("show", "s", "--json").stdout
+    assert all("properties" not in json.loads(line) for line in shown.splitlines())
