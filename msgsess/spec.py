@@ -140,7 +140,79 @@ class EditKeys(TypedDict, total=False):
     attachment_properties: dict[str, Properties]
 
 
-class MessageSpec(SessionKeys, MailKeys, EditKeys, total=False):
+class ItemName(TypedDict, total=False):
+    """A contact's name in parts (``name`` as an object)."""
+
+    prefix: str
+    given: str
+    middle: str
+    surname: str
+    suffix: str
+
+
+class PostalAddress(TypedDict, total=False):
+    """A contact's postal address (a value of the ``addresses`` object)."""
+
+    street: str
+    city: str
+    state: str
+    postal_code: str
+    country: str
+    po_box: str
+
+
+class PhotoSpec(TypedDict, total=False):
+    """A contact picture: a file, base64 ``data``, or the session's captured ``blob``."""
+
+    file: str
+    data: str
+    blob: str
+
+
+#: Keys of Outlook items beyond mail (``msgsess.items``; docs/ITEMS.md says which kind takes
+#: which). ``due`` is mail's key too (a follow-up flag's date): a task's due date.
+ItemKeys = TypedDict(
+    "ItemKeys",
+    {
+        "kind": Literal["mail", "appointment", "meeting", "contact", "task", "note", "distlist"],
+        "start": str,
+        "end": str,
+        "all_day": str,
+        "timezone": str,
+        "location": str,
+        "busy": Literal["free", "tentative", "busy", "oof", "elsewhere"],
+        "reminder": int | str,
+        "recurrence": str,
+        "exdate": list[str],
+        "organizer": str,
+        "attendees": list[str],
+        "optional": list[str],
+        "resources": list[str],
+        "uid": str,
+        "sequence": int,
+        "name": str | ItemName,
+        "display_name": str,
+        "file_as": str,
+        "emails": list[str],
+        "phones": list[str] | dict[str, str],
+        "addresses": list[str] | dict[str, PostalAddress],
+        "company": str,
+        "job_title": str,
+        "birthday": str,
+        "web": str,
+        "photo": str | PhotoSpec,
+        "status": Literal["not-started", "in-progress", "complete", "waiting", "deferred"],
+        "percent": int,
+        "priority": Literal["low", "normal", "high"],
+        "owner": str,
+        "color": Literal["blue", "green", "pink", "yellow", "white"],
+        "members": list[str],
+    },
+    total=False,
+)
+
+
+class MessageSpec(SessionKeys, MailKeys, EditKeys, ItemKeys, total=False):
     """One message, as ``add --json`` reads it; every key optional.
 
     Keys that are Python keywords are given with a dict literal (``{"from": …, "class": …}``).
@@ -165,14 +237,10 @@ class Kind:
     ``mail_spec`` is the spec the mail composer builds from (the kind's keys replaced by mail
     keys: class, attendees as recipients, a photo as an attachment…), and
     ``apply(prepared, msg, *, now)``, which then puts the kind's own and derived properties on
-    the composed message. ``msgsess.items`` is written to this shape; wiring it is one entry::
-
-        ITEMS = Kind("items", _keys(ItemKeys), flags=(("kind", "kind"), ("start", "start"), …),
-                     steps="msgsess.items")
-        KINDS = (SESSION, MAIL, EDIT, ITEMS)
-
-    with ``ItemKeys`` (a ``TypedDict``) among :class:`MessageSpec`'s bases and the keys in
-    ``message.schema.json``.
+    the composed message. An edited message (``base``) goes through ``prepare_edit(msg, spec,
+    *, label)`` instead (the keys merged over the fields it has), and one changed only through
+    its properties through ``refresh(msg)`` (derived values follow). ``msgsess.items`` is
+    written to this shape and wired as :data:`ITEMS`.
     """
 
     name: str
@@ -195,6 +263,10 @@ class Steps(Protocol):
     def prepare(self, spec: Mapping[str, Any], *, label: str) -> Prepared: ...
 
     def apply(self, prepared: Any, msg: Any, *, now: Any) -> None: ...
+
+    def prepare_edit(self, msg: Any, spec: Mapping[str, Any], *, label: str) -> Prepared: ...
+
+    def refresh(self, msg: Any) -> None: ...
 
 
 def _keys(typed: Any) -> frozenset[str]:
@@ -247,8 +319,45 @@ EDIT = Kind(
     table_keys=frozenset({"remove_recipients", "remove_attachments", "recipient_properties"}),
 )
 
+ITEMS = Kind(
+    "items",
+    _keys(ItemKeys),
+    flags=(
+        ("kind", "kind"),
+        ("start", "start"),
+        ("end", "end"),
+        ("all_day", "all_day"),
+        ("timezone", "timezone"),
+        ("location", "location"),
+        ("busy", "busy"),
+        ("reminder", "reminder"),
+        ("recurrence", "recurrence"),
+        ("exdate", "exdate"),
+        ("organizer", "organizer"),
+        ("attendee", "attendees"),
+        ("optional", "optional"),
+        ("resource", "resources"),
+        ("name", "name"),
+        ("email", "emails"),
+        ("phone", "phones"),
+        ("address", "addresses"),
+        ("company", "company"),
+        ("job_title", "job_title"),
+        ("birthday", "birthday"),
+        ("web", "web"),
+        ("photo", "photo"),
+        ("status", "status"),
+        ("percent", "percent"),
+        ("priority", "priority"),
+        ("owner", "owner"),
+        ("color", "color"),
+        ("member", "members"),
+    ),
+    steps="msgsess.items",
+)
+
 #: Every kind, in the order their compose steps run.
-KINDS: tuple[Kind, ...] = (SESSION, MAIL, EDIT)
+KINDS: tuple[Kind, ...] = (SESSION, MAIL, EDIT, ITEMS)
 
 #: Every key a message spec may have; anything else is an error.
 KEYS: frozenset[str] = frozenset().union(*(kind.keys for kind in KINDS))
@@ -292,6 +401,13 @@ def steps_for(spec: Mapping[str, Any]) -> list[Steps]:
         for kind in KINDS
         if kind.steps is not None and used & kind.keys
     ]
+
+
+def all_steps() -> list[Steps]:
+    """The compose steps of every kind with steps (``refresh`` of an edited message runs them all)."""
+    import importlib
+
+    return [cast(Steps, importlib.import_module(kind.steps)) for kind in KINDS if kind.steps is not None]
 
 
 # --- numbering --------------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ from msgsess.errors import InvalidParameter, MsgsessError
 from msgsess.model import Message
 from msgsess.props import types as t
 from msgsess.spec import KEYS as SPEC_KEYS
-from msgsess.spec import steps_for
+from msgsess.spec import all_steps, steps_for
 
 __all__ = [
     "check_text",
@@ -88,17 +88,27 @@ def compose(
             )
         check_text(spec)
         when = now if now is not None else now_filetime()
-        # Kinds beyond mail (msgsess.spec.Kind.steps): each turns its keys into mail keys first,
-        # then puts its own properties on the message the mail composer built.
+        # Kinds beyond mail (msgsess.spec.Kind.steps): each turns its keys into mail keys first
+        # (for an edited message, merged over the fields it has), then puts its own properties
+        # on the message the mail composer built.
         prepared = []
         for steps in steps_for(spec):
-            state = steps.prepare(spec, label=label)
+            if base is None:
+                state = steps.prepare(spec, label=label)
+            else:
+                state = steps.prepare_edit(base, spec, label=label)
             prepared.append((steps, state))
             spec = state.mail_spec
         ctx = Context(spec, when, read_blob, embedded, label, unicode, codepage, from_index or {})
         msg = build(ctx, base)
         for steps, state in prepared:
             steps.apply(state, msg, now=when)
+        if base is not None and not prepared:
+            # An edited item whose properties were set directly: what derives from them follows.
+            for steps in all_steps():
+                steps.refresh(msg)
+        if prepared or base is not None:
+            ctx.overrides(msg.props, spec.get("properties"), "properties")  # what was --set wins
         return msg
     except MsgsessError as exc:
         exc.at(label)

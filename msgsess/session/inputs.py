@@ -213,6 +213,8 @@ class Input:
     error: MsgsessError | None = None
     #: Text the spec cannot hold (NUL…), raised once its label is known; its files are not read.
     text_error: Loaded | None = None
+    #: A contact's picture (``photo``) given as a file or base64, captured as a blob.
+    photo: Loaded | None = None
 
 
 def load_spec(where: str, spec: dict[str, Any]) -> Input:

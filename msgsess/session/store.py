@@ -494,16 +494,17 @@ class BlobSource:
 
 def blob_refs(spec: dict[str, Any]) -> set[str]:
     """The blobs a stored spec refers to: its attachments' bytes and embedded ``.msg`` files,
-    and an edited message's source file."""
+    an edited message's source file and a contact's picture."""
     found = {
         str(att[key])
         for att in spec.get("attachments") or ()
         for key in ("blob", "msg_blob")
         if isinstance(att, dict) and att.get(key)
     }
-    source = spec.get("source")
-    if isinstance(source, dict) and source.get("blob"):
-        found.add(str(source["blob"]))
+    for key in ("source", "photo"):
+        held = spec.get(key)
+        if isinstance(held, dict) and held.get("blob"):
+            found.add(str(held["blob"]))
     return found
 
 

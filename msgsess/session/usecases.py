@@ -246,6 +246,8 @@ def _insert_spec(
             if "message" in att:
                 children.append(att["message"])
         spec["attachments"] = captured
+    if item.photo is not None:
+        spec["photo"] = item.photo.store_into(store, "photo")
     check_composable({**spec, "template": True} if is_template(output, spec) else spec, label, settings)
     msg_id = target or given_id or store.new_id()
     if target is None:
@@ -700,6 +702,14 @@ def _export(
                         att = {public: None, "size": store.blob_size(sha), **att}
             atts.append(att)
         out["attachments"] = atts
+    photo = spec.get("photo")
+    if isinstance(photo, dict) and "blob" in photo:  # a contact's picture, as attachments are
+        if data:
+            blob = store.blob(photo["blob"])
+            size += len(blob)
+            out["photo"] = {"data": base64.b64encode(blob).decode("ascii")}
+        else:
+            out["photo"] = {"data": None, "size": store.blob_size(photo["blob"])}
     return out, size
 
 
