@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import json
 import os
 import subprocess
 from pathlib import Path
@@ -122,134 +121,175 @@ def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.da
     return dt.datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
+def check_appointment(m: Any) -> None:
+    """The fields of SPECS["appointment"], read back by extract-msg (also for the CLI's files)."""
+    assert type(m).__name__ == "AppointmentMeeting"
+    assert m.subject == "Standup"
+    assert m.appointmentStartWhole == at(2024, 3, 5, 8, 30)  # 09:30 CET
+    assert m.appointmentEndWhole == at(2024, 3, 5, 8, 45)
+    assert m.appointmentDuration == 15
+    assert m.location == "Room 1"
+    assert int(m.busyStatus) == 1
+    assert m.recurring
+    assert m.clipStart == at(2024, 3, 4, 23)  # local midnight of the first day
+    assert m.clipEnd == at(2024, 4, 3, 22)  # local midnight (CEST) of the 10th occurrence, 4 April
+    assert m.commonStart == m.appointmentStartWhole
+    assert m.getNamedProp("8502", extract_msg.constants.ps.PSETID_COMMON) == at(2024, 3, 5, 8, 30)
+    assert m.getNamedProp("8560", extract_msg.constants.ps.PSETID_COMMON) == at(2024, 3, 5, 8, 20)
+    assert m.appointmentTimeZoneDefinitionStartDisplay.keyName == "W. Europe Standard Time"
+    assert m.appointmentTimeZoneDefinitionRecur.keyName == "W. Europe Standard Time"
+    assert m.timeZoneStruct.bias == -60
+    assert m.recurrencePattern.startswith("every Tuesday, Thursday effective 3/5/2024")
+    pattern = m.appointmentRecur
+    assert pattern.period == 1
+    assert pattern.occurrenceCount == 10
+    assert int(pattern.patternTypeSpecific) == 0x04 | 0x10  # Tuesday, Thursday
+    midnight = (dt.datetime(2024, 3, 7) - dt.datetime(1601, 1, 1)).days * 1440
+    assert pattern.deletedInstanceDates == (midnight,)
+    assert int(m.iconIndex) == 0x401
+
+
 @pytest.mark.parametrize("form", [f[0] for f in FORMS])
 def test_appointment_reads_back(written: dict[tuple[str, str], Path], form: str) -> None:
     with extract_msg.openMsg(str(written["appointment", form])) as m:
-        assert type(m).__name__ == "AppointmentMeeting"
-        assert m.subject == "Standup"
-        assert m.appointmentStartWhole == at(2024, 3, 5, 8, 30)  # 09:30 CET
-        assert m.appointmentEndWhole == at(2024, 3, 5, 8, 45)
-        assert m.appointmentDuration == 15
-        assert m.location == "Room 1"
-        assert int(m.busyStatus) == 1
-        assert m.recurring
-        assert m.clipStart == at(2024, 3, 4, 23)  # local midnight of the first day
-        assert m.clipEnd == at(2024, 4, 3, 22)  # local midnight (CEST) of the 10th occurrence, 4 April
-        assert m.commonStart == m.appointmentStartWhole
-        assert m.getNamedProp("8502", extract_msg.constants.ps.PSETID_COMMON) == at(2024, 3, 5, 8, 30)
-        assert m.getNamedProp("8560", extract_msg.constants.ps.PSETID_COMMON) == at(2024, 3, 5, 8, 20)
-        assert m.appointmentTimeZoneDefinitionStartDisplay.keyName == "W. Europe Standard Time"
-        assert m.appointmentTimeZoneDefinitionRecur.keyName == "W. Europe Standard Time"
-        assert m.timeZoneStruct.bias == -60
-        assert m.recurrencePattern.startswith("every Tuesday, Thursday effective 3/5/2024")
-        pattern = m.appointmentRecur
-        assert pattern.period == 1
-        assert pattern.occurrenceCount == 10
-        assert int(pattern.patternTypeSpecific) == 0x04 | 0x10  # Tuesday, Thursday
-        midnight = (dt.datetime(2024, 3, 7) - dt.datetime(1601, 1, 1)).days * 1440
-        assert pattern.deletedInstanceDates == (midnight,)
-        assert int(m.iconIndex) == 0x401
+        check_appointment(m)
+
+
+def check_meeting(m: Any) -> None:
+    """The fields of SPECS["meeting"], read back by extract-msg (also for the CLI's files)."""
+    assert type(m).__name__ == "MeetingRequest"
+    assert m.classType == "IPM.Schedule.Meeting.Request"
+    assert m.appointmentStartWhole == at(2024, 4, 2, 14)
+    assert m.appointmentEndWhole == at(2024, 4, 2, 15, 30)
+    assert m.location == "Board room"
+    assert m.where == "Board room"
+    assert m.organizer == "Olga Organizer"
+    assert int(m.intendedBusyStatus) == 3  # oof, as the organizer asked
+    assert int(m.busyStatus) == 1  # tentative until answered
+    assert int(m.meetingType) == 1
+    assert int(m.appointmentStateFlags) == 3  # asfMeeting | asfReceived
+    assert m.appointmentSequence == 2
+    assert m.requiredAttendees == "Ann Attendee"
+    assert m.optionalAttendees == "bob@example.com"
+    assert m.resourceAttendees == "Room 5"
+    assert m.globalObjectID.data.endswith(b"review-2024-q2@example.com\x00")
+    assert bytes(m.globalObjectID.data).startswith(b"vCal-Uid")
+    assert m.replyRequested
+    assert int(m.iconIndex) == 0x404
+    kinds = sorted((r.type, r.email) for r in m.recipients)
+    assert [k for _, k in kinds] == ["ann@example.com", "bob@example.com", "room5@example.com"]
 
 
 @pytest.mark.parametrize("form", [f[0] for f in FORMS])
 def test_meeting_request_reads_back(written: dict[tuple[str, str], Path], form: str) -> None:
     with extract_msg.openMsg(str(written["meeting", form])) as m:
-        assert type(m).__name__ == "MeetingRequest"
-        assert m.classType == "IPM.Schedule.Meeting.Request"
-        assert m.appointmentStartWhole == at(2024, 4, 2, 14)
-        assert m.appointmentEndWhole == at(2024, 4, 2, 15, 30)
-        assert m.location == "Board room"
-        assert m.where == "Board room"
-        assert m.organizer == "Olga Organizer"
-        assert int(m.intendedBusyStatus) == 3  # oof, as the organizer asked
-        assert int(m.busyStatus) == 1  # tentative until answered
-        assert int(m.meetingType) == 1
-        assert int(m.appointmentStateFlags) == 3  # asfMeeting | asfReceived
-        assert m.appointmentSequence == 2
-        assert m.requiredAttendees == "Ann Attendee"
-        assert m.optionalAttendees == "bob@example.com"
-        assert m.resourceAttendees == "Room 5"
-        assert m.globalObjectID.data.endswith(b"review-2024-q2@example.com\x00")
-        assert bytes(m.globalObjectID.data).startswith(b"vCal-Uid")
-        assert m.replyRequested
-        assert int(m.iconIndex) == 0x404
-        kinds = sorted((r.type, r.email) for r in m.recipients)
-        assert [k for _, k in kinds] == ["ann@example.com", "bob@example.com", "room5@example.com"]
+        check_meeting(m)
+
+
+def check_contact(m: Any) -> None:
+    """The fields of SPECS["contact"], read back by extract-msg (also for the CLI's files)."""
+    assert type(m).__name__ == "Contact"
+    assert (m.displayNamePrefix, m.givenName, m.middleName, m.surname) == ("Dr.", "Jane", "Q.", "Public")
+    assert m.displayName == "Dr. Jane Q. Public"
+    assert m.fileUnder == "Public, Jane"
+    assert m.email1EmailAddress == "jane@example.com"
+    assert m.email1AddressType == "SMTP"
+    assert m.email1DisplayName == "Jane Q. Public (jane@example.com)"  # no title, as Outlook writes it
+    assert m.email2EmailAddress == "jq@work.example"
+    assert m.email2DisplayName == "Jane at work"
+    entry = m.email1OriginalEntryId
+    assert (entry.displayName, entry.addressType, entry.emailAddress) == (
+        "Jane Q. Public (jane@example.com)",
+        "SMTP",
+        "jane@example.com",
+    )
+    assert int(m.addressBookProviderArrayType) == 0x3
+    assert m.mobileTelephoneNumber == "+1 555 0100"
+    assert m.businessTelephoneNumber == "+1 555 0101"
+    assert m.workAddressStreet == "1 Main St"
+    assert m.workAddressLocality == "Springfield"
+    assert m.companyName == "ACME"
+    assert m.jobTitle == "CTO"
+    assert m.birthday.date() == dt.date(1980, 5, 7)
+    assert m.businessHomePage == "https://example.com/jane"
+    assert m.hasPicture
+    photos = [a for a in m.attachments if a.getPropertyVal("7FFF000B")]
+    assert len(photos) == 1 and photos[0].data == JPEG
+    assert photos[0].longFilename == "ContactPicture.jpg"
 
 
 @pytest.mark.parametrize("form", [f[0] for f in FORMS])
 def test_contact_reads_back(written: dict[tuple[str, str], Path], form: str) -> None:
     with extract_msg.openMsg(str(written["contact", form])) as m:
-        assert type(m).__name__ == "Contact"
-        assert (m.displayNamePrefix, m.givenName, m.middleName, m.surname) == ("Dr.", "Jane", "Q.", "Public")
-        assert m.displayName == "Dr. Jane Q. Public"
-        assert m.fileUnder == "Public, Jane"
-        assert m.email1EmailAddress == "jane@example.com"
-        assert m.email1AddressType == "SMTP"
-        assert m.email1DisplayName == "Jane Q. Public (jane@example.com)"  # no title, as Outlook writes it
-        assert m.email2EmailAddress == "jq@work.example"
-        assert m.email2DisplayName == "Jane at work"
-        entry = m.email1OriginalEntryId
-        assert (entry.displayName, entry.addressType, entry.emailAddress) == (
-            "Jane Q. Public (jane@example.com)",
-            "SMTP",
-            "jane@example.com",
-        )
-        assert int(m.addressBookProviderArrayType) == 0x3
-        assert m.mobileTelephoneNumber == "+1 555 0100"
-        assert m.businessTelephoneNumber == "+1 555 0101"
-        assert m.workAddressStreet == "1 Main St"
-        assert m.workAddressLocality == "Springfield"
-        assert m.companyName == "ACME"
-        assert m.jobTitle == "CTO"
-        assert m.birthday.date() == dt.date(1980, 5, 7)
-        assert m.businessHomePage == "https://example.com/jane"
-        assert m.hasPicture
-        photos = [a for a in m.attachments if a.getPropertyVal("7FFF000B")]
-        assert len(photos) == 1 and photos[0].data == JPEG
-        assert photos[0].longFilename == "ContactPicture.jpg"
+        check_contact(m)
+
+
+def check_task(m: Any) -> None:
+    """The fields of SPECS["task"], read back by extract-msg (also for the CLI's files)."""
+    assert type(m).__name__ == "Task"
+    assert m.taskStartDate == at(2024, 3, 1)
+    assert m.taskDueDate == at(2024, 3, 8)
+    assert int(m.taskStatus) == 1
+    assert m.percentComplete == pytest.approx(0.4)
+    assert m.taskOwner == "Jane Public"
+    assert int(m.taskState) == 1
+    assert m.taskFRecurring
+    assert int(m.importance) == 2
+    assert m.getPropertyVal("10800003") == 0x501
+    # extract-msg reads the pattern type of a monthly rule wrongly (it swaps the 4-byte
+    # Month and 8-byte MonthNth layouts), so only the fields before it are compared.
+    data = m.getNamedProp("8116", extract_msg.constants.ps.PSETID_TASK)
+    decoded = rr.parse_blob(data).recurrence
+    assert rr.to_rrule(decoded) == "FREQ=MONTHLY;BYMONTHDAY=1;COUNT=6"
 
 
 @pytest.mark.parametrize("form", [f[0] for f in FORMS])
 def test_task_reads_back(written: dict[tuple[str, str], Path], form: str) -> None:
     with extract_msg.openMsg(str(written["task", form])) as m:
-        assert type(m).__name__ == "Task"
-        assert m.taskStartDate == at(2024, 3, 1)
-        assert m.taskDueDate == at(2024, 3, 8)
-        assert int(m.taskStatus) == 1
-        assert m.percentComplete == pytest.approx(0.4)
-        assert m.taskOwner == "Jane Public"
-        assert int(m.taskState) == 1
-        assert m.taskFRecurring
-        assert int(m.importance) == 2
-        assert m.getPropertyVal("10800003") == 0x501
-        # extract-msg reads the pattern type of a monthly rule wrongly (it swaps the 4-byte
-        # Month and 8-byte MonthNth layouts), so only the fields before it are compared.
-        data = m.getNamedProp("8116", extract_msg.constants.ps.PSETID_TASK)
-        decoded = rr.parse_blob(data).recurrence
-        assert rr.to_rrule(decoded) == "FREQ=MONTHLY;BYMONTHDAY=1;COUNT=6"
+        check_task(m)
+
+
+def check_note(m: Any) -> None:
+    """The fields of SPECS["note"], read back by extract-msg (also for the CLI's files)."""
+    assert type(m).__name__ == "StickyNote"
+    assert int(m.noteColor) == 1
+    assert m.subject == "Buy milk"
+    assert m.body.replace("\r\n", "\n").startswith("Buy milk\nand eggs")
+    assert m.getPropertyVal("10800003") == 0x301
+
+
+def check_distlist(m: Any) -> None:
+    """The fields of SPECS["distlist"], read back by extract-msg (also for the CLI's files)."""
+    from extract_msg.structures.entry_id import EntryID
+
+    assert m.classType == "IPM.DistList"
+    assert m.subject == "Team"
+    members = m.getNamedProp("8054", extract_msg.constants.ps.PSETID_ADDRESS)
+    assert len(members) == 2
+    parsed = [EntryID.autoCreate(x) for x in members]
+    assert [(e.displayName, e.emailAddress) for e in parsed] == [
+        ("Ann", "ann@example.com"),
+        ("bob@example.com", "bob@example.com"),
+    ]
+
+
+#: How extract-msg's item class of each kind is checked.
+CHECKS = {
+    "appointment": check_appointment,
+    "meeting": check_meeting,
+    "contact": check_contact,
+    "task": check_task,
+    "note": check_note,
+    "distlist": check_distlist,
+}
 
 
 @pytest.mark.parametrize("form", [f[0] for f in FORMS])
 def test_note_and_distlist_read_back(written: dict[tuple[str, str], Path], form: str) -> None:
     with extract_msg.openMsg(str(written["note", form])) as m:
-        assert type(m).__name__ == "StickyNote"
-        assert int(m.noteColor) == 1
-        assert m.subject == "Buy milk"
-        assert m.body.replace("\r\n", "\n").startswith("Buy milk\nand eggs")
-        assert m.getPropertyVal("10800003") == 0x301
+        check_note(m)
     with extract_msg.openMsg(str(written["distlist", form])) as m:
-        assert m.classType == "IPM.DistList"
-        assert m.subject == "Team"
-        members = m.getNamedProp("8054", extract_msg.constants.ps.PSETID_ADDRESS)
-        assert len(members) == 2
-        from extract_msg.structures.entry_id import EntryID
-
-        parsed = [EntryID.autoCreate(x) for x in members]
-        assert [(e.displayName, e.emailAddress) for e in parsed] == [
-            ("Ann", "ann@example.com"),
-            ("bob@example.com", "bob@example.com"),
-        ]
+        check_distlist(m)
 
 
 def test_templates_are_templates(written: dict[tuple[str, str], Path]) -> None:
