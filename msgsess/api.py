@@ -205,6 +205,46 @@ class Session:
         del text  # the reader of specs holds the text alone and lets it go as it reads
         return _use.add(self.path, specs, warn=warn, replace=replace)
 
+    def add_ics(
+        self,
+        data: bytes | str,
+        *,
+        output: str | None = None,
+        id: str | None = None,
+        source: str = "iCalendar",
+        replace: bool = False,
+        warn: Warn | None = None,
+    ) -> list[str]:
+        """Add a message per VEVENT (appointment; a meeting request under ``METHOD:REQUEST``)
+        and VTODO (task) of iCalendar data, in one transaction; return their ids.
+
+        ``output`` and ``id`` are patterns: ``{n}`` is the component's number (from 1) in the
+        file; without ``{n}`` the data must hold one component. Errors name ``source``.
+        """
+        from msgsess.items.ical import parse_ics
+
+        specs = parse_ics(data, label=source)
+        return self.add_all(
+            _numbered(specs, output, id, source, "VEVENT or VTODO"), replace=replace, warn=warn
+        )
+
+    def add_vcard(
+        self,
+        data: bytes | str,
+        *,
+        output: str | None = None,
+        id: str | None = None,
+        source: str = "vCard",
+        replace: bool = False,
+        warn: Warn | None = None,
+    ) -> list[str]:
+        """Add a contact per card of vCard data (3.0 or 4.0), in one transaction; return their
+        ids. ``output`` and ``id`` as for :meth:`add_ics`."""
+        from msgsess.items.vcard import parse_vcf
+
+        specs = parse_vcf(data, label=source)
+        return self.add_all(_numbered(specs, output, id, source, "card"), replace=replace, warn=warn)
+
     def rm(self, *msg_ids: str, force: bool = False, warn: Warn | None = None) -> Removed:
         """Remove messages, all or none (``msgsess rm``); ids of the others never change.
 
@@ -367,6 +407,29 @@ class Session:
         from msgsess import session as _use
 
         return _use.message_ids(self.path)
+
+
+def _numbered(
+    specs: list[dict[str, Any]], output: str | None, msg_id: str | None, source: str, what: str
+) -> list[dict[str, Any]]:
+    """Imported specs with their outputs and ids: ``{n}`` in a pattern is the number from 1."""
+    if not specs:
+        raise InvalidParameter(f"holds no {what}").at(source)
+    for name, pattern in (("OUTPUT", output), ("--id", msg_id)):
+        if pattern is not None and len(specs) > 1 and "{n}" not in pattern:
+            raise InvalidParameter(
+                f"holds {len(specs)} items, and {name} {pattern!r} names one",
+                hint=f"put {{n}} in {name} for the item's number, e.g. out/item-{{n}}.msg",
+            ).at(source)
+    out = []
+    for n, spec in enumerate(specs, start=1):
+        named = dict(spec)
+        if output is not None:
+            named["output"] = output.replace("{n}", str(n))
+        if msg_id is not None:
+            named["id"] = msg_id.replace("{n}", str(n))
+        out.append(named)
+    return out
 
 
 def _codepage(codepage: int | str | None) -> int | None:
@@ -573,8 +636,10 @@ def spec_from_options(options: Mapping[str, Any]) -> dict[str, Any]:
         if "html" in spec:
             raise OptionConflict("give --html/--html-file or --rtf-file, not both")
         spec["rtf"] = _inputs.read_rtf(options["rtf_file"])
-    if options.get("due") is not None and options.get("flag") is None:
+    kind = options.get("kind") or "mail"
+    if options.get("due") is not None and options.get("flag") is None and kind == "mail":
         raise OptionConflict("--due needs --flag TEXT (the follow-up flag it is the due date of)")
+    spec.update(_item_options(options, kind))
     for flag in ("read_receipt", "delivery_receipt", "template"):
         if options.get(flag):
             spec[flag] = True
@@ -623,11 +688,51 @@ def _refuse_two_answers(spec: dict[str, Any], options: Mapping[str, Any]) -> Non
             )
 
 
+def _item_options(options: Mapping[str, Any], kind: str) -> dict[str, Any]:
+    """The item keys of ``add``'s options (:data:`msgsess.spec.ITEMS`); a field of another kind
+    than ``--kind`` is an :class:`OptionConflict` naming the option and the kind."""
+    from msgsess.spec import ITEMS
+
+    given = [(param, key) for param, key in ITEMS.flags if options.get(param) not in (None, ())]
+    if kind not in ("mail", "task") and options.get("due") is not None:
+        given.insert(0, ("due", "due"))
+    spec: dict[str, Any] = {}
+    if not given:
+        return spec  # mail: msgsess.items (and the property tables) stay unloaded
+    from msgsess.items import KIND_KEYS, KINDS
+
+    own = KIND_KEYS[kind] | {"kind"}
+    for param, key in given:
+        flag = "--" + param.replace("_", "-")
+        if key not in own:
+            owners = [k for k in KINDS if key in KIND_KEYS[k]]
+            hint = f"; give --kind {owners[0]}" if kind == "mail" else ""
+            raise OptionConflict(f"{flag} is a field of kind {', '.join(owners)}, not of kind {kind}{hint}")
+        value = options[param]
+        if isinstance(value, tuple):
+            value = list(value)
+        if key == "reminder" and kind in ("appointment", "meeting"):
+            if not str(value).isdigit():
+                raise OptionConflict(
+                    f"--reminder takes MINUTES before the start for kind {kind}, not {value!r}"
+                )
+            value = int(value)
+        spec[key] = value
+    return spec
+
+
 def read_text_input(path: str, what: str) -> str:
     """UTF-8 text from a file or, for ``-``, stdin (``add --json``'s input)."""
     from msgsess.session import inputs as _inputs
 
     return _inputs.read_utf8(path, what)
+
+
+def read_bytes_input(path: str, what: str) -> bytes:
+    """The bytes of a file or, for ``-``, stdin (``add --ics``/``--vcard``'s input)."""
+    from msgsess.inputs import read_input
+
+    return read_input(path, what)
 
 
 # --- what the command line needs besides sessions ----------------------------------------------------
@@ -686,6 +791,59 @@ def export(
     from msgsess.convert import export_file
 
     return export_file(os.fspath(source), None if target is None else Path(target), crlf=crlf, force=force)
+
+
+def export_items(
+    sources: Iterable[PathLike], fmt: str, target: PathLike | None = None, *, force: bool = False
+) -> bytes:
+    """Items of ``.msg`` files as one iCalendar (``fmt`` ``"ics"``: appointments, meeting
+    requests, tasks) or vCard file (``"vcard"``: contacts), UTF-8 with CRLF: written to
+    ``target`` atomically (an existing file only with ``force``), and returned. A file of
+    another kind is refused, naming it."""
+    from msgsess import cfb, items
+    from msgsess.errors import Collision
+    from msgsess.items.ical import to_ics
+    from msgsess.items.vcard import to_vcf
+
+    if fmt not in ("ics", "vcard"):
+        raise InvalidParameter(f"unknown item format {fmt!r}", hint="give ics or vcard")
+    if target is not None and not force and (Path(target).exists() or Path(target).is_symlink()):
+        raise Collision(f"{os.fspath(target)} exists", hint="remove it, or give --force to replace it")
+    wanted = ("appointment", "meeting", "task") if fmt == "ics" else ("contact",)
+    messages = []
+    for source in sources:
+        msg = read(source)
+        kind = items.kind_of(msg)
+        if kind not in wanted:
+            other = "--vcard for contacts" if fmt == "ics" else "--ics for appointments, meetings and tasks"
+            raise InvalidParameter(
+                f"is a {kind}, not {' or '.join(wanted)}", hint=f"export it as .eml, or with {other}"
+            ).at(os.fspath(source))
+        messages.append(msg)
+    text = to_ics(messages) if fmt == "ics" else to_vcf(messages)
+    data = text.replace("\r\n", "\n").replace("\n", "\r\n").encode("utf-8")
+    if target is not None:
+        cfb.write_bytes_atomic(data, Path(target))
+    return data
+
+
+def item_fields(item: Message | Mapping[str, Any]) -> list[tuple[str, str]]:
+    """An item's fields for people, as (label, text): its kind, when (start and end, or all
+    day, in its time zone), its recurrence in words, location, people…; ``[]`` for mail.
+
+    ``item`` is a message (a ``.msg`` read) or a spec as a session holds it (composed without
+    bodies or attachment bytes to find the words)."""
+    from msgsess import items
+
+    if not isinstance(item, Mapping):
+        return [] if items.kind_of(item) == "mail" else items.words(item)
+    if item.get("kind", "mail") == "mail" or "source" in item:
+        return []
+    from msgsess.composer import compose as _compose
+    from msgsess.props.types import FileTime
+
+    light = {k: v for k, v in item.items() if k not in ("id", "output", "attachments", "photo")}
+    return items.words(_compose(light, now=FileTime(0), read_blob=lambda _sha: b""))
 
 
 def extract(

@@ -171,45 +171,40 @@ class PhotoSpec(TypedDict, total=False):
 
 #: Keys of Outlook items beyond mail (``msgsess.items``; docs/ITEMS.md says which kind takes
 #: which). ``due`` is mail's key too (a follow-up flag's date): a task's due date.
-ItemKeys = TypedDict(
-    "ItemKeys",
-    {
-        "kind": Literal["mail", "appointment", "meeting", "contact", "task", "note", "distlist"],
-        "start": str,
-        "end": str,
-        "all_day": str,
-        "timezone": str,
-        "location": str,
-        "busy": Literal["free", "tentative", "busy", "oof", "elsewhere"],
-        "reminder": int | str,
-        "recurrence": str,
-        "exdate": list[str],
-        "organizer": str,
-        "attendees": list[str],
-        "optional": list[str],
-        "resources": list[str],
-        "uid": str,
-        "sequence": int,
-        "name": str | ItemName,
-        "display_name": str,
-        "file_as": str,
-        "emails": list[str],
-        "phones": list[str] | dict[str, str],
-        "addresses": list[str] | dict[str, PostalAddress],
-        "company": str,
-        "job_title": str,
-        "birthday": str,
-        "web": str,
-        "photo": str | PhotoSpec,
-        "status": Literal["not-started", "in-progress", "complete", "waiting", "deferred"],
-        "percent": int,
-        "priority": Literal["low", "normal", "high"],
-        "owner": str,
-        "color": Literal["blue", "green", "pink", "yellow", "white"],
-        "members": list[str],
-    },
-    total=False,
-)
+class ItemKeys(TypedDict, total=False):
+    kind: Literal["mail", "appointment", "meeting", "contact", "task", "note", "distlist"]
+    start: str
+    end: str
+    all_day: str
+    timezone: str
+    location: str
+    busy: Literal["free", "tentative", "busy", "oof", "elsewhere"]
+    reminder: int | str
+    recurrence: str
+    exdate: list[str]
+    organizer: str
+    attendees: list[str]
+    optional: list[str]
+    resources: list[str]
+    uid: str
+    sequence: int
+    name: str | ItemName
+    display_name: str
+    file_as: str
+    emails: list[str]
+    phones: list[str] | dict[str, str]
+    addresses: list[str] | dict[str, PostalAddress]
+    company: str
+    job_title: str
+    birthday: str
+    web: str
+    photo: str | PhotoSpec
+    status: Literal["not-started", "in-progress", "complete", "waiting", "deferred"]
+    percent: int
+    priority: Literal["low", "normal", "high"]
+    owner: str
+    color: Literal["blue", "green", "pink", "yellow", "white"]
+    members: list[str]
 
 
 class MessageSpec(SessionKeys, MailKeys, EditKeys, ItemKeys, total=False):
@@ -337,6 +332,8 @@ ITEMS = Kind(
         ("attendee", "attendees"),
         ("optional", "optional"),
         ("resource", "resources"),
+        ("uid", "uid"),
+        ("sequence", "sequence"),
         ("name", "name"),
         ("email", "emails"),
         ("phone", "phones"),

@@ -61,7 +61,7 @@ def test_every_flag_of_add_that_describes_a_message_fills_a_key() -> None:
     assert set(spec.FLAG_KEYS) <= params
     assert set(spec.FLAG_KEYS.values()) <= spec.KEYS
     # What is left are the options about the command itself, not about one message.
-    assert params - set(spec.FLAG_KEYS) - {"session", "json_input"} <= {"replace", "quiet"}
+    assert params - set(spec.FLAG_KEYS) - {"session", "json_input"} <= {"replace", "quiet", "ics", "vcard"}
 
 
 def _edited() -> dict[str, Any]:

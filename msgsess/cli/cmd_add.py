@@ -8,6 +8,7 @@ import click
 
 from msgsess import api
 from msgsess.cli.common import PROP_ASSIGNMENT, print_lines, session_argument, warning_line
+from msgsess.cli.item_options import item_options
 from msgsess.spec import FLAG_KEYS
 
 
@@ -71,8 +72,17 @@ from msgsess.spec import FLAG_KEYS
     is_flag=True,
     help="Replace the message with this --id (or OUTPUT) whole if there is one; else add it.",
 )
+@item_options
 @click.option("--quiet", "-q", is_flag=True, help="Print no warnings.")
-def add_cmd(session: str, json_input: str | None, replace: bool, quiet: bool, **params: Any) -> None:
+def add_cmd(
+    session: str,
+    json_input: str | None,
+    replace: bool,
+    quiet: bool,
+    ics: str | None,
+    vcard: str | None,
+    **params: Any,
+) -> None:
     """Add a message to SESSION and print its id.
 
     OUTPUT.msg is where `close` writes it; leave it out for a message that
@@ -103,7 +113,9 @@ def add_cmd(session: str, json_input: str | None, replace: bool, quiet: bool, **
     """
     warn = None if quiet else warning_line
     target = api.Session(session)
-    if json_input is not None:
+    if ics is not None or vcard is not None:
+        ids = _add_items(target, params, json_input, ics, vcard, replace=replace, warn=warn)
+    elif json_input is not None:
         given = [k for k in FLAG_KEYS if params.get(k) is not None and params.get(k) != ()]
         if given:
             names = {"output": "OUTPUT", "msg_id": "--id", "msg_class": "--class", "from_addr": "--from"}
@@ -122,3 +134,31 @@ def add_cmd(session: str, json_input: str | None, replace: bool, quiet: bool, **
             raise click.UsageError(exc.message) from None
         ids = [target.add(spec, warn=warn, replace=replace)]
     print_lines(ids)
+
+
+def _add_items(
+    target: api.Session,
+    params: dict[str, Any],
+    json_input: str | None,
+    ics: str | None,
+    vcard: str | None,
+    *,
+    replace: bool,
+    warn: Any,
+) -> list[str]:
+    """``add --ics`` / ``--vcard``: a message per event, task or card; OUTPUT and --id may hold {n}."""
+    door = "--ics" if ics is not None else "--vcard"
+    if (ics is not None and vcard is not None) or json_input is not None:
+        raise click.UsageError("give one of --json, --ics and --vcard, not several")
+    given = [k for k in FLAG_KEYS if k not in ("output", "msg_id") and params.get(k) not in (None, ())]
+    if given:
+        flag = {"msg_class": "--class", "from_addr": "--from", "set_props": "--set"}.get(given[0])
+        flag = flag or "--" + given[0].replace("_", "-")
+        raise click.UsageError(f"{door} takes every field from the file; {flag} cannot be added to it")
+    path = str(ics if ics is not None else vcard)
+    source = "stdin" if path == "-" else path
+    data = api.read_bytes_input(path, door)
+    add = target.add_ics if ics is not None else target.add_vcard
+    return add(
+        data, output=params.get("output"), id=params.get("msg_id"), source=source, replace=replace, warn=warn
+    )

@@ -1,4 +1,4 @@
-"""``msgsess export``: .msg files as RFC 5322 / MIME mail (.eml), no session needed."""
+"""``msgsess export``: .msg files as RFC 5322 / MIME mail (.eml), or items as iCalendar / vCard."""
 
 from __future__ import annotations
 
@@ -18,13 +18,22 @@ from msgsess.cli.common import chatter
     type=click.Path(file_okay=False),
     help="Write DIR/<name>.eml for each input (the folder is made if missing).",
 )
-@click.option("-o", "--output", metavar="FILE|-", help="Write to FILE, or to stdout with -; one input only.")
+@click.option(
+    "-o",
+    "--output",
+    metavar="FILE|-",
+    help="Write to FILE, or to stdout with -; one input only (with --ics/--vcard: all in one).",
+)
 @click.option("--crlf", is_flag=True, help="End lines with CRLF (as SMTP does) instead of LF.")
+@click.option(
+    "--ics", "fmt", flag_value="ics", help="Appointments, meeting requests, tasks as iCalendar (.ics)."
+)
+@click.option("--vcard", "fmt", flag_value="vcard", help="Contacts as vCard 3.0 (.vcf).")
 @click.option("--force", is_flag=True, help="Replace output files that exist already.")
 def export_cmd(
-    files: tuple[str, ...], out_dir: str | None, output: str | None, crlf: bool, force: bool
+    files: tuple[str, ...], out_dir: str | None, output: str | None, crlf: bool, fmt: str | None, force: bool
 ) -> None:
-    """Write each FILE.msg as a MIME message (.eml).
+    """Write each FILE.msg as a MIME message (.eml), or its item as iCalendar or vCard.
 
     Header fields come from the message's properties (an edited subject
     leaves as edited); the other fields a received message travelled with
@@ -39,16 +48,34 @@ def export_cmd(
     Prints the path of each file written; a file that fails gets one line
     on stderr, and the exit code is that of the first failure.
 
+    With --ics, appointments, meeting requests and tasks become iCalendar
+    (<name>.ics; with -o, one calendar of every input, all or nothing);
+    with --vcard, contacts become vCard 3.0 (<name>.vcf; -o: one file of
+    cards). A file of another kind is refused, naming it.
+
     \b
     Example:
       msgsess export mail.msg                   # writes mail.eml
       msgsess export out/*.msg --out-dir eml/
       msgsess export mail.msg -o - | less
+      msgsess export --ics out/meeting-*.msg -o meetings.ics
+      msgsess export --vcard out/contact.msg    # writes out/contact.vcf
     """
     from msgsess.errors import MsgsessError
 
     if out_dir is not None and output is not None:
         raise click.UsageError("give --out-dir or -o, not both")
+    if fmt is not None and crlf:
+        raise click.UsageError("--crlf is for .eml; iCalendar and vCard lines end in CRLF already")
+    if fmt is not None and output is not None:
+        data = api.export_items(files, fmt, None if output == "-" else Path(output), force=force)
+        if output == "-":
+            sys.stdout.flush()
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
+        else:
+            click.echo(output)
+        return
     if output is not None and len(files) > 1:
         raise click.UsageError("-o names one output; give --out-dir for several inputs")
     if out_dir is not None:
@@ -62,7 +89,7 @@ def export_cmd(
             target = Path(output)
         else:
             folder = Path(out_dir) if out_dir is not None else Path(source).parent
-            target = folder / (Path(source).stem + ".eml")
+            target = folder / (Path(source).stem + {None: ".eml", "ics": ".ics", "vcard": ".vcf"}[fmt])
         try:
             if target is not None and target.resolve() in written:
                 from msgsess.errors import Collision
@@ -70,7 +97,10 @@ def export_cmd(
                 raise Collision(
                     f"{target} is the output of another input too", hint="export them into different folders"
                 ).at(source)
-            data = api.export(source, target, crlf=crlf, force=force)
+            if fmt is None:
+                data = api.export(source, target, crlf=crlf, force=force)
+            else:
+                data = api.export_items([source], fmt, target, force=force)
         except MsgsessError as exc:
             click.echo(f"msgsess: error: {exc.one_line()}", err=True)
             first_error = first_error if first_error is not None else exc.exit_code

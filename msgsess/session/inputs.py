@@ -234,15 +234,31 @@ def load_spec(where: str, spec: dict[str, Any]) -> Input:
     source = None
     if "source" in spec:
         source = load_source(spec["source"])
+    photo = load_photo(spec["photo"]) if "photo" in spec else None
     atts = spec.get("attachments")
     if not isinstance(atts, list):
-        return Input(where, spec, source, None)
+        return Input(where, spec, source, None, photo=photo)
     loaded = [load_attachment(att) for att in atts]
     if any("data" in att or "msg_data" in att for att in atts):
         # Their bytes are in `loaded` now: the base64 text (as large again) need not stay.
         light = [{k: v for k, v in att.items() if k not in ("data", "msg_data")} for att in atts]
         spec = {**spec, "attachments": light}
-    return Input(where, spec, source, loaded)
+    return Input(where, spec, source, loaded, photo=photo)
+
+
+def load_photo(photo: Any) -> Loaded:
+    """A contact picture (``photo``: a path or ``{"file"|"data": …}``) as stored: ``{"blob": sha}``."""
+
+    def read(loaded: Loaded) -> dict[str, Any]:
+        if isinstance(photo, str):
+            return {"blob": loaded.keep(read_input(photo))}
+        if isinstance(photo, dict) and "file" in photo:
+            return {"blob": loaded.keep(read_input(str(photo["file"])))}
+        if isinstance(photo, dict) and isinstance(photo.get("data"), str):
+            return {"blob": loaded.keep(decode_base64(photo["data"]))}
+        return dict(photo)  # already captured (a stored spec given back)
+
+    return load(read)
 
 
 def load_specs(specs: Iterable[tuple[str, dict[str, Any]]]) -> list[Input]:
