@@ -827,23 +827,44 @@ def export_items(
     return data
 
 
+def item_of(message: Message) -> dict[str, Any] | None:
+    """An item's fields as spec keys (``kind``, ``start``, ``recurrence``…: what ``add --json``
+    takes), read from its properties; None for mail."""
+    from msgsess import items
+
+    return None if items.kind_of(message) == "mail" else items.read(message)
+
+
 def item_fields(item: Message | Mapping[str, Any]) -> list[tuple[str, str]]:
     """An item's fields for people, as (label, text): its kind, when (start and end, or all
     day, in its time zone), its recurrence in words, location, people…; ``[]`` for mail.
 
     ``item`` is a message (a ``.msg`` read) or a spec as a session holds it (composed without
     bodies or attachment bytes to find the words)."""
-    from msgsess import items
+    from msgsess.spec import ITEMS
 
     if not isinstance(item, Mapping):
+        from msgsess import items
+
         return [] if items.kind_of(item) == "mail" else items.words(item)
-    if item.get("kind", "mail") == "mail" or "source" in item:
+    given = [(key, value) for key, value in item.items() if key in ITEMS.keys]
+    if "source" in item:  # an edited file's changes: as given
+        return [(key, value if isinstance(value, str) else json.dumps(value)) for key, value in given]
+    if item.get("kind", "mail") == "mail":
         return []
+    from msgsess import items
     from msgsess.composer import compose as _compose
+    from msgsess.errors import MsgsessError
     from msgsess.props.types import FileTime
 
     light = {k: v for k, v in item.items() if k not in ("id", "output", "attachments", "photo")}
-    return items.words(_compose(light, now=FileTime(0), read_blob=lambda _sha: b""))
+    try:
+        label = f"message {item['id']}" if "id" in item else "message"  # as close names it
+        words = items.words(_compose(light, now=FileTime(0), read_blob=lambda _sha: b"", label=label))
+    except MsgsessError:  # a spec stored by another version: its keys as they are
+        return [(key, value if isinstance(value, str) else json.dumps(value)) for key, value in given]
+    # A global object id not given is made when the message is written: none to show yet.
+    return [(label, text) for label, text in words if label != "uid" or "uid" in item]
 
 
 def extract(

@@ -97,6 +97,12 @@ def add_cmd(
     with --replace can run again and again. In JSON, "replace": true does
     the same for one message.
 
+    --kind makes an Outlook item (appointment, meeting request, contact,
+    task, sticky note, distribution list) from the item options below; an
+    option of another kind is a usage error. --ics adds a message per
+    VEVENT/VTODO of an iCalendar file, --vcard a contact per card; OUTPUT
+    and --id may then hold {n}, the item's number in the file (docs/ITEMS.md).
+
     Warnings (stderr, exit 0; --quiet drops them): an OUTPUT that does not
     end in .msg or .oft, an OUTPUT whose folder is not writable now, a
     message with no OUTPUT that nothing embeds.
@@ -110,6 +116,9 @@ def add_cmd(
       msgsess add s.session out/fyi.msg --from 'Boss <boss@example.com>' --sender 'Ann <ann@example.com>' \\
           --to bob@example.com --rtf-file note.rtf --read-receipt --flag 'Follow up' --due 2024-05-03
       echo '{"output": "a.msg", "subject": "Hi", "to": ["bob@example.com"]}' | msgsess add s.session --json -
+      msgsess add s.session out/call.msg --kind appointment --subject Call \\
+          --start 2024-05-01T09:30:00+02:00 --end 2024-05-01T10:00:00+02:00 --location 'Room 1'
+      msgsess add s.session 'out/event-{n}.msg' --ics calendar.ics
     """
     warn = None if quiet else warning_line
     target = api.Session(session)

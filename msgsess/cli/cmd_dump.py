@@ -63,6 +63,17 @@ def _plain_lines(msg: Any, depth: int = 0) -> Iterator[str]:
         yield f"{pad}unparsed: {extra_names(msg.extra)}"
 
 
+def _item_lines(msg: Any) -> list[str]:
+    """An item's fields in words (kind, when, recurs…), escaped: the first lines of a dump."""
+    from msgsess import api
+    from msgsess.props.printable import printable
+
+    fields = api.item_fields(msg)
+    if not fields:
+        return []
+    return [f"item: {fields[0][1]}", *(f"  {label}: {printable(text)}" for label, text in fields[1:])]
+
+
 @click.command("dump")
 @click.argument("file", type=_MSG_PATH, metavar="FILE.msg")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (every level, every property).")
@@ -87,6 +98,7 @@ def dump_cmd(file: str, as_json: bool, full: bool) -> None:
       msgsess dump mail.msg --json | jq '.properties[] | select(.name == "PidTagSubject")'
       curl -s https://example.com/mail.msg | msgsess dump -
     """
+    from msgsess import api
     from msgsess.dump import dump_message
 
     if full and not as_json:
@@ -95,6 +107,9 @@ def dump_cmd(file: str, as_json: bool, full: bool) -> None:
     shown = "stdin" if file == "-" else file
     if as_json:
         data = {"file": shown, **dump_message(msg, full=full)}
+        item = api.item_of(msg)
+        if item is not None:
+            data["item"] = item
         click.echo(json.dumps(data, ensure_ascii=False, indent=1))
         return
     from msgsess.props.printable import printable
@@ -107,9 +122,15 @@ def dump_cmd(file: str, as_json: bool, full: bool) -> None:
         from msgsess.dump import render_tree
 
         console = Console()
+        from rich.markup import escape
+
+        for line in _item_lines(msg):
+            console.print(escape(line))
         console.print(render_tree(msg, title=title, columns=console.width))
         return
     click.echo(title)
+    for line in _item_lines(msg):
+        click.echo("  " + line)
     for line in _plain_lines(msg, 1):
         click.echo(line)
 

@@ -85,6 +85,9 @@ def outline(spec: dict[str, Any]) -> Node:
             children.append((f"{key}: {spec[key]}", []))
     if "draft" in spec:
         children.append(("draft" if spec["draft"] else "sent", []))
+    fields = api.item_fields(spec)
+    if fields:
+        children.append(("item", [(f"{label}: {text}", []) for label, text in fields]))
     numbers = _numbers(spec, "recipients")
     for kind in RECIPIENT_KINDS:
         for index, entry in enumerate(spec.get(kind, ())):

@@ -99,9 +99,18 @@ def _spec_cid_warnings(msg_id: str, spec: dict[str, Any]) -> list[str]:
 
 
 def check_composable(
-    spec: dict[str, Any], label: str, settings: Settings, *, from_index: dict[str, int] | None = None
+    spec: dict[str, Any],
+    label: str,
+    settings: Settings,
+    *,
+    from_index: dict[str, int] | None = None,
+    store: Store | None = None,
 ) -> None:
-    """Compose the spec once, without bodies and attachment bytes, to check addresses, dates…"""
+    """Compose the spec once, without bodies and attachment bytes, to check addresses, dates…
+
+    An edited file stands in by its table sizes; one whose item fields change (``start``…) is
+    decoded from ``store``, as they are merged over the fields it has.
+    """
     from msgsess.composer import compose
     from msgsess.model import Message
 
@@ -114,7 +123,7 @@ def check_composable(
         label=label,
         unicode=settings.unicode,
         codepage=settings.codepage,
-        base=edit_spec.placeholder(light),
+        base=_item_base(store, light) or edit_spec.placeholder(light),
         from_index=from_index,
     )
     from msgsess.oxmsg.nameid import MAX_NAMED, named_ids, too_many_named
@@ -122,6 +131,15 @@ def check_composable(
     count = len(named_ids(msg))
     if count > MAX_NAMED:  # refused now, not only by close
         raise too_many_named(count).at(label)
+
+
+def _item_base(store: Store | None, spec: dict[str, Any]) -> Message | None:
+    """The decoded source of an edit that changes item fields (None otherwise)."""
+    from msgsess.spec import ITEMS
+
+    if store is None or "source" not in spec or not set(spec) & ITEMS.keys:
+        return None
+    return edit_spec.base_message(store, spec)
 
 
 def check_added(spec: dict[str, Any], key: str, first: int, label: str, settings: Settings) -> None:
@@ -142,7 +160,7 @@ def _save_edit(store: Store, msg_id: str, spec: dict[str, Any]) -> None:
     except MsgsessError as exc:
         exc.at(f"message {msg_id}")
         raise
-    check_composable(spec, f"message {msg_id}", store.settings())
+    check_composable(spec, f"message {msg_id}", store.settings(), store=store)
     store.update_spec(msg_id, spec)
 
 
@@ -248,7 +266,9 @@ def _insert_spec(
         spec["attachments"] = captured
     if item.photo is not None:
         spec["photo"] = item.photo.store_into(store, "photo")
-    check_composable({**spec, "template": True} if is_template(output, spec) else spec, label, settings)
+    check_composable(
+        {**spec, "template": True} if is_template(output, spec) else spec, label, settings, store=store
+    )
     msg_id = target or given_id or store.new_id()
     if target is None:
         store.insert(msg_id, output, spec)

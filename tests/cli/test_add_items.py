@@ -218,3 +218,75 @@ def test_xcheck_parses_every_kind_the_cli_writes(by_flags: dict[tuple[str, str],
             # independentsoft stops on any monthly recurrence pattern (see test_items.py), Outlook's too.
             assert "nextPosition" in line and "(6/7 readers ok)" in line and "task" in line, line
     assert f"{len(files)} file(s)," in done.stdout, done.stdout + done.stderr
+
+
+def test_show_and_dump_give_an_item_s_fields_in_words(invoke: Invoke) -> None:
+    ok(invoke("open", "s.session"))
+    ok(invoke("add", "s.session", "a.msg", *flags(SPECS["appointment"])))
+    shown = ok(invoke("show", "s.session"))
+    assert "    item\n      kind: appointment\n" in shown
+    assert "      when: Tue 05 Mar 2024 09:30 to 09:45 (Europe/Berlin)\n" in shown
+    assert "      recurs: every Tuesday, Thursday effective 3/5/2024" in shown
+    assert "uid:" not in shown  # made when the message is written
+    ok(invoke("close", "s.session"))
+    dumped = ok(invoke("dump", "a.msg"))
+    assert dumped.startswith("a.msg (Unicode)\n  item: appointment\n    when: Tue 05 Mar 2024 09:30 to 09:45")
+    assert "(FREQ=WEEKLY;BYDAY=TU,TH;COUNT=10)" in dumped
+    item = json.loads(ok(invoke("dump", "a.msg", "--json")))["item"]
+    assert item["recurrence"] == "FREQ=WEEKLY;BYDAY=TU,TH;COUNT=10"
+    assert item["start"] == "2024-03-05T09:30:00+01:00" and item["location"] == "Room 1"
+    ok(invoke("open", "m.session"))
+    ok(invoke("add", "m.session", "m.msg", "--subject", "mail"))
+    assert "item" not in ok(invoke("show", "m.session"))
+    ok(invoke("close", "m.session"))
+    assert "item" not in json.loads(ok(invoke("dump", "m.msg", "--json")))
+    assert "item:" not in ok(invoke("dump", "m.msg"))
+
+
+def test_editing_an_item_file_keeps_what_derives_from_it(invoke: Invoke) -> None:
+    ok(invoke("open", "s.session"))
+    ok(invoke("add", "s.session", "a.msg", "--kind", "appointment", "--subject", "Call", "--reminder", "15",
+              "--start", "2024-06-03T10:00:00+02:00", "--end", "2024-06-03T11:00:00+02:00",
+              "--timezone", "Europe/Paris"))  # fmt: skip
+    ok(
+        invoke(
+            "add",
+            "s.session",
+            "c.msg",
+            "--kind",
+            "contact",
+            "--name",
+            "Ann Lee",
+            "--email",
+            "ann@old.example",
+        )
+    )
+    ok(invoke("close", "s.session"))
+    ok(invoke("open", "e.session"))
+    ok(invoke("edit", "e.session", "a.msg", "--out", "moved.msg", "--id", "a"))
+    ok(invoke("set", "e.session", "a", "PidLidAppointmentStartWhole", "2024-06-04T08:00:00Z"))
+    ok(invoke("set", "e.session", "a", "PidLidAppointmentEndWhole", "2024-06-04T09:00:00Z"))
+    ok(invoke("edit", "e.session", "c.msg", "--out", "ann.msg", "--id", "c"))
+    ok(invoke("set", "e.session", "c", "PidLidEmail1EmailAddress", "ann@new.example"))
+    # The same through JSON: the item's own key, merged over the fields the file has.
+    spec = {"source": {"file": "a.msg"}, "output": "json.msg", "start": "2024-06-05T09:00:00+02:00"}
+    ok(invoke("add", "e.session", "--json", "-", input=json.dumps(spec)))
+    ok(invoke("close", "e.session"))
+    with extract_msg.openMsg("moved.msg") as m:
+        start = dt.datetime(2024, 6, 4, 8, tzinfo=dt.UTC)
+        assert m.appointmentStartWhole == start
+        assert m.commonStart == start and m.commonEnd == start + dt.timedelta(hours=1)
+        assert m.clipStart == start and m.clipEnd == start + dt.timedelta(hours=1)  # a single item's
+        assert m.getNamedProp("8560", extract_msg.constants.ps.PSETID_COMMON) == start - dt.timedelta(
+            minutes=15
+        )
+        assert m.appointmentDuration == 60
+    with extract_msg.openMsg("json.msg") as m:
+        start = dt.datetime(2024, 6, 5, 7, tzinfo=dt.UTC)
+        assert m.appointmentStartWhole == start
+        assert m.appointmentEndWhole == start + dt.timedelta(hours=1)  # a moved start moves the end
+        assert m.subject == "Call"
+    with extract_msg.openMsg("ann.msg") as m:
+        assert m.email1EmailAddress == "ann@new.example"
+        assert m.email1DisplayName == "Ann Lee (ann@new.example)"
+        assert m.email1OriginalEntryId.emailAddress == "ann@new.example"
