@@ -103,16 +103,28 @@ def compose(
         msg = build(ctx, base)
         for steps, state in prepared:
             steps.apply(state, msg, now=when)
-        if base is not None and not prepared:
-            # An edited item whose properties were set directly: what derives from them follows.
+        refresh = base is not None and not prepared and _sets_named(spec.get("properties"))
+        if refresh:
+            # An edited item whose named properties were set directly (its start…): what
+            # derives from them follows. An edit that leaves them alone keeps every property.
             for steps in all_steps():
                 steps.refresh(msg)
-        if prepared or base is not None:
+        if prepared or refresh:
             ctx.overrides(msg.props, spec.get("properties"), "properties")  # what was --set wins
         return msg
     except MsgsessError as exc:
         exc.at(label)
         raise
+
+
+def _sets_named(props: Any) -> bool:
+    """Whether a ``properties`` object sets or removes a named property (PidLid…)."""
+    if not isinstance(props, Mapping) or not props:
+        return False
+    from msgsess.props import registry
+    from msgsess.props.keys import NamedId
+
+    return any(isinstance(registry.resolve(str(name)).pid, NamedId) for name in props)
 
 
 def check_text(value: Any, path: str = "") -> None:
