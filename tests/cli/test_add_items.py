@@ -180,6 +180,22 @@ def test_show_json_gives_the_photo_back_and_add_takes_it(invoke: Invoke) -> None
             assert [a.data for a in m.attachments] == [JPEG]
 
 
+def test_a_photo_is_a_blob_of_the_session_while_a_contact_needs_it(invoke: Invoke) -> None:
+    import sqlite3
+
+    def blobs() -> list[str]:
+        with sqlite3.connect("s.session") as conn:
+            return [row[0] for row in conn.execute("SELECT sha256 FROM blobs")]
+
+    Path("me.jpg").write_bytes(JPEG)
+    ok(invoke("open", "s.session"))
+    ok(invoke("add", "s.session", "c.msg", "--id", "c", *ANN, "--photo", "me.jpg"))
+    Path("me.jpg").write_bytes(b"changed later")  # read when added: the session keeps its copy
+    assert len(blobs()) == 1
+    ok(invoke("rm", "s.session", "c"))
+    assert blobs() == []
+
+
 def test_every_kind_through_a_real_process(run: Run, workdir: Path) -> None:
     assert run("open", "p.session").returncode == 0
     for kind, spec in SPECS.items():
