@@ -1,14 +1,16 @@
 """The fuzz harness of issue 9: every internal error is a defect.
 
 Mutants of the real files in ``../shared/corpus`` (``mutants.py``) go through what a user runs on
-a file: ``dump``, ``dump --json``, ``check``, ``edit`` + ``show`` + ``close``, and ``dump --json``
-and ``check`` of what ``close`` wrote. A run fails on
+a file: ``dump``, ``dump --json``, ``check``, ``extract --json`` (issue 12), ``export``,
+``edit`` + ``show`` + ``close``, and ``dump --json`` and ``check`` of what ``close`` wrote. A run
+fails on
 
 - an ``internal error`` (or any exception escaping the command),
 - a non-zero exit without exactly one ``msgsess: error:`` line, last on stderr (a zero exit with
   one),
 - stdout or stderr that is not valid UTF-8, or ``dump --json`` output that is not JSON,
-- a command that takes more than :data:`MAX_SECONDS`.
+- a command that takes more than :data:`MAX_SECONDS`,
+- ``extract`` writing anywhere but its folder, or ``--json`` output that is not JSON.
 
 Commands run in this process through click's ``CliRunner`` (fast: thousands of mutants in
 minutes); every ``--subprocess-every``-th mutant also runs them as real ``msgsess`` processes,
@@ -27,6 +29,7 @@ import functools
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -151,7 +154,7 @@ def judge(run: Run) -> list[str]:
         problems.append(f"{command}: exit 0 with {errors[0]!r}")
     if run.seconds > MAX_SECONDS:
         problems.append(f"{command}: took {run.seconds:.1f} s")
-    if run.code == 0 and "--json" in run.args and run.args[0] == "dump":
+    if run.code == 0 and "--json" in run.args and run.args[0] in ("dump", "extract"):
         try:
             json.loads(stdout)
         except ValueError as exc:
@@ -165,6 +168,8 @@ def commands(work: Path) -> Iterator[tuple[list[str], str]]:
     yield ["dump", msg], ""
     yield ["dump", "--json", msg], ""
     yield ["check", msg], ""
+    yield ["extract", msg, "-d", str(work / EXTRACTED), "--force", "--json"], "extract"
+    yield ["export", msg, "-o", str(work / "m.eml"), "--force"], ""
     yield ["open", "--force", session], ""
     yield ["edit", session, msg, "--out", out], "edit"
     yield ["show", session], "edited"
@@ -173,12 +178,28 @@ def commands(work: Path) -> Iterator[tuple[list[str], str]]:
     yield ["check", out], "written"
 
 
+#: The folder ``extract`` writes into, below the work folder.
+EXTRACTED = "extracted"
+#: What the work folder may hold besides: the mutant, the session, the outputs (and SQLite's journal).
+_WORK_FILES = {"m.msg", "m.eml", "s.session", "s.session-journal", "out.msg", EXTRACTED}
+
+
+def _outside(work: Path, args: list[str]) -> list[str]:
+    """Whatever ``extract`` wrote that is not a file directly in its folder."""
+    stray = [p.name for p in work.iterdir() if p.name not in _WORK_FILES]
+    folder = work / EXTRACTED
+    if folder.is_dir():
+        stray += [str(p) for p in folder.iterdir() if not p.is_file() or p.is_symlink()]
+    return [f"{' '.join(args)}: wrote outside its folder: {stray}"] if stray else []
+
+
 def fuzz_one(data: bytes, work: Path, runner: Any) -> Report:
     """Every command on one mutant; the edit chain stops where a step refuses."""
     report = Report(mutants=1)
     (work / "m.msg").write_bytes(data)
-    for path in (work / "out.msg", work / "s.session"):
+    for path in (work / "out.msg", work / "s.session", work / "m.eml"):
         path.unlink(missing_ok=True)
+    shutil.rmtree(work / EXTRACTED, ignore_errors=True)
     failed: set[str] = set()
     for args, needs in commands(work):
         if needs in ("edited", "close") and "edit" in failed:
@@ -190,6 +211,8 @@ def fuzz_one(data: bytes, work: Path, runner: Any) -> Report:
         report.codes[run.code] = report.codes.get(run.code, 0) + 1
         report.slowest = max(report.slowest, (run.seconds, args[0]))
         problems = judge(run)
+        if needs == "extract":
+            problems += _outside(work, args)
         report.internal_errors += sum("internal error" in p or "exception" in p for p in problems)
         report.problems += problems
         if run.code != 0 and needs:

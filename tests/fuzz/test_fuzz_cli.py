@@ -1,8 +1,8 @@
 """Every internal error is a defect (issue 9): the fuzz harness, bounded and derandomized for CI.
 
 Mutants of ``../shared/corpus`` (``mutants.py``, nine families of structure-aware damage) run
-through ``dump``, ``dump --json``, ``check``, ``edit`` + ``close`` and a re-dump of what was
-written (``fuzzer.py``); a failure names the mutant, reproduced with
+through ``dump``, ``dump --json``, ``check``, ``extract``, ``export``, ``edit`` + ``close`` and a
+re-dump of what was written (``fuzzer.py``); a failure names the mutant, reproduced with
 ``python tests/fuzz/fuzzer.py --only N``. CI runs :data:`MUTANTS` of them, the same ones every
 time, in :data:`CHUNKS` tests so that pytest-xdist spreads them; ``make fuzz`` runs thousands.
 """
@@ -59,3 +59,16 @@ def test_the_harness_sees_what_it_must_refuse() -> None:
     run = fuzzer.Run(["dump", "--json", "x"], 0, b"{", b"", 0.1)
     assert any("not JSON" in p for p in fuzzer.judge(run))
     assert fuzzer.judge(fuzzer.Run(["check", "x"], 8, b"", b"msgsess: error: x: damaged\n", 0.1)) == []
+
+
+def test_the_harness_sees_extract_write_outside_its_folder(tmp_path: Path) -> None:
+    (tmp_path / fuzzer.EXTRACTED).mkdir()
+    (tmp_path / fuzzer.EXTRACTED / "a.txt").write_bytes(b"")
+    (tmp_path / "m.msg").write_bytes(b"")
+    assert fuzzer._outside(tmp_path, ["extract"]) == []
+    (tmp_path / "evil.txt").write_bytes(b"")
+    (tmp_path / fuzzer.EXTRACTED / "sub").mkdir()
+    (found,) = fuzzer._outside(tmp_path, ["extract"])
+    assert "evil.txt" in found and "sub" in found
+    run = fuzzer.Run(["extract", "--json", "x"], 0, b"[", b"", 0.1)
+    assert any("not JSON" in p for p in fuzzer.judge(run))
