@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from typing import TYPE_CHECKING
 
 import click
@@ -13,7 +14,9 @@ from msgsess import api
 if TYPE_CHECKING:
     from msgsess.extract import Skipped
 
-from msgsess.cli.common import chatter
+from msgsess.cli.common import chatter, warning_line
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @click.command("extract")
@@ -58,7 +61,7 @@ def extract_cmd(file: str, directory: str, embedded: str, force: bool, as_json: 
     def warn(skipped: Skipped) -> None:
         shown = f" ({skipped.name})" if skipped.name else ""
         what = f"attachment {skipped.number}{shown} {skipped.reason}"
-        click.echo(f"msgsess: warning: {file}: {what}: nothing to extract", err=True)
+        warning_line(f"{file}: {what}: nothing to extract")  # names from the file, escaped
 
     result, written = api.extract(file, directory, embedded=embedded, force=force, skipped=warn)
     paths = [os.path.join(directory, w.name) for w in written]
@@ -76,7 +79,9 @@ def extract_cmd(file: str, directory: str, embedded: str, force: bool, as_json: 
             }
             for f, w, path in zip(result.files, written, paths, strict=True)
         ]
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        # A name that is no text (a lone surrogate) as a JSON escape: valid JSON, on any stream.
+        text = json.dumps(rows, ensure_ascii=False, indent=2)
+        click.echo(_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
     else:
         for path in paths:
             click.echo(path)

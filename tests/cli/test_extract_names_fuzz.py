@@ -28,7 +28,10 @@ from msgsess.props import types as t
 _HOSTILE = ("..", ".", "/", "\\", "C:", "c:\\", "\\\\srv\\share\\", "CON", "nul.txt", "LPT1", "\n", "\x1b[2J")
 _PIECES = st.sampled_from([*_HOSTILE, "\u202e", "~", " ", "é", "e\u0301", ".msg", "A", "a", "x" * 300])
 _NAMES = st.lists(
-    st.one_of(_PIECES, st.text(st.characters(exclude_characters="\x00"), max_size=10)), max_size=6
+    st.one_of(
+        _PIECES, st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=10)
+    ),
+    max_size=6,
 ).map("".join)
 _WHERE = st.sampled_from(["long", "short", "display", "embedded"])
 
@@ -78,3 +81,28 @@ def test_extract_keeps_every_hostile_name_inside_the_folder(
     for row, (where, _) in zip(rows, names, strict=True):
         if where != "embedded":
             assert Path(row["path"]).read_bytes() == str(row["attachment"]).encode()
+
+
+def test_names_that_are_no_text_are_extracted_safely(tmp_path: Path) -> None:
+    """A lone UTF-16 surrogate in a Unicode file's long file name, an undefined byte in an ANSI
+    file's: bytes our encoder will not write for a new name, so they are put in the streams."""
+    for unicode, stream, raw in (
+        (True, "__substg1.0_3707001F", "../a".encode("utf-16-le") + b"\x00\xd8" + ".txt".encode("utf-16-le")),
+        (False, "__substg1.0_3707001E", b"../b\x81.txt"),
+    ):
+        msg = Message()
+        msg.props.set(ids.MESSAGE_CLASS, t.PT_UNICODE, "IPM.Note")
+        msg.attachments = [_attachment("long", "placeholder", 7)]
+        tree = oxmsg.encode(msg, unicode=unicode)
+        tree.storage("__attach_version1.0_#00000000").entries[stream] = raw
+        source = tmp_path / f"{unicode}.msg"
+        source.write_bytes(cfb.to_bytes(tree))
+        out = tmp_path / f"out-{unicode}"
+        result = CliRunner().invoke(cli, ["extract", str(source), "-d", str(out), "--json"])
+        assert result.exit_code == 0, result.stderr
+        (row,) = json.loads(result.stdout)
+        written = Path(row["path"])
+        assert written.parent == out and written.read_bytes() == b"7"
+        assert written.name.encode("utf-8")  # a name the file system and UTF-8 output can take
+        assert {p.name for p in tmp_path.iterdir()} <= {"True.msg", "False.msg", "out-True", "out-False"}
+        assert [p.name for p in out.iterdir()] == [written.name]
