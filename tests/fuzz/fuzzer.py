@@ -256,6 +256,7 @@ def fuzz_range(
                 real = fuzz_one(data, work, functools.partial(in_subprocess, strict_utf8=strict))
                 real.mutants = 0
                 one.add(real)
+            one.slowest = (one.slowest[0], f"{one.slowest[1]} of mutant {label.split(':')[0]}")
             if one.problems:
                 one.problems = [f"{label}: {p}" for p in one.problems]
                 if keep is not None:
