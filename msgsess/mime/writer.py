@@ -526,10 +526,17 @@ def _set_field(entity: EmailMessage, name: str, value: Any) -> None:
         value = email.utils.format_datetime(value)
     try:
         entity[name] = value
+        # As the generator will write it: 8-bit text in a field whose syntax has no encoding for
+        # it (a Message-ID is ASCII only) fails there, so it fails here and takes the fallback.
+        entity.policy.fold_binary(name, entity[name])
     except (ValueError, TypeError, IndexError, AttributeError):
         # A value the header registry refuses (a bare name without an address…): as plain text.
+        del entity[name]
         text = ", ".join(str(v) for v in value) if isinstance(value, list) else str(value)
-        entity[name] = email.header.Header(text, "utf-8").encode() if not text.isascii() else text
+        if text.isascii():
+            entity[name] = text
+        else:  # RFC 2047 words, as they are: the field's own parser would decode them again
+            entity.set_raw(name, email.header.Header(text, "utf-8").encode())
 
 
 def _set_kept(entity: EmailMessage, name: str, value: str) -> None:

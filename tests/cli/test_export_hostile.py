@@ -75,3 +75,18 @@ def test_strings_that_are_no_text_are_exported_as_replacement_characters(
             assert parsed.get_content().rstrip() == "café \ufffd end"
     # The file itself is unchanged: its strings stay as they are.
     assert cfb.read_file(workdir / "u.msg").entries["__substg1.0_0037001F"] == lone
+
+
+def test_8bit_text_in_an_ascii_only_field_is_written_as_encoded_words(invoke: Invoke, workdir: Path) -> None:
+    """Found by fuzzing export (a bit flip in an embedded message's Message-ID): the header
+    registry took the value, the generator then failed with ``internal error: UnicodeEncodeError``
+    ('ascii' codec), as a Message-ID has no syntax for 8-bit text. It is kept as RFC 2047 words."""
+    odd = "<4b8ce\u083858-d06e@example.test>"
+    spec = {"subject": "x", "properties": {"PidTagInternetMessageId": odd, "PidTagInReplyToId": odd}}
+    (workdir / "id.msg").write_bytes(cfb.to_bytes(oxmsg.encode(compose(spec))))
+    result = invoke("export", "id.msg")
+    assert result.exit_code == 0, result.stderr
+    data = (workdir / "id.eml").read_bytes()
+    assert data.isascii()
+    parsed = email.message_from_bytes(data, policy=email.policy.default)
+    assert str(parsed["Message-ID"]) == odd and str(parsed["In-Reply-To"]) == odd
