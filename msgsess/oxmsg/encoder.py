@@ -10,7 +10,7 @@ page recorded in PR_MESSAGE_CODEPAGE. Defaults a user expects live in
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 from msgsess.errors import InvalidParameter, TooBig, Unconvertible, located
 from msgsess.model import Attachment, Message, Property, PropertyBag
@@ -331,11 +331,46 @@ def _wire_type(ptype: int, unicode: bool) -> int:
     return ptype
 
 
+#: The type each string type is written as, in a Unicode file and in an ANSI one.
+_WIRE = {
+    unicode: {
+        ptype: _wire_type(ptype, unicode)
+        for ptype in (*t.STRING_TYPES, *(t.MV_FLAG | s for s in t.STRING_TYPES))
+    }
+    for unicode in (True, False)
+}
+#: Types whose value is the 8-byte field of the entry itself.
+_FIXED = frozenset(ptype for ptype in t.TYPE_NAMES if t.is_fixed(ptype))
+#: (tag, flags, value) -> the 16-byte entry of a fixed-length integer or boolean value. Most are
+#: the same in every message (flags, masks, code pages, times of one close), so packing one is a
+#: lookup. Floats stay out (0.0 == -0.0, yet their bytes differ). Emptied when it gets large.
+_PACKED: dict[tuple[int, int, int], bytes] = {}
+_PACKED_MAX = 4096
+_CACHEABLE = (int, bool, t.FileTime)
+
+
 def _encode_one(number: int, prop: Property, pid: PropId, node: Storage, ctx: _Context, where: str) -> bytes:
-    ptype = _wire_type(prop.type, ctx.unicode)
+    ptype = _WIRE[ctx.unicode].get(prop.type, prop.type)
     tag = ((number & 0xFFFF) << 16) | ptype
     value: Any = prop.value
     flags = prop.flags
+    if ptype in _FIXED and type(value) in _CACHEABLE:
+        key = (tag, flags, value)
+        entry = _PACKED.get(key)
+        if entry is None:
+            entry = layout.ENTRY.pack(tag, flags, binary.pack_inline(ptype, value))
+            if len(_PACKED) >= _PACKED_MAX:
+                _PACKED.clear()
+            _PACKED[key] = entry
+        return entry
+    if ptype == t.PT_UNICODE and type(value) is str and ctx.source_codepage is None and prop.stored is None:
+        # The usual string of a Unicode file, set in this session (no text a file held that
+        # encode_text may have to refuse): what encode_text and the general path below do.
+        text = value.encode("utf-16-le", "surrogatepass")
+        node.entries[_stream_name(tag)] = text
+        if len(text) + 2 > MAX_VALUE_SIZE:
+            return _too_big(pid, prop.type, len(text) + 2, where)
+        return layout.VAR_ENTRY.pack(tag, flags, len(text) + 2, 0)
     try:
         if isinstance(value, t.RawValue):
             if value.inline:
@@ -346,13 +381,10 @@ def _encode_one(number: int, prop: Property, pid: PropId, node: Storage, ctx: _C
             return layout.ENTRY.pack(tag, flags, binary.pack_inline(ptype, value))
         if not t.is_mv(ptype):
             data = _single_stream(ptype, prop, pid, ctx, where)
-            node.entries[layout.value_stream(tag)] = data
+            node.entries[_stream_name(tag)] = data
             size = stream_size(data) + _terminator(ptype)
             if size > MAX_VALUE_SIZE:
-                raise TooBig(
-                    f"{_describe(pid, prop.type)}{where} is {size} bytes; a .msg value holds less than 4 GiB",
-                    hint="split the data",
-                )
+                return _too_big(pid, prop.type, size, where)
             return layout.VAR_ENTRY.pack(tag, flags, size, 0)
         base = t.base_type(ptype)
         if base in (t.PT_UNICODE, t.PT_STRING8, t.PT_BINARY):
@@ -376,6 +408,26 @@ def _encode_one(number: int, prop: Property, pid: PropId, node: Storage, ctx: _C
             f"{_describe(pid, prop.type)}{where}: value {value!r:.60} does not fit "
             f"{t.type_name(prop.type)} ({exc})"
         ) from None
+
+
+#: tag -> the name of its value stream (``__substg1.0_0037001F``): names repeat in every message.
+_STREAM_NAMES: dict[int, str] = {}
+
+
+def _stream_name(tag: int) -> str:
+    name = _STREAM_NAMES.get(tag)
+    if name is None:
+        if len(_STREAM_NAMES) >= _PACKED_MAX:
+            _STREAM_NAMES.clear()
+        name = _STREAM_NAMES[tag] = layout.value_stream(tag)
+    return name
+
+
+def _too_big(pid: PropId, ptype: int, size: int, where: str) -> NoReturn:
+    raise TooBig(
+        f"{_describe(pid, ptype)}{where} is {size} bytes; a .msg value holds less than 4 GiB",
+        hint="split the data",
+    )
 
 
 def _single_stream(
