@@ -374,6 +374,42 @@ def _duplicate(first: str, second: str, where: str) -> NoReturn:
     raise ValueError(f"two entries named {first!r} and {second!r} (the same case-insensitively) in {where}")
 
 
+#: One storage's children in directory order: (name, UTF-16 name, left, right, colour) per child,
+#: left and right as positions in that order (-1: none); and the position of the tree's root.
+_Siblings = tuple[int, tuple[tuple[str, bytes, int, int, int], ...]]
+#: The sibling trees of sets of names already checked and laid out: every message of a batch has
+#: the same few sets (its properties, its recipients'), so laying one out is a lookup.
+_siblings: dict[tuple[str, ...], _Siblings] = {}
+
+
+def _sibling_tree(names: tuple[str, ...], where: str) -> _Siblings:
+    """Check the names of one storage's children and lay out their red-black tree ([MS-CFB] 2.6.4)."""
+    kids = []
+    for name in names:
+        info = _names.get(name) if type(name) is str else None
+        if info is None:
+            info = _check_name(name, where)
+        kids.append((info[1], info[0], name))
+    kids.sort(key=itemgetter(0))
+    for i in range(1, len(kids)):
+        if kids[i][0] == kids[i - 1][0]:
+            _duplicate(kids[i - 1][2], kids[i][2], where)
+    if not all(name.isascii() for name in names):
+        # Readers (olefile, hence extract-msg) also fold names with str.lower(); outside
+        # ASCII that can join names 2.6.4 keeps apart (KELVIN SIGN and K): refuse those too.
+        folded: dict[str, str] = {}
+        for name in names:
+            other = folded.setdefault(name.lower(), name)
+            if other != name:
+                _duplicate(other, name, where)
+    root_pos, shape = _shape(len(kids))
+    siblings = (root_pos, tuple((name, raw, *shape[pos]) for pos, (_key, raw, name) in enumerate(kids)))
+    if len(_siblings) >= 1024:
+        _siblings.clear()
+    _siblings[names] = siblings
+    return siblings
+
+
 def plan(tree: Storage, *, version: int | None = None) -> Plan:
     """Check ``tree`` and lay out its compound file; nothing is read from sources yet.
 
@@ -400,34 +436,18 @@ def plan(tree: Storage, *, version: int | None = None) -> Plan:
     biggest = 0
     seen = {id(tree)}
     queue: list[tuple[int, Storage, str]] = [(0, tree, "")]
-    names = _names
     for parent_id, node, path in queue:  # grows while it is walked: breadth first
         if not node.entries:
             continue
-        where = path.rstrip("/") or "the root storage"
-        kids = []
-        for name, child in node.entries.items():
-            info = names.get(name) if type(name) is str else None
-            if info is None:
-                info = _check_name(name, where)
-            kids.append((info[1], info[0], name, child))
-        kids.sort(key=itemgetter(0))
-        for i in range(1, len(kids)):
-            if kids[i][0] == kids[i - 1][0]:
-                _duplicate(kids[i - 1][2], kids[i][2], where)
-        if not all(name.isascii() for name in node.entries):
-            # Readers (olefile, hence extract-msg) also fold names with str.lower(); outside
-            # ASCII that can join names 2.6.4 keeps apart (KELVIN SIGN and K): refuse those too.
-            folded: dict[str, str] = {}
-            for name in node.entries:
-                other = folded.setdefault(name.lower(), name)
-                if other != name:
-                    _duplicate(other, name, where)
+        key = tuple(node.entries)
+        siblings = _siblings.get(key)
+        if siblings is None:
+            siblings = _sibling_tree(key, path.rstrip("/") or "the root storage")
+        root_pos, order = siblings
         base = len(entries)
-        root_pos, shape = _shape(len(kids))
         entries[parent_id][5] = base + root_pos
-        for pos, (_key, raw, name, child) in enumerate(kids):
-            left_pos, right_pos, colour = shape[pos]
+        for pos, (name, raw, left_pos, right_pos, colour) in enumerate(order):
+            child = node.entries[name]
             left = base + left_pos if left_pos >= 0 else NOSTREAM
             right = base + right_pos if right_pos >= 0 else NOSTREAM
             entry_id = base + pos
