@@ -21,6 +21,7 @@ traceback or a hang.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import io
 import os
@@ -30,7 +31,7 @@ import stat
 import struct
 import tempfile
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -123,9 +124,65 @@ def _os_reason(exc: OSError) -> str:
 
 def _default_mode() -> int:
     """0o666 minus the process umask (what ``open(..., "w")`` would give)."""
+    if _batch is not None and _batch.mode is not None:
+        return _batch.mode
     mask = os.umask(0o022)
     os.umask(mask)
+    if _batch is not None:
+        _batch.mode = 0o666 & ~mask
     return 0o666 & ~mask
+
+
+@dataclass
+class _Batch:
+    """What many outputs written at once share (see :func:`batch`)."""
+
+    #: Output folder as given -> its real path (symlinks resolved and checked once).
+    folders: dict[str, str]
+    mode: int | None = None
+
+
+_batch: _Batch | None = None
+
+
+@contextlib.contextmanager
+def batch() -> Iterator[None]:
+    """Write many outputs: each output folder's symlinks are resolved (and checked) once, and the
+    umask read once, while the block runs (``close``: thousands of outputs in a few folders).
+
+    Inside it :func:`real_target` still looks at each output itself: a symlink or anything but a
+    regular file there gets every check. Folders that change while the block runs are seen as
+    they were when first met.
+    """
+    global _batch
+    outer = _batch
+    if outer is None:
+        _batch = _Batch({})
+    try:
+        yield
+    finally:
+        _batch = outer
+
+
+def _batched_target(target: Path) -> Path | None:
+    """:func:`real_target` through the folder cache of :func:`batch`: the output's folder
+    resolved once, the output itself looked at each time. None when the full rules must run (a
+    symlink or something else than a regular file at the output, an unusual name)."""
+    assert _batch is not None
+    head, name = os.path.split(os.fspath(target))
+    if not name or name in (os.curdir, os.pardir):
+        return None
+    folder = _batch.folders.get(head)
+    if folder is None:
+        folder = _batch.folders[head] = os.fspath(_resolve(Path(head or os.curdir)))
+    here = os.path.join(folder, name)
+    try:
+        st = os.lstat(here)
+    except FileNotFoundError:
+        return Path(here)
+    except OSError:
+        return None
+    return Path(here) if stat.S_ISREG(st.st_mode) else None
 
 
 #: Most symlinks followed while resolving one path (the kernel's own limit, MAXSYMLINKS).
@@ -211,6 +268,10 @@ def real_target(target: Path) -> Path:
     is not a regular file (a device such as /dev/null, a FIFO, a folder) is refused: replacing
     it by rename would destroy it.
     """
+    if _batch is not None:
+        fast = _batched_target(target)
+        if fast is not None:
+            return fast
     path = _resolve(Path(target))
     try:
         mode = os.stat(path).st_mode
@@ -243,7 +304,7 @@ def _write_beside(target: Path, fill: Callable[[BinaryIO], object], durable: boo
     target's mode (or the umask's); marked as :class:`_Unfinished` when ``marked``. On failure
     nothing is left behind."""
     try:
-        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        fd, name = _create_temp(target)
     except OSError as exc:
         raise WriteFailed(
             f"cannot write {target}: {_os_reason(exc)}",
@@ -254,13 +315,13 @@ def _write_beside(target: Path, fill: Callable[[BinaryIO], object], durable: boo
         with io.BufferedWriter(_Unfinished(fd)) if marked else os.fdopen(fd, "wb") as f:
             fill(f)
             f.flush()
+            try:
+                mode = os.stat(target).st_mode & 0o7777
+            except OSError:
+                mode = _default_mode()
+            os.fchmod(f.fileno(), mode)
             if durable:
                 os.fsync(f.fileno())
-        try:
-            mode = os.stat(target).st_mode & 0o7777
-        except OSError:
-            mode = _default_mode()
-        os.chmod(temp, mode)
     except BaseException as exc:
         discard(temp)
         if isinstance(exc, OSError):
@@ -270,6 +331,19 @@ def _write_beside(target: Path, fill: Callable[[BinaryIO], object], durable: boo
             ) from exc
         raise
     return temp
+
+
+def _create_temp(target: Path) -> tuple[int, str]:
+    """A new file ``.NAME.RANDOM.tmp`` beside ``target``, mode 0600, open for writing (as
+    ``tempfile.mkstemp`` makes one, with 8 random hex digits)."""
+    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    for _attempt in range(100):
+        name = os.path.join(target.parent, f".{target.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            return os.open(name, flags, 0o600), name
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free name for a temporary file", str(target.parent))
 
 
 #: The first bytes of every compound file ([MS-CFB] 2.2: the signature, then a CLSID that MUST

@@ -168,3 +168,24 @@ def test_links_resolve_like_the_kernel(workdir: Path) -> None:
     (workdir / "loop2").symlink_to("loop1")
     with pytest.raises(WriteFailed):
         cfb.real_target(workdir / "loop1")
+
+
+def test_a_batch_resolves_each_folder_once_and_checks_each_output(workdir: Path) -> None:
+    """close writes its outputs inside cfb.batch(): the same real paths and refusals as one by one."""
+    (workdir / "a" / "b").mkdir(parents=True)
+    (workdir / "a" / "b" / "f.msg").write_bytes(b"x")
+    (workdir / "up").symlink_to("a/b")
+    (workdir / "chain").symlink_to("up")
+    (workdir / "a" / "b" / "link.msg").symlink_to("f.msg")
+    (workdir / "a" / "b" / "dangling.msg").symlink_to("nowhere.msg")
+    os.mkfifo(workdir / "a" / "b" / "pipe.msg")
+    paths = ["chain/f.msg", "up/../new.msg", "up/link.msg", "a/b/new.msg", "new.msg", "missing/x/../y.msg"]
+    one_by_one = [cfb.real_target(Path(p)) for p in paths]
+    with cfb.batch():
+        for _again in range(2):  # the second time from the folder cache
+            assert [cfb.real_target(Path(p)) for p in paths] == one_by_one
+            with pytest.raises(WriteFailed, match="does not exist"):
+                cfb.real_target(Path("up/dangling.msg"))
+            with pytest.raises(WriteFailed, match="not a file"):
+                cfb.real_target(Path("chain/pipe.msg"))
+    assert one_by_one[2] == workdir / "a" / "b" / "f.msg"
