@@ -121,6 +121,8 @@ class Session:
         progress: Callable[[int, int], None] | None = None,
         warn: Warn | None = None,
         checkpoint: Callable[[], None] | None = None,
+        jobs: int | None = 1,
+        list_written: bool = True,
     ) -> CloseResult:
         """Write every message to its output, all or nothing; then remove the session unless ``keep``.
 
@@ -128,8 +130,10 @@ class Session:
         own otherwise); ``now`` defaults to ``SOURCE_DATE_EPOCH`` or the current time.
         ``progress(done, total)`` is called after each message, ``warn(text)`` for each warning,
         ``checkpoint()`` right before the first output is moved into place (raise to stop).
+        ``jobs`` processes write the files (``None``: one per CPU), committed all or nothing as
+        with one; ``list_written=False`` only counts them (``count``), in flat memory.
         """
-        from msgsess.session.close import close
+        from msgsess.session.close import close, default_jobs
 
         return close(
             self.path,
@@ -141,6 +145,8 @@ class Session:
             warn=warn,
             fsync=fsync,
             checkpoint=checkpoint,
+            jobs=default_jobs() if jobs is None else jobs,
+            list_written=list_written,
         )
 
     def discard(self) -> None:

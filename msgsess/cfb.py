@@ -34,7 +34,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
 import olefile
 from olefile.olefile import OleFileError as _OleFileError
@@ -53,6 +53,8 @@ __all__ = [
     "MSG_CLSID",
     "OFT_CLSID",
     "Limits",
+    "Moves",
+    "batch",
     "commit",
     "commit_all",
     "discard",
@@ -60,6 +62,7 @@ __all__ = [
     "read_file",
     "real_target",
     "remove_leftovers",
+    "remove_leftovers_in",
     "sync_dir",
     "to_bytes",
     "write_atomic",
@@ -139,6 +142,9 @@ class _Batch:
 
     #: Output folder as given -> its real path (symlinks resolved and checked once).
     folders: dict[str, str]
+    #: The process that commits the temporary files: the one that entered :func:`batch`, also in
+    #: the workers it forks (``close --jobs``), so a temporary file lives as long as its marker.
+    owner: int
     mode: int | None = None
 
 
@@ -149,6 +155,8 @@ _batch: _Batch | None = None
 def batch() -> Iterator[None]:
     """Write many outputs: each output folder's symlinks are resolved (and checked) once, and the
     umask read once, while the block runs (``close``: thousands of outputs in a few folders).
+    Temporary files carry the pid of the process that entered the block, also when processes it
+    forks write them: that process commits them (see :func:`remove_leftovers`).
 
     Inside it :func:`real_target` still looks at each output itself: a symlink or anything but a
     regular file there gets every check. Folders that change while the block runs are seen as
@@ -157,7 +165,7 @@ def batch() -> Iterator[None]:
     global _batch
     outer = _batch
     if outer is None:
-        _batch = _Batch({})
+        _batch = _Batch({}, os.getpid())
     try:
         yield
     finally:
@@ -375,7 +383,7 @@ class _Unfinished(io.FileIO):
     """
 
     def __init__(self, fd: int) -> None:
-        self._head = _unfinished_head(os.getpid())
+        self._head = _unfinished_head(_batch.owner if _batch is not None else os.getpid())
         os.write(fd, self._head)
         os.lseek(fd, 0, os.SEEK_SET)
         super().__init__(fd, "wb", closefd=True)
@@ -431,7 +439,35 @@ def _move(temp: Path, target: Path, durable: bool, *, finish: bool) -> None:
         sync_dir(target.parent)
 
 
-def commit_all(pairs: list[tuple[Path, Path]], *, durable: bool = False) -> None:
+class Moves(Protocol):
+    """Where :func:`commit_all` records each output it has moved into place, with the backup of
+    what was there (None: nothing was). A list by default; ``close`` keeps them in a temporary
+    table, so that its memory does not grow with the number of outputs."""
+
+    def add(self, target: Path, backup: Path | None) -> None: ...
+
+    def newest_first(self) -> Iterable[tuple[Path, Path | None]]: ...
+
+    def backups(self) -> Iterable[Path]: ...
+
+
+class _MoveList:
+    def __init__(self) -> None:
+        self.done: list[tuple[Path, Path | None]] = []
+
+    def add(self, target: Path, backup: Path | None) -> None:
+        self.done.append((target, backup))
+
+    def newest_first(self) -> Iterable[tuple[Path, Path | None]]:
+        return reversed(self.done)
+
+    def backups(self) -> Iterable[Path]:
+        return (old for _target, old in self.done if old is not None)
+
+
+def commit_all(
+    pairs: Iterable[tuple[Path, Path]], *, durable: bool = False, moves: Moves | None = None
+) -> None:
     """Move several temporaries into place, all or none.
 
     Each existing target is first hard-linked (or, where links are not allowed,
@@ -440,28 +476,27 @@ def commit_all(pairs: list[tuple[Path, Path]], *, durable: bool = False) -> None
     Backups go once every move has succeeded. Only a crash in the middle of this
     loop can leave a mix, and then the backups are still beside their targets.
     """
-    done: list[tuple[Path, Path | None]] = []
+    done = moves if moves is not None else _MoveList()
     backup: Path | None = None
     try:
         for temp, target in pairs:
             target = real_target(target)
             backup = _backup(target)
             commit(temp, target, durable=durable)
-            done.append((target, backup))
+            done.add(target, backup)
             backup = None
     except BaseException:
         if backup is not None:
             discard(backup)
-        for target, old in reversed(done):
+        for target, old in done.newest_first():
             with contextlib.suppress(OSError):
                 if old is not None:
                     os.replace(old, target)
                 else:
                     os.unlink(target)
         raise
-    for _target, old in done:
-        if old is not None:
-            discard(old)
+    for old in done.backups():
+        discard(old)
 
 
 def _backup_token(pid: int, nonce: str, st: os.stat_result) -> str:
@@ -573,20 +608,25 @@ def remove_leftovers(targets: Iterable[Path]) -> list[Path]:
         names.setdefault(str(real.parent), set()).add(real.name)
     removed: list[Path] = []
     for folder, wanted in names.items():
-        try:
-            with os.scandir(folder) as entries:
-                found = [
-                    e.name for e in entries if e.name.startswith(".") and e.name[-4:] in (".tmp", ".bak")
-                ]
-        except OSError:
-            continue
-        for name in found:
-            stem, dot, _middle = name[1:-4].rpartition(".")
-            path = os.path.join(folder, name)
-            if dot and stem in wanted and _leftover(path, name[-4:]):
-                with contextlib.suppress(OSError):
-                    os.unlink(path)
-                    removed.append(Path(path))
+        removed.extend(remove_leftovers_in(folder, wanted.__contains__))
+    return removed
+
+
+def remove_leftovers_in(folder: str, wanted: Callable[[str], bool]) -> list[Path]:
+    """:func:`remove_leftovers` in one folder, for the outputs (real names) ``wanted`` says yes to."""
+    try:
+        with os.scandir(folder) as entries:
+            found = [e.name for e in entries if e.name.startswith(".") and e.name[-4:] in (".tmp", ".bak")]
+    except OSError:
+        return []
+    removed: list[Path] = []
+    for name in found:
+        stem, dot, _middle = name[1:-4].rpartition(".")
+        path = os.path.join(folder, name)
+        if dot and wanted(stem) and _leftover(path, name[-4:]):
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+                removed.append(Path(path))
     return removed
 
 

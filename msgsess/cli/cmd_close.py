@@ -89,15 +89,25 @@ def _progress(term: _Termination) -> Iterator[Callable[[int, int], None]]:
 
         yield quiet
         return
+    import time
+
     from rich.console import Console
     from rich.progress import Progress
 
-    with Progress(console=Console(stderr=True), transient=True) as bar:
+    # Refreshed by update(), not by a thread of rich's: close --jobs forks its workers, and a
+    # process that forks should run no other thread.
+    with Progress(console=Console(stderr=True), transient=True, auto_refresh=False) as bar:
         task = bar.add_task("writing", total=None)
+        shown = 0.0
 
         def update(done: int, total: int) -> None:
+            nonlocal shown
             term.check()
             bar.update(task, completed=done, total=total)
+            now = time.monotonic()
+            if now - shown >= 0.1 or done == total:
+                shown = now
+                bar.refresh()
 
         yield update
 
@@ -120,7 +130,16 @@ def _progress(term: _Termination) -> Iterator[Callable[[int, int], None]]:
 @click.option(
     "--fsync", is_flag=True, help="Flush every output to disk before returning (survives a power cut)."
 )
-def close_cmd(session: str, unicode: bool | None, codepage: int | None, keep: bool, fsync: bool) -> None:
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Write in N processes (default: one per CPU, at most one per message).",
+)
+def close_cmd(
+    session: str, unicode: bool | None, codepage: int | None, keep: bool, fsync: bool, jobs: int | None
+) -> None:
     """Write every message of SESSION to its output, then remove SESSION.
 
     All or nothing: if any message cannot be written, no output is created
@@ -138,9 +157,15 @@ def close_cmd(session: str, unicode: bool | None, codepage: int | None, keep: bo
     (exit 0) and says the signal came too late.
 
     \b
+    --jobs N writes the temporary files in N processes (default: one per
+    CPU); they are committed all or nothing as with one. A failure in any
+    of them stops the others and removes what they wrote.
+
+    \b
     Example:
       msgsess close s.session
       SOURCE_DATE_EPOCH=1700000000 msgsess close s.session --ansi --codepage 1252 --keep
+      msgsess close s.session --jobs 1   # one process
       msgsess close s.session --unicode    # also turns edited ANSI files into Unicode
     """
     if codepage is not None and unicode is not False:
@@ -154,6 +179,8 @@ def close_cmd(session: str, unicode: bool | None, codepage: int | None, keep: bo
             warn=warning_line,
             fsync=fsync,
             checkpoint=term.last_chance,
+            jobs=jobs,  # None: one per CPU
+            list_written=False,
         )
         term.check()  # not after last_chance: close has finished, it is not reported as stopped
     late = term.came_late()
@@ -162,7 +189,7 @@ def close_cmd(session: str, unicode: bool | None, codepage: int | None, keep: bo
             click.echo(f"msgsess: {late} came too late to stop close: every output is written", err=True)
     for note in result.notes:
         click.echo(f"msgsess: {note}", err=True)  # how an edited message's strings were converted
-    count = len(result.written)
+    count = result.count
     chatter(f"msgsess: wrote {count} message{'s' if count != 1 else ''}")
     if result.leftovers:
         chatter(f"msgsess: removed {len(result.leftovers)} files a killed close had left beside them")

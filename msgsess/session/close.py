@@ -17,6 +17,7 @@ Step by step (``../shared/docs/DESIGN.md``):
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from msgsess.errors import Collision, InvalidParameter, MsgsessError, SessionError, Unconvertible, located
 from msgsess.oxmsg.codepages import check_codepage
 from msgsess.props.types import FileTime
+from msgsess.session import workers
 from msgsess.session.edit import base_message, conversion_note, string_mode
 from msgsess.session.inputs import read_msg
 from msgsess.session.store import Row, Store, remove_store, transaction
@@ -46,7 +48,10 @@ _Mode = Callable[[Row], tuple[bool, int]]
 
 @dataclass
 class CloseResult:
+    #: The outputs written, in the order of the session (empty with ``list_written=False``).
     written: list[Path] = field(default_factory=list)
+    #: How many outputs were written.
+    count: int = 0
     kept: bool = False
     #: One line per edited message whose strings change mode ("m1: ANSI strings read as …").
     notes: list[str] = field(default_factory=list)
@@ -151,39 +156,102 @@ def _cycles(edges: dict[str, list[str]]) -> list[str]:
 _NOWHERE = "has no output and no message embeds it"
 
 
-def _check(store: Store, mode: _Mode) -> list[_Problem]:
+@dataclass
+class _Problems:
+    """What ``_check`` found: the first few in full, and what kinds of error they amount to
+    (memory bounded, however many messages have a problem)."""
+
+    listed: list[str] = field(default_factory=list)
+    count: int = 0
+    kinds: set[type[MsgsessError]] = field(default_factory=set)
+    #: The first message that would be written nowhere (its id goes into the hint).
+    nowhere: str | None = None
+
+    def add(self, problem: _Problem) -> None:
+        self.count += 1
+        self.kinds.add(problem.kind)
+        self.nowhere = self.nowhere or problem.nowhere
+        if len(self.listed) < MAX_LISTED:
+            self.listed.append(problem.text)
+
+
+class _RealPaths:
+    """``os.path.realpath`` of many outputs: each folder resolved once, each output looked at."""
+
+    def __init__(self) -> None:
+        self.folders: dict[str, str] = {}
+
+    def __call__(self, output: str) -> tuple[str, bool]:
+        """(real path, whether it is a folder)."""
+        head, name = os.path.split(output)
+        folder = self.folders.get(head)
+        if folder is None:
+            folder = self.folders[head] = os.path.realpath(head or os.curdir)
+        here = os.path.join(folder, name)
+        if name in ("", os.curdir, os.pardir):
+            return self.slow(output)
+        try:
+            st = os.lstat(here)
+        except FileNotFoundError:
+            return here, False
+        except OSError:
+            return self.slow(output)
+        if stat.S_ISLNK(st.st_mode):
+            return self.slow(output)
+        return here, stat.S_ISDIR(st.st_mode)
+
+    @staticmethod
+    def slow(output: str) -> tuple[str, bool]:
+        return os.path.realpath(output), os.path.isdir(output)
+
+
+def _check(store: Store, mode: _Mode) -> _Problems:
+    """Every reason not to write anything, looked for in one pass over the messages.
+
+    Duplicate outputs are found through a temporary table of real paths, so that the memory
+    of ``close`` does not grow with the number of messages.
+    """
     from msgsess.oxmsg import codepages
 
-    problems: list[_Problem] = []
+    problems = _Problems()
     edges: dict[str, list[str]] = {}
     for parent, child in store.conn.execute("SELECT parent, child FROM embeds ORDER BY parent, child"):
         edges.setdefault(parent, []).append(child)
     embedded = {c for children in edges.values() for c in children}
-    problems.extend(_Problem(f"embedding cycle {c}") for c in _cycles(edges))
-    #: real path of each output (symlinks resolved now) -> (id, output as given)
-    reals: dict[str, tuple[str, str]] = {}
+    for cycle in _cycles(edges):
+        problems.add(_Problem(f"embedding cycle {cycle}"))
+    conn = store.conn
+    conn.execute("DROP TABLE IF EXISTS temp.close_reals")
+    conn.execute(
+        "CREATE TEMP TABLE close_reals (real TEXT PRIMARY KEY, id TEXT NOT NULL, output TEXT NOT NULL)"
+    )
+    real_path = _RealPaths()
     for row in store.rows():
         if row.output is None:
             if row.id not in embedded:
-                problems.append(_Problem(f"message {row.id} {_NOWHERE}", nowhere=row.id))
-        elif os.path.isdir(row.output):
-            problems.append(_Problem(f"message {row.id}: output {row.output} is a folder"))
+                problems.add(_Problem(f"message {row.id} {_NOWHERE}", nowhere=row.id))
         else:
-            real = os.path.realpath(row.output)
-            other = reals.setdefault(real, (row.id, row.output))
-            if other[0] != row.id:
-                problems.append(
-                    _Problem(
-                        f"message {row.id}: output {row.output} is the same file as {other[1]}, "
-                        f"the output of message {other[0]}",
-                        Collision,
+            real, is_dir = real_path(row.output)
+            if is_dir:
+                problems.add(_Problem(f"message {row.id}: output {row.output} is a folder"))
+            else:
+                other = conn.execute("SELECT id, output FROM close_reals WHERE real = ?", (real,)).fetchone()
+                if other is None:
+                    conn.execute("INSERT INTO close_reals VALUES (?, ?, ?)", (real, row.id, row.output))
+                elif other[0] != row.id:
+                    problems.add(
+                        _Problem(
+                            f"message {row.id}: output {row.output} is the same file as {other[1]}, "
+                            f"the output of message {other[0]}",
+                            Collision,
+                        )
                     )
-                )
         unicode, codepage = mode(row)
         if not unicode:
             problem = _unencodable(row, codepages.codec(codepage), codepage)
             if problem:
-                problems.append(problem)
+                problems.add(problem)
+    conn.execute("DROP TABLE temp.close_reals")
     return problems
 
 
@@ -207,7 +275,6 @@ class _Builder:
         self.now = now if now is not None else now_filetime()
         self.stack: list[str] = []
         self.warn = warn
-        self.warned: set[str] = set()
         self.mode = mode
         #: Whether close was told a string mode (--unicode, --ansi, --codepage) for every level.
         self.convert = False
@@ -235,8 +302,7 @@ class _Builder:
             )
         finally:
             self.stack.pop()
-        if self.warn is not None and msg_id not in self.warned:
-            self.warned.add(msg_id)  # a message embedded twice is warned about once
+        if self.warn is not None:  # a message embedded twice is warned about once: see _Results
             for text in cid_warnings(msg_id, msg):
                 self.warn(text)
         return msg
@@ -269,7 +335,156 @@ class _Builder:
         )
 
 
-def _make_parents(target: Path, made: list[Path]) -> None:
+#: (seq, temporary file, output as given, conversion note or None, warnings) of a written message.
+_Written = tuple[int, str, str, "str | None", list[str]]
+
+
+class _Writer:
+    """Writes one message at a time to a temporary file beside its output (in ``close`` itself,
+    or in each ``--jobs`` worker, over its own view of the session)."""
+
+    def __init__(
+        self,
+        store: Store,
+        unicode: bool,
+        codepage: int,
+        now: FileTime | None,
+        mode: _Mode,
+        fsync: bool,
+        convert: bool = False,
+    ) -> None:
+        self.warnings: list[str] = []
+        self.builder = _Builder(store, unicode, codepage, now, self.warnings.append, mode)
+        self.builder.convert = convert
+        self.fsync = fsync
+        #: Temporary files of the task under way (a worker removes them if it is stopped).
+        self.current: list[str] = []
+
+    def write(self, row: Row) -> _Written:
+        from msgsess import cfb
+
+        builder = self.builder
+        tree = builder.encode(row)
+        note = conversion_note(row.id, row.spec, builder.unicode, builder.codepage)
+        assert row.output is not None
+        temp = str(cfb.write_temp(tree, Path(row.output), durable=self.fsync))
+        self.current.append(temp)
+        warnings, self.warnings[:] = list(self.warnings), []
+        return row.seq, temp, row.output, note, warnings
+
+    def task(self, bounds: tuple[int, int]) -> list[_Written]:
+        """A worker's task: the messages to write from one seq to another."""
+        self.current = []  # what the tasks before wrote is sent: the parent's now
+        return [self.write(row) for row in self.builder.store.rows_to_write(*bounds)]
+
+    def discard_current(self) -> None:
+        from msgsess import cfb
+
+        for temp in self.current:
+            cfb.discard(Path(temp))
+
+
+class _Ledger:
+    """What a close has written and moved, kept in temporary tables of its connection (a file
+    beside SQLite's others, not memory): the temporary file and output of every message, the
+    folders made for them, and the outputs moved into place with their backups, so that the
+    memory of ``close`` stays the same for 50 or 50,000 messages.
+
+    Also the :class:`~msgsess.cfb.Moves` of :func:`msgsess.cfb.commit_all`.
+    """
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+        # One statement at a time: executescript() would COMMIT close's transaction first.
+        for statement in (
+            "DROP TABLE IF EXISTS temp.close_out",
+            "DROP TABLE IF EXISTS temp.close_made",
+            "DROP TABLE IF EXISTS temp.close_moves",
+            "CREATE TEMP TABLE close_out (seq INTEGER PRIMARY KEY, temp TEXT NOT NULL, "
+            "target TEXT NOT NULL, folder TEXT NOT NULL, name TEXT NOT NULL)",
+            "CREATE INDEX temp.close_out_name ON close_out(folder, name)",
+            "CREATE TEMP TABLE close_made (n INTEGER PRIMARY KEY, folder TEXT NOT NULL)",
+            "CREATE TEMP TABLE close_moves (n INTEGER PRIMARY KEY, target TEXT NOT NULL, backup TEXT)",
+        ):
+            conn.execute(statement)
+
+    def wrote(self, seq: int, temp: str, target: str) -> None:
+        # The temporary file sits beside the real output (symlinks resolved): .NAME.RANDOM.tmp
+        folder, base = os.path.split(temp)
+        name = base[1:-4].rpartition(".")[0]
+        self.conn.execute("INSERT INTO close_out VALUES (?, ?, ?, ?, ?)", (seq, temp, target, folder, name))
+
+    def made(self, folder: Path) -> None:
+        self.conn.execute("INSERT INTO close_made (folder) VALUES (?)", (str(folder),))
+
+    def pairs(self) -> Iterator[tuple[Path, Path]]:
+        for temp, target in self.conn.execute("SELECT temp, target FROM close_out ORDER BY seq"):
+            yield Path(temp), Path(target)
+
+    def count(self) -> int:
+        return int(self.conn.execute("SELECT count(*) FROM close_out").fetchone()[0])
+
+    def targets(self) -> Iterator[Path]:
+        for (target,) in self.conn.execute("SELECT target FROM close_out ORDER BY seq"):
+            yield Path(target)
+
+    def folders(self) -> list[str]:
+        """The real folders of the outputs (as many as there are folders, not messages)."""
+        return [r[0] for r in self.conn.execute("SELECT DISTINCT folder FROM close_out ORDER BY folder")]
+
+    def is_output(self, folder: str) -> Callable[[str], bool]:
+        def wanted(name: str) -> bool:
+            query = "SELECT 1 FROM close_out WHERE folder = ? AND name = ? LIMIT 1"
+            return self.conn.execute(query, (folder, name)).fetchone() is not None
+
+        return wanted
+
+    def undo(self) -> None:
+        """Remove every temporary file, then the folders made for them (innermost first)."""
+        from msgsess import cfb
+
+        for (temp,) in self.conn.execute("SELECT temp FROM close_out").fetchall():
+            cfb.discard(Path(temp))
+        for (folder,) in self.conn.execute("SELECT folder FROM close_made ORDER BY n DESC").fetchall():
+            try:
+                os.rmdir(folder)
+            except OSError:
+                break
+
+    # --- cfb.Moves --------------------------------------------------------------------------
+
+    def add(self, target: Path, backup: Path | None) -> None:
+        self.conn.execute(
+            "INSERT INTO close_moves (target, backup) VALUES (?, ?)",
+            (str(target), None if backup is None else str(backup)),
+        )
+
+    def newest_first(self) -> Iterator[tuple[Path, Path | None]]:
+        rows = self.conn.execute("SELECT target, backup FROM close_moves ORDER BY n DESC")
+        for target, backup in rows.fetchall():
+            yield Path(target), None if backup is None else Path(backup)
+
+    def backups(self) -> Iterator[Path]:
+        rows = self.conn.execute("SELECT backup FROM close_moves WHERE backup IS NOT NULL ORDER BY n")
+        for (backup,) in rows:
+            yield Path(backup)
+
+
+def _make_folders(store: Store, ledger: _Ledger) -> None:
+    """Create the missing folders of every output before any is written (by this process, so
+    that workers never race to make or remove one), recording each in the ledger."""
+    known: dict[str, None] = {}
+    for (output,) in store.conn.execute("SELECT output FROM messages WHERE output IS NOT NULL"):
+        folder = os.path.dirname(output)
+        if folder in known:
+            continue
+        if len(known) > 4096:
+            known.clear()
+        known[folder] = None
+        _make_parents(Path(output), ledger)
+
+
+def _make_parents(target: Path, ledger: _Ledger) -> None:
     """Create the missing folders above ``target``, recording them (outermost first)."""
     missing: list[Path] = []
     parent = target.parent
@@ -287,7 +502,34 @@ def _make_parents(target: Path, made: list[Path]) -> None:
             raise WriteFailed(
                 f"cannot create folder {folder} for {target}: {exc.strerror}", hint="check permissions"
             ) from None
-        made.append(folder)
+        ledger.made(folder)
+
+
+def _tasks(store: Store, size: int) -> list[tuple[int, int]]:
+    """The messages to write, cut into runs of ``size`` (first seq, last seq): one list entry per
+    run, not per message."""
+    tasks: list[tuple[int, int]] = []
+    first = last = None
+    count = 0
+    for (seq,) in store.conn.execute("SELECT seq FROM messages WHERE output IS NOT NULL ORDER BY seq"):
+        if first is None:
+            first = seq
+        last = seq
+        count += 1
+        if count == size:
+            tasks.append((first, last))
+            first, count = None, 0
+    if first is not None and last is not None:
+        tasks.append((first, last))
+    return tasks
+
+
+def default_jobs() -> int:
+    """The CPUs this process may run on (``close --jobs`` without a number)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
 
 
 def close(
@@ -301,14 +543,22 @@ def close(
     warn: Callable[[str], None] | None = None,
     fsync: bool = False,
     checkpoint: Callable[[], None] | None = None,
+    jobs: int = 1,
+    list_written: bool = True,
 ) -> CloseResult:
     """Write every message with an output; remove the session unless ``keep``.
 
     ``unicode``/``codepage`` override the session's string mode; ``now`` defaults to
-    ``SOURCE_DATE_EPOCH`` or the current time; ``progress(done, total)`` is called per message;
-    ``warn(text)`` per warning about a message that is written all the same (HTML referring to a
-    ``cid:`` no attachment answers). Outputs ending in ``.oft`` (or messages with
-    ``"template": true``) are written as Outlook templates.
+    ``SOURCE_DATE_EPOCH`` or the current time; ``progress(done, total)`` is called as messages
+    are written (and, with ``jobs``, whenever close waits for its workers); ``warn(text)`` per
+    warning about a message that is written all the same (HTML referring to a ``cid:`` no
+    attachment answers). Outputs ending in ``.oft`` (or messages with ``"template": true``) are
+    written as Outlook templates.
+
+    ``jobs`` > 1 writes the temporary files in that many forked worker processes (where the
+    system can fork; never more than there are messages); they are committed all or nothing
+    exactly as with one. ``list_written=False`` leaves ``written`` empty and only counts
+    (``count``): the command line's way, whose memory then does not grow with the session.
 
     ``checkpoint()`` is called once, after every temporary file is written and right before the
     first output is moved into place: the last moment to stop (by raising) with nothing changed.
@@ -317,6 +567,8 @@ def close(
     """
     if codepage is not None and unicode:
         raise InvalidParameter("--codepage needs --ansi", hint="leave --codepage out with --unicode")
+    if jobs < 1:
+        raise InvalidParameter(f"--jobs {jobs}: give at least 1", hint="e.g. --jobs 4")
     if not os.path.lexists(path):
         # Most often a second close: the first removed the session once its outputs were written.
         raise SessionError(
@@ -327,9 +579,11 @@ def close(
     if now is None:
         now = reproducible_now()
     result = CloseResult(kept=keep)
+    from msgsess import cfb
+
     # The exclusive lock waits for readers (`show`…) before anything is written: once the outputs
     # are moved into place, no reader can make the final COMMIT time out.
-    with transaction(path, write=True, exclusive=True) as store:
+    with transaction(path, write=True, exclusive=True) as store, cfb.batch():
         # The first write, before any output exists: a session that cannot be written (a
         # read-only folder holds no rollback journal) fails now, with nothing written.
         store.mark_closing()
@@ -345,49 +599,44 @@ def close(
             return string_mode(row.spec, unicode, codepage, settings.unicode, settings.codepage)
 
         problems = _check(store, mode)
-        if problems:
+        if problems.count:
             raise _summarise(store.path, problems)
         total = int(
             store.conn.execute("SELECT count(*) FROM messages WHERE output IS NOT NULL").fetchone()[0]
         )
-        from msgsess import cfb
+        if now is None:
+            from msgsess.composer import now_filetime
 
-        temps: list[tuple[Path, Path]] = []
-        made: list[Path] = []
+            now = now_filetime()  # one time for every message, in every worker
+        ledger = _Ledger(store.conn)
+        written = _Results(ledger, result, total, progress, warn)
         try:
-            builder = _Builder(store, use_unicode, cp, now, warn, mode)
-            builder.convert = unicode is not None or codepage is not None
-            for row in store.rows():
-                if row.output is None:
-                    continue
-                tree = builder.encode(row)
-                note = conversion_note(row.id, row.spec, builder.unicode, builder.codepage)
-                if note is not None:
-                    result.notes.append(note)
-                target = Path(row.output)
-                _make_parents(target, made)
-                temps.append((cfb.write_temp(tree, target, durable=fsync), target))
-                del tree
-                if progress is not None:
-                    progress(len(temps), total)
+            convert = unicode is not None or codepage is not None  # a string mode for every level
+            _make_folders(store, ledger)
+            jobs = min(jobs, total) if workers.available() else 1
+            if jobs > 1:
+                _write_in_workers(store, jobs, written, use_unicode, cp, now, mode, fsync, progress, convert)
+            else:
+                writer = _Writer(store, use_unicode, cp, now, mode, fsync, convert)
+                for row in store.rows():
+                    if row.output is not None:
+                        written.take(writer.write(row))
             if checkpoint is not None:
                 checkpoint()  # the last moment to stop with nothing changed
-            cfb.commit_all(temps)  # every output, or (on failure) every old file back
-            result.written.extend(target for _temp, target in temps)
+            cfb.commit_all(ledger.pairs(), moves=ledger)  # every output, or every old file back
+            result.count = ledger.count()
+            if list_written:
+                result.written.extend(ledger.targets())
+            folders = ledger.folders()
             if fsync:  # each folder once, after all its renames
-                for folder in dict.fromkeys(target.parent for _temp, target in temps):
-                    cfb.sync_dir(folder)
+                for folder in folders:
+                    cfb.sync_dir(Path(folder))
         except BaseException:
-            for temp, _target in temps:
-                cfb.discard(temp)
-            for folder in reversed(made):
-                try:
-                    folder.rmdir()
-                except OSError:
-                    break
+            ledger.undo()
             raise
         # What killed runs left beside these outputs (never a file msgsess did not make).
-        result.leftovers = cfb.remove_leftovers(target for _temp, target in temps)
+        for folder in folders:
+            result.leftovers.extend(cfb.remove_leftovers_in(folder, ledger.is_output(folder)))
         if keep:
             store.unmark_closing()
         else:
@@ -397,20 +646,94 @@ def close(
     return result
 
 
-def _summarise(path: Path, problems: list[_Problem]) -> MsgsessError:
-    listed = "; ".join(p.text for p in problems[:MAX_LISTED])
-    more = f"; and {len(problems) - MAX_LISTED} more" if len(problems) > MAX_LISTED else ""
+class _Results:
+    """Takes each written message in the parent: records it, passes its note and warnings on
+    (a message embedded in two others warns once), reports progress."""
+
+    def __init__(
+        self,
+        ledger: _Ledger,
+        result: CloseResult,
+        total: int,
+        progress: Callable[[int, int], None] | None,
+        warn: Callable[[str], None] | None,
+    ) -> None:
+        self.ledger = ledger
+        self.result = result
+        self.total = total
+        self.done = 0
+        self.progress = progress
+        self.warn = warn
+        self.warned: set[str] = set()
+
+    def take(self, written: _Written) -> None:
+        seq, temp, target, note, warnings = written
+        self.ledger.wrote(seq, temp, target)
+        self.done += 1
+        if note is not None:
+            self.result.notes.append(note)
+        for text in warnings:
+            if self.warn is not None and text not in self.warned:
+                self.warned.add(text)
+                self.warn(text)
+        if self.progress is not None:
+            self.progress(self.done, self.total)
+
+    def take_all(self, batch: list[_Written]) -> None:
+        for one in batch:
+            self.take(one)
+
+    def lost(self, batch: list[_Written]) -> None:
+        """Results of a worker that nobody read before close stopped: recorded to be removed."""
+        for seq, temp, target, _note, _warnings in batch:
+            self.ledger.wrote(seq, temp, target)
+
+
+def _write_in_workers(
+    store: Store,
+    jobs: int,
+    written: _Results,
+    unicode: bool,
+    codepage: int,
+    now: FileTime,
+    mode: _Mode,
+    fsync: bool,
+    progress: Callable[[int, int], None] | None,
+    convert: bool,
+) -> None:
+    """Write every message in ``jobs`` forked workers, each over its own view of the session
+    (:func:`~msgsess.session.store.snapshot`); tasks of a few messages each, so that a large
+    message does not hold the others up."""
+    from msgsess.session.store import snapshot
+
+    def setup() -> _Writer:
+        return _Writer(snapshot(store.path), unicode, codepage, now, mode, fsync, convert)
+
+    def cleanup(writer: _Writer | None) -> None:
+        if writer is not None:
+            writer.discard_current()
+
+    def check() -> None:
+        if progress is not None:
+            progress(written.done, written.total)  # where SIGTERM and Ctrl-C stop close
+
+    pool = workers.Pool(setup, _Writer.task, cleanup)
+    size = max(1, min(64, written.total // (jobs * 8)))
+    workers.run(pool, jobs, _tasks(store, size), written.take_all, check, written.lost)
+
+
+def _summarise(path: Path, problems: _Problems) -> MsgsessError:
+    listed = "; ".join(problems.listed)
+    more = f"; and {problems.count - MAX_LISTED} more" if problems.count > MAX_LISTED else ""
     text = f"{path}: nothing written: {listed}{more}"
-    kinds = {p.kind for p in problems}
-    if kinds == {Unconvertible}:
+    if problems.kinds == {Unconvertible}:
         return Unconvertible(text, hint="close with --unicode, or choose a code page with --ansi --codepage")
-    if kinds == {Collision}:
+    if problems.kinds == {Collision}:
         return Collision(text, hint="give each message its own output file; the session is unchanged")
-    nowhere = next((p.nowhere for p in problems if p.nowhere is not None), None)
-    if nowhere is not None:
+    if problems.nowhere is not None:
         return InvalidParameter(
             text,
-            hint=f"give it an output with `msgsess output {path} {nowhere} PATH`, or remove it with "
-            f"`msgsess rm {path} {nowhere}`; the session is unchanged",
+            hint=f"give it an output with `msgsess output {path} {problems.nowhere} PATH`, or remove it "
+            f"with `msgsess rm {path} {problems.nowhere}`; the session is unchanged",
         )
     return InvalidParameter(text, hint="fix these and close again; the session is unchanged")

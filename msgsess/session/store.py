@@ -253,6 +253,15 @@ class Store:
                 yield Row(seq, msg_id, output, json.loads(spec))
             last = batch[-1][0]
 
+    def rows_to_write(self, first: int, last: int) -> Iterator[Row]:
+        """The messages with an output whose ``seq`` is from ``first`` to ``last``, in order."""
+        query = (
+            "SELECT seq, id, output, spec FROM messages "
+            "WHERE seq BETWEEN ? AND ? AND output IS NOT NULL ORDER BY seq"
+        )
+        for seq, msg_id, output, spec in self.conn.execute(query, (first, last)):
+            yield Row(seq, msg_id, output, json.loads(spec))
+
     def ids(self) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT id FROM messages ORDER BY seq")]
 
@@ -512,12 +521,29 @@ def _dump(spec: dict[str, Any]) -> str:
     return json.dumps(spec, ensure_ascii=False, separators=(",", ":"))
 
 
-def _connect(path: Path, timeout: float) -> sqlite3.Connection:
+def _uri(path: Path, query: str) -> str:
     # A URI so that a missing file is an error, not a new empty database ([SQLite] URI filenames).
     text = str(path.absolute()).replace("%", "%25").replace("?", "%3f").replace("#", "%23")
-    uri = "file:" + text + "?mode=rw"
-    conn = sqlite3.connect(uri, uri=True, timeout=timeout, isolation_level=None)
-    return conn
+    return "file:" + text + "?" + query
+
+
+def _connect(path: Path, timeout: float) -> sqlite3.Connection:
+    return sqlite3.connect(_uri(path, "mode=rw"), uri=True, timeout=timeout, isolation_level=None)
+
+
+def snapshot(path: str | os.PathLike[str]) -> Store:
+    """A read-only view of a session whose exclusive lock another process holds: ``close``'s, in
+    its ``--jobs`` workers, which it forks once it holds that lock.
+
+    The view takes no lock (SQLite's ``immutable``): right only because the lock keeps every
+    writer out and its holder changes nothing the view reads (``close`` writes one row of
+    ``meta`` and temporary tables, which live in another file). Its one transaction lasts as long
+    as the process; nothing is checked again (``close`` checked the session before forking).
+    """
+    p = Path(path)
+    conn = sqlite3.connect(_uri(p, "mode=ro&immutable=1"), uri=True, isolation_level=None)
+    conn.execute("BEGIN")
+    return Store(p, conn)
 
 
 def _check_session(

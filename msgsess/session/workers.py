@@ -9,10 +9,10 @@ the next task to whichever worker asks first, so a large message does not hold u
 Stopping: a worker that fails sends its error and exits; the parent then sends SIGTERM to the
 others, whose handler raises :class:`SystemExit` wherever they are, and waits for all of them.
 A worker that ends other than by being told there is no more work runs ``cleanup(state)``
-first: it removes what it wrote (temporary files), including what it already reported, so
-nothing depends on whether the parent read its last message. SIGINT and SIGHUP go to the
-parent alone (a terminal sends them to the whole process group): the parent decides, through
-its ``check`` callback, which it calls whenever it waits.
+first: it removes what it wrote and has not sent yet (temporary files); what it sent is the
+parent's, which reads what is still in the pipes once every worker has exited (``on_unread``).
+SIGINT and SIGHUP go to the parent alone (a terminal sends them to the whole process group):
+the parent decides, through its ``check`` callback, which it calls whenever it waits.
 """
 
 from __future__ import annotations
@@ -71,13 +71,15 @@ def run(
     tasks: Iterable[Any],
     on_result: Callable[[Any], None],
     check: Callable[[], None] = lambda: None,
+    on_unread: Callable[[Any], None] | None = None,
 ) -> None:
     """Run every task of ``tasks`` (none of them None) in ``jobs`` forked workers; ``on_result``
     gets each result in the parent, in the order they arrive.
 
     Returns when every task is done and every worker has exited. Otherwise raises the first
     error — a worker's :class:`MsgsessError`, :class:`WorkerFailed`, or what ``on_result`` or
-    ``check`` raise — once every worker has stopped and cleaned up.
+    ``check`` raise — once every worker has stopped and cleaned up; results the workers had sent
+    that were not read yet then go to ``on_unread`` (to remove what they name), not ``on_result``.
     """
     from multiprocessing.connection import wait
 
@@ -114,10 +116,22 @@ def run(
                 raise WorkerFailed(f"worker process {worker.pid} exited with status {worker.status}")
     except BaseException:
         _stop(workers)
+        if on_unread is not None:
+            for worker in workers:
+                _drain(worker, on_unread)
         raise
     finally:
         for worker in workers:
             worker.conn.close()
+
+
+def _drain(worker: _Worker, on_unread: Callable[[Any], None]) -> None:
+    """Read what an ended worker sent and nobody read; its results go to ``on_unread``."""
+    with contextlib.suppress(Exception):
+        while worker.conn.poll(0):
+            kind, payload = worker.conn.recv()
+            if kind == _RESULT:
+                on_unread(payload)
 
 
 def _error(payload: Any) -> BaseException:

@@ -21,6 +21,7 @@ from typing import Any
 
 import extract_msg
 import olefile
+import pytest
 
 from msgsess import cfb
 from msgsess.storage import Storage
@@ -76,7 +77,7 @@ def _decoys(out: Path, alive_pid: int) -> dict[str, bytes]:
 
 def test_the_temporary_files_of_a_killed_close_go_with_the_next_close(run: Any, workdir: Path) -> None:
     _session_of_big_messages(run, workdir, 12)
-    proc = subprocess.Popen([*MSGSESS, "close", "s"], cwd=workdir)
+    proc = subprocess.Popen([*MSGSESS, "close", "s", "--jobs", "1"], cwd=workdir)
     out = workdir / "out"
     deadline = time.monotonic() + 60
     # Two temporary files, each past its first bytes: the kill lands while close encodes the next
@@ -186,3 +187,52 @@ def test_a_symlink_named_like_a_leftover_is_never_followed(tmp_path: Path) -> No
     (tmp_path / ".a.msg.abcdefgh.tmp").symlink_to(victim)
     assert cfb.remove_leftovers([tmp_path / "a.msg"]) == []
     assert (tmp_path / ".a.msg.abcdefgh.tmp").is_symlink() and victim.exists()
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rpartition(")")[2].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.add(int(entry.name))
+    return found
+
+
+def _running(pid: int) -> bool:
+    try:
+        return (Path("/proc") / str(pid) / "stat").read_text().rpartition(")")[2].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+def test_a_close_with_jobs_killed_outright_leaves_no_worker_and_the_next_close_cleans_up(
+    run: Any, workdir: Path
+) -> None:
+    _session_of_big_messages(run, workdir, 12)
+    proc = subprocess.Popen([*MSGSESS, "close", "s", "--jobs", "2"], cwd=workdir)
+    out = workdir / "out"
+    deadline = time.monotonic() + 60
+    workers: set[int] = set()
+    while not (out.exists() and list(out.glob(".*.tmp"))) or len(workers) < 2:
+        assert time.monotonic() < deadline and proc.poll() is None, "close finished before it was killed"
+        workers |= _children(proc.pid)
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    # Each worker notices at its next message that close is gone, removes the file it was
+    # writing and ends; the files it had handed over stay, marked with close's pid.
+    while any(_running(pid) for pid in workers):
+        assert time.monotonic() < deadline, "a worker outlived its close"
+        time.sleep(0.05)
+    left = sorted(out.glob(".*.tmp"))
+    assert not list(out.glob("*.msg"))
+    assert {_marked_pid(p) for p in left} <= {proc.pid}
+    closed = run("close", "s")
+    assert closed.returncode == 0, closed.stderr
+    assert _dot_files(out) == set()
+    assert sorted(p.name for p in out.iterdir()) == sorted(f"{i}.msg" for i in range(12))

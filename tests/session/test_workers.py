@@ -17,7 +17,8 @@ pytestmark = pytest.mark.skipif(not workers.available(), reason="no fork here")
 
 
 class Files:
-    """A worker that writes one file per task into a folder, and removes its own on cleanup."""
+    """A worker that writes one file per task into a folder; on cleanup it removes the file of the
+    task it was doing (the others it sent: the parent removes them, as close does)."""
 
     def __init__(self, folder: Path, fail_on: int | None = None, crash: type[BaseException] | None = None):
         self.folder = folder
@@ -28,6 +29,7 @@ class Files:
         return workers.Pool(setup=list, work=self.work, cleanup=self.cleanup)
 
     def work(self, mine: list[Path], task: int) -> tuple[int, str, int]:
+        mine.clear()  # what earlier tasks wrote is sent: the parent's to remove if need be
         path = self.folder / f"{task}.part"
         mine.append(path)
         path.write_text(str(task))
@@ -56,7 +58,14 @@ def run_and_discard(files: Files, tmp_path: Path, **kw: object) -> None:
     """As close does: remove what was reported when the run fails."""
     reported: list[str] = []
     try:
-        workers.run(files.pool(), 3, range(1, 200), lambda r: reported.append(r[1]), **kw)  # type: ignore[arg-type]
+        workers.run(
+            files.pool(),
+            3,
+            range(1, 200),
+            lambda r: reported.append(r[1]),
+            on_unread=lambda r: reported.append(r[1]),
+            **kw,  # type: ignore[arg-type]
+        )
     finally:
         for name in reported:
             Path(name).unlink(missing_ok=True)
