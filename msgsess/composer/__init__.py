@@ -35,6 +35,7 @@ from msgsess.model import Message
 from msgsess.props import types as t
 from msgsess.spec import KEYS as SPEC_KEYS
 from msgsess.spec import all_steps, steps_for
+from msgsess.storage import StreamSource
 
 __all__ = [
     "check_text",
@@ -62,7 +63,7 @@ def compose(
     spec: Mapping[str, Any],
     *,
     now: t.FileTime | None = None,
-    read_blob: Callable[[str], bytes] | None = None,
+    read_blob: Callable[[str], bytes | StreamSource] | None = None,
     embedded: Callable[[Mapping[str, Any]], Message] | None = None,
     label: str = "message",
     unicode: bool = True,

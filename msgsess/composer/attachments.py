@@ -14,6 +14,7 @@ from msgsess.errors import InvalidParameter
 from msgsess.model import Attachment, Message
 from msgsess.props import ids
 from msgsess.props import types as t
+from msgsess.storage import StreamSource, stream_size
 
 #: Python's built-in table only (not the host's /etc/mime.types): the same name gives the
 #: same type on every machine, as reproducible builds need.
@@ -74,12 +75,18 @@ def short_name(long_name: str, taken: set[str]) -> str:
     raise InvalidParameter(f"too many attachments named like {long_name!r}")
 
 
-def set_file_props(att: Attachment, name: str, data: bytes, mime: str, taken: set[str]) -> None:
-    """Make ``att`` a by-value attachment holding ``data`` under ``name`` (8.3 name unique in ``taken``)."""
+def set_file_props(
+    att: Attachment, name: str, data: bytes | StreamSource, mime: str, taken: set[str]
+) -> None:
+    """Make ``att`` a by-value attachment holding ``data`` under ``name`` (8.3 name unique in ``taken``).
+
+    ``data`` may be a :class:`~msgsess.storage.StreamSource` (a session blob ``close`` copies in
+    chunks): the encoder passes it through to the compound-file writer unread.
+    """
     ap = att.props
     ap.set(ids.ATTACH_METHOD, t.PT_LONG, ids.ATTACH_BY_VALUE, ids.DEFAULT_FLAGS | 1)
     ap.set(ids.ATTACH_DATA, t.PT_BINARY, data)
-    ap.set(ids.ATTACH_SIZE, t.PT_LONG, len(data))
+    ap.set(ids.ATTACH_SIZE, t.PT_LONG, stream_size(data))
     ap.set(ids.ATTACH_LONG_FILENAME, t.PT_UNICODE, name)
     ap.set(ids.ATTACH_FILENAME, t.PT_UNICODE, short_name(name, taken))
     ap.set(ids.DISPLAY_NAME, t.PT_UNICODE, name)
@@ -148,7 +155,7 @@ def attachment(ctx: Context, spec: Mapping[str, Any], field: str, taken: set[str
     return att
 
 
-def attachment_bytes(ctx: Context, spec: Mapping[str, Any], source: str, field: str) -> bytes:
+def attachment_bytes(ctx: Context, spec: Mapping[str, Any], source: str, field: str) -> bytes | StreamSource:
     if source == "data":
         text = spec["data"]
         if not isinstance(text, str):

@@ -15,6 +15,7 @@ from typing import Any
 from msgsess.errors import InvalidParameter
 from msgsess.model import Message
 from msgsess.props import types as t
+from msgsess.storage import StreamSource
 
 
 class Context:
@@ -30,7 +31,7 @@ class Context:
         self,
         spec: Mapping[str, Any],
         now: t.FileTime,
-        read_blob: Callable[[str], bytes] | None,
+        read_blob: Callable[[str], bytes | StreamSource] | None,
         embedded: Callable[[Mapping[str, Any]], Message] | None,
         label: str,
         unicode: bool,

@@ -293,7 +293,7 @@ class _Builder:
             msg = compose(
                 spec,
                 now=self.now,
-                read_blob=self.store.blob,
+                read_blob=self.store.attachment_data,  # large ones copied in chunks when written
                 embedded=self.embedded,
                 label=label,
                 unicode=self.unicode,

@@ -158,3 +158,25 @@ def test_the_cli_refuses_a_session_of_format_1_in_one_line(s: str, invoke: objec
     assert result.exit_code == 5  # SessionError
     (line,) = result.stderr.strip().splitlines()
     assert "older msgsess (format 1)" in line and f"msgsess show --json {s} > saved.jsonl" in line
+
+
+def test_close_copies_a_large_attachment_from_the_session_in_chunks(s: str, workdir: Path) -> None:
+    size = 24 << 20
+    with open("big.bin", "wb") as f:
+        for i in range(size >> 20):
+            f.write(bytes([i]) * (1 << 20))
+    use.add(s, [("", {"output": "big.msg", "subject": "big", "attachments": [{"file": "big.bin"}]})])
+    tracemalloc.start()
+    try:
+        close(s, jobs=1)
+        _now, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 6 << 20, peak  # chunks of the blob, never the whole attachment
+    import extract_msg
+
+    with extract_msg.openMsg(str(workdir / "big.msg")) as msg:
+        assert (
+            hashlib.sha256(msg.attachments[0].data).digest()
+            == hashlib.sha256(Path("big.bin").read_bytes()).digest()
+        )
