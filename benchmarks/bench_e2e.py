@@ -321,6 +321,24 @@ def child_isoft(kind: str, n: int, out: Path, attachment: str | None) -> dict[st
     return {"seconds": time.perf_counter() - started, "import": built - started}
 
 
+def child_floor(n: int, size: int, folder: Path) -> dict[str, Any]:
+    """What the disk alone costs for close's files: make, write and rename ``n`` files."""
+    data = os.urandom(size)
+    started = time.perf_counter()
+    for i in range(n):
+        sub = folder / f"{i // 1000:03d}"
+        if i % 1000 == 0:
+            sub.mkdir(parents=True, exist_ok=True)
+        temp = sub / f".m{i:06d}.msg.tmp"
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.write(fd, data)
+        os.close(fd)
+        os.replace(temp, sub / f"m{i:06d}.msg")
+    seconds = time.perf_counter() - started
+    shutil.rmtree(folder)
+    return {"seconds": seconds}
+
+
 def child_verify(listing: Path) -> dict[str, Any]:
     """Open each file with olefile (default, strict) and extract-msg; compare attachment hashes."""
     import extract_msg
@@ -491,6 +509,7 @@ def bench_w3(ctx: Ctx) -> None:
     ole_dir.mkdir(exist_ok=True)
     closes, ole_times = [], []
     for _ in range(max(1, min(ctx.runs, 3))):  # alternated, as in W1
+        out.unlink(missing_ok=True)  # a new file each time, as OleWriter's
         closes.append(ctx.ms("close", "--keep", "w3.session"))
         _run, res = run_child(ctx.install.python, ["olewriter", str(listing), str(ole_dir)], ctx.work)
         ole_times.append(res["seconds"])
@@ -547,6 +566,7 @@ def bench_w4(ctx: Ctx) -> None:
     ole_dir.mkdir(exist_ok=True)
     closes, ole_times = [], []
     for _ in range(ctx.runs):  # alternated, as in W1
+        out.unlink(missing_ok=True)  # a new file each time, as OleWriter's
         closes.append(ctx.ms("close", "--keep", "w4.session").seconds)
         _run, res = run_child(ctx.install.python, ["olewriter", str(listing), str(ole_dir)], ctx.work)
         ole_times.append(res["seconds"])
@@ -641,7 +661,7 @@ def bench_bulk(ctx: Ctx, w1_close_peak: int) -> None:
         add_atts.peak, GOAL_JSON_PEAK, "MB", 1.0, "atts_add_peak",
     )  # fmt: skip
     jobs = ["--jobs", "1"] if ctx.jobs else []
-    close = ctx.ms("close", *jobs, "bulk.session")
+    close = ctx.ms("close", "--keep", *jobs, "bulk.session")
     t.at_least(
         f"close of {n:,} messages{' --jobs 1' if jobs else ''}: messages per second",
         n / close.seconds,
@@ -649,6 +669,29 @@ def bench_bulk(ctx: Ctx, w1_close_peak: int) -> None:
         "msg/s",
         "bulk_close_rate",
     )
+    files = sorted(str(p) for p in (ctx.work / "bulk").rglob("*.msg"))
+    if len(files) != n:
+        raise RuntimeError(f"close of the bulk session wrote {len(files)} files, expected {n}")
+    # The disk's own floor: making, writing and renaming as many files of that size, no msgsess.
+    size = sum(os.path.getsize(f) for f in files[:100]) // min(100, len(files))
+    _run, floor = run_child(
+        ctx.install.python, ["floor", str(n), str(size), str(ctx.work / "floor")], ctx.work
+    )
+    t.rows.append((
+        f"  this disk's floor: create, write, rename {n:,} files of {size:,} bytes",
+        fmt(n / floor["seconds"], "msg/s"), "", "", "(info)", "",
+    ))  # fmt: skip
+    t.data["bulk_floor_rate"] = n / floor["seconds"]
+    if jobs:
+        for name in files:
+            os.unlink(name)
+        parallel = ctx.ms("close", "--keep", "bulk.session")
+        t.rows.append((
+            f"close of {n:,} messages, default --jobs: messages per second",
+            fmt(n / parallel.seconds, "msg/s"), "", "", "(info)", "",
+        ))  # fmt: skip
+        t.data["bulk_close_rate_jobs"] = n / parallel.seconds
+    ctx.ms("discard", "bulk.session")
     growth = close.peak - w1_close_peak
     t.rows.append((
         f"close of {n:,}: peak {close.peak / MB:.1f} MiB, {growth / MB:+.1f} MiB over W1's",
@@ -658,9 +701,6 @@ def bench_bulk(ctx: Ctx, w1_close_peak: int) -> None:
     t.data["bulk_close_peak"] = {"peak": close.peak, "w1_peak": w1_close_peak, "growth": growth}
     if growth > GOAL_CLOSE_GROWTH:
         t.missed.append("close memory flat")
-    files = sorted(str(p) for p in (ctx.work / "bulk").rglob("*.msg"))
-    if len(files) != n:
-        raise RuntimeError(f"close of the bulk session wrote {len(files)} files, expected {n}")
     step = max(1, n // 200)
     for i in [*range(0, n, step), n - 1]:
         ctx.verify.append(
@@ -692,6 +732,8 @@ def main(argv: list[str]) -> int:
             result = child_olewriter(Path(rest[0]).read_text().split(), Path(rest[1]))
         elif kind == "isoft":
             result = child_isoft(rest[0], int(rest[1]), Path(rest[2]), rest[3] or None)
+        elif kind == "floor":
+            result = child_floor(int(rest[0]), int(rest[1]), Path(rest[2]))
         else:
             result = child_verify(Path(rest[0]))
         print(json.dumps(result))
