@@ -248,7 +248,7 @@ def write_payload(path: Path, size: int, seed: int) -> str:
 
 def child_olewriter(files: list[str], out: Path) -> dict[str, Any]:
     """Read our outputs (untimed), write the same streams with extract_msg.OleWriter (timed)."""
-    from extract_msg import OleWriter
+    from bench_codec import bare_write  # the one OleWriter reference (beside this script)
 
     from msgsess import cfb
 
@@ -256,23 +256,7 @@ def child_olewriter(files: list[str], out: Path) -> dict[str, Any]:
     targets = [out / f"ole-{i:06d}.msg" for i in range(len(files))]
     started = time.perf_counter()
     for tree, target in zip(trees, targets, strict=True):
-        writer = OleWriter(tree.clsid)
-        stack: list[tuple[list[str], Any]] = [([], tree)]
-        while stack:
-            path, node = stack.pop()
-            for name, child in node.entries.items():
-                if isinstance(child, bytes):
-                    writer.addEntry([*path, name], data=child)
-                else:
-                    writer.addEntry(
-                        [*path, name],
-                        storage=True,
-                        clsid=child.clsid,
-                        creationTime=child.created,
-                        modifiedTime=child.modified,
-                    )
-                    stack.append(([*path, name], child))
-        writer.write(str(target))
+        bare_write(tree, target)
     seconds = time.perf_counter() - started
     for target in targets:
         target.unlink()

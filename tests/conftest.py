@@ -92,6 +92,21 @@ def one_error(result: Result | str, code: int | None = None, *words: str) -> str
     return line
 
 
+def slow_session(run: Run, workdir: Path, count: int) -> str:
+    """A session "s" of ``count`` messages that take a while each to write (1,500 attachments):
+    a signal or a kill lands while close is still writing temporary files. Returns what
+    ``show --json`` prints of it (to check it is left as it was)."""
+    import json
+
+    assert run("open", "s").returncode == 0
+    (workdir / "small.bin").write_bytes(os.urandom(2_000))
+    many = [{"file": "small.bin", "name": f"part{j}.bin"} for j in range(1_500)]
+    lines = [{"output": f"out/{i}.msg", "subject": f"n{i}", "attachments": many} for i in range(count)]
+    assert run("add", "s", "--json", "-", input="\n".join(json.dumps(x) for x in lines)).returncode == 0
+    shown: str = run("show", "s", "--json").stdout
+    return shown
+
+
 def check_errors(path: Path) -> list[str]:
     """The errors ``msgsess.oxmsg.check`` finds in a written file (warnings are Outlook's own habits)."""
     from msgsess import cfb

@@ -9,7 +9,6 @@ by a process that has ended — and never a file that only looks like one.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import struct
@@ -25,6 +24,7 @@ import pytest
 
 from msgsess import cfb
 from msgsess.storage import Storage
+from tests.conftest import slow_session
 
 MSGSESS = [sys.executable, "-m", "msgsess"]
 
@@ -48,15 +48,6 @@ def _two_written(out: Path) -> bool:
         return False
 
 
-def _session_of_big_messages(run: Any, workdir: Path, count: int) -> None:
-    """Messages that take a while each to write, so a kill lands in the middle of close."""
-    assert run("open", "s").returncode == 0
-    (workdir / "small.bin").write_bytes(os.urandom(2_000))
-    many = [{"file": "small.bin", "name": f"part{j}.bin"} for j in range(1_500)]
-    lines = [{"output": f"out/{i}.msg", "subject": f"n{i}", "attachments": many} for i in range(count)]
-    assert run("add", "s", "--json", "-", input="\n".join(json.dumps(x) for x in lines)).returncode == 0
-
-
 def _decoys(out: Path, alive_pid: int) -> dict[str, bytes]:
     """Files beside the outputs that look like leftovers but are not a dead run's: kept."""
     real_msg = cfb.to_bytes(Storage(entries={"x": b"a user's own message"}))
@@ -76,7 +67,7 @@ def _decoys(out: Path, alive_pid: int) -> dict[str, bytes]:
 
 
 def test_the_temporary_files_of_a_killed_close_go_with_the_next_close(run: Any, workdir: Path) -> None:
-    _session_of_big_messages(run, workdir, 12)
+    slow_session(run, workdir, 12)
     proc = subprocess.Popen([*MSGSESS, "close", "s", "--jobs", "1"], cwd=workdir)
     out = workdir / "out"
     deadline = time.monotonic() + 60
@@ -213,7 +204,7 @@ def _running(pid: int) -> bool:
 def test_a_close_with_jobs_killed_outright_leaves_no_worker_and_the_next_close_cleans_up(
     run: Any, workdir: Path
 ) -> None:
-    _session_of_big_messages(run, workdir, 12)
+    slow_session(run, workdir, 12)
     proc = subprocess.Popen([*MSGSESS, "close", "s", "--jobs", "2"], cwd=workdir)
     out = workdir / "out"
     deadline = time.monotonic() + 60

@@ -20,6 +20,7 @@ import pytest
 from click.testing import Result
 
 from msgsess.cli.main import COMMANDS, SHORT_HELP
+from tests.conftest import slow_session
 
 Invoke = Callable[..., Result]
 Run = Callable[..., Any]
@@ -205,14 +206,9 @@ def test_eight_processes_add_fifty_messages_each(run: Run, workdir: Path) -> Non
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
 def test_a_close_killed_halfway_writes_nothing(run: Run, workdir: Path, sig: signal.Signals) -> None:
-    assert run("open", "s").returncode == 0
     # Messages with many attachments take a while each to encode, so the close is
     # still writing temporary files, far from its final renames, when it is killed.
-    (workdir / "small.bin").write_bytes(os.urandom(2_000))
-    many = [{"file": "small.bin", "name": f"part{j}.bin"} for j in range(1_500)]
-    lines = [{"output": f"out/{i}.msg", "subject": f"n{i}", "attachments": many} for i in range(40)]
-    assert run("add", "s", "--json", "-", input="\n".join(json.dumps(x) for x in lines)).returncode == 0
-    before = run("show", "s", "--json").stdout
+    before = slow_session(run, workdir, 40)
     proc = subprocess.Popen([sys.executable, "-m", "msgsess", "close", "s"], cwd=workdir)
     deadline = time.monotonic() + 60
     while not any((workdir / "out").glob(".*.tmp")) if (workdir / "out").exists() else True:

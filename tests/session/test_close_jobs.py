@@ -18,6 +18,7 @@ from msgsess import session as use
 from msgsess.errors import WriteFailed
 from msgsess.session import workers
 from msgsess.session.close import close
+from tests.conftest import slow_session
 
 pytestmark = pytest.mark.skipif(not workers.available(), reason="no fork here")
 
@@ -124,12 +125,7 @@ def test_the_command_line_takes_jobs(run: Any, workdir: Path) -> None:
 def test_ctrl_c_to_the_whole_process_group_stops_close_and_its_workers(run: Any, workdir: Path) -> None:
     """A terminal sends SIGINT to every process of the group: workers leave it to close, which
     stops them, removes what they wrote and exits 130, the session unchanged."""
-    assert run("open", "s").returncode == 0
-    (workdir / "small.bin").write_bytes(os.urandom(2_000))
-    many = [{"file": "small.bin", "name": f"part{j}.bin"} for j in range(1_500)]
-    lines = [{"output": f"out/{i}.msg", "subject": f"n{i}", "attachments": many} for i in range(12)]
-    assert run("add", "s", "--json", "-", input="\n".join(json.dumps(x) for x in lines)).returncode == 0
-    before = run("show", "s", "--json").stdout
+    before = slow_session(run, workdir, 12)
     proc = subprocess.Popen(
         [sys.executable, "-m", "msgsess", "close", "s", "--jobs", "2"], cwd=workdir, start_new_session=True
     )
