@@ -29,7 +29,6 @@ import secrets
 import shutil
 import stat
 import struct
-import tempfile
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
