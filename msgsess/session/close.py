@@ -16,6 +16,7 @@ Step by step (``../shared/docs/DESIGN.md``):
 
 from __future__ import annotations
 
+import bisect
 import os
 import stat
 from collections.abc import Callable, Iterator, Mapping
@@ -665,13 +666,16 @@ class _Results:
         self.progress = progress
         self.warn = warn
         self.warned: set[str] = set()
+        self.noted: list[int] = []  # seq of each note: notes stay in the order of the messages
 
     def take(self, written: _Written) -> None:
         seq, temp, target, note, warnings = written
         self.ledger.wrote(seq, temp, target)
         self.done += 1
-        if note is not None:
-            self.result.notes.append(note)
+        if note is not None:  # workers finish in any order (--jobs); notes keep the session's
+            at = bisect.bisect(self.noted, seq)
+            self.noted.insert(at, seq)
+            self.result.notes.insert(at, note)
         for text in warnings:
             if self.warn is not None and text not in self.warned:
                 self.warned.add(text)
