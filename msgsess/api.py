@@ -723,6 +723,10 @@ def _item_options(options: Mapping[str, Any], kind: str) -> dict[str, Any]:
                     f"--reminder takes MINUTES before the start for kind {kind}, not {value!r}"
                 )
             value = int(value)
+        elif key == "reminder" and str(value).isdigit():
+            raise OptionConflict(
+                f"--reminder takes a date and time (ISO 8601) for kind {kind}, not {value!r}"
+            )
         spec[key] = value
     return spec
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import logging
 import re
 from typing import Any
 
@@ -68,10 +69,16 @@ def parse_vcf(data: bytes | str, *, label: str = "vcf") -> list[dict[str, Any]]:
     import vobject
 
     text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+    # vobject logs each line it skips to stderr through a handler of its own: not our output.
+    log = logging.getLogger("vobject.base")
+    level = log.level
+    log.setLevel(logging.CRITICAL + 1)
     try:
         cards = list(vobject.readComponents(text, ignoreUnreadable=True))
     except Exception as exc:  # vobject raises its own ParseError and plain ValueErrors alike
         raise CorruptFile(f"not a vCard ({str(exc).splitlines()[0][:80]})").at(label) from None
+    finally:
+        log.setLevel(level)
     return [
         _card(card, (label, f"card {n}")) for n, card in enumerate(cards, start=1) if card.name == "VCARD"
     ]

@@ -119,6 +119,8 @@ def test_recurrence_read_by_extract_msg_is_the_rule_given(invoke: Invoke) -> Non
         (["--kind", "note", "--email", "a@example.com"], ["--email", "note"]),
         (["--kind", "appointment", "--due", "2024-01-01"], ["--due", "appointment"]),
         (["--kind", "task", "--location", "here"], ["--location", "task"]),
+        (["--kind", "appointment", "--start", "2024-01-01T10:00:00Z", "--reminder", "soon"], ["MINUTES"]),
+        (["--kind", "task", "--reminder", "15"], ["--reminder", "ISO 8601", "task"]),
     ],
 )
 def test_a_field_of_another_kind_is_a_usage_error(invoke: Invoke, args: list[str], words: list[str]) -> None:

@@ -63,6 +63,12 @@ def test_stdin_and_a_real_process_and_export_beside_each_file(run: Run, workdir:
     done = run("export", "--vcard", "c.msg", "-o", "-")
     assert done.returncode == 0
     compare_vcf(card, done.stdout)
+    (workdir / "junk.vcf").write_bytes(bytes(range(256)) * 4)
+    assert run("open", "r.session").returncode == 0
+    done = run("add", "r.session", "x.msg", "--vcard", "junk.vcf")
+    assert done.returncode == 3, done.stderr
+    # One line: vobject's own log of each line it skipped stays out of our stderr.
+    assert done.stderr == "msgsess: error: junk.vcf: holds no card\n"
 
 
 def test_wrong_inputs_are_one_line_errors(invoke: Invoke) -> None:
