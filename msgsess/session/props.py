@@ -145,6 +145,19 @@ KEY_PROPERTIES: dict[str, tuple[str, ...]] = {
     "delivery_receipt": ("PidTagOriginatorDeliveryReportRequested",),
     "flag": ("PidTagFlagStatus", "PidTagFollowupIcon", "PidLidFlagRequest", "PidTagToDoItemFlags"),
     "due": ("PidLidTaskDueDate", "PidLidTaskStartDate"),
+    # Outlook items (msgsess.items): the property each field is stored in.
+    "end": ("PidLidAppointmentEndWhole",),
+    "location": ("PidLidLocation",),
+    "busy": ("PidLidBusyStatus",),
+    "reminder": ("PidLidReminderDelta",),
+    "recurrence": ("PidLidAppointmentRecur",),
+    "company": ("PidTagCompanyName",),
+    "job_title": ("PidTagTitle",),
+    "birthday": ("PidTagBirthday",),
+    "status": ("PidLidTaskStatus",),
+    "percent": ("PidLidPercentComplete",),
+    "owner": ("PidLidTaskOwner",),
+    "color": ("PidLidNoteColor",),
 }
 
 

@@ -12,6 +12,8 @@ from msgsess.props import types as t
 from msgsess.session.props import KEY_PROPERTIES
 from tests.conftest import Run
 
+APPOINTMENT = {"kind": "appointment", "start": "2024-05-01T10:00:00Z"}
+CONTACT = {"kind": "contact", "name": "Ann Lee"}
 #: key -> (a spec without it, the value that adds it)
 CASES: dict[str, tuple[dict[str, Any], Any]] = {
     "subject": ({}, "S"),
@@ -33,6 +35,18 @@ CASES: dict[str, tuple[dict[str, Any], Any]] = {
     "delivery_receipt": ({}, True),
     "flag": ({}, "Follow up"),
     "due": ({"flag": "Follow up"}, "2024-05-03"),
+    "end": (APPOINTMENT, "2024-05-01T11:00:00Z"),
+    "location": (APPOINTMENT, "Room 1"),
+    "busy": (APPOINTMENT, "oof"),
+    "reminder": (APPOINTMENT, 10),
+    "recurrence": (APPOINTMENT, "FREQ=DAILY;COUNT=3"),
+    "company": (CONTACT, "ACME"),
+    "job_title": (CONTACT, "CTO"),
+    "birthday": (CONTACT, "1980-05-07"),
+    "status": ({"kind": "task"}, "waiting"),
+    "percent": ({"kind": "task"}, 50),
+    "owner": ({"kind": "task"}, "Ann"),
+    "color": ({"kind": "note"}, "blue"),
 }
 
 
@@ -61,6 +75,14 @@ def test_a_flag_and_a_set_of_its_property_are_one_usage_error(run: Run) -> None:
         (["--sent", "--set", "PidTagMessageFlags=1"], "--sent and --set PidTagMessageFlags=…"),
         (["--from", "a@example.com", "--set", "PidTagSenderName=B"], "--from and --set PidTagSenderName"),
         (["--flag", "", "--due", "2024-05-03", "--set", "PidLidTaskDueDate=2024-05-04"], "--due and --set"),
+        (
+            ["--kind", "note", "--color", "blue", "--set", "PidLidNoteColor=1"],
+            "--color and --set PidLidNoteColor",
+        ),
+        (
+            ["--kind", "contact", "--job-title", "CTO", "--set", "PR_TITLE=x"],
+            "--job-title and --set PR_TITLE=…",
+        ),
     ]
     for args, words in cases:
         proc = run("add", "s", "a.msg", *args)
