@@ -23,19 +23,34 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, cast
 
-from msgsess.errors import InvalidParameter, SessionError, located
+from msgsess.errors import InvalidParameter, MsgsessError, SessionError, located
 from msgsess.spec import FLAG_KEYS, AttachmentSpec, MessageSpec
 
 if TYPE_CHECKING:
-    from msgsess.extract import Plan, Skipped
+    from msgsess.dump import Level as Level
+    from msgsess.dump import Row as Row
+    from msgsess.extract import Plan
+    from msgsess.extract import Skipped as Skipped
     from msgsess.model import Message
+    from msgsess.oxmsg.check import Finding as Finding
     from msgsess.props.types import FileTime
     from msgsess.savedir import Written
     from msgsess.session.close import CloseResult
     from msgsess.session.correct import Removed
     from msgsess.session.inputs import Loaded
 
-__all__ = ["Session", "SessionInfo", "compose", "read", "spec_from_options", "write"]
+__all__ = [
+    "CheckResult",
+    "Session",
+    "SessionInfo",
+    "check",
+    "compose",
+    "dump",
+    "outline",
+    "read",
+    "spec_from_options",
+    "write",
+]
 
 #: Receives one warning (a line of text naming the message) while a call runs.
 Warn = Callable[[str], None]
@@ -546,15 +561,95 @@ def _raise(loaded: Loaded, *where: str) -> None:
         raise error
 
 
-def read(path: PathLike, *, codepage: int | str | None = None) -> Message:
-    """Read a ``.msg`` (or ``.oft``) file: every property of every level, named properties by
-    their names (``message.props["PidTagSubject"].value``). ``codepage`` is for ANSI strings of
-    a file that names none."""
+def read(
+    source: PathLike | bytes | bytearray, *, codepage: int | str | None = None, name: str | None = None
+) -> Message:
+    """Read a ``.msg`` (or ``.oft``) file, from its path or its bytes: every property of every
+    level, named properties by their names (``message.props["PidTagSubject"].value``).
+    ``codepage`` is for ANSI strings of a file that names none; ``name`` names the file in
+    errors (default: the path, or ``bytes``)."""
     from msgsess.session import inputs as _inputs
 
-    name = os.fspath(path)
+    if isinstance(source, bytes | bytearray):
+        return _inputs.read_msg(source, name or "bytes", _codepage(codepage))
+    path = os.fspath(source)
     # Streams read from the file as they are needed; only a regular file within the input limit.
-    return _inputs.read_msg(Path(name), name, _codepage(codepage))
+    return _inputs.read_msg(Path(path), name or path, _codepage(codepage))
+
+
+def _message(source: PathLike | bytes | bytearray | Message) -> Message:
+    from msgsess.model import Message as _Message
+
+    return source if isinstance(source, _Message) else read(source)
+
+
+def dump(source: PathLike | bytes | bytearray | Message, *, full: bool = False) -> dict[str, Any]:
+    """Every property of every level of a message (a path, bytes, or a :class:`Message`) as
+    JSON-ready data, as ``msgsess dump --json`` prints it: names, tags and types as the file
+    stores them, attachment bytes as size and SHA-256 unless ``full``."""
+    from msgsess.dump import dump_message
+
+    return dump_message(_message(source), full=full)
+
+
+def outline(source: PathLike | bytes | bytearray | Message, *, width: int = 100) -> Level:
+    """A message as a person reads it (``msgsess dump``): a :class:`~msgsess.dump.Level` per
+    message, recipient and attachment, each with rows of property, tag, type, flags and value,
+    every text safe to print, values cut at ``width`` columns (0: whole)."""
+    from msgsess.dump import outline as _outline
+
+    return _outline(_message(source), width=width)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """What :func:`check` found in one file: its findings, or the error that kept it from being read."""
+
+    file: str
+    findings: tuple[Finding, ...] = ()
+    error: MsgsessError | None = None
+
+    @property
+    def readable(self) -> bool:
+        return self.error is None
+
+    def to_json(self) -> dict[str, Any]:
+        """As ``msgsess check --json`` prints it."""
+        if self.error is not None:
+            return {
+                "file": self.file,
+                "readable": False,
+                "error": self.error.one_line(),
+                "exit_code": self.error.exit_code,
+            }
+        found = [
+            {"severity": f.severity, "path": f.path, "rule": f.rule, "message": f.message}
+            for f in self.findings
+        ]
+        return {"file": self.file, "readable": True, "findings": found}
+
+
+def check(path: PathLike) -> CheckResult:
+    """Check a ``.msg`` file against the structure rules of [MS-OXMSG] and [MS-CFB]
+    (``msgsess check``). A file that cannot be read at all is a result with its ``error``,
+    not an exception, so that a run over many files goes on."""
+    from msgsess import cfb
+    from msgsess.errors import MsgsessError
+    from msgsess.oxmsg.check import check as _check
+
+    name = os.fspath(path)
+    try:
+        tree = cfb.read_file(Path(name))
+    except MsgsessError as exc:
+        return CheckResult(name, error=exc)
+    return CheckResult(name, tuple(_check(tree)))
+
+
+def severities() -> tuple[str, ...]:
+    """The severities of :func:`check`'s findings, worst first: error, warning, note."""
+    from msgsess.oxmsg.check import SEVERITIES
+
+    return SEVERITIES
 
 
 def write(
@@ -729,6 +824,21 @@ def _item_options(options: Mapping[str, Any], kind: str) -> dict[str, Any]:
             )
         spec[key] = value
     return spec
+
+
+def stdin_bytes(what: str) -> bytes | bytearray:
+    """All of stdin (``dump -``), within the limit on inputs; ``what`` names it in errors."""
+    from msgsess.inputs import read_stdin
+
+    return read_stdin(what)
+
+
+def printable(text: str, *, eight_bit: bool = False) -> str:
+    """Text from a file made safe to print: control and bidirectional characters, bytes that
+    are no text (``eight_bit``: of an 8-bit string) and lone surrogates escaped (``\\x1b``)."""
+    from msgsess.props.printable import printable as _printable
+
+    return _printable(text, eight_bit=eight_bit)
 
 
 def read_text_input(path: str, what: str) -> str:

@@ -39,8 +39,8 @@ import olefile
 from olefile.olefile import OleFileError as _OleFileError
 
 from msgsess import cfbwriter
-from msgsess.errors import CorruptFile, InvalidParameter, MsgsessError, NotFound, WriteFailed
-from msgsess.inputs import open_input, out_of_memory
+from msgsess.errors import CorruptFile, InvalidParameter, MsgsessError, NotFound, WriteFailed, out_of_memory
+from msgsess.inputs import open_input
 from msgsess.oxmsg import layout
 from msgsess.storage import NULL_CLSID, DirectoryEntry, FileLayout, Storage
 

@@ -1,4 +1,4 @@
-"""What is in a message, as JSON-ready data (``dump --json``) or as rows for reading (``dump``).
+"""What is in a message, as JSON-ready data (``dump --json``) or as an outline for reading (``dump``).
 
 Every property of every level -- message, recipients, attachments, embedded
 messages to any depth -- with its name from the tables, tag, type (as the file
@@ -10,6 +10,8 @@ Strings a file holds that are no text -- bytes its code page does not define, an
 unpaired UTF-16 surrogate -- are ``{"invalid": HEX, "text": …}`` in JSON (the bytes
 as stored, and the text with U+FFFD in their place), and escaped (``\\xf8``,
 ``\\ud800``) in the readable rows, like control characters (``msgsess.props.printable``).
+
+Data only: ``msgsess.cli`` lays the outline out as plain lines or as a rich tree of tables.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from msgsess.props import types as t
 from msgsess.props.keys import NamedId, PropId
 from msgsess.props.printable import has_surrogates, printable
 
-__all__ = ["Row", "dump_message", "extra_names", "label", "render_tree", "rows"]
+__all__ = ["Level", "Row", "dump_message", "outline", "rows"]
 
 
 def _is_int(value: Any) -> bool:
@@ -224,77 +226,46 @@ def rows(bag: PropertyBag, msg: Message, *, width: int = 100) -> list[Row]:
     return out
 
 
-def label(text: str, msg: Message) -> str:
+def _label(text: str, msg: Message) -> str:
     """Text of ``msg`` for a heading (an attachment's name), safe to print."""
     return printable(text, eight_bit=msg.source_unicode is False)
 
 
-def extra_names(extra: dict[str, Any]) -> str:
+def _extra_names(extra: dict[str, Any]) -> str:
     """Entries no property accounts for, by name, safe to print."""
     return ", ".join(printable(name) for name in sorted(extra))
 
 
-def render_tree(msg: Message, *, title: str = "message", columns: int = 0) -> Any:
-    """A ``rich.tree.Tree`` with a table of properties per level (rich is imported here only).
+@dataclass(frozen=True)
+class Level:
+    """A heading of the readable form, the properties under it, and the levels below it.
 
-    ``columns``, the console's width, sizes the tables: names, tags and types are never broken
-    and values end in "…" where the line ends. A table that would leave a value less than
-    :data:`VALUE_MIN` columns lists each property on a line and its value on the next.
-    ``title`` is shown as it is: make it printable first.
+    ``rows`` is None for a heading that is a line alone (a custom storage, unparsed entries);
+    every text is safe to print.
     """
-    from rich.markup import escape
-    from rich.tree import Tree
 
-    tree = Tree(escape(title))
-    _fill(tree, msg, columns, 1)
-    return tree
+    heading: str
+    rows: tuple[Row, ...] | None
+    below: tuple[Level, ...] = ()
 
 
-#: Fewest columns a value gets in a table before the narrow layout is used.
-VALUE_MIN = 16
-#: Columns a level of the tree takes, and the borders and padding of a five-column table.
-_GUIDE, _BORDERS = 4, 16
-
-
-def _table(bag: PropertyBag, msg: Message, columns: int, depth: int) -> Any:
-    from rich.table import Table
-    from rich.text import Text
-
-    found = rows(bag, msg, width=max(columns, 80) if columns else 1000)
-    fixed = sum(max((len(row[i]) for row in found), default=0) for i in range(4))
-    if columns and fixed + _BORDERS + _GUIDE * depth + VALUE_MIN > columns:
-        grid = Table.grid(padding=(0, 0))
-        grid.add_column(overflow="fold")
-        for row in found:
-            grid.add_row(Text(f"{row.name}  {row.tag}  {row.type}  flags={row.flags}"))
-            grid.add_row(Text("  " + row.value, no_wrap=True, overflow="ellipsis"))
-        return grid
-    table = Table(title="properties", title_justify="left", show_lines=False, expand=False)
-    # Names, tags, types and flags keep their full width; the value takes what is left.
-    for header in ("property", "tag", "type", "flags"):
-        table.add_column(header, no_wrap=True)
-    table.add_column("value", overflow="ellipsis")
-    for row in found:
-        # Text, not markup: a value such as "[red]" or "[/]" is shown as it is.
-        table.add_row(*(Text(cell) for cell in row[:4]), Text(row.value, no_wrap=True, overflow="ellipsis"))
-    return table
-
-
-def _fill(node: Any, msg: Message, columns: int, depth: int) -> None:
-    """Add ``msg``'s levels below ``node``, whose children sit ``depth`` guides in."""
-    from rich.text import Text
-
-    node.add(_table(msg.props, msg, columns, depth))
+def outline(msg: Message, *, width: int = 100, heading: str = "message") -> Level:
+    """``msg`` as a person reads it: its properties, then each recipient and each attachment
+    (an embedded message below its attachment, to any depth). ``width`` cuts long values, as
+    in :func:`rows`."""
+    below: list[Level] = []
     for index, rcpt in enumerate(msg.recipients):
-        node.add(f"recipient {index}").add(_table(rcpt.props, msg, columns, depth + 1))
+        below.append(Level(f"recipient {index}", tuple(rows(rcpt.props, msg, width=width))))
     for index, att in enumerate(msg.attachments):
-        branch = node.add(Text(f"attachment {index}: {label(att.name, msg) or '(no name)'}"))
-        branch.add(_table(att.props, msg, columns, depth + 1))
+        parts: list[Level] = []
         if att.embedded is not None:
-            _fill(branch.add("embedded message"), att.embedded, columns, depth + 2)
+            parts.append(outline(att.embedded, width=width, heading="embedded message"))
         if att.custom is not None:
-            branch.add(f"custom storage ({att.custom.count()} entries)")
+            parts.append(Level(f"custom storage ({att.custom.count()} entries)", None))
         if att.extra:
-            branch.add(Text("unparsed: " + extra_names(att.extra)))
+            parts.append(Level("unparsed: " + _extra_names(att.extra), None))
+        title = f"attachment {index}: {_label(att.name, msg) or '(no name)'}"
+        below.append(Level(title, tuple(rows(att.props, msg, width=width)), tuple(parts)))
     if msg.extra:
-        node.add(Text("unparsed: " + extra_names(msg.extra)))
+        below.append(Level("unparsed: " + _extra_names(msg.extra), None))
+    return Level(heading, tuple(rows(msg.props, msg, width=width)), tuple(below))

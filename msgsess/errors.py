@@ -145,6 +145,14 @@ class NotEnoughMemory(MsgsessError):
     mapi_name = "MAPI_E_NOT_ENOUGH_MEMORY"
 
 
+def out_of_memory(doing: str) -> NotEnoughMemory:
+    """The error for running out of memory while doing something (``read big.msg``)."""
+    return NotEnoughMemory(
+        f"not enough memory to {doing}",
+        hint="give msgsess more memory (ulimit -v, a container's limit) or smaller inputs",
+    )
+
+
 class CheckFailed(MsgsessError):
     """``msgsess check`` found structural errors."""
 

@@ -17,7 +17,7 @@ import stat
 import sys
 from typing import BinaryIO
 
-from msgsess.errors import InvalidParameter, MsgsessError, NotEnoughMemory, NotFound, TooBig, located
+from msgsess.errors import InvalidParameter, MsgsessError, NotFound, TooBig, located, out_of_memory
 
 #: The environment variable that sets the largest input, in bytes (or with K, M, G, T).
 MAX_INPUT_ENV = "MSGSESS_MAX_INPUT"
@@ -157,14 +157,6 @@ def read_input(path: str | os.PathLike[str], what: str | None = None) -> bytes:
         if data is None:
             raise _too_big(name, None, limit)
         return data if isinstance(data, bytes) else bytes(data)  # a file that grew while read
-
-
-def out_of_memory(doing: str) -> NotEnoughMemory:
-    """The error for running out of memory while doing something (``read big.msg``)."""
-    return NotEnoughMemory(
-        f"not enough memory to {doing}",
-        hint="give msgsess more memory (ulimit -v, a container's limit) or smaller inputs",
-    )
 
 
 def read_stdin(what: str | None = None) -> bytes | bytearray:

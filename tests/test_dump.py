@@ -1,9 +1,8 @@
-"""msgsess.dump: every property of every level, JSON-ready, and a rich tree."""
+"""msgsess.dump: every property of every level, JSON-ready, and as an outline for reading."""
 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import uuid
 from pathlib import Path
@@ -11,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from msgsess import cfb, oxmsg
-from msgsess.dump import dump_message, render_tree
+from msgsess.dump import Level, dump_message, outline
 from msgsess.model import Attachment, Message, Recipient
 from msgsess.props import types as t
 from msgsess.props.keys import PSETID_COMMON, NamedId
@@ -80,14 +79,44 @@ def test_embedded_messages_nested_and_order_stable() -> None:
     assert list(data) == ["unicode", "codepage", "properties", "recipients", "attachments"]
 
 
-def test_render_tree_shows_every_level() -> None:
-    from rich.console import Console
+def _headings(level: Level, depth: int = 0) -> list[tuple[int, str]]:
+    out = [(depth, level.heading)]
+    for below in level.below:
+        out += _headings(below, depth + 1)
+    return out
 
-    console = Console(width=160, record=True)
-    console.print(render_tree(sample()))
-    text = console.export_text()
-    for expected in ("PidTagSubject", "recipient 0", "attachment 1", "embedded message", "inner subject"):
-        assert expected in text
+
+def test_the_outline_has_every_level_in_order() -> None:
+    msg = sample()
+    msg.attachments[1].extra["__substg1.0_DEADBEEF"] = b""
+    top = outline(msg)
+    assert _headings(top) == [
+        (0, "message"),
+        (1, "recipient 0"),
+        (1, "attachment 0: (no name)"),
+        (1, "attachment 1: inner subject"),  # an embedded message is named by its subject
+        (2, "embedded message"),
+        (2, "unparsed: __substg1.0_DEADBEEF"),
+    ]
+    assert top.rows is not None and [r.name for r in top.rows][:2] == ["PidTagImportance", "PidTagSubject"]
+    subject = next(r for r in top.rows if r.name == "PidTagSubject")
+    assert subject == ("PidTagSubject", "0x0037001F", "PT_UNICODE", "0x6", "Hello")
+    assert top.below[2].below[1].rows is None  # a line alone, no table
+    inner = top.below[2].below[0]
+    assert inner.rows is not None and inner.rows[0].value == "inner subject"
+
+
+def test_outline_rows_are_safe_to_print_and_cut_at_the_width() -> None:
+    msg = sample()
+    msg.props.set(0x0037, t.PT_UNICODE, "Hi\x1b[2J\u202e" + "x" * 300)
+    msg.attachments[0].props.set(0x3707, t.PT_UNICODE, "evil\nname")
+    top = outline(msg, width=40)
+    assert top.rows is not None
+    subject = next(r for r in top.rows if r.name == "PidTagSubject").value
+    assert subject.startswith("Hi\\x1b[2J\\u202e") and "\x1b" not in subject and len(subject) <= 60
+    assert top.below[1].heading == "attachment 0: evil\\nname"
+    whole = next(r for r in (outline(msg, width=0).rows or ()) if r.name == "PidTagSubject")
+    assert whole.value.endswith("x" * 300)
 
 
 @pytest.mark.skipif(not CORPUS.is_dir(), reason=f"no corpus at {CORPUS}")
@@ -95,16 +124,13 @@ def test_render_tree_shows_every_level() -> None:
     "name", ["msgreader/msgInMsgInMsg.msg", "msgreader/contactAnsi.msg", "msgreader/A schedule.msg"]
 )
 def test_corpus_files_dump(name: str) -> None:
-    from rich.console import Console
-
     msg = oxmsg.decode(cfb.read_file(CORPUS / name))
     data = dump_message(msg)
     count = len(data["properties"])
     assert count == len(msg.props)
     json.dumps(data, ensure_ascii=False)
-    console = Console(width=120, file=io.StringIO())
-    console.print(render_tree(msg))
-    assert "embedded message" in console.file.getvalue() or not msg.attachments
+    headings = [heading for _, heading in _headings(outline(msg))]
+    assert ("embedded message" in headings) == any(a.embedded is not None for a in msg.attachments)
 
 
 def test_ansi_files_show_the_types_they_store() -> None:

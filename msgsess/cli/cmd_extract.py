@@ -12,7 +12,7 @@ import click
 from msgsess import api
 
 if TYPE_CHECKING:
-    from msgsess.extract import Skipped
+    from msgsess.api import Skipped
 
 from msgsess.cli.common import chatter, warning_line
 

@@ -10,8 +10,8 @@ from typing import Any
 import click
 
 from msgsess import api
+from msgsess.api import printable
 from msgsess.cli.common import MESSAGE_ID, session_argument
-from msgsess.props.printable import printable
 from msgsess.spec import ORIGINAL, RECIPIENT_KINDS, Table, rows
 
 #: A node of the outline: a label and its children.

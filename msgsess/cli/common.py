@@ -229,7 +229,7 @@ def warning_line(text: str) -> None:
 
     It may quote a file (a ``cid:`` of its HTML): control characters are escaped.
     """
-    from msgsess.props.printable import printable
+    from msgsess.api import printable
 
     click.echo(f"msgsess: warning: {printable(text)}", err=True)
 

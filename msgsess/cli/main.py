@@ -20,8 +20,7 @@ from typing import Any
 
 import click
 
-from msgsess.errors import MsgsessError, WriteFailed
-from msgsess.inputs import out_of_memory
+from msgsess.errors import MsgsessError, WriteFailed, out_of_memory
 
 #: Subcommand name -> "module:attribute", in the order ``--help`` lists them.
 COMMANDS: dict[str, str] = {
@@ -74,7 +73,7 @@ SHORT_HELP: dict[str, str] = {
 
 def error_line(text: str) -> None:
     """One line on stderr, whatever the message holds (a name from a file, a newline)."""
-    from msgsess.props.printable import printable
+    from msgsess.api import printable
 
     click.echo(f"msgsess: error: {printable(text)}", err=True)
 

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from msgsess.errors import InvalidParameter, MsgsessError, NotFound, located
-from msgsess.inputs import out_of_memory, read_input, read_stdin
+from msgsess.errors import InvalidParameter, MsgsessError, NotFound, located, out_of_memory
+from msgsess.inputs import read_input, read_stdin
 from msgsess.oxmsg.codepages import check_codepage
 from msgsess.session import jsonspec
 from msgsess.session import props as sprops
