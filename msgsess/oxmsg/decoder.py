@@ -70,7 +70,7 @@ def _entries(node: Storage, header: int, where: str, ctx: _Context) -> list[tupl
     if data is None:
         raise CorruptFile(f"{where} has no {layout.PROPERTIES} stream")
     if len(data) < header:
-        raise CorruptFile(f"{where}: property stream of {len(data)} bytes is shorter than its header")
+        raise CorruptFile(f"property stream of {len(data)} bytes is shorter than its header").at(where)
     body = len(data) - header
     if body % 16 and header == layout.EMBEDDED_HEADER.size and (body - 8) % 16 == 0:
         # Some writers give embedded messages a 32-byte header; read them anyway.
@@ -176,7 +176,7 @@ def _decode_props(
         try:
             value = _decode_value(tag, ptype, field, streams, codec, used)
         except (ValueError, UnicodeDecodeError) as exc:
-            raise CorruptFile(f"{where}: property 0x{tag:08X} is damaged ({exc})") from None
+            raise CorruptFile(f"property 0x{tag:08X} is damaged ({exc})").at(where) from None
         bag[pid] = Property(_model_type(ptype), value, flags, stored=ptype)
     return bag
 

@@ -52,10 +52,10 @@ def remove(
         if embedders and not force:
             parent, (child, *_) = next(iter(embedders.items()))
             raise InvalidParameter(
-                f"{store.path}: message {child} is embedded in message {parent}",
+                f"message {child} is embedded in message {parent}",
                 hint=f"remove both with `msgsess rm {store.path} {parent} {child}`, or add --force to "
                 f"remove the attachment of {parent} that embeds it too",
-            )
+            ).at(str(store.path))
         for parent in embedders:
             result.detached.extend(_detach_embedded(store, parent, gone))
         children = [c for msg_id in result.ids for c in store.children(msg_id) if c not in gone]

@@ -185,9 +185,9 @@ def _line_col(text: str, pos: int) -> tuple[int, int]:
 
 def _syntax_error(source: str, exc: json.JSONDecodeError) -> CorruptFile:
     return CorruptFile(
-        f"{source}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
+        f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
         hint="fix the JSON; input is one object, an array of objects, or one object per line",
-    )
+    ).at(source)
 
 
 #: Deepest nesting of arrays and objects in JSON input: a message spec needs about 8 levels
@@ -237,16 +237,16 @@ def _decode(text: str, pos: int, source: str) -> tuple[Any, int]:
     except _HugeNumber as exc:
         line, col = _line_col(text, max(text.find(exc.digits, pos), pos))
         raise InvalidParameter(
-            f"{source}: number at line {line}, column {col} has {len(exc.digits.lstrip('-'))} digits",
+            f"number at line {line}, column {col} has {len(exc.digits.lstrip('-'))} digits",
             hint="no MAPI property holds an integer that long (64 bits: at most 20 digits)",
-        ) from None
+        ).at(source) from None
     if end < 0 or _too_deep(value):
         line, col = _line_col(text, pos)
         raise CorruptFile(
-            f"{source}: JSON value at line {line}, column {col} nests arrays and objects "
+            f"JSON value at line {line}, column {col} nests arrays and objects "
             f"deeper than {MAX_DEPTH} levels",
             hint="a message spec needs far fewer; check how the JSON was made",
-        )
+        ).at(source)
     return value, end
 
 
@@ -262,16 +262,16 @@ def iter_specs(text: str, source: str) -> Iterator[tuple[str, dict[str, Any]]]:
     ws = re.compile(r"\s*")
     pos = ws.match(text, 0).end()  # type: ignore[union-attr]
     if pos == len(text):
-        raise CorruptFile(f"{source}: no JSON input", hint="give one message object, an array, or JSON Lines")
+        raise CorruptFile("no JSON input", hint="give one message object, an array, or JSON Lines").at(source)
     if text[pos] == "[":
         value, end = _decode(text, pos, source)
         rest = ws.match(text, end).end()  # type: ignore[union-attr]
         if rest != len(text):
             line, col = _line_col(text, rest)
             raise CorruptFile(
-                f"{source}: invalid JSON at line {line}, column {col}: extra data after the array",
+                f"invalid JSON at line {line}, column {col}: extra data after the array",
                 hint="give one array, or one object per line",
-            )
+            ).at(source)
         del text
         value.reverse()
         for i in range(len(value)):

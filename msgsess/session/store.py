@@ -237,9 +237,8 @@ class Store:
         ).fetchone()
         if row is None:
             raise NotFound(
-                f"{self.path}: no message with id {msg_id!r}",
-                hint=f"list the ids with `msgsess show {self.path}`",
-            )
+                f"no message with id {msg_id!r}", hint=f"list the ids with `msgsess show {self.path}`"
+            ).at(str(self.path))
         return Row(row[0], row[1], row[2], json.loads(row[3]))
 
     def exists(self, msg_id: str) -> bool:
@@ -313,9 +312,9 @@ class Store:
 
     def _missing(self, sha256: str) -> SessionError:
         return SessionError(
-            f"{self.path}: attachment data {sha256[:12]}… is missing from the session",
+            f"attachment data {sha256[:12]}… is missing from the session",
             hint="the session file is damaged; rebuild it from `msgsess show --json`",
-        )
+        ).at(str(self.path))
 
     def children(self, msg_id: str) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT child FROM embeds WHERE parent = ?", (msg_id,))]
@@ -389,10 +388,10 @@ class Store:
             )
         except sqlite3.IntegrityError:
             raise Collision(
-                f"{self.path}: a message with id {msg_id!r} already exists",
+                f"a message with id {msg_id!r} already exists",
                 hint=f"`msgsess add --replace` replaces it, `msgsess rm {self.path} {msg_id}` removes it; "
                 "or choose another --id",
-            ) from None
+            ).at(str(self.path)) from None
         assert cur.lastrowid is not None
         if output is not None:
             self.conn.execute(
@@ -594,12 +593,12 @@ def _check_session(
                 hint="run the command again: it goes to the new session",
             )
         if now is None:
-            raise SessionError(f"{path}: the session has been closed", hint="open a new session")
+            raise SessionError("the session has been closed", hint="open a new session").at(str(path))
         raise SessionError(
-            f"{path}: the session has been closed",
+            "the session has been closed",
             hint=f"open a new session (`msgsess open {path}` replaces a closed one, "
             f"`msgsess discard {path}` removes it)",
-        )
+        ).at(str(path))
 
 
 def older_session_error(path: Path, version: int) -> SessionError:

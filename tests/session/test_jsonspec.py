@@ -115,7 +115,8 @@ def test_the_line_of_a_deep_value_is_named() -> None:
     text = '{"subject": "a"}\n\n' + "[" * 70 + "]" * 70
     with pytest.raises(CorruptFile) as caught:
         specs(text)
-    assert caught.value.message.startswith("in.json: JSON value at line 3, column 1 nests")
+    assert caught.value.where == ("in.json",)
+    assert caught.value.message.startswith("JSON value at line 3, column 1 nests")
 
 
 @pytest.mark.parametrize("digits", ["9" * 5000, "-" + "9" * 5000, "1" * 101])
@@ -124,7 +125,8 @@ def test_an_integer_with_thousands_of_digits_is_an_invalid_value(digits: str) ->
     with pytest.raises(InvalidParameter) as caught:
         specs(text)
     length = len(digits.lstrip("-"))
-    assert caught.value.message == f"in.json: number at line 2, column 31 has {length} digits"
+    assert caught.value.where == ("in.json",)
+    assert str(caught.value) == f"in.json: number at line 2, column 31 has {length} digits"
 
 
 def test_integers_of_a_hundred_digits_still_reach_the_value_checks() -> None:
