@@ -61,6 +61,7 @@ def export_cmd(
       msgsess export --ics out/meeting-*.msg -o meetings.ics
       msgsess export --vcard out/contact.msg    # writes out/contact.vcf
     """
+    from msgsess.cli.main import error_line
     from msgsess.errors import MsgsessError
 
     if out_dir is not None and output is not None:
@@ -102,7 +103,7 @@ def export_cmd(
             else:
                 data = api.export_items([source], fmt, target, force=force)
         except MsgsessError as exc:
-            click.echo(f"msgsess: error: {exc.one_line()}", err=True)
+            error_line(exc.one_line())
             first_error = first_error if first_error is not None else exc.exit_code
             continue
         if target is None:

@@ -66,6 +66,16 @@ def test_export_errors_are_one_line_each(invoke: Invoke, workdir: Path) -> None:
     assert not (workdir / "x" / "bad.eml").exists()
 
 
+def test_export_error_lines_escape_what_a_terminal_would_act_on(invoke: Invoke, workdir: Path) -> None:
+    """A file name is quoted in the error line as every error line quotes it (issue 9 item 5)."""
+    name = "bad\x1b[2J\u202e.msg"
+    (workdir / name).write_bytes(b"not a compound file")
+    result = invoke("export", name, "missing.msg")
+    lines = result.stderr.splitlines()
+    assert len(lines) == 2 and "\x1b" not in result.stderr and "\u202e" not in result.stderr
+    assert lines[0].startswith("msgsess: error: bad\\x1b[2J\\u202e.msg: ")
+
+
 def test_export_usage_errors(invoke: Invoke, workdir: Path) -> None:
     a, b = make_msgs(invoke, workdir)
     assert invoke("export", str(a), str(b), "-o", "x.eml").exit_code == 2
