@@ -183,3 +183,72 @@ def test_every_public_name_resolves_and_import_msgsess_stays_light() -> None:
     code = "import sys, msgsess; print(sorted(m for m in sys.modules if m.startswith('msgsess')))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "['msgsess']"  # the API loads on first use
+
+
+def test_unset_removes_a_value_and_the_default_msgsess_would_set(workdir: Path) -> None:
+    s = msgsess.Session.create("s")
+    m = s.add(output="out/m.msg", subject="plain", importance="high")
+    s.unset(m, "PidTagImportance")
+    s.unset(m, "PidTagMessageFlags")  # a default of every message msgsess writes
+    s.close()
+    props = msgsess.read("out/m.msg").props
+    assert props.value("PidTagSubject") == "plain"
+    assert "PidTagImportance" not in props and "PidTagMessageFlags" not in props
+    with olefile.OleFileIO("out/m.msg") as ole:  # a reader we did not write agrees
+        assert ole.exists("__substg1.0_0037001F")
+
+
+def test_rm_removes_all_or_none_and_force_detaches_embedded_copies(workdir: Path) -> None:
+    s = msgsess.Session.create("s")
+    parent = s.add(output="out/p.msg", subject="parent")
+    child = s.add(subject="child")
+    other = s.add(output="out/o.msg", subject="other")
+    s.attach(parent, message=child)
+    with pytest.raises(msgsess.MsgsessError, match=f"message {child} is embedded in message {parent}"):
+        s.rm(other, child)
+    assert s.ids() == [parent, child, other]  # none removed
+    removed = s.rm(child, other, force=True)
+    assert removed.ids == [child, other] and removed.detached == [(parent, 0, child)]
+    assert s.ids() == [parent]
+    with pytest.raises(NotFound):
+        s.rm("m9")
+    s.close()
+    assert msgsess.read("out/p.msg").attachments == [] and not (workdir / "out" / "o.msg").exists()
+
+
+def test_show_without_data_leaves_the_bytes_out(workdir: Path) -> None:
+    s = msgsess.Session.create("s")
+    m = s.add(output="out/m.msg", attachments=[{"data": "aGVsbG8=", "name": "h.txt"}])
+    (full,) = s.show(m)
+    (light,) = s.show(m, data=False)
+    assert full["attachments"][0]["data"] == "aGVsbG8="
+    assert light["attachments"][0]["data"] is None and light["attachments"][0]["size"] == 5
+
+
+def test_compose_reads_msg_files_to_embed_and_to_edit(workdir: Path) -> None:
+    msgsess.write(msgsess.compose(subject="inner", body="kept"), workdir / "inner.msg")
+    outer = msgsess.compose(subject="outer", attachments=[{"msg": "inner.msg"}])
+    embedded = outer.attachments[0].embedded
+    assert embedded is not None and embedded.props.value("PidTagBody") == "kept"
+    edited = msgsess.compose(source={"file": "inner.msg"}, subject="changed")
+    assert edited.props.value("PidTagSubject") == "changed"
+    assert edited.props.value("PidTagBody") == "kept"  # what the edit did not change stays
+
+
+def test_check_and_dump_read_files_as_the_commands_do(workdir: Path) -> None:
+    from msgsess import api
+
+    msgsess.write(msgsess.compose(subject="Hi", to=["bob@example.com"]), workdir / "ok.msg")
+    (workdir / "bad.msg").write_bytes(b"not a compound file")
+    good, bad = api.check("ok.msg"), api.check("bad.msg")
+    assert good.readable and not [f for f in good.findings if f.severity == "error"]
+    assert not bad.readable and bad.error is not None and bad.error.exit_code == 8
+    assert bad.to_json()["error"].startswith("bad.msg: ")
+    data = api.dump("ok.msg")
+    assert data == api.dump((workdir / "ok.msg").read_bytes()) == api.dump(msgsess.read("ok.msg"))
+    assert next(p["value"] for p in data["properties"] if p["name"] == "PidTagSubject") == "Hi"
+    with pytest.raises(msgsess.MsgsessError) as info:
+        api.read(b"junk", name="stdin")
+    assert info.value.where == ("stdin",) and info.value.exit_code == 8
+    top = api.outline("ok.msg")
+    assert [level.heading for level in top.below] == ["recipient 0"]
