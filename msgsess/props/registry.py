@@ -187,7 +187,7 @@ def _check_type(ptype: int | None, text: str) -> int | None:
     if ptype is None:
         return None
     if not 0 <= ptype <= 0xFFFF:
-        raise InvalidParameter(f"property {text!r}: type 0x{ptype:X} is not a 16-bit type code")
+        raise InvalidParameter(f"type 0x{ptype:X} is not a 16-bit type code").at(f"property {text!r}")
     return model_type(ptype)
 
 
@@ -261,10 +261,9 @@ def _resolve_hex(text: str, ptype: int | None) -> PropDef:
         prop_id, tag_type = int(digits[:4], 16), model_type(int(digits[4:], 16))
         if ptype is not None and ptype != tag_type:
             raise InvalidParameter(
-                f"property {text!r}: the tag says type {t.type_name(tag_type)}, "
-                f"but type {t.type_name(ptype)} was given",
+                f"the tag says type {t.type_name(tag_type)}, but type {t.type_name(ptype)} was given",
                 hint="give a bare id such as 0x0037 with a type, or a tag without one",
-            )
+            ).at(f"property {text!r}")
         ptype = tag_type
     elif 1 <= len(digits) <= 4:
         prop_id = int(digits, 16)
@@ -293,19 +292,19 @@ def _parse_set(text: str, whole: str) -> uuid.UUID:
         return uuid.UUID(bare)
     if _GUID_LIKE.fullmatch(text):
         raise InvalidParameter(
-            f"property {whole!r}: malformed GUID {text!r}",
+            f"malformed GUID {text!r}",
             hint="write a property set GUID as {00062008-0000-0000-C000-000000000046}, braces optional",
-        )
+        ).at(f"property {whole!r}")
     import difflib  # only on this error path
 
     close = difflib.get_close_matches(text.lower(), list(_SETS_FOLDED), n=1, cutoff=0.85)
     names = {k.lower(): k for k in PROPERTY_SETS}
     guess = f"did you mean {names[close[0]]}? " if close else ""
     raise NotFound(
-        f"property {whole!r}: unknown property set {text!r}",
+        f"unknown property set {text!r}",
         hint=f"{guess}known sets: {', '.join(PROPERTY_SETS)}; or give the set's GUID in braces, "
         "e.g. {00062008-0000-0000-C000-000000000046}",
-    )
+    ).at(f"property {whole!r}")
 
 
 def _resolve_named(text: str, ptype: int | None) -> PropDef:
@@ -314,30 +313,30 @@ def _resolve_named(text: str, ptype: int | None) -> PropDef:
     key = key.strip()
     if not key:
         raise InvalidParameter(
-            f"property {text!r}: no LID or name after the property set",
+            "no LID or name after the property set",
             hint="write SET:0x8514 or SET:Name",
-        )
+        ).at(f"property {text!r}")
     if key.isdigit():
         lid = int(key)
     elif key[:2].lower() == "0x":
         match = _HEX.fullmatch(key)
         if match is None:
-            raise InvalidParameter(
-                f"property {text!r}: malformed LID {key!r}", hint="give a hex LID such as 0x8514"
+            raise InvalidParameter(f"malformed LID {key!r}", hint="give a hex LID such as 0x8514").at(
+                f"property {text!r}"
             )
         lid = int(match.group(1), 16)
     else:
         lid = None
     if lid is not None:
         if lid > 0xFFFFFFFF:
-            raise InvalidParameter(f"property {text!r}: LID {key} is larger than 32 bits")
+            raise InvalidParameter(f"LID {key} is larger than 32 bits").at(f"property {text!r}")
         named = NamedId(guid, lid=lid)
     else:
         if "\0" in key or any("\ud800" <= c <= "\udfff" for c in key):
             raise InvalidParameter(
-                f"property {text!r}: a property name cannot hold NUL or unpaired surrogates",
+                "a property name cannot hold NUL or unpaired surrogates",
                 hint="check the shell's encoding (names are Unicode text)",
-            )
+            ).at(f"property {text!r}")
         named = NamedId(guid, name=_fold_name(guid, key))
     row = _get_tables().by_named.get(named)
     if row is None:

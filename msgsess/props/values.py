@@ -128,7 +128,7 @@ class _Ctx:
         return f"property {self.prop} ({t.type_name(self.ptype)}){item}"
 
     def fail(self, value: Any, what: str, hint: str | None) -> NoReturn:
-        raise InvalidParameter(f"{self.where()}: {_show(value)} {what}", hint=hint)
+        raise InvalidParameter(f"{_show(value)} {what}", hint=hint).at(self.where())
 
 
 # --- text -> value ---------------------------------------------------------------------------
@@ -361,9 +361,9 @@ def _read(path: str, shown: str, ctx: _Ctx) -> bytes:
     try:
         return ctx.read_file(path)
     except FileNotFoundError:
-        raise NotFound(f"{ctx.where()}: file {path!r} not found", hint="check the path after @") from None
+        raise NotFound(f"file {path!r} not found", hint="check the path after @").at(ctx.where()) from None
     except OSError as exc:
-        raise InvalidParameter(f"{ctx.where()}: cannot read {path!r}: {exc.strerror or exc}") from None
+        raise InvalidParameter(f"cannot read {path!r}: {exc.strerror or exc}").at(ctx.where()) from None
 
 
 def _inline_default(ptype: int) -> bool:
@@ -691,9 +691,12 @@ def _check_enum(pdef: PropDef, ptype: int, value: Any) -> None:
         return
     listed = ", ".join(f"{number} ({meaning})" for number, meaning in allowed.items())
     raise InvalidParameter(
-        f"property {pdef.name} ({t.type_name(ptype)}): {_show(value)} is not one of {listed}",
-        hint=f"give one of {', '.join(map(str, allowed))}",
-    )
+        f"{_show(value)} is not one of {listed}", hint=f"give one of {', '.join(map(str, allowed))}"
+    ).at(f"property {pdef.name} ({t.type_name(ptype)})")
+
+
+#: What to do when a value of a property of no known type does not read as JSON or a number.
+_AS_TEXT = "to keep it as text, quote it ('\"…\"') or give --type PT_UNICODE"
 
 
 def parse_property(
@@ -730,9 +733,8 @@ def parse_property(
         inner = _parse_type(value["type"])
         if given is not None and model_type(inner) != model_type(given):
             raise InvalidParameter(
-                f"property {name}: --type {type_name} and the value's type {value['type']} differ",
-                hint="give the type once",
-            )
+                f"--type {type_name} and the value's type {value['type']} differ", hint="give the type once"
+            ).at(f"property {name}")
         given, where, value = inner, f"type {t.type_name(inner)}", value["value"]
     if given is not None:
         # A name the tables know has its type: a given type may pick among its rows (PT_STRING8
@@ -747,10 +749,8 @@ def parse_property(
             try:
                 is_json, parsed = _json_text(value, objects_only=False)
             except InvalidParameter as exc:
-                raise InvalidParameter(
-                    f"property {name.strip()}: {exc.message}",
-                    hint="to keep it as text, quote it ('\"…\"') or give --type PT_UNICODE",
-                ) from None
+                exc.hint = _AS_TEXT
+                raise exc.at(f"property {name.strip()}") from None
             if is_json:
                 value, text = parsed, False
         if text:
@@ -759,10 +759,8 @@ def parse_property(
             try:
                 ptype = infer_type(value)
             except InvalidParameter as exc:
-                raise InvalidParameter(
-                    f"property {name.strip()}: {exc.message}",
-                    hint="to keep it as text, quote it ('\"…\"') or give --type PT_UNICODE",
-                ) from None
+                exc.hint = _AS_TEXT
+                raise exc.at(f"property {name.strip()}") from None
         else:
             ptype = infer_type(value)
     shown = name.strip()

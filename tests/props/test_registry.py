@@ -132,7 +132,7 @@ def test_type_argument_overrides_table_type_of_ids_and_set_spellings() -> None:
 def test_type_contradicting_every_row_of_a_name(spelling: str, ptype: int, message: str, hint: str) -> None:
     with pytest.raises(InvalidParameter) as info:
         resolve(spelling, ptype)
-    assert info.value.message == message
+    assert str(info.value) == message
     assert info.value.hint == hint
     assert registry.table_types(spelling) is not None
     assert registry.table_types("0x0037") is None
@@ -230,7 +230,7 @@ def test_hopeless_name_gets_a_generic_hint() -> None:
 def test_malformed_names(spelling: str, message: str) -> None:
     with pytest.raises(InvalidParameter) as info:
         resolve(spelling)
-    assert info.value.message.endswith(message)
+    assert str(info.value).endswith(message)
     assert info.value.exit_code == 3
 
 
@@ -239,7 +239,8 @@ def test_unknown_property_set_is_not_found(spelling: str) -> None:
     with pytest.raises(NotFound) as info:
         resolve(spelling)
     set_name = spelling.partition(":")[0]
-    assert info.value.message == f"property {spelling!r}: unknown property set {set_name!r}"
+    assert str(info.value) == f"property {spelling!r}: unknown property set {set_name!r}"
+    assert info.value.where == (f"property {spelling!r}",)
     assert info.value.exit_code == 4
     hint = info.value.hint or ""
     assert "known sets: PS_MAPI, PS_PUBLIC_STRINGS," in hint and "PSETID_Common" in hint

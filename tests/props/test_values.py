@@ -166,7 +166,7 @@ def test_systime_matches_datetime_arithmetic(when: dt.datetime, seventh: int, of
 def test_naive_systime_is_refused_with_advice() -> None:
     with pytest.raises(InvalidParameter) as info:
         text(t.PT_SYSTIME, "2024-05-01T12:00:00")
-    assert info.value.message == "property PidTagTest (PT_SYSTIME): '2024-05-01T12:00:00' has no UTC offset"
+    assert str(info.value) == "property PidTagTest (PT_SYSTIME): '2024-05-01T12:00:00' has no UTC offset"
     assert info.value.hint is not None
     assert "give an offset such as Z or +02:00" in info.value.hint
 
@@ -191,7 +191,7 @@ def test_naive_systime_is_refused_with_advice() -> None:
 def test_bad_systime(given: str, what: str) -> None:
     with pytest.raises(InvalidParameter) as info:
         text(t.PT_SYSTIME, given)
-    assert info.value.message == f"property PidTagTest (PT_SYSTIME): {given!r} {what}"
+    assert str(info.value) == f"property PidTagTest (PT_SYSTIME): {given!r} {what}"
 
 
 # --- APPTIME ---------------------------------------------------------------------------------
@@ -239,7 +239,7 @@ def test_binary_file_errors(tmp_path: Path) -> None:
     missing = tmp_path / "missing.bin"
     with pytest.raises(NotFound) as info:
         text(t.PT_BINARY, f"@{missing}", read_file=read_bytes)
-    assert info.value.message == f"property PidTagTest (PT_BINARY): file {str(missing)!r} not found"
+    assert str(info.value) == f"property PidTagTest (PT_BINARY): file {str(missing)!r} not found"
     with pytest.raises(InvalidParameter, match="cannot read"):
         text(t.PT_BINARY, f"@{tmp_path}", read_file=read_bytes)
     with pytest.raises(InvalidParameter, match="names no file"):
@@ -383,7 +383,7 @@ def test_binary_file_errors(tmp_path: Path) -> None:
 def test_text_errors(ptype: int, given: str, message: str, hint: str) -> None:
     with pytest.raises(InvalidParameter) as info:
         text(ptype, given)
-    assert info.value.message == message
+    assert str(info.value) == message
     assert info.value.hint == hint
     assert info.value.exit_code == 3
 
@@ -391,7 +391,10 @@ def test_text_errors(ptype: int, given: str, message: str, hint: str) -> None:
 def test_long_values_are_shortened_in_messages() -> None:
     with pytest.raises(InvalidParameter) as info:
         text(t.PT_LONG, "x" * 500)
-    assert info.value.message == f"property PidTagTest (PT_LONG): '{'x' * 39}…' is not an integer"
+    assert str(info.value) == f"property PidTagTest (PT_LONG): '{'x' * 39}…' is not an integer"
+    # The property is where the problem is, not part of it: callers add their places outside it.
+    assert info.value.where == ("property PidTagTest (PT_LONG)",)
+    assert info.value.message == f"'{'x' * 39}…' is not an integer"
 
 
 def test_surrogates_are_refused() -> None:
@@ -475,7 +478,7 @@ def test_parse_json(ptype: int, given: Any, expected: Any) -> None:
 def test_json_errors(ptype: int, given: Any, message: str) -> None:
     with pytest.raises(InvalidParameter) as info:
         from_json(ptype, given)
-    assert info.value.message == message
+    assert str(info.value) == message
 
 
 # --- to_json / to_text -----------------------------------------------------------------------
@@ -583,7 +586,7 @@ def test_infer_type(value: Any, expected: int) -> None:
 def test_infer_type_errors(value: Any, message: str) -> None:
     with pytest.raises(InvalidParameter) as info:
         infer_type(value)
-    assert info.value.message == message
+    assert str(info.value) == message
 
 
 def test_inferred_type_parses_the_value() -> None:
@@ -679,7 +682,7 @@ def test_integer_text_of_thousands_of_digits_is_out_of_range(ptype: int, digits:
     with pytest.raises(InvalidParameter) as info:
         text(ptype, given_text)  # before: internal ValueError (int() takes at most 4300 digits)
     if ptype not in t.MV_TYPES:  # an MV's JSON text fails as JSON
-        assert "is out of range" in info.value.message
+        assert "is out of range" in str(info.value)
 
 
 def test_arrays_nested_thousands_deep_are_refused() -> None:
