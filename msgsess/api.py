@@ -516,8 +516,9 @@ def compose(
         if item.attachments is not None:
             captured = []
             for index, loaded in enumerate(item.attachments):
+                stored_att = loaded.in_memory()  # files read now: no session to copy them into
                 _raise(loaded, f"attachment {index}")
-                captured.append(loaded.stored)
+                captured.append(stored_att)
                 blobs.update(loaded.blobs)
             stored["attachments"] = captured
     stored.pop("id", None)

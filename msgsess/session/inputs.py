@@ -1,11 +1,13 @@
-"""Inputs of a command, captured before its transaction: bodies, RTF, base64, ``.msg`` bytes, specs.
+"""Inputs of a command: bodies, RTF, base64, ``.msg`` bytes, specs, attachment files.
 
 Everything a command takes in (attachment files, bodies, JSON, the ``.msg`` files ``edit`` and
-``attach --msg`` take) is read (by :mod:`msgsess.inputs`, the one reader of files), decoded and
-hashed here, before the session is locked, so that a slow disk or a big file never keeps other
-commands waiting. A failure is kept in a
-:class:`Loaded` and raised when the input is stored, in the order of the checks and located at
-the message and entry it belongs to (see :meth:`msgsess.errors.MsgsessError.at`).
+``attach --msg`` take) is read by :mod:`msgsess.inputs` (the one reader of files) and decoded
+here, before the session is locked where that holds little: an attachment file over
+:data:`WHOLE` (or past one message's :data:`READ_AHEAD`) is copied into the session when it is
+stored, in chunks (:meth:`~msgsess.session.store.Store.capture_file`), so that no process holds
+a whole attachment, whatever its size; ``add --json`` reads each spec as it gets to it. A failure is
+kept in a :class:`Loaded` and raised when the input is stored, in the order of the checks and
+located at the message and entry it belongs to (see :meth:`msgsess.errors.MsgsessError.at`).
 """
 
 from __future__ import annotations
@@ -14,13 +16,13 @@ import binascii
 import hashlib
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from msgsess.errors import InvalidParameter, MsgsessError, NotFound, located, out_of_memory
-from msgsess.inputs import read_input, read_stdin
+from msgsess.inputs import open_input, read_input, read_stdin
 from msgsess.oxmsg.codepages import check_codepage
 from msgsess.session import jsonspec
 from msgsess.session import props as sprops
@@ -85,11 +87,73 @@ def check_msg_bytes(data: bytes, name: str) -> None:
     read_msg(data, name)
 
 
+#: Attachment bytes up to this size are read whole (a file before the session is locked, as
+#: every other input) and stored in one piece; larger ones are copied into the session in
+#: chunks when their spec is stored, hashed on the way (:meth:`Store.capture`).
+WHOLE = 1 << 20
+#: At most this many bytes of one message's attachment files are read ahead of storing it;
+#: its further files are copied in when stored, whatever their size.
+READ_AHEAD = 16 << 20
+
+
+@dataclass
+class ReadAhead:
+    """What is left of :data:`READ_AHEAD` for the attachment files of one message (or ``attach``)."""
+
+    left: int = READ_AHEAD
+
+
+@dataclass(frozen=True)
+class PendingFile:
+    """An attachment file larger than :data:`WHOLE`, copied into the session when its spec is
+    stored: in place of the ``blob`` hash of the stored spec until then (:meth:`Loaded.store_into`)."""
+
+    path: str
+
+    def read(self) -> bytes:
+        """The whole file (for a spec composed without a session: :func:`msgsess.compose`)."""
+        return read_input(self.path)
+
+    def capture(self, store: Store) -> str:
+        """Copy the file into the session's blobs in chunks (inside its transaction); its hash."""
+        with open_input(self.path) as f:
+            size = os.fstat(f.fileno()).st_size
+            try:
+                sha = store.capture_file(f, size)
+            except OSError as exc:
+                raise InvalidParameter(
+                    f"cannot read {self.path}: {exc.strerror}", hint="check the file"
+                ) from None
+        if sha is None:
+            raise InvalidParameter(
+                f"{self.path} changed while it was read", hint="add it again once nothing writes to it"
+            )
+        return sha
+
+
+@dataclass(frozen=True)
+class PendingData:
+    """Decoded attachment bytes larger than :data:`WHOLE` (base64 ``data``), copied into the
+    session in chunks when stored: SQLite would otherwise make a copy of them to bind them."""
+
+    data: bytes
+
+    def read(self) -> bytes:
+        return self.data
+
+    def capture(self, store: Store) -> str:
+        view = memoryview(self.data)
+        sha = store.capture(lambda: (view[i : i + WHOLE] for i in range(0, len(view), WHOLE)), len(view))
+        assert sha is not None  # the bytes cannot change on the way
+        return sha
+
+
 @dataclass
 class Loaded:
-    """Input read, decoded and hashed before the write transaction: what the spec stores and the
-    bytes to put in the session, or the error to raise (in the order of the checks) when storing.
-    The error is located when it is raised, where the message and the entry are known.
+    """An input read and decoded: what the spec stores and the bytes to put in the session (or
+    large ones to copy in when stored: :class:`PendingFile`, :class:`PendingData`), or the
+    error to raise (in the order of the checks) when storing. The error is located when it is
+    raised, where the message and the entry are known.
     """
 
     stored: dict[str, Any] = field(default_factory=dict)
@@ -101,18 +165,38 @@ class Loaded:
         self.blobs[sha] = data
         return sha
 
+    def keep_attachment(self, data: bytes) -> str | PendingData:
+        """Attachment bytes: hashed and kept now if small, else copied in when stored."""
+        return self.keep(data) if len(data) <= WHOLE else PendingData(data)
+
+    def _resolve(self, value: Callable[[PendingFile | PendingData], str]) -> None:
+        if self.error is None:
+            try:
+                for key, item in self.stored.items():
+                    if isinstance(item, (PendingFile, PendingData)):
+                        self.stored[key] = value(item)
+            except MsgsessError as failed:
+                self.error = failed
+
     def store_into(self, store: Store, *where: str) -> dict[str, Any]:
         """Put the bytes into the session (inside its transaction); the stored form of the input.
 
-        A read error is raised now, located at ``where`` (outermost first).
+        Large bytes are copied in now, in chunks and hashed on the way. A read error is raised
+        now, located at ``where`` (outermost first).
         """
+        self._resolve(lambda pending: pending.capture(store))
         if self.error is not None:
-            exc = self.error
+            error = self.error
             for place in reversed(where):
-                exc.at(place)
-            raise exc
+                error.at(place)
+            raise error
         for sha, data in self.blobs.items():
             store.put_blob(sha, data)
+        return self.stored
+
+    def in_memory(self) -> dict[str, Any]:
+        """The stored form with every file read into :attr:`blobs` (no session: ``msgsess.compose``)."""
+        self._resolve(lambda pending: self.keep(pending.read()))
         return self.stored
 
 
@@ -140,22 +224,26 @@ def _no_folder(path: str) -> None:
         )
 
 
-def load_attachment(att: dict[str, Any], *, validate: bool = False) -> Loaded:
+def load_attachment(att: dict[str, Any], *, validate: bool = False, ahead: ReadAhead | None = None) -> Loaded:
     """An attachment spec as stored: file and base64 sources become blobs of the session.
 
-    With ``validate`` the spec is first checked against the schema (``attach``'s input).
+    With ``validate`` the spec is first checked against the schema (``attach``'s input). A
+    small file is read now while ``ahead`` (shared by the attachments of one message) allows;
+    any other is copied in when the spec is stored.
     """
+    budget = ahead if ahead is not None else ReadAhead()
 
     def read(loaded: Loaded) -> dict[str, Any]:
         if validate:
             jsonspec.validate_part(att, "#/$defs/attachment", "")
         rest = {k: v for k, v in att.items() if k not in ("file", "data", "msg", "msg_data", "message")}
         if "file" in att:
-            _no_folder(att["file"])
-            source: dict[str, Any] = {"blob": loaded.keep(read_input(att["file"]))}
-            rest.setdefault("name", os.path.basename(att["file"]))
+            path = att["file"]
+            _no_folder(path)
+            source: dict[str, Any] = {"blob": _attachment_file(loaded, path, budget)}
+            rest.setdefault("name", os.path.basename(path))
         elif "data" in att:
-            source = {"blob": loaded.keep(decode_base64(att["data"]))}
+            source = {"blob": loaded.keep_attachment(decode_base64(att["data"]))}
         elif "msg" in att:
             data = read_input(att["msg"])
             check_msg_bytes(data, att["msg"])
@@ -169,6 +257,17 @@ def load_attachment(att: dict[str, Any], *, validate: bool = False) -> Loaded:
         return {**source, **rest}
 
     return load(read)
+
+
+def _attachment_file(loaded: Loaded, path: str, ahead: ReadAhead) -> str | PendingFile | PendingData:
+    """A small attachment file (or stdin) read now; a larger one left to copy in when stored."""
+    if path != "-":
+        with open_input(path) as f:  # the same refusals (missing, no regular file…) as a read
+            size = os.fstat(f.fileno()).st_size
+        if size > min(WHOLE, ahead.left):
+            return PendingFile(path)
+        ahead.left -= size
+    return loaded.keep_attachment(read_input(path))
 
 
 #: A character no text of a spec may hold: NUL, or half of a surrogate pair.
@@ -238,7 +337,8 @@ def load_spec(where: str, spec: dict[str, Any]) -> Input:
     atts = spec.get("attachments")
     if not isinstance(atts, list):
         return Input(where, spec, source, None, photo=photo)
-    loaded = [load_attachment(att) for att in atts]
+    ahead = ReadAhead()
+    loaded = [load_attachment(att, ahead=ahead) for att in atts]
     if any("data" in att or "msg_data" in att for att in atts):
         # Their bytes are in `loaded` now: the base64 text (as large again) need not stay.
         light = [{k: v for k, v in att.items() if k not in ("data", "msg_data")} for att in atts]
@@ -261,15 +361,16 @@ def load_photo(photo: Any) -> Loaded:
     return load(read)
 
 
-def load_specs(specs: Iterable[tuple[str, dict[str, Any]]]) -> list[Input]:
-    """Every spec with its files read, before the transaction; an input error ends the list."""
-    inputs: list[Input] = []
+def load_specs(specs: Iterable[tuple[str, dict[str, Any]]]) -> Iterator[Input]:
+    """Each spec with its inputs read, as it comes (one at a time: ``add --json`` of any number
+    of messages holds one); an input error (JSON syntax…) ends them."""
     try:
         for where, spec in specs:
-            inputs.append(load_spec(where, spec))
+            item = load_spec(where, spec)
+            del spec  # its base64 data is decoded in `item`: the text is not held while it is stored
+            yield item
     except MsgsessError as exc:
-        inputs.append(Input("", {}, None, None, exc))
-    return inputs
+        yield Input("", {}, None, None, exc)
 
 
 def read_msg(data: bytes | bytearray | Path, name: str, codepage: int | None = None) -> Message:

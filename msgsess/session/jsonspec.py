@@ -275,20 +275,20 @@ def iter_specs(text: str, source: str) -> Iterator[tuple[str, dict[str, Any]]]:
         del text
         value.reverse()
         for i in range(len(value)):
-            item = value.pop()
-            yield f"{source} $[{i}]", validate(item, source, f"$[{i}]")
+            # Not bound to a name: a spec given out is not held here while the caller stores it.
+            yield f"{source} $[{i}]", validate(value.pop(), source, f"$[{i}]")
         return
     line, counted = 1, 0
     while pos < len(text):
         line += text.count("\n", counted, pos)
         counted = pos
-        value, end = _decode(text, pos, source)
+        decoded = list(_decode(text, pos, source))  # [spec, end]
         where = f"{source} line {line}"
-        pos = ws.match(text, end).end()  # type: ignore[union-attr]
+        pos = ws.match(text, decoded.pop()).end()  # type: ignore[union-attr]
         if pos == len(text):
             text = ""  # the last spec: the text is not needed any more
-        yield where, validate(value, where)
-        del value
+        # Popped, not bound to a name: a spec given out is not held here while the caller stores it.
+        yield where, validate(decoded.pop(), where)
 
 
 def validate_part(value: Any, ref: str, where: str, root: str = "$") -> None:

@@ -15,11 +15,10 @@ Layout (``PRAGMA user_version`` = :data:`FORMAT_VERSION`, ``application_id`` = :
     one row per message; ``spec`` is the message spec (JSON text) without ``id`` and ``output``.
 ``blobs(id, sha256, data)``
     attachment bytes and embedded ``.msg`` files, captured when added, shared by content
-    (``sha256`` is unique; NULL only while :meth:`Store.capture` copies the bytes in). A rowid
-    table, so that a blob is written and read in chunks through an SQLite blob handle
-    (``zeroblob`` + ``blobopen``) and never has to be held whole: :meth:`Store.capture` hashes a
-    file while it copies it in, :meth:`Store.blob_source` gives ``close`` a
-    :class:`~msgsess.storage.StreamSource` that reads it out. Format 1 kept them in a
+    (``sha256`` is unique). A rowid table, so that a blob is written and read in chunks through
+    an SQLite blob handle (``zeroblob`` + ``blobopen``) and never has to be held whole:
+    :meth:`Store.capture` hashes a file, then copies it in under its hash; :meth:`Store.blob_source`
+    gives ``close`` a :class:`~msgsess.storage.StreamSource` that reads it out. Format 1 kept them in a
     ``WITHOUT ROWID`` table, which has no blob handles: such a session is still read (``show``)
     but refused by every command that writes, with the way to rebuild it (:func:`_check_session`).
 ``embeds(parent, child)``
@@ -52,7 +51,7 @@ import json
 import os
 import secrets
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -438,46 +437,55 @@ class Store:
         """Store bytes already in memory (base64 data of a spec, a decoded ``.msg``) under their hash."""
         self.conn.execute("INSERT OR IGNORE INTO blobs (sha256, data) VALUES (?, ?)", (sha256, data))
 
-    def capture(self, chunks: Iterable[bytes], size: int) -> str | None:
-        """Copy ``size`` bytes into a new blob chunk by chunk, hashing them on the way; their SHA-256.
+    def capture(self, chunks: Callable[[], Iterable[bytes | memoryview]], size: int) -> str | None:
+        """Copy ``size`` bytes into a blob chunk by chunk; their SHA-256.
 
-        The row is made with ``zeroblob(size)`` and filled through a blob handle, so neither this
-        process nor SQLite holds the whole value. Bytes the session has already are not kept twice
-        (the new row is dropped). Returns None, keeping nothing, when ``chunks`` do not hold
-        exactly ``size`` bytes (a file that changed while it was read): the caller names the file.
+        ``chunks()`` is read twice: once to hash the bytes (bytes the session has already are
+        not written again), then to copy them into a row made with ``zeroblob(size)`` under
+        their hash, through a blob handle, hashed again on the way. So neither this process
+        nor SQLite holds the whole value: a row is never updated once it holds the bytes
+        (SQLite rewrites a whole row to update one column of it). Returns None, keeping
+        nothing, when the two reads differ or do not hold exactly ``size`` bytes (a file that
+        changed while it was read): the caller names the file.
         """
-        row = self.conn.execute("INSERT INTO blobs (sha256, data) VALUES (NULL, zeroblob(?))", (size,))
-        rowid = row.lastrowid
-        assert rowid is not None
         import hashlib
 
-        digest = hashlib.sha256()
-        done = 0
-        with self.conn.blobopen("blobs", "data", rowid) as blob:
-            for chunk in chunks:
-                if done + len(chunk) > size:
-                    done = -1
-                    break
-                blob.write(chunk)
-                digest.update(chunk)
+        def copy(write: Callable[[bytes | memoryview], object]) -> str | None:
+            digest = hashlib.sha256()
+            done = 0
+            for chunk in chunks():
                 done += len(chunk)
-        sha = digest.hexdigest()
-        if done != size or self._has_blob(sha):
+                if done > size:
+                    return None
+                write(chunk)
+                digest.update(chunk)
+            return digest.hexdigest() if done == size else None
+
+        sha = copy(lambda _chunk: None)
+        if sha is None or self._has_blob(sha):
+            return sha
+        row = self.conn.execute("INSERT INTO blobs (sha256, data) VALUES (?, zeroblob(?))", (sha, size))
+        rowid = row.lastrowid
+        assert rowid is not None
+        with self.conn.blobopen("blobs", "data", rowid) as blob:
+            again = copy(blob.write)
+        if again != sha:
             self.conn.execute("DELETE FROM blobs WHERE id = ?", (rowid,))
-            return sha if done == size else None
-        self.conn.execute("UPDATE blobs SET sha256 = ? WHERE id = ?", (sha, rowid))
+            return None
         return sha
 
     def capture_file(self, f: BinaryIO, size: int, chunk_size: int = BLOB_CHUNK) -> str | None:
-        """:meth:`capture` of an open file that should hold ``size`` bytes from where it is."""
+        """:meth:`capture` of an open file (seekable) that should hold ``size`` bytes from where it is."""
+        start = f.tell()
 
         def chunks() -> Iterator[bytes]:
+            f.seek(start)
             left = size + 1  # one byte more than promised tells a file that grew
             while left > 0 and (chunk := f.read(min(chunk_size, left))):
                 left -= len(chunk)
                 yield chunk
 
-        return self.capture(chunks(), size)
+        return self.capture(chunks, size)
 
     def _has_blob(self, sha256: str) -> bool:
         return self.conn.execute("SELECT 1 FROM blobs WHERE sha256 = ?", (sha256,)).fetchone() is not None

@@ -22,7 +22,7 @@ from msgsess.props.types import FileTime
 from msgsess.session import edit as edit_spec
 from msgsess.session import jsonspec
 from msgsess.session import props as sprops
-from msgsess.session.inputs import BAD_CHAR, Input, check_text, load_attachment, load_specs
+from msgsess.session.inputs import BAD_CHAR, Input, ReadAhead, check_text, load_attachment, load_specs
 from msgsess.session.store import (
     Identity,
     Settings,
@@ -359,12 +359,19 @@ def add(
     """
     ids: list[str] = []
     warnings: list[str] = []
-    inputs = load_specs(specs)  # files read, decoded and hashed before taking the lock
+    late: list[str] = []  # warnings known once every spec is in, in the order of the messages
+    # The first spec (the only one of a command line) is read before the session is locked;
+    # each further one as add gets to it. Large files are copied into the session in chunks:
+    # the memory of add grows with neither the number of messages nor the size of their files.
+    inputs = load_specs(specs)
+    items = _first_then(next(inputs, None), inputs)
     with transaction(path, write=True) as store:
-        pending: list[tuple[Input, str, str]] = []
-        stored: list[_Stored] = []
+        #: (where, label, parent, child) of each embedding, checked once every spec is in.
+        pending: list[tuple[str, str, str, str]] = []
+        #: Messages without an output, warned about unless a later one embeds them.
+        unembedded: list[tuple[int, str]] = []
         settings = store.settings()
-        for item in inputs:
+        for item in items:
             if item.error is not None:
                 raise item.error
             try:
@@ -373,25 +380,35 @@ def add(
                 exc.at(item.where)
                 raise
             ids.append(one.id)
-            stored.append(one)
-            pending.extend((item, one.id, child) for child in one.children)
-        for item, parent, child in pending:
+            label = added_label(item.spec)
+            pending.extend((item.where, label, one.id, child) for child in one.children)
+            if one.output is not None and one.given_output is not None:
+                late.extend(output_warnings(store.path, one.id, one.given_output, one.output))
+            elif one.output is None:
+                unembedded.append((len(late), one.id))
+                late.append("")  # its place among the warnings, if it gets one
+        for where, label, parent, child in pending:
             if child not in store.children(parent):
                 continue  # the parent was replaced later in this input: that edge is gone
             try:
                 _check_embed(store, parent, child)
             except MsgsessError as exc:
-                exc.at(added_label(item.spec)).at(item.where)
+                exc.at(label).at(where)
                 raise
-        for one in stored:  # once every spec is in: a later one may embed an earlier one
-            if one.output is not None and one.given_output is not None:
-                warnings.extend(output_warnings(store.path, one.id, one.given_output, one.output))
-            elif not store.has_parent(one.id):
-                warnings.append(no_output_warning(store.path, one.id))
+        for place, msg_id in unembedded:  # once every spec is in: a later one may embed it
+            if store.exists(msg_id) and not store.has_parent(msg_id):
+                late[place] = no_output_warning(store.path, msg_id)
     if warn is not None:
-        for text in dict.fromkeys(warnings):  # a message replaced twice in one input: once
+        for text in dict.fromkeys(w for w in (*warnings, *late) if w):  # a message replaced twice: once
             warn(text)
     return ids
+
+
+def _first_then(first: Input | None, rest: Iterator[Input]) -> Iterator[Input]:
+    if first is not None:
+        yield first
+        del first  # not held while the rest are stored
+    yield from rest
 
 
 def output_warnings(session: str | os.PathLike[str], msg_id: str, given: str, output: str) -> list[str]:
@@ -505,11 +522,13 @@ def add_recipients(path: str | os.PathLike[str], msg_id: str, kind: str, address
 def attach(path: str | os.PathLike[str], msg_id: str, attachments: list[dict[str, Any]]) -> list[int]:
     """Append attachments (specs of the schema's attachment form); return their numbers.
 
-    More than a .msg holds (2048, the edited file's own included) is refused: TooBig. Files are
-    read, decoded and hashed before the session is locked; only the new attachments are checked
+    More than a .msg holds (2048, the edited file's own included) is refused: TooBig. Small files
+    are read, decoded and hashed before the session is locked, larger ones copied in chunks into
+    it (:data:`~msgsess.session.inputs.WHOLE`); only the new attachments are checked
     (composed), so the cost does not grow with the number the message has already.
     """
-    loaded = [load_attachment(att, validate=True) for att in attachments]
+    ahead = ReadAhead()
+    loaded = [load_attachment(att, validate=True, ahead=ahead) for att in attachments]
     with transaction(path, write=True) as store:
         spec = store.get(msg_id).spec
         label = f"message {msg_id}"

@@ -40,8 +40,8 @@ def test_capture_copies_in_chunks_hashes_and_keeps_one_copy(s: str) -> None:
     data = bytes(range(256)) * 4099  # not a multiple of any chunk size
     sha = hashlib.sha256(data).hexdigest()
     with transaction(s, write=True) as store:
-        assert store.capture(pieces(data, 1000), len(data)) == sha
-        assert store.capture(pieces(data, 7777), len(data)) == sha  # the same bytes: not kept twice
+        assert store.capture(lambda: pieces(data, 1000), len(data)) == sha
+        assert store.capture(lambda: pieces(data, 7777), len(data)) == sha  # the same bytes: not kept twice
         assert store.capture_file(io.BytesIO(data), len(data), chunk_size=4096) == sha
         assert store.blob(sha) == data
     assert blob_rows(s) == [(sha, len(data))]
@@ -49,10 +49,10 @@ def test_capture_copies_in_chunks_hashes_and_keeps_one_copy(s: str) -> None:
 
 def test_capture_of_bytes_that_do_not_match_their_size_keeps_nothing(s: str) -> None:
     with transaction(s, write=True) as store:
-        assert store.capture([b"abc"], 4) is None  # shrank
-        assert store.capture([b"abc", b"de"], 4) is None  # grew
+        assert store.capture(lambda: [b"abc"], 4) is None  # shrank
+        assert store.capture(lambda: [b"abc", b"de"], 4) is None  # grew
         assert store.capture_file(io.BytesIO(b"abcdef"), 4) is None  # more than promised
-        assert store.capture([], 0) == hashlib.sha256(b"").hexdigest()
+        assert store.capture(lambda: [], 0) == hashlib.sha256(b"").hexdigest()
     assert blob_rows(s) == [(hashlib.sha256(b"").hexdigest(), 0)]
 
 
@@ -180,3 +180,22 @@ def test_close_copies_a_large_attachment_from_the_session_in_chunks(s: str, work
             hashlib.sha256(msg.attachments[0].data).digest()
             == hashlib.sha256(Path("big.bin").read_bytes()).digest()
         )
+
+
+def test_add_of_many_specs_stays_all_or_nothing_with_files_copied_in(s: str, workdir: Path) -> None:
+    """Files larger than inputs.WHOLE are copied in when their spec is stored (inside the
+    transaction): a later spec's error still leaves the session as it was, no blob behind."""
+    from msgsess.errors import NotFound
+    from msgsess.session.inputs import WHOLE
+
+    Path("big.bin").write_bytes(b"b" * (WHOLE + 1))
+    Path("small.bin").write_bytes(b"s" * 100)
+    big = {"output": "a.msg", "attachments": [{"file": "big.bin"}]}
+    data = {"output": "b.msg", "attachments": [{"data": "eHl6" * (WHOLE // 3 + 1)}]}
+    missing = {"output": "c.msg", "attachments": [{"file": "small.bin"}, {"file": "gone.bin"}]}
+    with pytest.raises(NotFound, match=r"^c\.msg: attachment 1: file gone\.bin does not exist$"):
+        use.add(s, [("", big), ("", data), ("", missing)])
+    assert blob_rows(s) == [] and use.message_ids(s) == []
+    assert use.add(s, [("", big), ("", data), ("", {**missing, "attachments": missing["attachments"][:1]})])
+    expected = [b"b" * (WHOLE + 1), b"xyz" * (WHOLE // 3 + 1), b"s" * 100]
+    assert sorted(blob_rows(s)) == sorted((hashlib.sha256(b).hexdigest(), len(b)) for b in expected)
