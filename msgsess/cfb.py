@@ -25,8 +25,6 @@ import errno
 import hashlib
 import io
 import os
-import secrets
-import shutil
 import stat
 import struct
 import uuid
@@ -345,7 +343,7 @@ def _create_temp(target: Path) -> tuple[int, str]:
     ``tempfile.mkstemp`` makes one, with 8 random hex digits)."""
     flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
     for _attempt in range(100):
-        name = os.path.join(target.parent, f".{target.name}.{secrets.token_hex(4)}.tmp")
+        name = os.path.join(target.parent, f".{target.name}.{os.urandom(4).hex()}.tmp")
         try:
             return os.open(name, flags, 0o600), name
         except FileExistsError:
@@ -518,13 +516,15 @@ def _backup(target: Path) -> Path | None:
         return None
     except OSError as exc:
         raise WriteFailed(f"cannot keep a copy of {target} while replacing it: {_os_reason(exc)}") from exc
-    backup = target.parent / f".{target.name}.{_backup_token(os.getpid(), secrets.token_hex(4), st)}.bak"
+    backup = target.parent / f".{target.name}.{_backup_token(os.getpid(), os.urandom(4).hex(), st)}.bak"
     try:
         os.link(target, backup)
     except FileExistsError as exc:  # not ours to remove
         raise WriteFailed(f"cannot keep a copy of {target} while replacing it: {backup} exists") from exc
     except OSError:
         try:
+            import shutil  # only where the copy cannot be a hard link
+
             shutil.copy2(target, backup)
         except OSError as exc:
             discard(backup)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import base64
 import binascii
-import mimetypes
+import functools
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from msgsess.composer.context import Context
 from msgsess.errors import InvalidParameter
@@ -16,10 +15,11 @@ from msgsess.props import ids
 from msgsess.props import types as t
 from msgsess.storage import StreamSource, stream_size
 
-#: Python's built-in table only (not the host's /etc/mime.types): the same name gives the
-#: same type on every machine, as reproducible builds need.
-_MIME = mimetypes.MimeTypes(filenames=())
-for _ext, _type in {
+if TYPE_CHECKING:
+    import mimetypes
+
+#: Types Python's table lacks or gives otherwise.
+_EXTRA_TYPES = {
     ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     ".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
@@ -35,8 +35,7 @@ for _ext, _type in {
     ".7z": "application/x-7z-compressed",
     ".webp": "image/webp",
     ".heic": "image/heic",
-}.items():
-    _MIME.add_type(_type, _ext)
+}
 _COMPRESSED = {
     "gzip": "application/gzip",
     "bzip2": "application/x-bzip2",
@@ -46,9 +45,22 @@ _COMPRESSED = {
 }
 
 
+@functools.cache
+def _mime_types() -> mimetypes.MimeTypes:
+    """Python's built-in table only (not the host's /etc/mime.types): the same name gives the
+    same type on every machine, as reproducible builds need. Made on first use (``add`` only
+    checks a spec and never needs it)."""
+    import mimetypes
+
+    table = mimetypes.MimeTypes(filenames=())
+    for ext, mime in _EXTRA_TYPES.items():
+        table.add_type(mime, ext)
+    return table
+
+
 def guess_mime(name: str) -> str:
     """The MIME type of a file name; a compressed file (``.tar.gz``) is its compression's type."""
-    mime, encoding = _MIME.guess_type(name, strict=False)
+    mime, encoding = _mime_types().guess_type(name, strict=False)
     if encoding is not None:
         return _COMPRESSED.get(encoding, "application/octet-stream")
     return mime or "application/octet-stream"
@@ -161,6 +173,8 @@ def attachment_bytes(ctx: Context, spec: Mapping[str, Any], source: str, field: 
         if not isinstance(text, str):
             raise ctx.fail(f"{field}.data", "expected base64 text")
         try:
+            import base64
+
             return base64.b64decode(text.removeprefix("base64:"), validate=True)
         except (binascii.Error, ValueError):
             raise ctx.fail(f"{field}.data", "is not valid base64") from None

@@ -7,7 +7,6 @@ index k is property id 0x8000 + k.
 from __future__ import annotations
 
 import uuid
-import zlib
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -29,6 +28,8 @@ BUCKETS = 0x1F
 
 def name_crc(data: bytes) -> int:
     """CRC-32 of [MS-OXRTFCP] 2.1.3.2: zlib's polynomial, initial value 0, no final XOR."""
+    import zlib
+
     return zlib.crc32(data, 0xFFFFFFFF) ^ 0xFFFFFFFF
 
 

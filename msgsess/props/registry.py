@@ -25,7 +25,7 @@ are read on first use only and indexed once per process.
 
 from __future__ import annotations
 
-import importlib.resources
+import os
 import re
 import uuid
 from dataclasses import dataclass
@@ -147,7 +147,16 @@ class _Tables:
 
 
 def _read(filename: str) -> str:
-    return importlib.resources.files("msgsess.props").joinpath("data", filename).read_text(encoding="utf-8")
+    # Read beside this module: importlib.resources costs every command that names a property
+    # an import of tempfile and shutil. It is the way only where the package is no folder (a zip).
+    try:
+        with open(os.path.join(os.path.dirname(__file__), "data", filename), encoding="utf-8") as f:
+            return f.read()
+    except (FileNotFoundError, NotADirectoryError):
+        import importlib.resources
+
+        data = importlib.resources.files("msgsess.props").joinpath("data", filename)
+        return data.read_text(encoding="utf-8")
 
 
 _tables: _Tables | None = None

@@ -25,9 +25,11 @@ other            RawValue (bytes kept verbatim, for lossless editing)
 from __future__ import annotations
 
 import datetime as _dt
-import decimal
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import decimal
 
 PT_UNSPECIFIED = 0x0000
 PT_NULL = 0x0001
@@ -260,4 +262,6 @@ class RawValue:
 
 
 def currency(value: Any) -> decimal.Decimal:
+    import decimal  # on first use: most commands never meet a currency
+
     return decimal.Decimal(value).quantize(decimal.Decimal("0.0001"))

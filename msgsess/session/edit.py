@@ -24,7 +24,7 @@ Numbering
 
 from __future__ import annotations
 
-import base64
+import binascii
 from typing import TYPE_CHECKING, Any
 
 from msgsess.errors import InvalidParameter, TooBig
@@ -161,7 +161,7 @@ def export_source(store: Store, source: dict[str, Any], data: bool) -> dict[str,
     blob = store.blob(str(source["blob"]))
     out: dict[str, Any] = {}
     if data:
-        out["data"] = base64.b64encode(blob).decode("ascii")
+        out["data"] = binascii.b2a_base64(blob, newline=False).decode("ascii")
     else:
         out["data"] = None
         out["size"] = len(blob)

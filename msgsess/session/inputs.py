@@ -13,7 +13,6 @@ located at the message and entry it belongs to (see :meth:`msgsess.errors.Msgses
 from __future__ import annotations
 
 import binascii
-import hashlib
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -79,6 +78,8 @@ def decode_base64(text: str) -> bytes:
 
 
 def sha256(data: bytes) -> str:
+    import hashlib
+
     return hashlib.sha256(data).hexdigest()
 
 

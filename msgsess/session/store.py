@@ -49,7 +49,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import secrets
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -795,7 +794,7 @@ def _initialise(path: Path, tmp: Path, unicode: bool, codepage: int) -> None:
                     ("unicode", "1" if unicode else "0"),
                     ("codepage", str(codepage)),
                     ("next_id", "1"),
-                    ("session", secrets.token_hex(16)),
+                    ("session", os.urandom(16).hex()),
                 ],
             )
         finally:

@@ -8,7 +8,7 @@ session keeps what the user wrote.
 
 from __future__ import annotations
 
-import base64
+import binascii
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -736,7 +736,7 @@ def _export(
                     if data:
                         blob = store.blob(sha)
                         size += len(blob)
-                        att = {public: base64.b64encode(blob).decode("ascii"), **att}
+                        att = {public: binascii.b2a_base64(blob, newline=False).decode("ascii"), **att}
                     else:  # the size from SQL: the bytes stay on disk
                         att = {public: None, "size": store.blob_size(sha), **att}
             atts.append(att)

@@ -1,0 +1,85 @@
+"""Start-up (issue 11): a command imports what it needs, never the heavy parts it does not.
+
+Checked by the modules a real ``python -m msgsess`` process holds once the command is done, not
+by timing it (the ratios to ``python -c pass`` are measured by ``benchmarks/bench_e2e.py``).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+_PROBE = """
+import runpy, sys
+sys.argv = ["msgsess", *sys.argv[1:]]
+try:
+    runpy.run_module("msgsess", run_name="__main__", alter_sys=True)
+except SystemExit as exc:
+    code = exc.code
+else:
+    code = 0
+print("MODULES", code, *sorted(sys.modules), file=sys.stderr)
+"""
+
+#: Never on these paths: readers and parsers of other formats, rich (terminal output only).
+NEVER = {
+    "extract_msg", "rich", "bs4", "lark", "compressed_rtf", "RTFDE", "icalendar", "vobject",
+    "dateutil", "email", "msgsess.mime", "msgsess.items", "msgsess.convert",
+    "msgsess.oxmsg.encoder", "msgsess.oxmsg.rtf", "msgsess.oxmsg.html", "tempfile",
+}  # fmt: skip
+#: ``add`` checks a spec and stores it: no compound file, no property tables, no MIME types.
+ADD = NEVER | {
+    "olefile", "msgsess.cfb", "msgsess.cfbwriter", "msgsess.oxmsg.decoder", "msgsess.props.registry",
+    "msgsess.props.values", "msgsess.dump", "mimetypes", "secrets", "random", "shutil", "decimal",
+}  # fmt: skip
+#: ``dump`` and ``check`` read a file: no session, no SQLite, no composer.
+READ = NEVER | {
+    "sqlite3", "msgsess.session.store", "msgsess.session.usecases", "msgsess.composer", "mimetypes",
+    "secrets", "shutil",
+}  # fmt: skip
+
+
+def modules(cwd: Path, *args: str) -> set[str]:
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE, *args], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
+    line = done.stderr.splitlines()[-1].split()
+    assert line[:2] == ["MODULES", "0"], done.stderr[-800:]
+    return set(line[2:])
+
+
+def heavy(loaded: set[str], forbidden: set[str]) -> list[str]:
+    """The forbidden modules loaded, packages with their submodules."""
+    return sorted(m for m in loaded if m in forbidden or m.split(".")[0] in forbidden)
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("startup")
+    for args in (["open", "s"], ["add", "-q", "s", "w1.msg", "--subject", "Hi", "--body", "Hello"],
+                 ["close", "s"], ["open", "s"]):  # fmt: skip
+        done = subprocess.run([sys.executable, "-m", "msgsess", *args], cwd=folder, capture_output=True)
+        assert done.returncode == 0, done.stderr
+    return folder
+
+
+def test_add_imports_no_codec_no_writer_and_no_rich(made: Path) -> None:
+    flags = ["--subject", "Hi", "--from", "Ann <ann@example.com>", "--to", "Bob <bob@example.com>"]
+    loaded = modules(made, "add", "-q", "s", "a.msg", *flags, "--body", "Hello")
+    assert heavy(loaded, ADD) == []
+    assert {"sqlite3", "msgsess.session.store"} <= loaded  # what it needs
+
+
+@pytest.mark.parametrize("command", ["dump", "check"])
+def test_dump_and_check_import_no_session_and_no_composer(made: Path, command: str) -> None:
+    loaded = modules(made, command, "w1.msg")
+    assert heavy(loaded, READ) == []
+    assert "olefile" in loaded  # the reader
+
+
+def test_edit_imports_no_encoder_and_no_rich(made: Path) -> None:
+    loaded = modules(made, "edit", "s", "w1.msg", "--out", "e.msg")
+    assert heavy(loaded, NEVER | {"mimetypes", "shutil"}) == []
