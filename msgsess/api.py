@@ -951,9 +951,19 @@ def export_items(
 def item_of(message: Message) -> dict[str, Any] | None:
     """An item's fields as spec keys (``kind``, ``start``, ``recurrence``…: what ``add --json``
     takes), read from its properties; None for mail."""
+    if _is_mail(message):
+        return None
     from msgsess import items
 
-    return None if items.kind_of(message) == "mail" else items.read(message)
+    return items.read(message)
+
+
+def _is_mail(message: Message) -> bool:
+    """A mail, not an item: known without importing :mod:`msgsess.items`."""
+    from msgsess.props import ids
+    from msgsess.spec import kind_of_class
+
+    return kind_of_class(str(message.props.value(ids.MESSAGE_CLASS, ""))) == "mail"
 
 
 def item_fields(item: Message | Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -965,9 +975,11 @@ def item_fields(item: Message | Mapping[str, Any]) -> list[tuple[str, str]]:
     from msgsess.spec import ITEMS
 
     if not isinstance(item, Mapping):
+        if _is_mail(item):
+            return []
         from msgsess import items
 
-        return [] if items.kind_of(item) == "mail" else items.words(item)
+        return items.words(item)
     given = [(key, value) for key, value in item.items() if key in ITEMS.keys]
     if "source" in item:  # an edited file's changes: as given
         return [(key, value if isinstance(value, str) else json.dumps(value)) for key, value in given]

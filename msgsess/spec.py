@@ -383,6 +383,27 @@ ORIGINAL = "original"
 Table = Literal["recipients", "attachments"]
 
 
+#: The message class of each item kind (that class, or one below it: ``IPM.Contact.Custom``).
+CLASS_KINDS = (
+    ("ipm.schedule.meeting.request", "meeting"),
+    ("ipm.appointment", "appointment"),
+    ("ipm.contact", "contact"),
+    ("ipm.distlist", "distlist"),
+    ("ipm.task", "task"),
+    ("ipm.stickynote", "note"),
+)
+
+
+def kind_of_class(message_class: str) -> str:
+    """The kind of a message by its class, ``mail`` for any other: without importing
+    :mod:`msgsess.items` (``dump`` of a mail needs none of it)."""
+    cls = message_class.lower()
+    for prefix, kind in CLASS_KINDS:
+        if cls == prefix or cls.startswith(prefix + "."):
+            return kind
+    return "mail"
+
+
 def kind_of_key(key: str) -> Kind | None:
     """The kind that owns a spec key."""
     return next((kind for kind in KINDS if key in kind.keys), None)

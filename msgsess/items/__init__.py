@@ -26,6 +26,7 @@ from msgsess.items.fields import Fields
 from msgsess.model import Message
 from msgsess.props import ids
 from msgsess.props import types as t
+from msgsess.spec import kind_of_class
 
 KINDS = ("mail", "appointment", "meeting", "contact", "task", "note", "distlist")
 #: Spec keys each kind adds to a mail spec.
@@ -41,14 +42,6 @@ KIND_KEYS: dict[str, frozenset[str]] = {
 #: Every item key (and "kind"); a mail spec knows "due" too (a follow-up flag's date).
 ITEM_KEYS = frozenset({"kind"}).union(*KIND_KEYS.values())
 #: Message class prefix -> kind, for reading items back.
-CLASS_KINDS = (
-    ("ipm.schedule.meeting.request", "meeting"),
-    ("ipm.appointment", "appointment"),
-    ("ipm.contact", "contact"),
-    ("ipm.distlist", "distlist"),
-    ("ipm.task", "task"),
-    ("ipm.stickynote", "note"),
-)
 
 
 @dataclass
@@ -211,11 +204,7 @@ def _default_subject(kind: str, fields: dict[str, Any]) -> str | None:
 
 def kind_of(msg: Message) -> str:
     """The kind of a message, by its class (``mail`` for anything else)."""
-    cls = str(msg.props.value(ids.MESSAGE_CLASS, "")).lower()
-    for prefix, kind in CLASS_KINDS:
-        if cls == prefix or cls.startswith(prefix + "."):
-            return kind
-    return "mail"
+    return kind_of_class(str(msg.props.value(ids.MESSAGE_CLASS, "")))
 
 
 def refresh(msg: Message) -> None:

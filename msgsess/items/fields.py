@@ -7,7 +7,6 @@ value at fault (``message m1: start: '2024-13-01' is not …``).
 from __future__ import annotations
 
 import datetime as dt
-import email.utils
 import json
 import re
 from collections.abc import Mapping
@@ -149,6 +148,8 @@ class Fields:
 
     def address(self, key: str, text: str) -> tuple[str, str]:
         """``Name <addr>`` or ``addr`` -> (display name, address)."""
+        import email.utils  # here: reading an item's fields (dump) needs no e-mail parser
+
         name, addr = email.utils.parseaddr(text.strip().removeprefix("mailto:").removeprefix("MAILTO:"))
         addr = addr.removeprefix("mailto:").removeprefix("MAILTO:")
         if not addr or not _ADDR.match(addr) or ("<" in text and text.count("<") > 1):

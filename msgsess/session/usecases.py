@@ -746,7 +746,7 @@ def _export(
         if data:
             blob = store.blob(photo["blob"])
             size += len(blob)
-            out["photo"] = {"data": base64.b64encode(blob).decode("ascii")}
+            out["photo"] = {"data": binascii.b2a_base64(blob, newline=False).decode("ascii")}
         else:
             out["photo"] = {"data": None, "size": store.blob_size(photo["blob"])}
     return out, size
