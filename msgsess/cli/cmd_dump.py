@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -23,6 +24,22 @@ def _item_lines(msg: Message) -> list[str]:
     if not fields:
         return []
     return [f"item: {fields[0][1]}", *(f"  {label}: {api.printable(text)}" for label, text in fields[1:])]
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _text_only(value: Any) -> Any:
+    """An item's fields with U+FFFD for what is no text (a lone surrogate has no UTF-8 form).
+
+    The fields are a reading of the properties, which give such a string exactly (``{"invalid":
+    …}``); here it only has to print, on any stream.
+    """
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {k: _text_only(v) for k, v in value.items()}
+    return [_text_only(v) for v in value] if isinstance(value, list) else value
 
 
 @click.command("dump")
@@ -58,7 +75,7 @@ def dump_cmd(file: str, as_json: bool, full: bool) -> None:
         data = {"file": shown, **api.dump(msg, full=full)}
         item = api.item_of(msg)
         if item is not None:
-            data["item"] = item
+            data["item"] = _text_only(item)
         click.echo(json.dumps(data, ensure_ascii=False, indent=1))
         return
     mode = "Unicode" if msg.source_unicode else f"ANSI, code page {msg.source_codepage}"

@@ -12,6 +12,7 @@ UTF-8 — also with ``PYTHONIOENCODING=utf-8``. ``extract`` had written its warn
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -25,7 +26,7 @@ from msgsess.composer import compose
 from msgsess.model import Attachment
 from msgsess.props import ids
 from msgsess.props import types as t
-from tests.conftest import TEST_ENV
+from tests.conftest import TEST_ENV, Invoke
 
 EVIL = "\x1b]0;PWNED\x07\x1b]52;c;SGVsbG8=\x07\x1b[2J\nmsgsess: forged\u202e"
 UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -91,3 +92,28 @@ def test_no_command_prints_what_a_terminal_would_act_on(workdir: Path, env: dict
     # What was escaped is still there to read.
     assert "\\x1b]52;c;SGVsbG8=\\x07" in printed and "\\u202e" in printed
     assert "link\\x1b]0;PWNED" in printed  # extract's warning about the link
+
+
+def test_dump_json_of_an_item_whose_field_is_no_text(invoke: Invoke, workdir: Path) -> None:
+    """Found by make fuzz (mutant #1692 of seed v912-final): an appointment whose location holds
+    lone UTF-16 surrogates; ``dump --json``'s item fields carried them to the output stream,
+    ``internal error: UnicodeEncodeError``. The property gives the bytes ({"invalid": …}), the
+    item's field the text with U+FFFD."""
+    msg = compose(
+        {"kind": "appointment", "subject": "m", "start": "2024-05-01T09:00:00Z", "location": "LOCMARK"}
+    )
+    tree = oxmsg.encode(msg)
+    marked = [
+        n
+        for n, d in tree.entries.items()
+        if isinstance(d, bytes) and d.startswith("LOCMARK".encode("utf-16-le"))
+    ]
+    assert marked
+    for name in marked:
+        tree.entries[name] = b"\x00\xd8\x00\xd8"
+    (workdir / "a.msg").write_bytes(cfb.to_bytes(tree))
+    result = invoke("dump", "--json", "a.msg")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["item"]["location"] == "\ufffd\ufffd"
+    assert {"invalid": "00d800d8", "text": "\ufffd\ufffd"} in [p["value"] for p in data["properties"]]
