@@ -108,11 +108,12 @@ def compose(
         refresh = base is not None and not prepared and _sets_named(spec.get("properties"))
         if refresh:
             # An edited item whose named properties were set directly (its start…): what
-            # derives from them follows. An edit that leaves them alone keeps every property.
+            # derives from them follows (a series' start moves to its first occurrence, as in
+            # Outlook). An edit that leaves them alone keeps every property.
             for steps in all_steps():
                 steps.refresh(msg)
-        if prepared or refresh:
-            ctx.overrides(msg.props, spec.get("properties"), "properties")  # what was --set wins
+        if prepared:  # what was --set wins over what the kind derives
+            ctx.overrides(msg.props, spec.get("properties"), "properties")
         return msg
     except MsgsessError as exc:
         exc.at(label)

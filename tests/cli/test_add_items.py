@@ -272,6 +272,20 @@ def test_editing_an_item_file_keeps_what_derives_from_it(invoke: Invoke) -> None
         assert m.appointmentStartWhole == start
         assert m.appointmentEndWhole == start + dt.timedelta(hours=1)  # a moved start moves the end
         assert m.subject == "Call"
+    # A series whose start is set off its pattern starts on its next occurrence, as in Outlook.
+    ok(invoke("open", "r.session"))
+    ok(invoke("add", "r.session", "series.msg", *flags(SPECS["appointment"])))
+    ok(invoke("close", "r.session"))
+    ok(invoke("open", "r.session"))
+    ok(invoke("edit", "r.session", "series.msg", "--out", "series2.msg"))
+    ok(invoke("set", "r.session", "m1", "PidLidAppointmentStartWhole", "2024-03-06T08:30:00Z"))  # a Wednesday
+    ok(invoke("set", "r.session", "m1", "PidLidAppointmentEndWhole", "2024-03-06T08:45:00Z"))
+    ok(invoke("close", "r.session"))
+    with extract_msg.openMsg("series2.msg") as m:
+        thursday = dt.datetime(2024, 3, 7, 8, 30, tzinfo=dt.UTC)
+        assert m.appointmentStartWhole == m.commonStart == thursday
+        assert m.clipStart == dt.datetime(2024, 3, 6, 23, tzinfo=dt.UTC)  # its local midnight
+        assert m.recurrencePattern.startswith("every Tuesday, Thursday effective 3/7/2024")
     with extract_msg.openMsg("ann.msg") as m:
         assert m.email1EmailAddress == "ann@new.example"
         assert m.email1DisplayName == "Ann Lee (ann@new.example)"
