@@ -25,6 +25,7 @@ import errno
 import hashlib
 import io
 import os
+import signal
 import stat
 import struct
 import uuid
@@ -290,7 +291,13 @@ def real_target(target: Path) -> Path:
     return path
 
 
-def write_temp(tree: Storage, target: Path, *, durable: bool = False) -> Path:
+def write_temp(
+    tree: Storage,
+    target: Path,
+    *,
+    durable: bool = False,
+    created: Callable[[Path], object] | None = None,
+) -> Path:
     """Write ``tree`` to a new temporary file beside ``target``; return its path.
 
     The temporary file lives in the target's directory, so :func:`commit` is a rename
@@ -298,25 +305,49 @@ def write_temp(tree: Storage, target: Path, *, durable: bool = False) -> Path:
     the file: atomicity does not need it (readers see the old file or the new one),
     only survival of a power cut does, and it costs a disk flush per file. Until
     :func:`commit` the file starts with a mark, not the compound file's signature.
+
+    ``created`` is told the file's path the moment it exists, before a signal can stop the
+    caller: a process stopped later (a ``close --jobs`` worker) knows every file to remove.
     """
     target = real_target(target)
     planned = cfbwriter.plan(tree)  # programming errors surface before any file exists
-    return _write_beside(target, planned.write_to, durable, marked=True)
+    return _write_beside(target, planned.write_to, durable, marked=True, created=created)
 
 
-def _write_beside(target: Path, fill: Callable[[BinaryIO], object], durable: bool, *, marked: bool) -> Path:
+def _write_beside(
+    target: Path,
+    fill: Callable[[BinaryIO], object],
+    durable: bool,
+    *,
+    marked: bool,
+    created: Callable[[Path], object] | None = None,
+) -> Path:
     """A new ``.NAME.*.tmp`` beside the (resolved) ``target`` that ``fill`` writes, with the
     target's mode (or the umask's); marked as :class:`_Unfinished` when ``marked``. On failure
-    nothing is left behind."""
+    nothing is left behind.
+
+    Stopping signals are held from before the file exists until its path is known here (and to
+    ``created``): a handler that raises (a worker's SIGTERM) then raises inside the ``try`` that
+    removes the file, never in the instant after ``open`` (a loaded machine can stall a process
+    right there).
+    """
+    held = _hold_signals()
     try:
         fd, name = _create_temp(target)
     except OSError as exc:
+        _release_signals(held)
         raise WriteFailed(
             f"cannot write {target}: {_os_reason(exc)}",
             hint="check that the directory exists and is writable",
         ) from exc
+    except BaseException:
+        _release_signals(held)
+        raise
     temp = Path(name)
     try:
+        if created is not None:
+            created(temp)
+        _release_signals(held)  # a signal that came meanwhile is handled now, in this try
         with io.BufferedWriter(_Unfinished(fd)) if marked else os.fdopen(fd, "wb") as f:
             fill(f)
             f.flush()
@@ -336,6 +367,22 @@ def _write_beside(target: Path, fill: Callable[[BinaryIO], object], durable: boo
             ) from exc
         raise
     return temp
+
+
+_STOPPING = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+
+def _hold_signals() -> set[int | signal.Signals] | None:
+    """Block the stopping signals in this thread; what to restore (None: nothing was changed)."""
+    try:
+        return signal.pthread_sigmask(signal.SIG_BLOCK, _STOPPING)
+    except (AttributeError, OSError, ValueError):  # no pthread_sigmask on this platform
+        return None
+
+
+def _release_signals(held: set[int | signal.Signals] | None) -> None:
+    if held is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def _create_temp(target: Path) -> tuple[int, str]:

@@ -368,10 +368,13 @@ class _Writer:
         tree = builder.encode(row)
         note = conversion_note(row.id, row.spec, builder.unicode, builder.codepage)
         assert row.output is not None
-        temp = str(cfb.write_temp(tree, Path(row.output), durable=self.fsync))
-        self.current.append(temp)
+        # The worker knows the file from the moment it exists (a SIGTERM may come at any time).
+        temp = str(cfb.write_temp(tree, Path(row.output), durable=self.fsync, created=self._created))
         warnings, self.warnings[:] = list(self.warnings), []
         return row.seq, temp, row.output, note, warnings
+
+    def _created(self, temp: Path) -> None:
+        self.current.append(str(temp))
 
     def task(self, bounds: tuple[int, int]) -> list[_Written]:
         """A worker's task: the messages to write from one seq to another."""
