@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import sys
@@ -30,16 +31,24 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _text_only(value: Any) -> Any:
-    """An item's fields with U+FFFD for what is no text (a lone surrogate has no UTF-8 form).
+    """An item's fields as JSON: U+FFFD for what is no text (a lone surrogate has no UTF-8 form),
+    ``{"raw": "base64:…"}`` for a value of another type than the field's (a damaged file).
 
-    The fields are a reading of the properties, which give such a string exactly (``{"invalid":
-    …}``); here it only has to print, on any stream.
+    The fields are a reading of the properties, which give such values exactly (``{"invalid":
+    …}``, ``{"raw": …}``); here they only have to print, on any stream.
     """
     if isinstance(value, str):
         return _SURROGATE.sub("\ufffd", value)
     if isinstance(value, dict):
         return {k: _text_only(v) for k, v in value.items()}
-    return [_text_only(v) for v in value] if isinstance(value, list) else value
+    if isinstance(value, list | tuple):
+        return [_text_only(v) for v in value]
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    data = getattr(value, "data", None)
+    if isinstance(data, bytes | bytearray):
+        return {"raw": "base64:" + base64.b64encode(data).decode("ascii")}
+    return _text_only(str(value))
 
 
 @click.command("dump")

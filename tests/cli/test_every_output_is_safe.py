@@ -117,3 +117,17 @@ def test_dump_json_of_an_item_whose_field_is_no_text(invoke: Invoke, workdir: Pa
     data = json.loads(result.stdout)
     assert data["item"]["location"] == "\ufffd\ufffd"
     assert {"invalid": "00d800d8", "text": "\ufffd\ufffd"} in [p["value"] for p in data["properties"]]
+
+
+def test_item_fields_of_a_damaged_file_are_json_whatever_their_values() -> None:
+    """make fuzz (mutants #49 and #385 of seed v912-last): a field read from a property stored
+    with another type (a retyped PidLidReminderDelta, a company name's entry made fixed-size) came
+    out as the decoder's RawValue, ``internal error: TypeError: … not JSON serializable``."""
+    from msgsess.cli.cmd_dump import _text_only
+    from msgsess.props.types import RawValue
+
+    item = {"reminder": RawValue(b"\xd0\x02\x00\x00\x00\x00\x00\x00", inline=True), "where": ["a\ud800"]}
+    assert json.loads(json.dumps(_text_only(item))) == {
+        "reminder": {"raw": "base64:0AIAAAAAAAA="},
+        "where": ["a\ufffd"],
+    }
