@@ -32,8 +32,25 @@ X_PRIORITY_HEADER = {0: "5 (Lowest)", 2: "1 (Highest)"}
 _MSG_ID = re.compile(r"<[^<>\s]*>")
 
 
+def _raw_values(msg: EmailMessage, name: str) -> list[str]:
+    """The source text of every header field ``name`` (folded as in the source)."""
+    low = name.lower()
+    return [str(value) for key, value in msg.raw_items() if key.lower() == low]
+
+
+#: Header text that ``email``'s parsing would give back as it is: ASCII without encoded words.
+#: Most header fields of most mail are such text, and parsing them costs more than the rest.
+_PLAIN_TEXT = re.compile(r"[\t\n\r -~]*")
+_FOLD = re.compile(r"\r?\n|\r")
+
+
 def text(msg: EmailMessage, name: str) -> str | None:
     """A header's decoded text (RFC 2047, raw UTF-8), unfolded, or None when absent."""
+    raws = _raw_values(msg, name)
+    if not raws:
+        return None
+    if "=?" not in raws[0] and _PLAIN_TEXT.fullmatch(raws[0]):
+        return _FOLD.sub("", raws[0]).strip()
     value = msg.get(name)
     if value is None:
         return None
@@ -60,6 +77,12 @@ def addresses(msg: EmailMessage, name: str) -> tuple[list[tuple[str, str]], list
     """
     found: list[tuple[str, str]] = []
     problems: list[str] = []
+    raws = _raw_values(msg, name)
+    if not raws:
+        return found, problems
+    plain = _plain_addresses(raws)
+    if plain is not None:
+        return plain, problems
     for header in msg.get_all(name) or []:
         mailboxes: Iterable[Any] = getattr(header, "addresses", None) or ()
         if not mailboxes and not getattr(header, "groups", None):
@@ -74,6 +97,31 @@ def addresses(msg: EmailMessage, name: str) -> tuple[list[tuple[str, str]], list
                 continue
             found.append((label or addr, addr))
     return found, problems
+
+
+#: A mailbox written plainly: ``addr@domain`` or ``Display Name <addr@domain>`` with a name of
+#: atoms only (no quotes, encoded words, comments, dots or other specials): ``email``'s parser
+#: reads such a mailbox as this pattern does, and most mailboxes are written so.
+_ADDR = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
+_WS = r"[ \t\r\n]*"
+_PLAIN_MAILBOX = re.compile(
+    rf"{_WS}(?:([A-Za-z0-9!#$%&'*+/^_`{{|}}~ \t\r\n-]*?){_WS}<({_ADDR})>|({_ADDR})){_WS}"
+)
+
+
+def _plain_addresses(raws: list[str]) -> list[tuple[str, str]] | None:
+    """The mailboxes of header fields written plainly (see :data:`_PLAIN_MAILBOX`), or None
+    when any is not: those go through ``email``'s parser."""
+    found: list[tuple[str, str]] = []
+    for raw in raws:
+        for item in raw.split(","):
+            match = _PLAIN_MAILBOX.fullmatch(item)
+            if match is None:
+                return None
+            name, addr = match.group(1), match.group(2) or match.group(3)
+            label = " ".join(name.split()) if name else ""
+            found.append((label or addr, addr))
+    return found
 
 
 class _Plain:
@@ -92,6 +140,11 @@ def _addr_spec(mailbox: Any) -> str:
 
 def date(msg: EmailMessage, name: str = "Date") -> _dt.datetime | None:
     """A date header as an aware datetime (no zone = UTC), or None when missing or unreadable."""
+    raws = _raw_values(msg, name)
+    if not raws:
+        return None
+    if raws[0].isascii():  # what email's DateHeader does, without building a header object
+        return parse_date(_FOLD.sub("", raws[0]))
     value = msg.get(name)
     if value is None:
         return None
