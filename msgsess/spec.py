@@ -89,6 +89,19 @@ class SourceSpec(TypedDict, total=False):
     original: dict[str, Any]
 
 
+class EmlSpec(TypedDict, total=False):
+    """A MIME message (``.eml``) a new message starts from (``add --eml``, ``import``): its bytes
+    (``data``, base64) or path (``file``). A session keeps the bytes by SHA-256 (``blob``) with
+    the sizes of its tables (``info``); ``show`` without the data gives ``size`` and ``original``."""
+
+    data: str | None
+    file: str
+    blob: str
+    info: dict[str, Any]
+    size: int
+    original: dict[str, Any]
+
+
 #: Keys of the session: which message it is and where ``close`` writes it.
 class SessionKeys(TypedDict, total=False):
     id: str
@@ -207,7 +220,14 @@ class ItemKeys(TypedDict, total=False):
     members: list[str]
 
 
-class MessageSpec(SessionKeys, MailKeys, EditKeys, ItemKeys, total=False):
+class EmlKeys(TypedDict, total=False):
+    """The MIME message a message starts from: a path (``"mail.eml"``) or an :class:`EmlSpec`.
+    The spec's other keys then change it, as they change an edited file."""
+
+    eml: str | EmlSpec
+
+
+class MessageSpec(SessionKeys, MailKeys, EditKeys, ItemKeys, EmlKeys, total=False):
     """One message, as ``add --json`` reads it; every key optional.
 
     Keys that are Python keywords are given with a dict literal (``{"from": …, "class": …}``).
@@ -353,8 +373,11 @@ ITEMS = Kind(
     steps="msgsess.items",
 )
 
+#: A message read from MIME mail; the session decodes it as the base the other keys change.
+EML = Kind("eml", _keys(EmlKeys), flags=(("eml", "eml"),))
+
 #: Every kind, in the order their compose steps run.
-KINDS: tuple[Kind, ...] = (SESSION, MAIL, EDIT, ITEMS)
+KINDS: tuple[Kind, ...] = (SESSION, MAIL, EDIT, ITEMS, EML)
 
 #: Every key a message spec may have; anything else is an error.
 KEYS: frozenset[str] = frozenset().union(*(kind.keys for kind in KINDS))
@@ -364,7 +387,10 @@ ADD_ONLY_KEYS: frozenset[str] = frozenset({"replace"})
 #: Keys that change the recipient or attachment table of an edited message (or a recipient's name).
 TABLE_KEYS: frozenset[str] = frozenset().union(*(kind.table_keys for kind in KINDS))
 #: Keys that change an edited message at all.
-CHANGE_KEYS: frozenset[str] = KEYS - {"id", "output", "source", "template"}
+CHANGE_KEYS: frozenset[str] = KEYS - {"id", "output", "source", "eml", "template"}
+#: Keys whose stored value is a captured message the others change: an edited ``.msg``, a MIME
+#: message. Their bytes are no text of the spec; a spec has at most one of them.
+BASE_KEYS: tuple[str, ...] = ("source", "eml")
 #: Keys that change an edited file's own tables, by index in them; they need a ``source``.
 EDIT_TABLE_KEYS: tuple[str, ...] = (
     "remove_recipients",
@@ -432,11 +458,21 @@ def all_steps() -> list[Steps]:
 
 
 def original_count(spec: Mapping[str, Any], table: Table) -> int:
-    """How many rows the edited file's own table has (0 for a new message), as captured."""
-    source = spec.get("source")
-    if not isinstance(source, Mapping):
+    """How many rows the edited file's (or MIME message's) own table has (0 for a new message),
+    as captured."""
+    source = base_of(spec)
+    if source is None:
         return 0
     return int((source.get("info") or {}).get(table, 0))
+
+
+def base_of(spec: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The stored base a spec changes (its ``source`` or ``eml``), None for a new message."""
+    for key in BASE_KEYS:
+        value = spec.get(key)
+        if isinstance(value, Mapping):
+            return value
+    return None
 
 
 def rows(spec: Mapping[str, Any], table: Table, originals: int | None = None) -> list[tuple[str, int]]:

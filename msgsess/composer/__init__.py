@@ -151,7 +151,7 @@ def check_text(value: Any, path: str = "") -> None:
             ).at(path or "spec")
     elif isinstance(value, Mapping):
         for key, item in value.items():
-            if key in ("source",):  # the captured bytes of an edited file are not text
+            if key in ("source", "eml"):  # the captured bytes of an edited file are not text
                 continue
             check_text(key, path or "spec")
             check_text(item, f"{path}.{key}" if path else str(key))

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 #: Problems listed in one error before "and N more".
 MAX_LISTED = 5
 #: Spec keys whose strings never become text properties of the file.
-_NOT_TEXT = frozenset({"blob", "msg_blob", "message", "id", "output", "source"})
+_NOT_TEXT = frozenset({"blob", "msg_blob", "message", "id", "output", "source", "eml"})
 #: The last second ``SOURCE_DATE_EPOCH`` may name: 9999-12-31T23:59:59Z, the end of the dates
 #: msgsess reads and writes (FILETIME itself goes further, but no date in a .msg needs to).
 MAX_EPOCH = 253_402_300_799

@@ -28,9 +28,9 @@ import binascii
 from typing import TYPE_CHECKING, Any
 
 from msgsess.errors import InvalidParameter, TooBig
-from msgsess.session.inputs import read_msg
+from msgsess.session.inputs import read_eml, read_msg
 from msgsess.session.store import Store
-from msgsess.spec import EDIT_TABLE_KEYS, ORIGINAL, Table, row
+from msgsess.spec import EDIT_TABLE_KEYS, ORIGINAL, Table, base_of, row
 from msgsess.spec import rows as spec_rows
 
 if TYPE_CHECKING:
@@ -50,9 +50,14 @@ def prepare(spec: dict[str, Any], output: str | None) -> str | None:
     An edited message is written back to its source file unless it has an output of its own.
     Edit keys without a source are refused.
     """
+    if "source" in spec and "eml" in spec:
+        raise InvalidParameter(
+            "a message starts from an edited .msg (source) or from a MIME message (eml), not both",
+            hint="give one of them",
+        )
     if "source" not in spec:
         given = [key for key in EDIT_TABLE_KEYS if key in spec]
-        if given:
+        if given and "eml" not in spec:
             raise InvalidParameter(
                 f"{given[0]} changes a message read from a file, and this one has no source",
                 hint="edit a .msg file with `msgsess edit`, or give a source",
@@ -70,8 +75,8 @@ def prepare(spec: dict[str, Any], output: str | None) -> str | None:
 
 def placeholder(spec: dict[str, Any]) -> Message | None:
     """A stand-in for an edited message's source with its table sizes, to check a spec cheaply."""
-    source = spec.get("source")
-    if not isinstance(source, dict):
+    source = base_of(spec)
+    if source is None:
         return None
     from msgsess.model import Attachment, Message, Recipient
 
@@ -83,7 +88,12 @@ def placeholder(spec: dict[str, Any]) -> Message | None:
 
 
 def base_message(store: Store, spec: dict[str, Any]) -> Message | None:
-    """The decoded source of an edited message (None for a new one), for ``close``."""
+    """The decoded source of an edited message, or the MIME message a message starts from
+    (None for a new one), for ``close``."""
+    eml = spec.get("eml")
+    if isinstance(eml, dict):
+        # Its warnings were given when it was added.
+        return read_eml(store.blob(str(eml["blob"])), str(eml.get("file") or "eml"))[0]
     source = spec.get("source")
     if not isinstance(source, dict):
         return None
@@ -172,6 +182,21 @@ def export_source(store: Store, source: dict[str, Any], data: bool) -> dict[str,
     if not data:
         name = str(source.get("file") or "source")
         out["original"] = summary(read_msg(blob, name, source.get("codepage")), source.get("info") or {})
+    return out
+
+
+def export_eml(store: Store, eml: dict[str, Any], data: bool) -> dict[str, Any]:
+    """A stored MIME message in the form ``add --json`` reads; without ``data``, a summary."""
+    blob = store.blob(str(eml["blob"]))
+    out: dict[str, Any] = {"data": base64.b64encode(blob).decode("ascii") if data else None}
+    if not data:
+        out["size"] = len(blob)
+    if eml.get("file"):
+        out["file"] = eml["file"]
+    if not data:
+        msg = read_eml(blob, str(eml.get("file") or "eml"))[0]
+        out["original"] = summary(msg, {"unicode": True})
+        out["original"].pop("mode")
     return out
 
 

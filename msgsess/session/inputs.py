@@ -25,6 +25,7 @@ from msgsess.inputs import open_input, read_input, read_stdin
 from msgsess.oxmsg.codepages import check_codepage
 from msgsess.session import jsonspec
 from msgsess.session import props as sprops
+from msgsess.spec import BASE_KEYS
 
 if TYPE_CHECKING:
     from msgsess.model import Message
@@ -160,6 +161,8 @@ class Loaded:
     stored: dict[str, Any] = field(default_factory=dict)
     blobs: dict[str, bytes] = field(default_factory=dict)
     error: MsgsessError | None = None
+    #: What reading it had to repair or guess (a MIME message's defects), for ``add`` to warn.
+    warnings: list[str] = field(default_factory=list)
 
     def keep(self, data: bytes) -> str:
         sha = sha256(data)
@@ -281,7 +284,7 @@ def has_bad_text(value: Any) -> bool:
         return BAD_CHAR.search(value) is not None
     if isinstance(value, dict):
         return any(
-            has_bad_text(key) or (key != "source" and has_bad_text(item)) for key, item in value.items()
+            has_bad_text(key) or (key not in BASE_KEYS and has_bad_text(item)) for key, item in value.items()
         )
     if isinstance(value, list):
         return any(has_bad_text(item) for item in value)
@@ -315,6 +318,8 @@ class Input:
     text_error: Loaded | None = None
     #: A contact's picture (``photo``) given as a file or base64, captured as a blob.
     photo: Loaded | None = None
+    #: The MIME message a message starts from (``eml``), read and parsed.
+    eml: Loaded | None = None
 
 
 def load_spec(where: str, spec: dict[str, Any]) -> Input:
@@ -335,16 +340,21 @@ def load_spec(where: str, spec: dict[str, Any]) -> Input:
     if "source" in spec:
         source = load_source(spec["source"])
     photo = load_photo(spec["photo"]) if "photo" in spec else None
+    eml = None
+    if "eml" in spec:
+        eml = load_eml(spec["eml"])
+        if isinstance(spec["eml"], dict) and "data" in spec["eml"]:
+            spec = {**spec, "eml": {}}  # its bytes are in `eml` now
     atts = spec.get("attachments")
     if not isinstance(atts, list):
-        return Input(where, spec, source, None, photo=photo)
+        return Input(where, spec, source, None, photo=photo, eml=eml)
     ahead = ReadAhead()
     loaded = [load_attachment(att, ahead=ahead) for att in atts]
     if any("data" in att or "msg_data" in att for att in atts):
         # Their bytes are in `loaded` now: the base64 text (as large again) need not stay.
         light = [{k: v for k, v in att.items() if k not in ("data", "msg_data")} for att in atts]
         spec = {**spec, "attachments": light}
-    return Input(where, spec, source, loaded, photo=photo)
+    return Input(where, spec, source, loaded, photo=photo, eml=eml)
 
 
 def load_photo(photo: Any) -> Loaded:
@@ -454,6 +464,56 @@ def load_source(source: dict[str, Any]) -> Loaded:
         stored: dict[str, Any] = {"blob": loaded.keep(data), "codepage": codepage}
         stored["info"] = source_info(msg, codepage)
         if file:
+            stored["file"] = os.path.abspath(str(file))
+        return stored
+
+    return load(read)
+
+
+def read_eml(data: bytes, name: str) -> tuple[Message, list[str]]:
+    """Parse MIME mail bytes into a message; warnings say what was repaired or guessed.
+
+    Only bytes that are not mail at all are refused (:class:`~msgsess.errors.CorruptFile`).
+    """
+    from msgsess.mime import eml_to_message
+
+    return eml_to_message(data, label=name)
+
+
+def eml_info(msg: Message) -> dict[str, Any]:
+    """The sizes of a MIME message's tables as read (the ``info`` of a stored ``eml``)."""
+    return {"recipients": len(msg.recipients), "attachments": len(msg.attachments)}
+
+
+def load_eml(given: str | dict[str, Any], data: bytes | None = None, name: str | None = None) -> Loaded:
+    """An ``eml`` as a spec gives it (a path, ``{"file"}`` or ``{"data"}``) -> the stored form:
+    the bytes read (or ``data``, already read), parsed once to refuse what is no mail and to
+    collect the warnings (each starting with ``name``, by default the file's), and hashed,
+    before the transaction that stores them."""
+
+    def read(loaded: Loaded) -> dict[str, Any]:
+        eml = {"file": given} if isinstance(given, str) else given
+        file = eml.get("file")
+        if has_bad_text(file):
+            from msgsess.composer import check_text
+
+            check_text({"file": file}, "eml")
+        raw = data
+        if raw is None and eml.get("data") is not None:
+            with located("eml"):
+                raw = decode_base64(str(eml["data"]))
+        elif raw is None and file:
+            raw = read_input(str(file), "eml")  # "-": stdin
+        elif raw is None:
+            raise InvalidParameter(
+                "give the MIME message's bytes (data) or its path (file)",
+                hint='e.g. {"eml": "mail.eml"}',
+            ).at("eml")
+        label = name or ("stdin" if file == "-" else str(file) if file else "eml data")
+        msg, warnings = read_eml(raw, label)
+        loaded.warnings = [f"{label}: {text}" for text in warnings]
+        stored: dict[str, Any] = {"blob": loaded.keep(raw), "info": eml_info(msg)}
+        if file and file != "-":
             stored["file"] = os.path.abspath(str(file))
         return stored
 

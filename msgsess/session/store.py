@@ -527,14 +527,15 @@ class BlobSource:
 
 def blob_refs(spec: dict[str, Any]) -> set[str]:
     """The blobs a stored spec refers to: its attachments' bytes and embedded ``.msg`` files,
-    an edited message's source file and a contact's picture."""
+    an edited message's source file, the MIME message a message starts from and a contact's
+    picture."""
     found = {
         str(att[key])
         for att in spec.get("attachments") or ()
         for key in ("blob", "msg_blob")
         if isinstance(att, dict) and att.get(key)
     }
-    for key in ("source", "photo"):
+    for key in ("source", "eml", "photo"):
         held = spec.get(key)
         if isinstance(held, dict) and held.get("blob"):
             found.add(str(held["blob"]))

@@ -61,7 +61,7 @@ def is_template(output: str | None, spec: dict[str, Any]) -> bool | None:
         return bool(spec["template"])
     if output is not None and output.lower().endswith(".oft"):
         return True
-    return None if "source" in spec else False
+    return None if "source" in spec else False  # a MIME message (eml) is a new .msg
 
 
 def cid_warnings(msg_id: str, msg: Message) -> list[str]:
@@ -195,7 +195,9 @@ def output_taken(store: Store, output: str, owner: tuple[str, str], command: str
     other_id, other_output = owner
     same = "" if other_output == output else f" (as {other_output}: the same file)"
     rm = f"`msgsess rm {store.path} {other_id}`"
-    if command == "add --replace":
+    if command == "import":
+        hint = f"--replace replaces message {other_id} with the input, {rm} removes it; or use --out-dir"
+    elif command == "add --replace":
         hint = f"replace that message with --id {other_id}, or remove it first with {rm}"
     elif command == "output":
         hint = f"remove that message with {rm}, or first give it another output with `msgsess output`"
@@ -242,6 +244,8 @@ def _insert_spec(
     output = spec.pop("output", None)
     if item.source is not None:
         spec["source"] = item.source.store_into(store)  # an edited message: its file's bytes
+    if item.eml is not None:
+        spec["eml"] = item.eml.store_into(store)  # a MIME message the spec changes
     output = given_output = edit_spec.prepare(spec, output)
     edit_spec.check_room(spec, "recipients", 0)
     edit_spec.check_room(spec, "attachments", 0)
@@ -275,6 +279,9 @@ def _insert_spec(
     else:
         store.replace(msg_id, output, spec)
     if warn is not None:
+        if item.eml is not None:
+            for text in item.eml.warnings:
+                warn(f"{msg_id}: {text}")
         for text in _spec_cid_warnings(msg_id, spec):
             warn(text)
     for child in children:
@@ -726,6 +733,9 @@ def _export(
     if "source" in spec:
         out["source"] = edit_spec.export_source(store, spec["source"], data)
         size += int(out["source"].get("size") or len(out["source"].get("data") or ""))
+    if "eml" in spec:
+        out["eml"] = edit_spec.export_eml(store, spec["eml"], data)
+        size += int(out["eml"].get("size") or len(out["eml"].get("data") or ""))
     if "attachments" in spec:
         atts = []
         for att in spec["attachments"]:
