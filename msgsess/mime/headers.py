@@ -102,7 +102,9 @@ def addresses(msg: EmailMessage, name: str) -> tuple[list[tuple[str, str]], list
 #: A mailbox written plainly: ``addr@domain`` or ``Display Name <addr@domain>`` with a name of
 #: atoms only (no quotes, encoded words, comments, dots or other specials): ``email``'s parser
 #: reads such a mailbox as this pattern does, and most mailboxes are written so.
-_ADDR = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
+_ADDR = (
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
+)
 _WS = r"[ \t\r\n]*"
 _PLAIN_MAILBOX = re.compile(
     rf"{_WS}(?:([A-Za-z0-9!#$%&'*+/^_`{{|}}~ \t\r\n-]*?){_WS}<({_ADDR})>|({_ADDR})){_WS}"
