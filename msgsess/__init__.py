@@ -19,7 +19,8 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from msgsess.api import Session, SessionInfo, compose, read, write
+    from msgsess.api import Session, SessionInfo, compose, export, read, write
+    from msgsess.convert import eml_to_msg, msg_to_eml
     from msgsess.errors import MsgsessError
     from msgsess.model import Attachment, Message, Recipient
     from msgsess.spec import AttachmentSpec, MessageSpec, RecipientSpec
@@ -33,6 +34,9 @@ _WHERE = {
     "compose": "msgsess.api",
     "read": "msgsess.api",
     "write": "msgsess.api",
+    "export": "msgsess.api",
+    "eml_to_msg": "msgsess.convert",
+    "msg_to_eml": "msgsess.convert",
     "MsgsessError": "msgsess.errors",
     "Message": "msgsess.model",
     "Recipient": "msgsess.model",
@@ -54,6 +58,9 @@ __all__ = [
     "SessionInfo",
     "__version__",
     "compose",
+    "eml_to_msg",
+    "export",
+    "msg_to_eml",
     "read",
     "write",
 ]

@@ -27,6 +27,7 @@ from msgsess.errors import InvalidParameter, MsgsessError, SessionError, located
 from msgsess.spec import FLAG_KEYS, AttachmentSpec, MessageSpec
 
 if TYPE_CHECKING:
+    from msgsess.convert import Result as ConvertResult
     from msgsess.dump import Level as Level
     from msgsess.dump import Row as Row
     from msgsess.extract import Plan
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from msgsess.savedir import Written
     from msgsess.session.close import CloseResult
     from msgsess.session.correct import Removed
+    from msgsess.session.imports import Imported
     from msgsess.session.inputs import Loaded
 
 __all__ = [
@@ -266,6 +268,59 @@ class Session:
         specs = parse_vcf(data, label=source)
         return self.add_all(_numbered(specs, output, id, source, "card"), replace=replace, warn=warn)
 
+    def add_eml(
+        self,
+        eml: PathLike | bytes,
+        spec: Mapping[str, Any] | None = None,
+        /,
+        *,
+        replace: bool = False,
+        warn: Warn | None = None,
+        **fields: Any,
+    ) -> str:
+        """Add one MIME message (an ``.eml`` path, ``"-"`` for stdin, or its bytes) and return
+        its id (``msgsess add --eml``).
+
+        The message is read as Outlook stores received mail (``docs/EML.md``); the spec and
+        keyword fields then change it, as they change an edited file (``subject=``,
+        ``cc=[…]``, ``attachments=[…]`` are added to the mail's own). Bytes that are not mail at
+        all are :class:`~msgsess.errors.CorruptFile`; what the reader repaired or guessed goes
+        to ``warn``. ``close`` writes it in the session's string mode.
+        """
+        if isinstance(eml, bytes | bytearray):
+            source: str | dict[str, Any] = {"data": base64.b64encode(bytes(eml)).decode("ascii")}
+        else:
+            source = os.fspath(eml)
+        return self.add({**_spec(spec, fields), "eml": source}, replace=replace, warn=warn)
+
+    def import_mail(
+        self,
+        *inputs: PathLike,
+        out_dir: PathLike | None = None,
+        replace: bool = False,
+        warn: Warn | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> Imported:
+        """Add every message of MIME mail files (``.eml``, mbox, folders of them searched
+        recursively) in one transaction, all or none (``msgsess import``).
+
+        Outputs are ``out_dir/<stem>.msg`` (mbox: ``<mbox stem>-<n>.msg``; files found in a
+        folder keep their path below it), by default in each input's own folder. An output
+        another message has is :class:`~msgsess.errors.Collision`, unless that message came
+        from the same input: then it is skipped (so an import can run again), or replaced
+        with ``replace``. ``progress(done, total)`` is called per input file.
+        """
+        from msgsess.session.imports import import_mail
+
+        return import_mail(
+            self.path,
+            [os.fspath(i) for i in inputs],
+            out_dir=None if out_dir is None else os.fspath(out_dir),
+            replace=replace,
+            warn=warn,
+            progress=progress,
+        )
+
     def rm(self, *msg_ids: str, force: bool = False, warn: Warn | None = None) -> Removed:
         """Remove messages, all or none (``msgsess rm``); ids of the others never change.
 
@@ -490,8 +545,8 @@ def compose(
     """Build a message from a spec, as ``add`` then ``close`` would, without a session.
 
     The same specs as ``add --json`` (keyword fields add to it, ``from_``/``class_`` for
-    ``from``/``class``): attachment ``file``/``data``/``msg``/``msg_data`` and an edited
-    ``source`` are read now; ``message`` (another message of a session) needs a session.
+    ``from``/``class``): attachment ``file``/``data``/``msg``/``msg_data``, an edited
+    ``source`` and a MIME ``eml`` are read now; ``message`` (another message of a session) needs a session.
     ``now`` defaults to ``SOURCE_DATE_EPOCH`` or the current time.
     """
     from msgsess import composer
@@ -507,12 +562,15 @@ def compose(
         item = _inputs.load_spec("", checked)
         blobs: dict[str, bytes] = {}
         stored = dict(checked)
-        for loaded in (item.text_error, item.source):
+        for loaded in (item.text_error, item.source, item.eml):
             if loaded is not None:
                 _raise(loaded)
         if item.source is not None:
             stored["source"] = item.source.stored
             blobs.update(item.source.blobs)
+        if item.eml is not None:
+            stored["eml"] = item.eml.stored
+            blobs.update(item.eml.blobs)
         if item.attachments is not None:
             captured = []
             for index, loaded in enumerate(item.attachments):
@@ -526,7 +584,10 @@ def compose(
     if is_template(output, stored):
         stored["template"] = True
     base = None
-    if isinstance(stored.get("source"), dict):
+    if isinstance(stored.get("eml"), dict):
+        eml = stored["eml"]
+        base = _inputs.read_eml(blobs[eml["blob"]], str(eml.get("file") or "eml"))[0]
+    elif isinstance(stored.get("source"), dict):
         source = stored["source"]
         base = _inputs.read_msg(
             blobs[source["blob"]], str(source.get("file") or "source"), source.get("codepage")
@@ -698,6 +759,7 @@ _SCALARS = (
     "message_id",
     "flag",
     "due",
+    "eml",
 )
 #: ``add`` options given once per value, kept as lists.
 _LISTS = ("to", "cc", "bcc", "reply_to", "category", "header")
@@ -724,8 +786,9 @@ def spec_from_options(options: Mapping[str, Any]) -> dict[str, Any]:
         raise OptionConflict("give --draft or --sent, not both")
     if options.get("draft") or options.get("sent"):
         spec["draft"] = bool(options.get("draft"))
-    if options.get("body_file") == "-" and options.get("html_file") == "-":
-        raise OptionConflict("--body-file - and --html-file - both read stdin; give one of them a file")
+    stdin = [f"--{k.replace('_', '-')} -" for k in ("eml", "body_file", "html_file") if options.get(k) == "-"]
+    if len(stdin) > 1:
+        raise OptionConflict(f"{stdin[0]} and {stdin[1]} both read stdin; give one of them a file")
     for key in ("body", "html"):
         path = options.get(f"{key}_file")
         if path is not None and options.get(key) is not None:
@@ -998,6 +1061,55 @@ def item_fields(item: Message | Mapping[str, Any]) -> list[tuple[str, str]]:
         return [(key, value if isinstance(value, str) else json.dumps(value)) for key, value in given]
     # A global object id not given is made when the message is written: none to show yet.
     return [(label, text) for label, text in words if label != "uid" or "uid" in item]
+
+
+@dataclass
+class Conversion:
+    """A bulk conversion under way (:func:`convert`): iterate it for one result per input (an
+    mbox: per message) as each is done."""
+
+    #: Input files planned (an mbox counts once), for a progress bar.
+    total: int
+    results: Iterator[ConvertResult]
+
+    def __iter__(self) -> Iterator[ConvertResult]:
+        return self.results
+
+
+def convert(
+    inputs: Iterable[PathLike],
+    out_dir: PathLike,
+    *,
+    jobs: int = 1,
+    unicode: bool = True,
+    codepage: int | str | None = None,
+    force: bool = False,
+    crlf: bool = False,
+) -> Conversion:
+    """Convert mail files each on its own (``msgsess convert``): ``.eml`` and mbox to ``.msg``,
+    ``.msg`` to ``.eml``, into ``out_dir`` (folders searched recursively, their paths kept).
+
+    Per-file results, not all or nothing: a failure is a result with status ``failed`` and
+    the error's line, the others are written (atomically). An output that exists is
+    ``skipped`` unless ``force``. ``jobs`` worker processes; ANSI outputs with
+    ``unicode=False`` (``codepage`` default 1252).
+    """
+    from msgsess.convert import Options, plan, run
+    from msgsess.oxmsg.codepages import check_codepage
+
+    cp = _codepage(codepage)
+    if cp is not None and unicode:
+        raise InvalidParameter("a code page is for ANSI outputs", hint="pass unicode=False with it")
+    if cp is not None:
+        check_codepage(cp)
+    options = Options(unicode=unicode, codepage=cp or 1252, force=force, crlf=crlf)
+    tasks, refused = plan([os.fspath(i) for i in inputs], os.fspath(out_dir))
+
+    def results() -> Iterator[ConvertResult]:
+        yield from refused
+        yield from run(tasks, options, jobs=jobs)
+
+    return Conversion(len(tasks) + len(refused), results())
 
 
 def extract(

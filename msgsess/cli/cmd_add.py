@@ -18,6 +18,12 @@ from msgsess.spec import FLAG_KEYS
 @click.option(
     "--json", "json_input", metavar="FILE|-", help="Read message specs (object, array or JSON Lines)."
 )
+@click.option(
+    "--eml",
+    type=click.Path(dir_okay=False),
+    metavar="FILE|-",
+    help="Start from a MIME message (.eml; '-': stdin); the other options change it.",
+)
 @click.option("--id", "msg_id", metavar="ID", help="Message id (default: m1, m2…).")
 @click.option("--class", "msg_class", metavar="CLASS", help="Message class (default IPM.Note).")
 @click.option("--subject", metavar="TEXT")
@@ -91,6 +97,13 @@ def add_cmd(
     read now. With --json, read one message object, an array, or JSON
     Lines (schema: message.schema.json) and print one id per line.
 
+    With --eml, the message is read from MIME mail (RFC 5322, as Outlook
+    stores received mail: docs/EML.md) and the other options change it:
+    --subject replaces its subject, --to/--cc/--bcc and --attach add to its
+    own recipients and attachments, --set sets properties. Input that is
+    no mail at all is refused (exit 8); what was repaired in damaged mail
+    is a warning.
+
     With --replace, a message that has the --id given (without --id: the
     same OUTPUT) is replaced whole, in one transaction: same id, only the
     new content. Without a match the message is added, so a build rule
@@ -115,6 +128,7 @@ def add_cmd(
       msgsess add s.session out/weekly.oft --subject 'Weekly status' --html-file weekly.html
       msgsess add s.session out/fyi.msg --from 'Boss <boss@example.com>' --sender 'Ann <ann@example.com>' \\
           --to bob@example.com --rtf-file note.rtf --read-receipt --flag 'Follow up' --due 2024-05-03
+      msgsess add s.session out/fwd.msg --eml received.eml --subject 'FW: report' --cc ann@example.com
       echo '{"output": "a.msg", "subject": "Hi", "to": ["bob@example.com"]}' | msgsess add s.session --json -
       msgsess add s.session out/call.msg --kind appointment --subject Call \\
           --start 2024-05-01T09:30:00+02:00 --end 2024-05-01T10:00:00+02:00 --location 'Room 1'

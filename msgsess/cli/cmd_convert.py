@@ -11,6 +11,7 @@ from typing import IO, Any
 
 import click
 
+from msgsess import api
 from msgsess.cli.common import ANSI_CODEPAGE, chatter
 
 
@@ -68,19 +69,20 @@ def convert_cmd(
       msgsess convert Inbox.mbox --out-dir inbox/ --jobs 4
       msgsess convert out/*.msg --out-dir eml/ --crlf
     """
-    from msgsess.convert import Options, plan, run
-
     if codepage is not None and unicode:
         raise click.UsageError("--codepage needs --ansi")
-    if codepage is not None:
-        from msgsess.oxmsg.codepages import check_codepage
-
-        check_codepage(codepage)
-    options = Options(unicode=unicode, codepage=codepage or 1252, force=force, crlf=crlf)
-    tasks, refused = plan(list(inputs), out_dir)
+    conversion = api.convert(
+        inputs,
+        out_dir,
+        jobs=jobs or _default_jobs(),
+        unicode=unicode,
+        codepage=codepage,
+        force=force,
+        crlf=crlf,
+    )
     counts = {"converted": 0, "skipped": 0, "failed": 0}
-    with _report(report) as out, _progress(len(tasks)) as advance:
-        for result in [*refused, *run(tasks, options, jobs=jobs or _default_jobs())]:
+    with _report(report) as out, _progress(conversion.total) as advance:
+        for result in conversion:
             counts[result.status] += 1
             if result.status == "failed":
                 click.echo(f"msgsess: error: {result.error}", err=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import click
@@ -12,7 +12,7 @@ import click
 from msgsess import api
 from msgsess.api import printable
 from msgsess.cli.common import MESSAGE_ID, session_argument
-from msgsess.spec import ORIGINAL, RECIPIENT_KINDS, Table, rows
+from msgsess.spec import ORIGINAL, RECIPIENT_KINDS, Table, base_of, rows
 
 #: A node of the outline: a label and its children.
 Node = tuple[str, list[Any]]
@@ -42,15 +42,17 @@ def _attachment(number: int, att: dict[str, Any]) -> Node:
 
 def _numbers(spec: dict[str, Any], table: Table) -> dict[tuple[str, int], int]:
     """The number users see of each row of a table (an edited file's own rows by their index)."""
-    source = spec.get("source")
-    originals = len((source.get("original") or {}).get(table, ())) if isinstance(source, dict) else 0
+    source = base_of(spec)
+    originals = len((source.get("original") or {}).get(table, ())) if source is not None else 0
     return {where: number for number, where in enumerate(rows(spec, table, originals))}
 
 
-def _source(spec: dict[str, Any], source: dict[str, Any]) -> Node:
-    """An edited message's file as it was, with what is removed or changed in its tables."""
+def _source(spec: dict[str, Any], source: Mapping[str, Any], key: str = "source") -> Node:
+    """An edited message's file (or the MIME message it starts from) as it was, with what is
+    removed or changed in its tables."""
     original = source.get("original") or {}
-    label = f"source: {source.get('file', '(data)')} ({source.get('size', 0)} bytes, {original.get('mode')})"
+    mode = f", {original['mode']}" if "mode" in original else ""
+    label = f"{key}: {source.get('file', '(data)')} ({source.get('size', 0)} bytes{mode})"
     children: list[Any] = [(f"{k}: {original[k]}", []) for k in ("class", "subject", "from") if k in original]
     table: Table
     for table, key in (("recipients", "recipient"), ("attachments", "attachment")):
@@ -77,9 +79,9 @@ def outline(spec: dict[str, Any]) -> Node:
     """
     head = f"{spec['id']} → {spec['output']}" if "output" in spec else f"{spec['id']} (embedded only)"
     children: list[Any] = []
-    source = spec.get("source")
-    if isinstance(source, dict):
-        children.append(_source(spec, source))
+    source = base_of(spec)
+    if source is not None:
+        children.append(_source(spec, source, "eml" if "eml" in spec else "source"))
     for key in ("class", "subject", "from", "sender", "date", "importance", "sensitivity", "message_id"):
         if key in spec:
             children.append((f"{key}: {spec[key]}", []))

@@ -42,6 +42,7 @@ COMMANDS: dict[str, str] = {
     "check": "msgsess.cli.cmd_dump:check_cmd",
     "extract": "msgsess.cli.cmd_extract:extract_cmd",
     "export": "msgsess.cli.cmd_export:export_cmd",
+    "import": "msgsess.cli.cmd_import:import_cmd",
     "convert": "msgsess.cli.cmd_convert:convert_cmd",
     "completion": "msgsess.cli.cmd_completion:completion_cmd",
 }
@@ -66,6 +67,7 @@ SHORT_HELP: dict[str, str] = {
     "check": "Check .msg files against MS-OXMSG's structure rules.",
     "extract": "Write the attachments of a .msg file into a folder.",
     "export": "Write .msg files as MIME mail (.eml).",
+    "import": "Add MIME mail (.eml files, folders, mbox) to a session.",
     "convert": "Convert many mail files: .eml and mbox to .msg, .msg to .eml.",
     "completion": "Print the shell completion script (bash, zsh, fish).",
 }
