@@ -75,14 +75,16 @@ class PropertyBag(dict[PropId, Property]):
         return super().pop(identity(key), *default)
 
     def set(self, pid: PropId | str, ptype: int, value: Any, flags: int | None = None) -> None:
-        pid = identity(pid)
-        if t.is_string(ptype):
+        # Called tens of times per message read or composed: kept to the bare steps.
+        if isinstance(pid, str):
+            pid = identity(pid)
+        if ptype & ~t.MV_FLAG == t.PT_STRING8:
             # Model strings are always Unicode; the encoder picks the file's form.
-            ptype = t.PT_MV_UNICODE if t.is_mv(ptype) else t.PT_UNICODE
-        old = super().get(pid)
+            ptype = t.PT_MV_UNICODE if ptype & t.MV_FLAG else t.PT_UNICODE
         if flags is None:
+            old = dict.get(self, pid)
             flags = old.flags if old is not None else ids.DEFAULT_FLAGS
-        super().__setitem__(pid, Property(ptype, value, flags))
+        dict.__setitem__(self, pid, Property(ptype, value, flags))
 
     def value(self, pid: PropId | str, default: Any = None) -> Any:
         prop = super().get(identity(pid))

@@ -42,6 +42,7 @@ def _raw_values(msg: EmailMessage, name: str) -> list[str]:
 #: Most header fields of most mail are such text, and parsing them costs more than the rest.
 _PLAIN_TEXT = re.compile(r"[\t\n\r -~]*")
 _FOLD = re.compile(r"\r?\n|\r")
+_UNFOLD = re.compile(r"\r?\n[ \t]")
 
 
 def text(msg: EmailMessage, name: str) -> str | None:
@@ -63,9 +64,10 @@ def text(msg: EmailMessage, name: str) -> str | None:
 
 def raw(msg: EmailMessage, name: str) -> str | None:
     """A header's value as the source has it (folding removed), or None when absent."""
+    low = name.lower()
     for key, value in msg.raw_items():
-        if key.lower() == name.lower():
-            return re.sub(r"\r?\n[ \t]", " ", str(value)).strip()
+        if key.lower() == low:
+            return _UNFOLD.sub(" ", str(value)).strip()
     return None
 
 
