@@ -110,9 +110,10 @@ class Options:
     crlf: bool = False
 
 
-def kind_of(path: Path) -> str:
+def kind_of(path: str | os.PathLike[str]) -> str:
     """``eml``, ``msg`` or ``mbox``: by extension, else by the first bytes (an extension-less mbox)."""
-    kind = _KINDS.get(path.suffix.lower())
+    suffix = os.path.splitext(os.fspath(path))[1]
+    kind = _KINDS.get(suffix.lower())
     if kind is not None:
         return kind
     try:
@@ -122,7 +123,7 @@ def kind_of(path: Path) -> str:
         return "eml"
     if head.startswith(_CFB_SIGNATURE):
         return "msg"
-    if not path.suffix and looks_like_mbox(head):
+    if not suffix and looks_like_mbox(head):
         return "mbox"
     return "eml"
 
@@ -135,25 +136,22 @@ def plan(inputs: list[str], out_dir: str) -> tuple[list[Task], list[Result]]:
     are converted (:func:`expand`). Two inputs with one output, or an output that is another
     input, are refused.
     """
-    out = Path(out_dir)
     tasks: list[Task] = []
     refused: list[Result] = []
     for given in inputs:
-        path = Path(given)
-        if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.suffix.lower() in _KINDS and p.is_file())
-            for file in found:
-                rel = file.relative_to(path).parent
-                tasks.append(_task(file, out / rel))
-        elif path.exists() or path.is_symlink():
-            tasks.append(_task(path, out))
+        if os.path.isdir(given):
+            for file, below in _search(given):
+                tasks.append(_task(file, os.path.join(out_dir, *below)))
+        elif os.path.lexists(given):
+            tasks.append(_task(given, out_dir))
         else:
             refused.append(Result(given, None, "failed", f"{given}: no such file or folder"))
-    sources = {os.path.realpath(task.source) for task in tasks}
+    cwd = os.getcwd()
+    sources: set[str] | None = None
     taken: dict[str, str] = {}
     kept: list[Task] = []
     for task in tasks:
-        key = os.path.normcase(os.path.abspath(task.target))
+        key = os.path.normcase(os.path.normpath(os.path.join(cwd, task.target)))
         if key in taken:
             refused.append(
                 Result(
@@ -163,22 +161,52 @@ def plan(inputs: list[str], out_dir: str) -> tuple[list[Task], list[Result]]:
                     f"{task.source}: {task.target} is also the output of {taken[key]}",
                 )
             )
-        elif os.path.realpath(task.target) in sources:
-            refused.append(
-                Result(
-                    task.source, task.target, "failed", f"{task.source}: its output {task.target} is an input"
+            continue
+        # Only an output that exists can be an input: the inputs' real paths are found the
+        # first time one does (a run that goes on where it stopped), not for every new output.
+        if os.path.lexists(task.target):
+            if sources is None:
+                sources = {os.path.realpath(t.source) for t in tasks}
+            if os.path.realpath(task.target) in sources:
+                refused.append(
+                    Result(
+                        task.source,
+                        task.target,
+                        "failed",
+                        f"{task.source}: its output {task.target} is an input",
+                    )
                 )
-            )
-        else:
-            taken[key] = task.source
-            kept.append(task)
+                continue
+        taken[key] = task.source
+        kept.append(task)
     return kept, refused
 
 
-def _task(path: Path, folder: Path) -> Task:
+def _search(folder: str) -> list[tuple[str, tuple[str, ...]]]:
+    """The files below ``folder`` with an input's extension (regular files, or links to them),
+    each with the folders between (sorted as paths); folders that are symlinks are not entered
+    (as ``Path.rglob``). Directory entries tell files from folders without a ``stat`` each."""
+    found: list[tuple[str, tuple[str, ...]]] = []
+    pending: list[tuple[str, tuple[str, ...]]] = [(folder, ())]
+    while pending:
+        here, below = pending.pop()
+        try:
+            with os.scandir(here) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        pending.append((entry.path, (*below, entry.name)))
+                    elif os.path.splitext(entry.name)[1].lower() in _KINDS and entry.is_file():
+                        found.append((entry.path, below))
+        except OSError:
+            continue  # an unreadable folder holds nothing we can convert
+    return sorted(found, key=lambda item: (*item[1], os.path.basename(item[0])))
+
+
+def _task(path: str, folder: str) -> Task:
     kind = kind_of(path)
     suffix = {"eml": ".msg", "msg": ".eml", "mbox": ""}[kind]
-    return Task(str(path), kind, str(folder / (path.stem + suffix)))
+    stem = os.path.splitext(os.path.basename(path))[0]
+    return Task(path, kind, os.path.join(folder, stem + suffix))
 
 
 def expand(tasks: Iterable[Task]) -> Iterator[Task]:
