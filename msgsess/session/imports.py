@@ -108,11 +108,11 @@ def import_mail(
     result = Imported()
     warnings: list[str] = []
     with transaction(path, write=True) as store:
-        settings = store.settings()
+        importer = _Importer(store, store.settings(), result, replace, warnings.append)
         for done, item in enumerate(files, start=1):
             for label, target, data in _messages(item):
                 with located(label):
-                    _one(store, settings, result, item.source, target, data, label, replace, warnings.append)
+                    importer.one(item.source, target, data, label)
             if progress is not None:
                 progress(done, len(files))
     if warn is not None:
@@ -121,31 +121,37 @@ def import_mail(
     return result
 
 
-def _one(
-    store: Store,
-    settings: Settings,
-    result: Imported,
-    source: str,
-    target: str,
-    data: bytes | None,
-    label: str,
-    replace: bool,
-    warn: Warn,
-) -> None:
-    output = os.path.abspath(target)
-    owner = store.output_owner(output)
-    if owner is not None and not replace:
-        eml = store.get(owner[0]).spec.get("eml")
-        if isinstance(eml, dict) and eml.get("file") == os.path.abspath(source):
-            result.ids.append(owner[0])  # imported before: resumed
-            result.skipped += 1
-            return
-        raise output_taken(store, output, owner, "import")
-    loaded = load_eml({"file": source}, data, label)
-    item = Input(label, {"output": output, "eml": {"file": source}}, None, None, eml=loaded)
-    stored = _insert_spec(store, item, settings, label, warn, replace)
-    result.ids.append(stored.id)
-    if owner is None:
-        result.added += 1
-    else:
-        result.replaced += 1
+@dataclass
+class _Importer:
+    """One import's transaction: what it added so far, and where."""
+
+    store: Store
+    settings: Settings
+    result: Imported
+    replace: bool
+    warn: Warn
+    #: Outputs of this import's messages (two inputs with one output clash, even with replace).
+    outputs: set[str] = field(default_factory=set)
+
+    def one(self, source: str, target: str, data: bytes | None, label: str) -> None:
+        store, result = self.store, self.result
+        output = os.path.abspath(target)
+        owner = store.output_owner(output)
+        if owner is not None and (not self.replace or os.path.realpath(output) in self.outputs):
+            eml = store.get(owner[0]).spec.get("eml")
+            same = isinstance(eml, dict) and eml.get("file") == os.path.abspath(source)
+            if same and os.path.realpath(output) not in self.outputs:
+                result.ids.append(owner[0])  # imported before: resumed
+                result.skipped += 1
+                self.outputs.add(os.path.realpath(output))
+                return
+            raise output_taken(store, output, owner, "import")
+        loaded = load_eml({"file": source}, data, label)
+        item = Input(label, {"output": output, "eml": {"file": source}}, None, None, eml=loaded)
+        stored = _insert_spec(store, item, self.settings, label, self.warn, self.replace)
+        self.outputs.add(os.path.realpath(output))
+        result.ids.append(stored.id)
+        if owner is None:
+            result.added += 1
+        else:
+            result.replaced += 1

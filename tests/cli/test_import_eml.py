@@ -261,6 +261,8 @@ def test_import_clash_adds_nothing(invoke: Invoke, workdir: Path) -> None:
     (workdir / "two").mkdir()
     (workdir / "two" / "a.eml").write_bytes(eml("Other alpha"))
     one_error(invoke("import", "s.session", "in", "two", "--out-dir", "x"), 10, "x/a.msg")
+    # Two inputs of one import with one output clash even with --replace (it replaces older ones).
+    one_error(invoke("import", "s.session", "in", "two", "--out-dir", "x", "--replace"), 10, "x/a.msg")
     assert session_ids(invoke) == ["m1"]
 
 
