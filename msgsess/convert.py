@@ -232,13 +232,13 @@ def convert_task(task: Task, options: Options) -> Result:
     if task.kind == "error":
         result.status, result.error = "failed", f"{task.source}: {(task.data or b'').decode()}"
         return result
-    if not options.force and (target.exists() or target.is_symlink()):
+    if not options.force and os.path.lexists(target):
         result.status = "skipped"
         return result
     label = task.source if task.number is None else f"{task.source} message {task.number}"
     try:
         data = task.data if task.data is not None else read_input(task.source)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        _make_folder(task.target)
         if task.kind == "msg":
             cfb.write_bytes_atomic(msg_to_eml(data, crlf=options.crlf, name=label), target)
         else:
@@ -251,6 +251,18 @@ def convert_task(task: Task, options: Options) -> Result:
     except OSError as exc:
         result.status, result.error = "failed", f"{label}: {exc.strerror or exc}"
     return result
+
+
+#: Output folders this process made or found (thousands of outputs share a few folders).
+_FOLDERS: set[str] = set()
+
+
+def _make_folder(target: str) -> None:
+    """Create the folder of an output unless this process already has."""
+    folder = os.path.dirname(target) or "."
+    if folder not in _FOLDERS:
+        os.makedirs(folder, exist_ok=True)
+        _FOLDERS.add(folder)
 
 
 def _work(batch: list[Task], options: Options) -> list[Result]:
