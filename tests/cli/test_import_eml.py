@@ -313,3 +313,31 @@ def test_an_unchanged_import_is_the_converted_file(invoke: Invoke, workdir: Path
     ok(invoke("import", "s.session", "in.eml"))
     ok(invoke("close", "s.session"))
     assert (workdir / "in.msg").read_bytes() == eml_to_msg(source)
+
+
+EML_CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus-eml"
+
+
+@pytest.mark.skipif(not EML_CORPUS.is_dir(), reason=f"no corpus at {EML_CORPUS}")
+def test_importing_the_eml_corpus_gives_the_converted_files(invoke: Invoke, workdir: Path) -> None:
+    """Every mail of ../shared/corpus-eml, imported into a session and closed unchanged, is the
+    file convert makes of it; what is no mail is refused as convert refuses it, naming it."""
+    from msgsess import eml_to_msg
+    from msgsess.errors import CorruptFile
+
+    mails, refused = [], []
+    for path in sorted(EML_CORPUS.rglob("*.eml")):
+        try:
+            mails.append((path, eml_to_msg(path.read_bytes(), name=str(path))))
+        except CorruptFile:
+            refused.append(path)
+    assert len(mails) > 90
+    ok(invoke("open", "s.session"))
+    for path in refused:
+        one_error(invoke("import", "-q", "s.session", str(path), "--out-dir", "out"), 8, path.name)
+    ids = ids_of(invoke("import", "-q", "s.session", *(str(p) for p, _ in mails), "--out-dir", "out"))
+    assert len(ids) == len(mails)
+    ok(invoke("close", "s.session"))
+    for path, converted in mails:
+        written = workdir / "out" / (path.stem + ".msg")
+        assert written.read_bytes() == converted, path
