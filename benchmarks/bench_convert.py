@@ -60,10 +60,17 @@ def child(python: str, jobs: int, inputs: str, out: str) -> None:
     start = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - start
-    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = usage.ru_utime + usage.ru_stime
     print(
         json.dumps(
-            {"rc": proc.returncode, "stderr": proc.stderr[-500:], "seconds": seconds, "peak_kib": peak_kib}
+            {
+                "rc": proc.returncode,
+                "stderr": proc.stderr[-500:],
+                "seconds": seconds,
+                "cpu": cpu,
+                "peak_kib": usage.ru_maxrss,
+            }
         )
     )
 
@@ -122,10 +129,13 @@ def main(argv: list[str]) -> int:
     rate2 = count / runs[2]["seconds"]
     speedup = rate2 / rate1
     growth = runs[1]["peak_kib"] / max(flat["peak_kib"], 1)
-    print(f"{'':10} {'seconds':>9} {'files/s':>9} {'peak MiB':>9}")
+    # CPU seconds (user + system, the command and its workers) beside the wall time: on a shared
+    # machine the wall time says how busy the others were, the CPU time what a file costs us.
+    print(f"{'':10} {'seconds':>9} {'files/s':>9} {'CPU s':>9} {'ms CPU/file':>12} {'peak MiB':>9}")
     for jobs, result in runs.items():
-        seconds, peak = result["seconds"], result["peak_kib"] / 1024
-        print(f"--jobs {jobs}  {seconds:9.2f} {count / seconds:9.0f} {peak:9.1f}")
+        seconds, peak, cpu = result["seconds"], result["peak_kib"] / 1024, result["cpu"]
+        rate, per_file = count / seconds, 1000 * cpu / count
+        print(f"--jobs {jobs}  {seconds:9.2f} {rate:9.0f} {cpu:9.2f} {per_file:12.3f} {peak:9.1f}")
     print(f"{max(count // 10, 1)} files, --jobs 1: peak {flat['peak_kib'] / 1024:.1f} MiB")
     for label, value, goal, ok in (
         ("files/s with --jobs 1", f"{rate1:.0f}", f">= {GOAL_RATE:.0f}", rate1 >= GOAL_RATE),
@@ -138,6 +148,7 @@ def main(argv: list[str]) -> int:
         print(f"{label:30} {value:>8}  goal {goal:8}  {mark}")
     if missed:
         print(f"MISSED: {', '.join(missed)} (this machine has {os.cpu_count()} CPUs shared with others)")
+    print(f"load average at the end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0
 
 
