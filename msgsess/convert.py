@@ -253,16 +253,12 @@ def convert_task(task: Task, options: Options) -> Result:
     return result
 
 
-#: Output folders this process made or found (thousands of outputs share a few folders).
-_FOLDERS: set[str] = set()
-
-
 def _make_folder(target: str) -> None:
-    """Create the folder of an output unless this process already has."""
+    """Create the folder of an output if it is missing (one ``stat`` when it is there, as it
+    is for all but the first of thousands of outputs; no exception raised and caught)."""
     folder = os.path.dirname(target) or "."
-    if folder not in _FOLDERS:
+    if not os.path.isdir(folder):
         os.makedirs(folder, exist_ok=True)
-        _FOLDERS.add(folder)
 
 
 def _work(batch: list[Task], options: Options) -> list[Result]:
