@@ -69,7 +69,7 @@ _KINDS = {".eml": "eml", ".msg": "msg", ".mbox": "mbox", ".mbx": "mbox"}
 BATCH = 32
 
 
-@dataclass
+@dataclass(slots=True)
 class Task:
     """One conversion: an input file (or one message of an mbox) and where its output goes."""
 
