@@ -184,10 +184,7 @@ def test_the_pure_core_imports_no_session_cli_sqlite_click_or_rich(name: str, pa
 #: version, and its own modules. Everything else goes through msgsess.api.
 CLI_MAY_IMPORT = ("msgsess.api", "msgsess.errors", "msgsess.spec", "msgsess.cli")
 #: Commands still being moved onto the API, by whom (remove the entry with the move).
-CLI_PENDING: dict[str, set[str]] = {
-    # H13c routes convert through the API (issue 13).
-    "msgsess.cli.cmd_convert": {"msgsess.convert", "msgsess.oxmsg.codepages"},
-}
+CLI_PENDING: dict[str, set[str]] = {}
 
 
 @pytest.mark.parametrize(
