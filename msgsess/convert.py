@@ -246,8 +246,8 @@ def convert_task(task: Task, options: Options) -> Result:
             tree = encode(message, unicode=options.unicode, codepage=options.codepage, label=label)
             cfb.write_atomic(tree, target)
     except MsgsessError as exc:
-        text = exc.one_line()
-        result.status, result.error = "failed", text if text.startswith(label) else exc.at(label).one_line()
+        # Located at the input once: at() does not repeat a place that is already the outermost.
+        result.status, result.error = "failed", exc.at(label).one_line()
     except OSError as exc:
         result.status, result.error = "failed", f"{label}: {exc.strerror or exc}"
     return result

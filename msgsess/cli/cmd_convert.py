@@ -71,6 +71,8 @@ def convert_cmd(
     """
     if codepage is not None and unicode:
         raise click.UsageError("--codepage needs --ansi")
+    from msgsess.cli.main import error_line
+
     conversion = api.convert(
         inputs,
         out_dir,
@@ -85,7 +87,7 @@ def convert_cmd(
         for result in conversion:
             counts[result.status] += 1
             if result.status == "failed":
-                click.echo(f"msgsess: error: {result.error}", err=True)
+                error_line(str(result.error))
             if out is not None:
                 out.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
             if result.message is None or result.message == 1:

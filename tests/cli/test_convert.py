@@ -86,6 +86,19 @@ def test_convert_folders_mbox_and_failures(invoke: Invoke, workdir: Path) -> Non
     }
 
 
+def test_a_failed_input_is_named_once_and_escaped(invoke: Invoke, workdir: Path) -> None:
+    """The error line of a file that fails names it once, with what a terminal would act on escaped."""
+    name = "bad\x1b[2J\u202e.eml"
+    (workdir / name).write_bytes(b"\x00\x01 no mail")
+    (workdir / "box.mbox").write_bytes(b"From a@b Mon Jan  1 00:00:00 2024\n\x00 no mail\n")
+    result = invoke("convert", name, "box.mbox", "--out-dir", "out", "--jobs", "1")
+    lines = result.stderr.strip().splitlines()
+    assert result.exit_code == 1 and len(lines) == 2, result.stderr
+    assert "\x1b" not in result.stderr and "\u202e" not in result.stderr
+    assert lines[0].startswith("msgsess: error: bad\\x1b[2J\\u202e.eml: ") and lines[0].count("bad") == 1
+    assert lines[1].startswith("msgsess: error: box.mbox message 1: ") and lines[1].count("box.mbox") == 1
+
+
 def test_convert_msg_to_eml_and_back(invoke: Invoke, workdir: Path) -> None:
     make_tree(workdir)
     assert invoke("convert", "in", "--out-dir", "msg").exit_code == 0
