@@ -188,7 +188,7 @@ def export_source(store: Store, source: dict[str, Any], data: bool) -> dict[str,
 def export_eml(store: Store, eml: dict[str, Any], data: bool) -> dict[str, Any]:
     """A stored MIME message in the form ``add --json`` reads; without ``data``, a summary."""
     blob = store.blob(str(eml["blob"]))
-    out: dict[str, Any] = {"data": base64.b64encode(blob).decode("ascii") if data else None}
+    out: dict[str, Any] = {"data": binascii.b2a_base64(blob, newline=False).decode("ascii") if data else None}
     if not data:
         out["size"] = len(blob)
     if eml.get("file"):
