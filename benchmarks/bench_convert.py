@@ -7,8 +7,13 @@ numbers are for people). Each run is the real command, ``python -m msgsess conve
 process of its own that reports the peak resident size of the command and its workers; msgsess
 comes from a non-editable install (``bench_codec.installed_python``).
 
-    python benchmarks/bench_convert.py            # 10,000 files (about a minute)
+    python benchmarks/bench_convert.py            # 10,000 files, 3 runs each (about two minutes)
     python benchmarks/bench_convert.py --quick    # 1,000 files
+    python benchmarks/bench_convert.py --runs 5   # more runs (medians are kept)
+
+Runs alternate between ``--jobs 1`` and ``--jobs 2`` and every run writes into a folder of its
+own: nothing is deleted while measuring (on ext4, creating files right after many were deleted
+is slower for minutes, and would penalise whichever run came after a clean-up).
 """
 
 from __future__ import annotations
@@ -88,6 +93,12 @@ def measure(python: str, jobs: int, inputs: Path, out: Path) -> dict[str, Any]:
     return result
 
 
+def median_run(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run of median wall time (its CPU time and peak come with it)."""
+    ordered = sorted(results, key=lambda r: r["seconds"])
+    return ordered[len(ordered) // 2]
+
+
 def verify(out: Path, count: int) -> None:
     """A few outputs read back with extract-msg: the subject the input had."""
     import logging
@@ -108,6 +119,7 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="1,000 files instead of 10,000")
     parser.add_argument("--files", type=int, default=None, help="number of files (default 10,000)")
+    parser.add_argument("--runs", type=int, default=3, help="runs of each --jobs, medians kept (default 3)")
     args = parser.parse_args(argv)
     count = args.files or (1_000 if args.quick else 10_000)
     spec = importlib.util.spec_from_file_location("bench_codec", HERE / "bench_codec.py")
@@ -122,15 +134,21 @@ def main(argv: list[str]) -> int:
         big, small = work / "in", work / "in-small"
         write_inputs(big, count)
         write_inputs(small, max(count // 10, 1))
-        runs = {jobs: measure(python, jobs, big, work / f"out{jobs}") for jobs in (1, 2)}
+        print(f"load average at the start: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        samples: dict[int, list[dict[str, Any]]] = {1: [], 2: []}
+        for run in range(max(args.runs, 1)):
+            for jobs in (1, 2):
+                samples[jobs].append(measure(python, jobs, big, work / f"out{jobs}-{run}"))
+        runs = {jobs: median_run(results) for jobs, results in samples.items()}
         flat = measure(python, 1, small, work / "out-small")
-        verify(work / "out1", count)
+        verify(work / "out1-0", count)
     rate1 = count / runs[1]["seconds"]
     rate2 = count / runs[2]["seconds"]
     speedup = rate2 / rate1
     growth = runs[1]["peak_kib"] / max(flat["peak_kib"], 1)
     # CPU seconds (user + system, the command and its workers) beside the wall time: on a shared
     # machine the wall time says how busy the others were, the CPU time what a file costs us.
+    print(f"medians of {max(args.runs, 1)} alternated runs")
     print(f"{'':10} {'seconds':>9} {'files/s':>9} {'CPU s':>9} {'ms CPU/file':>12} {'peak MiB':>9}")
     for jobs, result in runs.items():
         seconds, peak, cpu = result["seconds"], result["peak_kib"] / 1024, result["cpu"]
