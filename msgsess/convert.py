@@ -145,7 +145,9 @@ def plan(inputs: list[str], out_dir: str) -> tuple[list[Task], list[Result]]:
         elif os.path.lexists(given):
             tasks.append(_task(given, out_dir))
         else:
-            refused.append(Result(given, None, "failed", f"{given}: no such file or folder"))
+            # One failed input among the others (issue 13: results per file, exit 1), in
+            # the words import and the readers use for a missing path.
+            refused.append(Result(given, None, "failed", f"{given}: no such file or folder (check the path)"))
     cwd = os.getcwd()
     sources: set[str] | None = None
     taken: dict[str, str] = {}

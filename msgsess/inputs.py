@@ -60,10 +60,16 @@ def _kind(mode: int) -> str:
     return "not a regular file"
 
 
+def folder_given(path: str, hint: str = "give a file") -> NotFound:
+    """A folder where a file is expected: NotFound (exit 4) as a missing file is, whatever the
+    command or option (issue 12 asked it of ``attach``; one rule for every input)."""
+    return NotFound(f"{path} is a folder, not a file", hint=hint)
+
+
 def _refuse(path: str, mode: int) -> MsgsessError:
     kind = _kind(mode)
     if stat.S_ISDIR(mode):
-        return InvalidParameter(f"{path} is a folder, not a file", hint="give a file")
+        return folder_given(path)
     return InvalidParameter(f"{path} is {kind}, not a regular file", hint=_NOT_REGULAR)
 
 
@@ -138,7 +144,7 @@ def read_input(path: str | os.PathLike[str], what: str | None = None) -> bytes:
     """The bytes of the input file ``path`` (``-``: stdin), within the limit on inputs.
 
     Every failure is one :class:`~msgsess.errors.MsgsessError` naming the file, located at
-    ``what`` when given: missing (NotFound, 4), not a regular file (InvalidParameter, 3), larger
+    ``what`` when given: missing or a folder (NotFound, 4), not a regular file (InvalidParameter, 3), larger
     than ``MSGSESS_MAX_INPUT`` (TooBig, 11), unreadable (InvalidParameter, 3).
     """
     name = os.fsdecode(path)

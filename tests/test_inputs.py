@@ -148,7 +148,7 @@ def test_missing_folder_and_unnamable_inputs(tmp_path: Path) -> None:
         inputs.read_input(tmp_path / "nope", "--attach")
     with pytest.raises(NotFound, match="does not exist"):
         inputs.read_input(tmp_path / "nope" / "deeper")
-    with pytest.raises(InvalidParameter, match="is a folder, not a file") as caught:
+    with pytest.raises(NotFound, match="is a folder, not a file") as caught:
         inputs.read_input(tmp_path, "--attach")
     assert caught.value.where == ("--attach",)
     with pytest.raises(InvalidParameter, match="is not a file name"):

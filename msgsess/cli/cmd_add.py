@@ -20,7 +20,7 @@ from msgsess.spec import FLAG_KEYS
 )
 @click.option(
     "--eml",
-    type=click.Path(dir_okay=False),
+    type=click.Path(),
     metavar="FILE|-",
     help="Start from a MIME message (.eml; '-': stdin); the other options change it.",
 )
@@ -30,20 +30,18 @@ from msgsess.spec import FLAG_KEYS
 @click.option("--body", metavar="TEXT", help="Plain-text body.")
 @click.option(
     "--body-file",
-    type=click.Path(dir_okay=False),
+    type=click.Path(),
     metavar="FILE|-",
     help="Plain-text body from a UTF-8 file ('-': stdin).",
 )
 @click.option("--html", metavar="TEXT", help="HTML body.")
 @click.option(
     "--html-file",
-    type=click.Path(dir_okay=False),
+    type=click.Path(),
     metavar="FILE|-",
     help="HTML body from a UTF-8 file ('-': stdin).",
 )
-@click.option(
-    "--rtf-file", type=click.Path(dir_okay=False), metavar="FILE", help="RTF body from a file, as is."
-)
+@click.option("--rtf-file", type=click.Path(), metavar="FILE", help="RTF body from a file, as is.")
 @click.option("--from", "from_addr", metavar="ADDR", help="'Name <user@example.com>' or 'user@example.com'.")
 @click.option("--sender", metavar="ADDR", help="Who sends on behalf of --from, when not --from itself.")
 @click.option("--to", multiple=True, metavar="ADDR")

@@ -16,7 +16,7 @@ from msgsess import api
 if TYPE_CHECKING:
     from msgsess import Message
 
-_MSG_PATH = click.Path(dir_okay=False, path_type=str)
+_MSG_PATH = click.Path(path_type=str)
 
 
 def _item_lines(msg: Message) -> list[str]:

@@ -63,9 +63,7 @@ def recipient_cmd(
 @click.option(
     "--message", "other", type=MESSAGE_ID, metavar="OTHER_ID", help="Embed another message of the session."
 )
-@click.option(
-    "--msg", "msg_file", type=click.Path(dir_okay=False), metavar="FILE.msg", help="Embed a .msg file."
-)
+@click.option("--msg", "msg_file", type=click.Path(), metavar="FILE.msg", help="Embed a .msg file.")
 @click.option("--name", metavar="NAME", help="File name shown for the attachment.")
 @click.option("--mime", metavar="TYPE", help="MIME type, e.g. image/png.")
 @click.option("--content-id", metavar="CID", help="Content-ID for inline images (cid: in HTML).")

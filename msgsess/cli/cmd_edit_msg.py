@@ -10,7 +10,7 @@ from msgsess.cli.common import ATTACHMENT_NUMBER, MESSAGE_ID, READ_CODEPAGE, ses
 
 @click.command("edit")
 @session_argument
-@click.argument("file", type=click.Path(dir_okay=False), metavar="FILE.msg")
+@click.argument("file", type=click.Path(), metavar="FILE.msg")
 @click.option(
     "--out", "output", type=click.Path(dir_okay=False), metavar="OUTPUT.msg", help="Write here, not to FILE."
 )

@@ -12,7 +12,7 @@ from msgsess.cli.common import chatter
 
 
 @click.command("export")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False), metavar="FILE.msg...")
+@click.argument("files", nargs=-1, required=True, type=click.Path(), metavar="FILE.msg...")
 @click.option(
     "--out-dir",
     type=click.Path(file_okay=False),

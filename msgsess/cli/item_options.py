@@ -87,7 +87,7 @@ _OPTIONS: tuple[Callable[[Any], Any], ...] = (
     click.option("--web", metavar="URL", help="contact: web page."),
     click.option(
         "--photo",
-        type=click.Path(dir_okay=False),
+        type=click.Path(),
         metavar="FILE",
         help="contact: picture (JPEG or PNG), read now.",
     ),

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from msgsess.errors import InvalidParameter, MsgsessError, NotFound, located, out_of_memory
-from msgsess.inputs import open_input, read_input, read_stdin
+from msgsess.errors import InvalidParameter, MsgsessError, located, out_of_memory
+from msgsess.inputs import folder_given, open_input, read_input, read_stdin
 from msgsess.oxmsg.codepages import check_codepage
 from msgsess.session import jsonspec
 from msgsess.session import props as sprops
@@ -222,10 +222,7 @@ def _no_folder(path: str) -> None:
         return  # no file name at all: read_input says so
     if folder:
         shown = path.rstrip("/\\") or path
-        raise NotFound(
-            f"{path} is a folder, not a file",
-            hint=f"attach the files in it, e.g. {shown}/*, one by one",
-        )
+        raise folder_given(path, hint=f"attach the files in it, e.g. {shown}/*, one by one")
 
 
 def load_attachment(att: dict[str, Any], *, validate: bool = False, ahead: ReadAhead | None = None) -> Loaded:
