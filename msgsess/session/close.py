@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import bisect
 import os
-import stat
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +29,7 @@ from msgsess.props.types import FileTime
 from msgsess.session import workers
 from msgsess.session.edit import base_message, conversion_note, string_mode
 from msgsess.session.inputs import read_msg
-from msgsess.session.store import Row, Store, remove_store, transaction
+from msgsess.session.store import RealPaths, Row, Store, remove_store, transaction
 from msgsess.session.usecases import cid_warnings, is_template
 
 if TYPE_CHECKING:
@@ -176,36 +175,6 @@ class _Problems:
             self.listed.append(problem.text)
 
 
-class _RealPaths:
-    """``os.path.realpath`` of many outputs: each folder resolved once, each output looked at."""
-
-    def __init__(self) -> None:
-        self.folders: dict[str, str] = {}
-
-    def __call__(self, output: str) -> tuple[str, bool]:
-        """(real path, whether it is a folder)."""
-        head, name = os.path.split(output)
-        folder = self.folders.get(head)
-        if folder is None:
-            folder = self.folders[head] = os.path.realpath(head or os.curdir)
-        here = os.path.join(folder, name)
-        if name in ("", os.curdir, os.pardir):
-            return self.slow(output)
-        try:
-            st = os.lstat(here)
-        except FileNotFoundError:
-            return here, False
-        except OSError:
-            return self.slow(output)
-        if stat.S_ISLNK(st.st_mode):
-            return self.slow(output)
-        return here, stat.S_ISDIR(st.st_mode)
-
-    @staticmethod
-    def slow(output: str) -> tuple[str, bool]:
-        return os.path.realpath(output), os.path.isdir(output)
-
-
 def _check(store: Store, mode: _Mode) -> _Problems:
     """Every reason not to write anything, looked for in one pass over the messages.
 
@@ -226,7 +195,7 @@ def _check(store: Store, mode: _Mode) -> _Problems:
     conn.execute(
         "CREATE TEMP TABLE close_reals (real TEXT PRIMARY KEY, id TEXT NOT NULL, output TEXT NOT NULL)"
     )
-    real_path = _RealPaths()
+    real_path = RealPaths()
     for row in store.rows():
         if row.output is None:
             if row.id not in embedded:

@@ -50,6 +50,7 @@ import contextlib
 import json
 import os
 import sqlite3
+import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -209,6 +210,8 @@ class Store:
     def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
         self.path = path
         self.conn = conn
+        #: Real paths of outputs, each folder resolved once per transaction (``add`` of many).
+        self.real_path = RealPaths()
 
     def identity(self) -> Identity | None:
         """Which file this transaction reads: (st_dev, st_ino, session token).
@@ -334,7 +337,7 @@ class Store:
         row = self.conn.execute("SELECT id, output FROM messages WHERE output = ?", (output,)).fetchone()
         if row is not None:
             return str(row[0]), str(row[1])
-        real = os.path.realpath(output)
+        real = self.real_path(output)[0]
         while True:
             row = self.conn.execute(
                 "SELECT m.id, m.output FROM outputs o JOIN messages m ON m.id = o.id WHERE o.real = ?",
@@ -345,7 +348,7 @@ class Store:
             other_id, other_output = str(row[0]), str(row[1])
             # The row is the real path when that output was added: a symlink on its way may
             # have changed since. Only the file it names now counts; the row is brought up to date.
-            now = os.path.realpath(other_output)
+            now = self.real_path(other_output)[0]
             if now == real:
                 return other_id, other_output
             self.conn.execute("DELETE FROM outputs WHERE real = ? AND id = ?", (real, other_id))
@@ -393,7 +396,7 @@ class Store:
         assert cur.lastrowid is not None
         if output is not None:
             self.conn.execute(
-                "INSERT OR IGNORE INTO outputs (real, id) VALUES (?, ?)", (os.path.realpath(output), msg_id)
+                "INSERT OR IGNORE INTO outputs (real, id) VALUES (?, ?)", (self.real_path(output)[0], msg_id)
             )
         self._refer(msg_id, spec)
         return cur.lastrowid
@@ -425,7 +428,7 @@ class Store:
         self.conn.execute("DELETE FROM outputs WHERE id = ?", (msg_id,))
         if output is not None:
             self.conn.execute(
-                "INSERT OR IGNORE INTO outputs (real, id) VALUES (?, ?)", (os.path.realpath(output), msg_id)
+                "INSERT OR IGNORE INTO outputs (real, id) VALUES (?, ?)", (self.real_path(output)[0], msg_id)
             )
 
     def update_spec(self, msg_id: str, spec: dict[str, Any]) -> None:
@@ -523,6 +526,37 @@ class BlobSource:
         with self.conn.blobopen("blobs", "data", self.rowid, readonly=True) as blob:
             while chunk := blob.read(chunk_size):
                 yield chunk
+
+
+class RealPaths:
+    """``os.path.realpath`` of many outputs: each folder resolved once, each output looked at
+    (``add`` and ``close`` of many messages; what a folder resolves to is taken once per command)."""
+
+    def __init__(self) -> None:
+        self.folders: dict[str, str] = {}
+
+    def __call__(self, output: str) -> tuple[str, bool]:
+        """(real path, whether it is a folder)."""
+        head, name = os.path.split(output)
+        folder = self.folders.get(head)
+        if folder is None:
+            folder = self.folders[head] = os.path.realpath(head or os.curdir)
+        here = os.path.join(folder, name)
+        if name in ("", os.curdir, os.pardir):
+            return self.slow(output)
+        try:
+            st = os.lstat(here)
+        except FileNotFoundError:
+            return here, False
+        except OSError:
+            return self.slow(output)
+        if stat.S_ISLNK(st.st_mode):
+            return self.slow(output)
+        return here, stat.S_ISDIR(st.st_mode)
+
+    @staticmethod
+    def slow(output: str) -> tuple[str, bool]:
+        return os.path.realpath(output), os.path.isdir(output)
 
 
 def blob_refs(spec: dict[str, Any]) -> set[str]:
