@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from msgsess.errors import InvalidParameter, TooBig
 from msgsess.session.inputs import read_eml, read_msg
 from msgsess.session.store import Store
-from msgsess.spec import EDIT_TABLE_KEYS, ORIGINAL, Table, base_of, row
+from msgsess.spec import EDIT_TABLE_KEYS, ORIGINAL, RECIPIENT_KINDS, Table, base_of, original_count, row
 from msgsess.spec import rows as spec_rows
 
 if TYPE_CHECKING:
@@ -112,6 +112,10 @@ def check_room(spec: dict[str, Any], table: Table, adding: int) -> None:
     """
     from msgsess.oxmsg.layout import MAX_OBJECTS
 
+    keys = RECIPIENT_KINDS if table == "recipients" else ("attachments",)
+    most = original_count(spec, table) + sum(len(spec.get(key) or ()) for key in keys) + adding
+    if most <= MAX_OBJECTS:
+        return  # at most this many rows (removed ones counted): room enough, no need to number them
     rows = spec_rows(spec, table)
     total = len(rows) + adding
     if total > MAX_OBJECTS:

@@ -354,11 +354,15 @@ class Store:
             self.conn.execute("DELETE FROM outputs WHERE real = ? AND id = ?", (real, other_id))
             self.conn.execute("INSERT OR IGNORE INTO outputs (real, id) VALUES (?, ?)", (now, other_id))
 
-    def _refer(self, msg_id: str, spec: dict[str, Any] | None) -> None:
+    def _refer(self, msg_id: str, spec: dict[str, Any] | None, *, new: bool = False) -> None:
         """Record the blobs message ``msg_id`` refers to now (None: it is gone), and delete the
-        blobs it no longer refers to that no other message does."""
-        before = {r[0] for r in self.conn.execute("SELECT sha256 FROM blob_refs WHERE id = ?", (msg_id,))}
+        blobs it no longer refers to that no other message does. A ``new`` message (just
+        inserted under an id no message had) referred to none before."""
         now = set() if spec is None else blob_refs(spec)
+        if new and not now:
+            return
+        query = "SELECT sha256 FROM blob_refs WHERE id = ?"
+        before = set() if new else {r[0] for r in self.conn.execute(query, (msg_id,))}
         self.conn.executemany(
             "INSERT OR IGNORE INTO blob_refs (sha256, id) VALUES (?, ?)",
             [(sha, msg_id) for sha in now - before],
@@ -398,7 +402,7 @@ class Store:
             self.conn.execute(
                 "INSERT OR IGNORE INTO outputs (real, id) VALUES (?, ?)", (self.real_path(output)[0], msg_id)
             )
-        self._refer(msg_id, spec)
+        self._refer(msg_id, spec, new=True)
         return cur.lastrowid
 
     def replace(self, msg_id: str, output: str | None, spec: dict[str, Any]) -> None:
