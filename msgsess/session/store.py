@@ -532,6 +532,10 @@ class BlobSource:
                 yield chunk
 
 
+#: Folders whose real path :class:`RealPaths` keeps at a time.
+_MOST_FOLDERS = 4096
+
+
 class RealPaths:
     """``os.path.realpath`` of many outputs: each folder resolved once, each output looked at
     (``add`` and ``close`` of many messages; what a folder resolves to is taken once per command)."""
@@ -544,6 +548,8 @@ class RealPaths:
         head, name = os.path.split(output)
         folder = self.folders.get(head)
         if folder is None:
+            if len(self.folders) >= _MOST_FOLDERS:
+                self.folders.clear()  # outputs in ever new folders: memory stays flat
             folder = self.folders[head] = os.path.realpath(head or os.curdir)
         here = os.path.join(folder, name)
         if name in ("", os.curdir, os.pardir):

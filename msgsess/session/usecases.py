@@ -183,7 +183,8 @@ def surely_composable(spec: dict[str, Any]) -> bool:
         if value is not None and (not isinstance(value, str) or bad(value)):
             return False
     for key in _PLAIN_FLAGS:
-        if spec.get(key) not in (None, True, False):
+        flag = spec.get(key)
+        if flag is not None and not isinstance(flag, bool):  # 1 == True, but no flag
             return False
     if spec.get("template") and spec.get("draft") is False:
         return False  # a template is an unsent draft: the composer says so
@@ -540,6 +541,8 @@ def output_warnings(
     if folders is None or head not in folders:
         problem = _folder_problem(head)
         if folders is not None:
+            if len(folders) >= _MOST_FOLDERS:
+                folders.clear()  # outputs in ever new folders: memory stays flat
             folders[head] = problem
     else:
         problem = folders[head]
@@ -551,6 +554,10 @@ def output_warnings(
             "(close fails unless that changes)"
         )
     return found
+
+
+#: Output folders whose state :func:`output_warnings` keeps at a time.
+_MOST_FOLDERS = 4096
 
 
 def _folder_problem(folder: str) -> tuple[str, str] | None:

@@ -190,6 +190,20 @@ def test_same_error_lines_in_json_lines_and_arrays(workdir: Path, monkeypatch: p
     assert any(one[0] == "error" and "in.jsonl $[5]" in one[2] for one in fast)
 
 
+def test_a_spec_the_shortcut_lets_through_composes(workdir: Path) -> None:
+    # Without the schema in front (values of any JSON type): whatever the shortcut lets
+    # through, composing accepts too.
+    settings = usecases.Settings(unicode=True, codepage=1252)
+    through = 0
+    for spec in _specs():
+        spec = {k: v for k, v in spec.items() if k not in ("output", "id")}
+        for one in (spec, *({key: value} for key, value in spec.items())):
+            if usecases.surely_composable(one):
+                through += 1
+                usecases.check_composable(one, "m", settings)
+    assert through > 1000
+
+
 def test_plain_keys_are_spec_keys() -> None:
     assert usecases._PLAIN_KEYS <= KEYS
 
@@ -221,5 +235,7 @@ def test_a_plain_mail_takes_the_shortcut() -> None:
         {"due": "2024-05-01"},
         {"to": [{"address": "c@example.com", "properties": {"PidTagDisplayName": "C"}}]},
         {"subject": "x\ud800"},
+        {"draft": 1},
+        {"read_receipt": 0},
     ):
         assert not usecases.surely_composable({**spec, **doubt}), doubt
