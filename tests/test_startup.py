@@ -24,9 +24,10 @@ else:
 print("MODULES", code, *sorted(sys.modules), file=sys.stderr)
 """
 
-#: Never on these paths: readers and parsers of other formats, rich (terminal output only).
+#: Never on these paths: click (cli/fast.py reads their options), readers and parsers of other
+#: formats, rich (terminal output only).
 NEVER = {
-    "extract_msg", "rich", "bs4", "lark", "compressed_rtf", "RTFDE", "icalendar", "vobject",
+    "click", "extract_msg", "rich", "bs4", "lark", "compressed_rtf", "RTFDE", "icalendar", "vobject",
     "dateutil", "email", "msgsess.mime", "msgsess.items", "msgsess.convert",
     "msgsess.oxmsg.encoder", "msgsess.oxmsg.rtf", "msgsess.oxmsg.html", "tempfile",
 }  # fmt: skip
@@ -83,3 +84,8 @@ def test_dump_and_check_import_no_session_and_no_composer(made: Path, command: s
 def test_edit_imports_no_encoder_and_no_rich(made: Path) -> None:
     loaded = modules(made, "edit", "s", "w1.msg", "--out", "e.msg")
     assert heavy(loaded, NEVER | {"mimetypes", "shutil"}) == []
+
+
+def test_open_imports_no_click_no_codec_and_no_tempfile(made: Path) -> None:
+    loaded = modules(made, "open", "o.session")
+    assert heavy(loaded, ADD | {"msgsess.composer", "msgsess.model"}) == []

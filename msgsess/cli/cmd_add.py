@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from msgsess import api
+from msgsess.cli import actions
 from msgsess.cli.common import PROP_ASSIGNMENT, print_lines, session_argument, warning_line
 from msgsess.cli.item_options import item_options
 from msgsess.spec import FLAG_KEYS
@@ -132,29 +133,16 @@ def add_cmd(
           --start 2024-05-01T09:30:00+02:00 --end 2024-05-01T10:00:00+02:00 --location 'Room 1'
       msgsess add s.session 'out/event-{n}.msg' --ics calendar.ics
     """
-    warn = None if quiet else warning_line
-    target = api.Session(session)
     if ics is not None or vcard is not None:
-        ids = _add_items(target, params, json_input, ics, vcard, replace=replace, warn=warn)
-    elif json_input is not None:
-        given = [k for k in FLAG_KEYS if params.get(k) is not None and params.get(k) != ()]
-        if given:
-            names = {"output": "OUTPUT", "msg_id": "--id", "msg_class": "--class", "from_addr": "--from"}
-            names |= {"set_props": "--set"}
-            flag = names.get(given[0], "--" + given[0].replace("_", "-"))
-            raise click.UsageError(f"--json takes every message from the JSON; {flag} cannot be added to it")
-        source = "stdin" if json_input == "-" else json_input
-        # The text is not kept here: only the reader of specs holds it, and lets it go.
-        ids = target.add_json(
-            api.read_text_input(json_input, "--json"), source=source, warn=warn, replace=replace
+        warn = None if quiet else warning_line
+        print_lines(
+            _add_items(api.Session(session), params, json_input, ics, vcard, replace=replace, warn=warn)
         )
-    else:
-        try:
-            spec = api.spec_from_options(params)
-        except api.OptionConflict as exc:
-            raise click.UsageError(exc.message) from None
-        ids = [target.add(spec, warn=warn, replace=replace)]
-    print_lines(ids)
+        return
+    try:
+        actions.add(session, json_input, replace, quiet, params)
+    except actions.Usage as exc:
+        raise click.UsageError(exc.message) from None
 
 
 def _add_items(

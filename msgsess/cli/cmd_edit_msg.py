@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from msgsess import api
+from msgsess.cli import actions
 from msgsess.cli.common import ATTACHMENT_NUMBER, MESSAGE_ID, READ_CODEPAGE, session_argument
 
 
@@ -41,7 +42,7 @@ def edit_cmd(session: str, file: str, output: str | None, msg_id: str | None, co
       msgsess recipient s.session m1 --remove 0
       msgsess close s.session --unicode
     """
-    click.echo(api.Session(session).edit(file, output=output, id=msg_id, codepage=codepage))
+    actions.edit(session, file, output, msg_id, codepage)
 
 
 @click.command("detach")

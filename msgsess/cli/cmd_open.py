@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from msgsess import api
+from msgsess.cli import actions
 from msgsess.cli.common import ANSI_CODEPAGE, session_argument
 
 
@@ -30,9 +31,10 @@ def open_cmd(session: str, ansi: bool, codepage: int | None, force: bool) -> Non
       msgsess open build/mail.session
       msgsess open legacy.session --ansi --codepage 1251
     """
-    if codepage is not None and not ansi:
-        raise click.UsageError("--codepage needs --ansi")
-    api.Session.create(session, unicode=not ansi, codepage=codepage, force=force)
+    try:
+        actions.open_session(session, ansi, codepage, force)
+    except actions.Usage as exc:
+        raise click.UsageError(exc.message) from None
 
 
 @click.command("discard")

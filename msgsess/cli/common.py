@@ -9,6 +9,9 @@ from typing import Any
 import click
 from click.shell_completion import CompletionItem
 
+from msgsess.cli.output import print_lines as print_lines
+from msgsess.cli.output import warning_line as warning_line
+
 #: The SESSION argument every subcommand starts with (a path; completes file names).
 session_argument = click.argument("session", type=click.Path(dir_okay=False), metavar="SESSION")
 
@@ -222,18 +225,3 @@ def chatter(text: str) -> None:
     """A note for a person at a terminal; silent when stderr is not one (scripts, make)."""
     if stderr_is_tty():
         click.echo(text, err=True)
-
-
-def warning_line(text: str) -> None:
-    """A warning about something done all the same: one line on stderr, exit status unchanged.
-
-    It may quote a file (a ``cid:`` of its HTML): control characters are escaped.
-    """
-    from msgsess.api import printable
-
-    click.echo(f"msgsess: warning: {printable(text)}", err=True)
-
-
-def print_lines(values: list[Any]) -> None:
-    for value in values:
-        click.echo(value)

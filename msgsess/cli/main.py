@@ -1,14 +1,16 @@
 """The ``msgsess`` command: a click group whose subcommands load on demand.
 
-This is the one place where errors become exit codes: a :class:`~msgsess.errors.MsgsessError`
+Common invocations of ``open``, ``add``, ``edit``, ``dump`` and ``check`` start without click
+(``cli/fast.py``, the console script's entry); everything else, and anything those do not read
+exactly as click would, comes here. Errors become exit codes here (and through the same
+``cli/output.py`` there): a :class:`~msgsess.errors.MsgsessError`
 prints one line on stderr, ``msgsess: error: <message> (<hint>)``, and exits with the code of its
 class (``msgsess.errors.EXIT_CODES``); click's usage errors (unknown option, missing argument, bad
 choice, conflicting options…) print one line too, ``msgsess: error: <click's message> (see 'msgsess
 CMD --help')``, and exit 2; anything unexpected prints one line and exits 1, with a traceback only
 under ``--debug``.
 
-Subcommands live in their own modules, imported only when run (or when completing), so that a
-simple ``msgsess add`` imports click and little else.
+Subcommands live in their own modules, imported only when run (or when completing).
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from typing import Any
 
 import click
 
-from msgsess.errors import MsgsessError, WriteFailed, out_of_memory
+from msgsess.cli.output import error_line as error_line
+from msgsess.cli.output import failure, usage_text
+from msgsess.errors import MsgsessError, WriteFailed
 
 #: Subcommand name -> "module:attribute", in the order ``--help`` lists them.
 COMMANDS: dict[str, str] = {
@@ -73,20 +77,12 @@ SHORT_HELP: dict[str, str] = {
 }
 
 
-def error_line(text: str) -> None:
-    """One line on stderr, whatever the message holds (a name from a file, a newline)."""
-    from msgsess.api import printable
-
-    click.echo(f"msgsess: error: {printable(text)}", err=True)
-
-
 def usage_line(exc: click.ClickException, command: str | None = None) -> str:
     """Click's message of a usage error as one line, pointing at the command's ``--help``.
 
     ``command``: the subcommand being run, for errors click raises without their context (an
     option missing its value: ``add --subject``), which must still point at ``msgsess add --help``.
     """
-    text = " ".join(exc.format_message().split()).rstrip(".")
     names = []
     ctx = exc.ctx if isinstance(exc, click.UsageError) else None
     while ctx is not None and ctx.parent is not None:  # the root is msgsess, however it was called
@@ -94,7 +90,7 @@ def usage_line(exc: click.ClickException, command: str | None = None) -> str:
         ctx = ctx.parent
     if not names and command is not None and getattr(exc, "ctx", None) is None:
         names = [command]
-    return f"{text} (see '{' '.join(['msgsess', *reversed(names)])} --help')"
+    return usage_text(exc.format_message(), list(reversed(names)))
 
 
 def did_you_mean(name: str) -> list[str]:
@@ -167,16 +163,13 @@ class LazyGroup(click.Group):
             return self._invoke(ctx)
         except MemoryError:
             pass  # reported below, once the frames that held the memory are gone
-        exc = out_of_memory(f"finish {ctx.invoked_subcommand or 'the command'}")
-        error_line(exc.one_line())
-        ctx.exit(exc.exit_code)
+        ctx.exit(failure(MemoryError(), ctx.invoked_subcommand))
 
     def _invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except MsgsessError as exc:
-            error_line(exc.one_line())
-            ctx.exit(exc.exit_code)
+            ctx.exit(failure(exc, ctx.invoked_subcommand))
         except click.ClickException as exc:
             # Usage errors of a subcommand (unknown option, missing argument, bad choice, options
             # that conflict) and click's other errors: one line, like every other error.
@@ -189,32 +182,17 @@ class LazyGroup(click.Group):
             ctx.exit(exc.exit_code)
         except click.exceptions.Exit:
             raise
-        except (KeyboardInterrupt, click.Abort):
-            # Ctrl-C: every command is one transaction, so nothing half-done stays behind.
-            error_line("interrupted")
-            ctx.exit(130)
-        except BrokenPipeError:
-            # The reader of stdout went away (`msgsess show … | head`): stop quietly, with the
-            # status a program killed by SIGPIPE has (`yes | head` gives the same).
-            sys.stdout = open(_devnull(), "w")  # noqa: SIM115 - left for the interpreter to close
-            ctx.exit(141)
-        except OSError as exc:
-            # Writing stdout failed (a full disk, a closed descriptor); files have their own errors.
-            error_line(f"cannot write the output: {exc.strerror or exc}")
-            ctx.exit(WriteFailed.exit_code)
+        except click.Abort:
+            ctx.exit(failure(KeyboardInterrupt(), ctx.invoked_subcommand))
         except MemoryError:
             raise
         except Exception as exc:
-            if ctx.meta.get("msgsess.debug"):
+            if ctx.meta.get("msgsess.debug") and not isinstance(exc, OSError):
                 raise
-            error_line(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for a traceback)")
-            ctx.exit(1)
-
-
-def _devnull() -> str:
-    import os
-
-    return os.devnull
+            # Ctrl-C, a reader of stdout gone away, stdout not writable, an internal error.
+            ctx.exit(failure(exc, ctx.invoked_subcommand))
+        except KeyboardInterrupt as exc:
+            ctx.exit(failure(exc, ctx.invoked_subcommand))
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -786,14 +786,10 @@ def create_store(path: str | os.PathLike[str], *, unicode: bool, codepage: int, 
         raise SessionError(
             f"cannot create session {p}: folder {parent} does not exist", hint="create it first"
         )
-    import tempfile
-
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=parent)  # mode 0600
+        tmp = _new_temporary(parent, p.name)
     except OSError as exc:
         raise SessionError(f"cannot create session {p}: {exc.strerror}", hint="check permissions") from None
-    os.close(fd)
-    tmp = Path(tmp_name)
     try:
         _initialise(p, tmp, unicode, codepage)
         if force and exists:
@@ -818,6 +814,20 @@ def create_store(path: str | os.PathLike[str], *, unicode: bool, codepage: int, 
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
     return p
+
+
+def _new_temporary(folder: Path, name: str) -> Path:
+    """A new empty file ``.NAME.RANDOM.tmp`` in ``folder``, mode 0600, never one that was there
+    (what ``tempfile.mkstemp`` does, without importing tempfile and random on ``open``)."""
+    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
+    for _ in range(100):
+        tmp = folder / f".{name}.{os.urandom(6).hex()}.tmp"
+        try:
+            os.close(os.open(tmp, flags, 0o600))
+        except FileExistsError:
+            continue
+        return tmp
+    raise FileExistsError(17, "no unused temporary name", str(folder))
 
 
 def _initialise(path: Path, tmp: Path, unicode: bool, codepage: int) -> None:

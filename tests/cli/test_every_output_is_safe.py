@@ -123,7 +123,7 @@ def test_item_fields_of_a_damaged_file_are_json_whatever_their_values() -> None:
     """make fuzz (mutants #49 and #385 of seed v912-last): a field read from a property stored
     with another type (a retyped PidLidReminderDelta, a company name's entry made fixed-size) came
     out as the decoder's RawValue, ``internal error: TypeError: … not JSON serializable``."""
-    from msgsess.cli.cmd_dump import _text_only
+    from msgsess.cli.actions import text_only as _text_only
     from msgsess.props.types import RawValue
 
     item = {"reminder": RawValue(b"\xd0\x02\x00\x00\x00\x00\x00\x00", inline=True), "where": ["a\ud800"]}
