@@ -839,10 +839,14 @@ def _initialise(path: Path, tmp: Path, unicode: bool, codepage: int) -> None:
         conn = sqlite3.connect(tmp, isolation_level=None)
         try:
             conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")  # before anything makes the file
-            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-            conn.execute(f"PRAGMA user_version = {FORMAT_VERSION}")
+            # Nobody opens the temporary before it is linked into place, and it is synced once
+            # before that (below): no sync for each of its writes (each was a wait for the disk).
+            conn.execute("PRAGMA synchronous = OFF")
             conn.execute("PRAGMA journal_mode = DELETE")
-            conn.executescript(f"BEGIN; {_SCHEMA} COMMIT;")
+            conn.executescript(
+                f"BEGIN; PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {FORMAT_VERSION}; "
+                + _SCHEMA
+            )
             conn.executemany(
                 "INSERT INTO meta (key, value) VALUES (?, ?)",
                 [
@@ -852,8 +856,14 @@ def _initialise(path: Path, tmp: Path, unicode: bool, codepage: int) -> None:
                     ("session", os.urandom(16).hex()),
                 ],
             )
+            conn.execute("COMMIT")
         finally:
             conn.close()
+        fd = os.open(tmp, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        try:
+            os.fsync(fd)  # the whole session on disk before its name is
+        finally:
+            os.close(fd)
     except sqlite3.Error as exc:
         raise SessionError(
             f"cannot create session {path}: {exc}", hint="check free space and permissions of its folder"
