@@ -24,7 +24,6 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, cast
 
 from msgsess.errors import InvalidParameter, MsgsessError, SessionError, located
-from msgsess.spec import FLAG_KEYS, AttachmentSpec, MessageSpec
 
 if TYPE_CHECKING:
     from msgsess.convert import Result as ConvertResult
@@ -40,6 +39,7 @@ if TYPE_CHECKING:
     from msgsess.session.correct import Removed
     from msgsess.session.imports import Imported
     from msgsess.session.inputs import Loaded
+    from msgsess.spec import AttachmentSpec, MessageSpec
 
 __all__ = [
     "CheckResult",
@@ -462,7 +462,7 @@ class Session:
         from msgsess import session as _use
 
         for spec in _use.show(self.path, msg_id, data=data):
-            yield cast(MessageSpec, spec)
+            yield cast("MessageSpec", spec)
 
     def info(self) -> SessionInfo:
         """The session's string mode and number of messages."""
@@ -630,13 +630,13 @@ def read(
     level, named properties by their names (``message.props["PidTagSubject"].value``).
     ``codepage`` is for ANSI strings of a file that names none; ``name`` names the file in
     errors (default: the path, or ``bytes``)."""
-    from msgsess.session import inputs as _inputs
+    from msgsess.msgfile import read_msg
 
     if isinstance(source, bytes | bytearray):
-        return _inputs.read_msg(source, name or "bytes", _codepage(codepage))
+        return read_msg(source, name or "bytes", _codepage(codepage))
     path = os.fspath(source)
     # Streams read from the file as they are needed; only a regular file within the input limit.
-    return _inputs.read_msg(Path(path), name or path, _codepage(codepage))
+    return read_msg(Path(path), name or path, _codepage(codepage))
 
 
 def _message(source: PathLike | bytes | bytearray | Message) -> Message:
@@ -777,6 +777,7 @@ def spec_from_options(options: Mapping[str, Any]) -> dict[str, Any]:
     from msgsess import session as _use
     from msgsess.session import inputs as _inputs
     from msgsess.session import jsonspec as _jsonspec
+    from msgsess.spec import FLAG_KEYS
 
     spec: dict[str, Any] = {}
     for param in _SCALARS:

@@ -17,7 +17,7 @@ LAYERS = [
     {"msgsess.oxmsg"},
     {"msgsess.spec"},
     {"msgsess.composer", "msgsess.dump", "msgsess.items", "msgsess.extract", "msgsess.mime"},
-    {"msgsess.cfb", "msgsess.cfbwriter", "msgsess.savedir"},
+    {"msgsess.cfb", "msgsess.cfbwriter", "msgsess.savedir", "msgsess.msgfile"},
     {"msgsess.session", "msgsess.convert"},
     {"msgsess.api"},
     {"msgsess.cli", "msgsess.__main__"},

@@ -17,11 +17,11 @@ import os
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from msgsess.errors import InvalidParameter, MsgsessError, located, out_of_memory
+from msgsess.errors import InvalidParameter, MsgsessError, located
 from msgsess.inputs import folder_given, open_input, read_input, read_stdin
+from msgsess.msgfile import read_msg as read_msg
 from msgsess.oxmsg.codepages import check_codepage
 from msgsess.session import jsonspec
 from msgsess.session import props as sprops
@@ -379,24 +379,6 @@ def load_specs(specs: Iterable[tuple[str, dict[str, Any]]]) -> Iterator[Input]:
             yield item
     except MsgsessError as exc:
         yield Input("", {}, None, None, exc)
-
-
-def read_msg(data: bytes | bytearray | Path, name: str, codepage: int | None = None) -> Message:
-    """Decode a ``.msg`` file, its bytes or its path; damaged input is one error naming ``name``.
-
-    The one import path of ``edit``, ``attach --msg``, ``dump`` and ``close``: the compound file
-    is read with the limits for hostile input (:func:`msgsess.cfb.read_bytes`, or for a path
-    :func:`msgsess.cfb.read_file`, which reads the streams without holding the whole file),
-    then decoded.
-    """
-    from msgsess import cfb, oxmsg
-
-    tree = cfb.read_file(data) if isinstance(data, Path) else cfb.read_bytes(data, name)
-    try:
-        return oxmsg.decode(tree, codepage=codepage, label=name)
-    except MemoryError:
-        del tree
-        raise out_of_memory(f"decode {name}") from None
 
 
 def source_info(msg: Message, fallback: int | None) -> dict[str, Any]:

@@ -1,0 +1,33 @@
+"""A ``.msg`` file, its path or its bytes, as a decoded :class:`~msgsess.model.Message`.
+
+The one reading path of ``dump``, ``edit``, ``attach --msg``, ``extract`` and ``close``; kept
+apart from the session's inputs so that commands that only read a file (``dump``) load the
+compound-file reader and the decoder, and nothing of the session.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from msgsess.errors import out_of_memory
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from msgsess.model import Message
+
+
+def read_msg(data: bytes | bytearray | Path, name: str, codepage: int | None = None) -> Message:
+    """Decode a ``.msg`` file, its bytes or its path; damaged input is one error naming ``name``.
+
+    The compound file is read with the limits for hostile input (:func:`msgsess.cfb.read_bytes`,
+    or for a path :func:`msgsess.cfb.read_file`, which reads the streams without holding the
+    whole file), then decoded.
+    """
+    from msgsess import cfb, oxmsg
+
+    tree = cfb.read_file(data) if isinstance(data, Path) else cfb.read_bytes(data, name)
+    try:
+        return oxmsg.decode(tree, codepage=codepage, label=name)
+    except MemoryError:
+        del tree
+        raise out_of_memory(f"decode {name}") from None
