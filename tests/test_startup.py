@@ -39,7 +39,7 @@ ADD = NEVER | {
 #: ``dump`` and ``check`` read a file: nothing of the session (msgsess.msgfile reads it), no
 #: SQLite, no composer.
 READ = NEVER | {
-    "sqlite3", "msgsess.session", "msgsess.composer", "mimetypes", "secrets", "shutil",
+    "sqlite3", "msgsess.session", "msgsess.composer", "mimetypes", "secrets", "shutil", "fractions",
 }  # fmt: skip
 
 

@@ -33,7 +33,6 @@ import re
 import struct
 import uuid
 from collections.abc import Callable
-from fractions import Fraction
 from typing import Any, NoReturn
 
 from msgsess.errors import InvalidParameter, NotFound
@@ -319,6 +318,8 @@ def _parse_apptime(word: str, shown: Any, ctx: _Ctx) -> float:
         return _check_float(t.PT_DOUBLE, float(word), shown, ctx)
     if word.lower() in _NON_FINITE:
         return _NON_FINITE[word.lower()]
+    from fractions import Fraction  # here only: dump and the other readers never need it
+
     seconds, fraction, offset = _parse_iso(word, shown, ctx, _HINT_APPTIME)
     total = Fraction(seconds - (offset or 0) - _ORDINAL_1899 * 86_400) + Fraction(fraction, _TICKS)
     days = math.floor(total / 86_400)
