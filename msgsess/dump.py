@@ -16,7 +16,6 @@ Data only: ``msgsess.cli`` lays the outline out as plain lines or as a rich tree
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -107,6 +106,8 @@ def _value(prop: Property, full: bool, strings: _Strings) -> Any:
         elif prop.type == t.PT_BINARY and isinstance(value, bytes):
             data = value
         if data is not None:
+            import hashlib  # dump --json only: the outline for reading has no digests
+
             return {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
     if prop.type == t.PT_OBJECT:
         return None

@@ -40,6 +40,7 @@ ADD = NEVER | {
 #: SQLite, no composer.
 READ = NEVER | {
     "sqlite3", "msgsess.session", "msgsess.composer", "mimetypes", "secrets", "shutil", "fractions",
+    "hashlib",
 }  # fmt: skip
 
 
