@@ -81,10 +81,12 @@ class _Row(NamedTuple):
 
 
 class _Tables:
-    """The two property tables, indexed for lookups by name and by identity.
+    """The two property tables, indexed for lookups by identity and by name.
 
-    Built once per process on first use; kept simple and flat because CLI start-up
-    pays for it (5-10 ms, reading included).
+    Built once per process on first use; kept simple and flat because CLI start-up pays for it.
+    The identity indexes (``by_id``, ``by_named``: what ``dump`` needs to name what it shows) are
+    built at once; the name indexes (``by_name``, ``canonical``, ``pr_names``: for what users
+    type) when first asked for, from the same rows.
     """
 
     def __init__(self) -> None:
@@ -92,38 +94,39 @@ class _Tables:
         self.by_id: dict[int, list[_Row]] = {}
         #: named identity -> first row
         self.by_named: dict[NamedId, _Row] = {}
-        #: lower-case spelling -> rows in table order (canonical, PR_, ptag, dispid names)
-        self.by_name: dict[str, list[_Row]] = {}
-        #: display spellings for completion and suggestions (dicts as ordered sets)
-        self.canonical: dict[str, None] = {}
-        self.pr_names: dict[str, None] = {}
+        #: (row, canonical name, alternate names) of each table row, for the name indexes
+        self._tagged: list[tuple[_Row, str, str]] = []
+        self._named: list[tuple[_Row, str]] = []
+        self._names: tuple[dict[str, list[_Row]], dict[str, None], dict[str, None]] | None = None
         self._load_tagged(_read("mapi-properties.tsv"))
         self._load_named(_read("mapi-named-properties.tsv"))
 
-    def _index(self, spelling: str, row: _Row) -> None:
-        rows = self.by_name.get(spelling.lower())
-        if rows is None:
-            self.by_name[spelling.lower()] = [row]
-        elif rows[-1] is not row:  # one row's aliases are indexed one after another
-            rows.append(row)
+    @property
+    def by_name(self) -> dict[str, list[_Row]]:
+        """Lower-case spelling -> rows in table order (canonical, PR_, ptag, dispid names)."""
+        return self._name_indexes()[0]
+
+    @property
+    def canonical(self) -> dict[str, None]:
+        """Canonical names, for completion and suggestions (a dict as an ordered set)."""
+        return self._name_indexes()[1]
+
+    @property
+    def pr_names(self) -> dict[str, None]:
+        """PR_ names, for completion and suggestions (a dict as an ordered set)."""
+        return self._name_indexes()[2]
 
     def _load_tagged(self, text: str) -> None:
         for line in text.splitlines()[1:]:
             canonical, pid_hex, type_hex, _tn, alternates, _ = line.split("\t", 5)
-            aliases = [a.strip(' "') for a in alternates.split(",")] if alternates else []
-            pr = [a for a in aliases if a[:3].upper() == "PR_"]
-            name = canonical or (pr[0] if pr else f"0x{pid_hex[2:]}")
+            name = canonical
+            if not name:
+                pr = [a.strip(' "') for a in alternates.split(",") if a.strip(' "')[:3].upper() == "PR_"]
+                name = pr[0] if pr else f"0x{pid_hex[2:]}"
             prop_id = int(pid_hex, 16)
             row = _Row(name, prop_id, model_type(int(type_hex, 16)))
             self.by_id.setdefault(prop_id, []).append(row)
-            if canonical:
-                self._index(canonical, row)
-                self.canonical[canonical] = None
-            for alias in aliases:
-                if alias[:3].upper() == "PR_" or alias[:4].lower() == "ptag" or alias[:6].lower() == "pidtag":
-                    self._index(alias, row)
-            for alias in pr:
-                self.pr_names[alias] = None
+            self._tagged.append((row, canonical, alternates))
 
     def _load_named(self, text: str) -> None:
         guids: dict[str, uuid.UUID] = {}
@@ -138,12 +141,42 @@ class _Tables:
                 named = NamedId(guid, name=_fold_name(guid, lid_or_name))
             row = _Row(canonical, named, model_type(int(type_hex, 16)))
             self.by_named.setdefault(named, row)
-            self._index(canonical, row)
-            self.canonical[canonical] = None
+            self._named.append((row, alternates))
+
+    def _name_indexes(self) -> tuple[dict[str, list[_Row]], dict[str, None], dict[str, None]]:
+        if self._names is not None:
+            return self._names
+        by_name: dict[str, list[_Row]] = {}
+        canonical_names: dict[str, None] = {}
+        pr_names: dict[str, None] = {}
+
+        def index(spelling: str, row: _Row) -> None:
+            rows = by_name.get(spelling.lower())
+            if rows is None:
+                by_name[spelling.lower()] = [row]
+            elif rows[-1] is not row:  # one row's aliases are indexed one after another
+                rows.append(row)
+
+        for row, canonical, alternates in self._tagged:
+            aliases = [a.strip(' "') for a in alternates.split(",")] if alternates else []
+            if canonical:
+                index(canonical, row)
+                canonical_names[canonical] = None
+            for alias in aliases:
+                if alias[:3].upper() == "PR_" or alias[:4].lower() == "ptag" or alias[:6].lower() == "pidtag":
+                    index(alias, row)
+            for alias in aliases:
+                if alias[:3].upper() == "PR_":
+                    pr_names[alias] = None
+        for row, alternates in self._named:
+            index(row.name, row)
+            canonical_names[row.name] = None
             for alias in alternates.split(","):
                 alias = alias.strip()
                 if alias[:6].lower() == "dispid":
-                    self._index(alias, row)
+                    index(alias, row)
+        self._names = (by_name, canonical_names, pr_names)
+        return self._names
 
 
 def _read(filename: str) -> str:
