@@ -38,15 +38,15 @@ _OPEN: Options = {
 }
 _ADD: Options = {
     "--json": ("json_input", "text"),
-    "--eml": ("eml", "file"),
+    "--eml": ("eml", "path"),
     "--id": ("msg_id", "text"),
     "--class": ("msg_class", "text"),
     "--subject": ("subject", "text"),
     "--body": ("body", "text"),
-    "--body-file": ("body_file", "file"),
+    "--body-file": ("body_file", "path"),
     "--html": ("html", "text"),
-    "--html-file": ("html_file", "file"),
-    "--rtf-file": ("rtf_file", "file"),
+    "--html-file": ("html_file", "path"),
+    "--rtf-file": ("rtf_file", "path"),
     "--from": ("from_addr", "text"),
     "--sender": ("sender", "text"),
     "--to": ("to", "text*"),
@@ -93,7 +93,7 @@ _ADD: Options = {
     "--job-title": ("job_title", "text"),
     "--birthday": ("birthday", "text"),
     "--web": ("web", "text"),
-    "--photo": ("photo", "file"),
+    "--photo": ("photo", "path"),
     "--status": ("status", ("not-started", "in-progress", "complete", "waiting", "deferred")),
     "--percent": ("percent", "click"),
     "--priority": ("priority", ("low", "normal", "high")),
@@ -122,9 +122,9 @@ _CHECK: Options = {
 TABLE: dict[str, tuple[Arguments, Options]] = {
     "open": ((("session", "file", 1),), _OPEN),
     "add": ((("session", "file", 1), ("output", "file", 0)), _ADD),
-    "edit": ((("session", "file", 1), ("file", "file", 1)), _EDIT),
-    "dump": ((("file", "file", 1),), _DUMP),
-    "check": ((("files", "file", -1),), _CHECK),
+    "edit": ((("session", "file", 1), ("file", "path", 1)), _EDIT),
+    "dump": ((("file", "path", 1),), _DUMP),
+    "check": ((("files", "path", -1),), _CHECK),
 }
 
 
