@@ -3,6 +3,7 @@
 
 Usage: python benchmarks/bench_e2e.py [--quick] [--runs N] [--keep DIR] [--venv DIR]
                                       [--isoft-python PY] [--xcheck PATH] [--json-out FILE]
+                                      [--only ROWS] [--before-venv DIR]
 
 Every row of the table is a ratio measured in this run (see benchmarks/README.md):
 
@@ -13,8 +14,9 @@ Every row of the table is a ratio measured in this run (see benchmarks/README.md
   W3     one 200 MB attachment: `close` against OleWriter, and the peak RSS of `close`,
          `add --attach` and `attach` against the size of the file
   W4     one message of 2,000 attachments of 5 KB: `close` against OleWriter
-  start  `msgsess add` of one message, `dump`, `check` and `edit` of one file, each against
-         `python -c pass` (medians of --runs, alternated)
+  start  `msgsess add` of one message, `dump`, `check` and `edit` of one file, `open`, each
+         against `python -c pass` (medians of --runs, alternated), by wall clock and by CPU
+         time; --before-venv DIR alternates the same runs of another install (before/after)
   50k    `add --json` of 50,000 messages (and of 100 messages of 2 MB attachments): peak RSS;
          `close` of those 50,000: messages per second, peak RSS against the close of W1's 1,000
 
@@ -410,6 +412,7 @@ class Ctx:
     table: Table
     verify: list[dict[str, Any]] = field(default_factory=list)
     xcheck: list[str] = field(default_factory=list)
+    before: Install | None = None  # --before-venv: another version, start-up runs interleaved
 
     def ms(self, *args: str, stdin: Path | None = None, cwd: Path | None = None) -> Run:
         return measure([*self.install.msgsess, *args], cwd or self.work, stdin=stdin)
@@ -590,13 +593,27 @@ def bench_startup(ctx: Ctx, sample: Path) -> None:
         "edit": lambda i: ["edit", "start.session", str(sample), "--out", f"start/e{i}.msg"],
         "open": lambda i: ["open", f"start/s{i}.session"],
     }
+    before = ctx.before
+    if before is not None:
+        measure([*before.msgsess, "open", "start-before.session"], ctx.work)
+
+    def run_before(args: list[str]) -> Run:
+        assert before is not None
+        args = ["start-before.session" if a == "start.session" else a for a in args]
+        return measure([*before.msgsess, *[a.replace("start/", "start/before-") for a in args]], ctx.work)
+
     for name, make in commands.items():  # warm-up: the OS cache and __pycache__
         ctx.ms(*make(-1 - len(name)))
+        if before is not None:
+            run_before(make(-1 - len(name)))
     runs: dict[str, list[Run]] = {"python": [], **{k: [] for k in commands}}
+    old: dict[str, list[Run]] = {k: [] for k in commands}
     for i in range(ctx.runs):
         for name, make in commands.items():
             runs["python"].append(measure(python, ctx.work))
             runs[name].append(ctx.ms(*make(i)))
+            if before is not None:
+                old[name].append(run_before(make(i)))
     base = median([r.seconds for r in runs["python"]])
     t = ctx.table
     t.ratio(
@@ -636,6 +653,24 @@ def bench_startup(ctx: Ctx, sample: Path) -> None:
             None,
             f"start_{name}_cpu",
         )
+    if before is not None:  # the same commands of the other install, in the same run
+        for name in ("add", "dump", "check", "edit", "open"):
+            t.ratio(
+                f"before: {name} vs python -c pass (wall; CPU below)",
+                median([r.seconds for r in old[name]]),
+                base,
+                "ms",
+                None,
+                f"start_{name}_before",
+            )
+            t.ratio(
+                f"before: {name}: CPU time vs python -c pass's",
+                median([r.cpu for r in old[name]]),
+                cpu_base,
+                "ms",
+                None,
+                f"start_{name}_before_cpu",
+            )
     ctx.ms("discard", "start.session")
 
 
@@ -732,6 +767,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--xcheck", help="run this xcheck --summary over a sample of the outputs")
     parser.add_argument("--json-out", type=Path, help="also write the numbers as JSON here")
     parser.add_argument("--only", help="comma-separated subset: w1,w3,w4,start,bulk")
+    parser.add_argument(
+        "--before-venv",
+        type=Path,
+        help="a non-editable install of another msgsess whose start-up runs alternate with ours",
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -758,6 +798,11 @@ def main(argv: list[str]) -> int:
         install = find_install(args.venv, work)
         isoft = find_isoft(args.isoft_python)
         ctx = Ctx(install, isoft, work, args.runs, QUICK if args.quick else FULL, has_jobs(install), Table())
+        if args.before_venv is not None:
+            python = str(args.before_venv / "bin" / "python")
+            if _editable_or_missing(python) is not None:
+                raise RuntimeError(f"--before-venv {args.before_venv}: no non-editable msgsess there")
+            ctx.before = Install(python, [str(args.before_venv / "bin" / "msgsess")], "before")
         print(f"msgsess: {install.note}; python {sys.version.split()[0]}; load {os.getloadavg()[0]:.1f}")
         print(f"independentsoft: {isoft or 'not installed (its rows are skipped)'}")
         w1_peak = 0
