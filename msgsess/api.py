@@ -820,21 +820,42 @@ def spec_from_options(options: Mapping[str, Any]) -> dict[str, Any]:
     return _jsonspec.validate(spec, "command line")
 
 
+def add_from_options(
+    session: Session, options: Mapping[str, Any], *, replace: bool = False, warn: Warn | None = None
+) -> str:
+    """Add the message ``msgsess add``'s options describe (:func:`spec_from_options`); return its id.
+
+    An error about a spec key names the option the user typed (``--all-day``, not ``all_day``:
+    :func:`msgsess.spec.typed_as`); a spec from JSON or the API keeps the key's name.
+    """
+    from msgsess.spec import typed_as
+
+    with typed_as(options):
+        try:
+            return session.add(spec_from_options(options), replace=replace, warn=warn)
+        except MsgsessError as exc:
+            _as_typed(exc)
+            raise
+
+
+def _as_typed(exc: MsgsessError) -> None:
+    """Rename the key ``exc`` is located at (the place after the message's, or the schema's
+    ``$.key``) as the user typed it, while :func:`msgsess.spec.typed_as` holds."""
+    from msgsess.spec import KEYS, spelled
+
+    if len(exc.where) > 1:
+        place = exc.where[1]
+        key = place[2:].partition("[")[0].partition(".")[0] if place.startswith("$.") else place
+        if key in KEYS:
+            exc.where = (exc.where[0], spelled(key), *exc.where[2:])
+
+
 def _flag_of(key: str, options: Mapping[str, Any]) -> str:
     """The option that gave spec key ``key``, as the user typed it."""
-    given = {
-        "from": "--from",
-        "class": "--class",
-        "categories": "--category",
-        "headers": "--header",
-        "draft": "--sent" if options.get("sent") else "--draft",
-        "rtf": "--rtf-file",
-    }
-    if key in given:
-        return given[key]
-    if key in ("body", "html") and options.get(f"{key}_file") is not None:
-        return f"--{key}-file"
-    return "--" + key.replace("_", "-")
+    from msgsess.spec import spelled, typed_as
+
+    with typed_as(options):
+        return spelled(key)
 
 
 def _refuse_two_answers(spec: dict[str, Any], options: Mapping[str, Any]) -> None:
@@ -866,6 +887,7 @@ def _item_options(options: Mapping[str, Any], kind: str) -> dict[str, Any]:
     if not given:
         return spec  # mail: msgsess.items (and the property tables) stay unloaded
     from msgsess.items import KIND_KEYS, KINDS
+    from msgsess.items.contact import MAX_EMAILS
 
     own = KIND_KEYS[kind] | {"kind"}
     for param, key in given:
@@ -877,6 +899,11 @@ def _item_options(options: Mapping[str, Any], kind: str) -> dict[str, Any]:
         value = options[param]
         if isinstance(value, tuple):
             value = list(value)
+        if key == "emails" and kind == "contact" and len(value) > MAX_EMAILS:
+            raise OptionConflict(
+                f"--email is given {len(value)} times; a contact holds {MAX_EMAILS} e-mail addresses: "
+                f"keep {MAX_EMAILS}, or make a distribution list (--kind distlist --member ADDR)"
+            )
         if key == "reminder" and kind in ("appointment", "meeting"):
             if not str(value).isdigit():
                 raise OptionConflict(

@@ -24,7 +24,9 @@ Pure data and functions: this module imports nothing of msgsess but the error cl
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, Required, TypedDict, cast
 
@@ -400,6 +402,53 @@ EDIT_TABLE_KEYS: tuple[str, ...] = (
 )
 #: ``add``'s option parameter -> the spec key it fills, over every kind.
 FLAG_KEYS: dict[str, str] = {param: key for kind in KINDS for param, key in kind.flags}
+#: ``add``'s option parameters not spelled ``--`` + the parameter with dashes.
+_OPTION_NAMES = {
+    "output": "OUTPUT",
+    "msg_id": "--id",
+    "msg_class": "--class",
+    "from_addr": "--from",
+    "set_props": "--set",
+}
+
+
+def option_name(param: str) -> str:
+    """The ``add`` option of a parameter as the user types it: ``all_day`` -> ``--all-day``."""
+    return _OPTION_NAMES.get(param) or "--" + param.replace("_", "-")
+
+
+#: How the keys of the spec being checked were typed (see :func:`typed_as`).
+_TYPED: ContextVar[Mapping[str, str] | None] = ContextVar("msgsess_typed", default=None)
+
+
+def spelled(key: str) -> str:
+    """A spec key as the user typed it: the flag (``--all-day``) while a spec from ``add``'s
+    options is checked (:func:`typed_as`), else the key itself (JSON, the API)."""
+    names = _TYPED.get()
+    return key if names is None else names.get(key, key)
+
+
+@contextmanager
+def typed_as(params: Mapping[str, Any]) -> Iterator[None]:
+    """Within the block, errors about a key name the ``add`` option that fills it.
+
+    ``params`` are the options as click gives them (parameter -> value); of two options for
+    one key (``--body``/``--body-file``, ``--draft``/``--sent``) the one given is named. The
+    checks that name keys (the item fields) call :func:`spelled`, so the map travels with the
+    check down to them rather than through every layer's arguments.
+    """
+    names: dict[str, str] = {}
+    for param, key in FLAG_KEYS.items():
+        names.setdefault(key, option_name(param))
+    for param, value in params.items():
+        if param in FLAG_KEYS and value is not None and value != () and value is not False:
+            names[FLAG_KEYS[param]] = option_name(param)
+    token = _TYPED.set(names)
+    try:
+        yield
+    finally:
+        _TYPED.reset(token)
+
 
 #: Recipient lists in table order: added recipients are numbered across to, cc, bcc in this order.
 RECIPIENT_KINDS = ("to", "cc", "bcc")

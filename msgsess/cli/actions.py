@@ -38,25 +38,17 @@ def open_session(session: str, ansi: bool, codepage: int | None, force: bool) ->
 
 # --- add ------------------------------------------------------------------------------------------
 
-_NAMES = {
-    "output": "OUTPUT",
-    "msg_id": "--id",
-    "msg_class": "--class",
-    "from_addr": "--from",
-    "set_props": "--set",
-}
-
 
 def add(session: str, json_input: str | None, replace: bool, quiet: bool, params: dict[str, Any]) -> None:
     """``add`` from flags or ``--json`` (``--ics``/``--vcard`` are ``cmd_add``'s): print the ids."""
-    from msgsess.spec import FLAG_KEYS
+    from msgsess.spec import FLAG_KEYS, option_name
 
     warn = None if quiet else warning_line
     target = api.Session(session)
     if json_input is not None:
         given = [k for k in FLAG_KEYS if params.get(k) is not None and params.get(k) != ()]
         if given:
-            flag = _NAMES.get(given[0], "--" + given[0].replace("_", "-"))
+            flag = option_name(given[0])
             raise Usage(f"--json takes every message from the JSON; {flag} cannot be added to it")
         source = "stdin" if json_input == "-" else json_input
         # The text is not kept here: only the reader of specs holds it, and lets it go.
@@ -65,10 +57,10 @@ def add(session: str, json_input: str | None, replace: bool, quiet: bool, params
         )
     else:
         try:
-            spec = api.spec_from_options(params)
+            # Errors name the flags typed (--all-day), not the spec keys (api.add_from_options).
+            ids = [api.add_from_options(target, params, warn=warn, replace=replace)]
         except api.OptionConflict as exc:
             raise Usage(exc.message) from None
-        ids = [target.add(spec, warn=warn, replace=replace)]
     print_lines(ids)
 
 

@@ -10,7 +10,7 @@ from msgsess import api
 from msgsess.cli import actions
 from msgsess.cli.common import PROP_ASSIGNMENT, print_lines, session_argument, warning_line
 from msgsess.cli.item_options import item_options
-from msgsess.spec import FLAG_KEYS
+from msgsess.spec import FLAG_KEYS, option_name
 
 
 @click.command("add")
@@ -161,8 +161,7 @@ def _add_items(
         raise click.UsageError("give one of --json, --ics and --vcard, not several")
     given = [k for k in FLAG_KEYS if k not in ("output", "msg_id") and params.get(k) not in (None, ())]
     if given:
-        flag = {"msg_class": "--class", "from_addr": "--from", "set_props": "--set"}.get(given[0])
-        flag = flag or "--" + given[0].replace("_", "-")
+        flag = option_name(given[0])
         raise click.UsageError(f"{door} takes every field from the file; {flag} cannot be added to it")
     path = str(ics if ics is not None else vcard)
     source = "stdin" if path == "-" else path

@@ -103,7 +103,7 @@ def _zone_for(f: Fields, moment: dt.datetime | None) -> str:
     raise f.fail(
         "start",
         f"offset {moment.isoformat()[-6:]} is no whole hour",
-        hint="give timezone, an IANA name such as Asia/Kolkata",
+        hint=f"give {f.name('timezone')}, an IANA name such as Asia/Kolkata",
     )
 
 
@@ -114,8 +114,11 @@ def parse(f: Fields, kind: str) -> Event:
     all_day = f.text("all_day")
     if all_day is not None:
         if f.has("start") or f.has("end"):
+            day = f.name("all_day")
             raise f.fail(
-                "all_day", "give either all_day or start/end", hint="all_day takes DATE or DATE/DATE"
+                "all_day",
+                f"give either {day} or {f.name('start')}/{f.name('end')}",
+                hint=f"{day} takes DATE or DATE/DATE",
             )
         first_text, _, last_text = all_day.partition("/")
         first = f.date("all_day", first_text)
@@ -130,7 +133,11 @@ def parse(f: Fields, kind: str) -> Event:
     else:
         start_in = f.moment("start", given_zone if f.has("timezone") else None)
         if start_in is None:
-            raise f.fail("start", f"an {kind} needs a start", hint="give start (ISO 8601) or all_day DATE")
+            raise f.fail(
+                "start",
+                f"an {kind} needs a start",
+                hint=f"give {f.name('start')} (ISO 8601) or {f.name('all_day')} DATE",
+            )
         zone_name = _zone_for(f, start_in)
         zone = tz.get_zone(zone_name)
         start = start_in.astimezone(zone)
@@ -151,7 +158,7 @@ def parse(f: Fields, kind: str) -> Event:
     rule = f.text("recurrence")
     exdates = [_exdate(f, text, zone) for text in f.text_list("exdate")]
     if exdates and rule is None:
-        raise f.fail("exdate", "needs a recurrence", hint="give recurrence RRULE")
+        raise f.fail("exdate", "needs a recurrence", hint=f"give {f.name('recurrence')} RRULE")
     if rule is not None:
         local = start.replace(tzinfo=None)
         with located(f.label):

@@ -46,6 +46,8 @@ FILE_UNDER_SURNAME_GIVEN = 0x8017
 #: Bits of PidLidAddressBookProviderArrayType for e-mail 1-3 ([MS-OXOCNTC] 2.2.1.2.12); the
 #: others (business, home and primary fax, 0x08-0x20) are the fax entries', kept as they are.
 EMAIL_BITS = 0x7
+#: A contact holds three e-mail addresses (Email1, Email2, Email3 in [MS-OXOCNTC]).
+MAX_EMAILS = 3
 PHOTO_NAME = "ContactPicture.jpg"
 #: PidLidDistributionListMembers may hold at most 15,000 bytes ([MS-OXOCNTC] 2.2.2.2.1).
 MAX_MEMBER_BYTES = 15000
@@ -212,9 +214,11 @@ def parse_contact(f: Fields) -> Contact:
     c.display_name = f.text("display_name") or c.display_name or full_name(c.name)
     c.file_as = f.text("file_as")
     emails = f.text_list("emails")
-    if len(emails) > 3:
+    if len(emails) > MAX_EMAILS:
         raise f.fail(
-            "emails", f"{len(emails)} addresses given; a contact holds 3", hint="keep 3, or make a distlist"
+            "emails",
+            f"{len(emails)} addresses given; a contact holds {MAX_EMAILS}",
+            hint=f"keep {MAX_EMAILS}, or make a distlist",
         )
     for text in emails:
         display, addr = f.address("emails", text)
@@ -457,7 +461,7 @@ def read_contact(msg: Message) -> dict[str, Any]:
 def parse_distlist(f: Fields) -> tuple[str, list[tuple[str, str]]]:
     name = f.text("name")
     if not name:
-        raise f.fail("name", "a distribution list needs a name")
+        raise f.fail("name", "a distribution list needs a name", hint=f"give {f.name('name')} NAME")
     members = f.addresses("members")
     size = sum(len(one_off(display, "SMTP", addr)) for display, addr in members)
     if size > MAX_MEMBER_BYTES:  # checked here, where the message is known, not when applied

@@ -18,6 +18,7 @@ from msgsess.model import PropertyBag
 from msgsess.props import registry
 from msgsess.props import types as t
 from msgsess.props.keys import PropId
+from msgsess.spec import spelled
 
 _ADDR = re.compile(r"^[^\s@<>(),;:\"\[\]]+@[^\s@<>(),;:\"\[\]]+$")
 
@@ -67,7 +68,12 @@ class Fields:
         self.label = label
 
     def fail(self, key: str, problem: str, hint: str | None = None) -> InvalidParameter:
-        return InvalidParameter(problem, hint=hint).at(key).at(self.label)
+        return InvalidParameter(problem, hint=hint).at(self.name(key)).at(self.label)
+
+    @staticmethod
+    def name(key: str) -> str:
+        """A field as the user typed it: ``--all-day`` from ``add``'s options, ``all_day`` in JSON."""
+        return spelled(key)
 
     def shown(self, value: Any) -> str:
         return json.dumps(value, default=str)[:60]
@@ -141,7 +147,7 @@ class Fields:
                 raise self.fail(
                     key,
                     f"{value!r} has no UTC offset",
-                    hint="add one (2024-03-05T09:00+01:00) or give timezone",
+                    hint=f"add one (2024-03-05T09:00+01:00) or give {self.name('timezone')}",
                 )
             moment = moment.replace(tzinfo=zone)
         return moment

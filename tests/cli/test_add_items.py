@@ -138,12 +138,98 @@ def test_bad_field_values_are_one_line_errors_naming_them(invoke: Invoke) -> Non
         (["--kind", "appointment", "--start", "tomorrow"], 3, "start"),
         ([*appointment, "--recurrence", "FREQ=DAILY;BYSECOND=5"], 3, "BYSECOND"),
         ([*appointment, "--timezone", "Mars/Olympus"], 3, "Mars/Olympus"),
-        (["--kind", "contact", *emails], 3, "emails"),
+        (["--kind", "contact", *emails], 2, "--email"),
         (["--kind", "contact", "--photo", "missing.jpg"], 4, "missing.jpg"),
     ]
     for args, code, word in cases:
         one_error(invoke("add", "s.session", "x.msg", *args), code, word)
     assert ok(invoke("show", "s.session", "--json")) == ""
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (
+            ["--kind", "appointment", "--start", "2024-05-01", "--all-day", "2024-05-01"],
+            ["x.msg: --all-day: give either --all-day or --start/--end (--all-day takes DATE"],
+        ),
+        (
+            ["--kind", "appointment", "--start", "2024-05-01T10:00"],
+            ["x.msg: --start: ", "or give --timezone)"],
+        ),
+        (
+            ["--kind", "appointment", "--start", "2024-05-01T10:00+05:30"],
+            ["--start: ", "give --timezone, an"],
+        ),
+        (
+            ["--kind", "appointment", "--start", "2024-05-01T10:00Z", "--timezone", "Mars/X"],
+            ["x.msg: --timezone: "],
+        ),
+        (
+            ["--kind", "appointment", "--start", "2024-05-01T10:00Z", "--exdate", "2024-05-02"],
+            ["(give --recurrence"],
+        ),
+        (
+            [
+                "--kind",
+                "appointment",
+                "--start",
+                "2024-05-01T10:00Z",
+                "--recurrence",
+                "FREQ=DAILY;BYSECOND=5",
+            ],
+            ["x.msg: --recurrence: BYSECOND=5: "],
+        ),
+        (
+            ["--kind", "meeting", "--start", "2024-05-01T10:00Z", "--attendee", "nobody"],
+            ["x.msg: --attendee: "],
+        ),
+        (["--kind", "contact", "--name", "Bo", "--phone", "pager2=1"], ["x.msg: --phone: 'pager2'"]),
+        (["--kind", "contact", "--name", "Bo", "--birthday", "2024-13-01"], ["x.msg: --birthday: "]),
+        (["--kind", "task", "--subject", "t", "--due", "2024-99-01"], ["x.msg: --due: "]),
+        (["--kind", "distlist", "--subject", "Team"], ["x.msg: --name: ", "(give --name NAME)"]),
+        (["--to", "bad<"], ["x.msg: --to: 'bad<'"]),
+        (["--kind", "appointment", "--start", "x"], ["command line: --start: "]),
+    ],
+)
+def test_errors_name_the_flag_the_user_typed(invoke: Invoke, args: list[str], words: list[str]) -> None:
+    """A value from a flag is named by the flag (``--all-day``), hints too; never the spec key."""
+    ok(invoke("open", "s.session"))
+    line = one_error(invoke("add", "s.session", "x.msg", *args), 3, *words)
+    for key in ("all_day", "start/end", " timezone", " recurrence RRULE", "attendees", "phones", "emails"):
+        assert key not in line, line
+    assert ok(invoke("show", "s.session", "--json")) == ""
+
+
+def test_errors_from_json_keep_the_key(invoke: Invoke) -> None:
+    ok(invoke("open", "s.session"))
+    spec = {"output": "x.msg", "kind": "appointment", "start": "2024-05-01", "all_day": "2024-05-01"}
+    line = one_error(invoke("add", "s.session", "--json", "-", input=json.dumps(spec)), 3)
+    assert "x.msg: all_day: give either all_day or start/end (all_day takes DATE" in line
+    spec = {"output": "x.msg", "kind": "contact", "emails": [f"{n}@x.example" for n in range(4)]}
+    one_error(
+        invoke("add", "s.session", "--json", "-", input=json.dumps(spec)), 3, "x.msg: emails: 4 addresses"
+    )
+    # After a flag-built add fails, the next JSON add is not named by flags (the names do not linger).
+    ok(invoke("open", "t.session"))
+    one_error(invoke("add", "t.session", "y.msg", "--kind", "appointment", "--start", "2024-05-01T10:00"), 3)
+    from msgsess.api import Session
+    from msgsess.errors import InvalidParameter
+
+    with pytest.raises(InvalidParameter) as caught:
+        Session("t.session").add(output="y.msg", kind="appointment", start="2024-05-01T10:00")
+    assert caught.value.where[-1] == "start" and caught.value.hint is not None
+    assert caught.value.hint.endswith("or give timezone")
+
+
+def test_a_fourth_email_is_a_usage_error_naming_the_flag(invoke: Invoke) -> None:
+    ok(invoke("open", "s.session"))
+    emails = [arg for n in range(4) for arg in ("--email", f"{n}@x.example")]
+    one_error(
+        invoke("add", "s.session", "x.msg", "--kind", "contact", "--name", "Bo", *emails), 2, "--email", "3"
+    )
+    three = emails[:6]
+    ok(invoke("add", "s.session", "x.msg", "--kind", "contact", "--name", "Bo", *three, "-q"))
 
 
 def test_class_still_overrides(invoke: Invoke) -> None:

@@ -393,7 +393,7 @@ def test_a_failed_add_is_named_by_what_the_user_typed(invoke: Invoke, s: str, wo
     line = one_error(invoke("add", s, "out/r07.msg", "--attach", "r07.bin"), 4, "does not exist")
     assert line == ("msgsess: error: out/r07.msg: attachment 0: file r07.bin does not exist (check the path)")
     line = one_error(invoke("add", s, "out/r07.msg", "--id", "r07", "--to", "bob"), 3)
-    assert line.startswith("msgsess: error: message r07: to: 'bob' is not an e-mail address")
+    assert line.startswith("msgsess: error: message r07: --to: 'bob' is not an e-mail address")
     # --json: the input's line (JSON Lines) or index (an array), then the message as typed.
     lines = '{"output": "ok.msg"}\n{"output": "out/b.msg", "attachments": [{"file": "b.bin"}]}\n'
     line = one_error(invoke("add", s, "--json", "-", input=lines), 4)
