@@ -4,12 +4,14 @@ Import: each VEVENT becomes an appointment spec (a meeting request under
 ``METHOD:REQUEST``), each VTODO a task spec; the specs go through the usual
 composer, so everything an item needs is checked there. Export: appointment,
 meeting and task messages become one VCALENDAR. The grammar (folding, escaping,
-parameters, VTIMEZONE) is the ``icalendar`` package's.
+parameters) is the ``icalendar`` package's; VTIMEZONE is written from the items' own Windows
+rules, as Outlook does (yearly RRULEs, good for any year), not as a list of dates.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import struct
 import zoneinfo
 from typing import Any
 
@@ -270,18 +272,102 @@ def to_ics(messages: list[Message], *, now: dt.datetime | None = None) -> str:
     stamp = now or dt.datetime.now(dt.UTC)
     if any(read(m)["kind"] == "meeting" for m in messages):
         cal.add("method", "REQUEST")
+    zones: dict[str, tz.RuleZone] = {}
+    components = []
     for index, msg in enumerate(messages, start=1):
         fields = read(msg)
         if fields["kind"] in ("appointment", "meeting"):
-            cal.add_component(_vevent(msg, fields, stamp))
+            components.append(_vevent(msg, fields, stamp, zones, stamp.year))
         elif fields["kind"] == "task":
-            cal.add_component(_vtodo(msg, fields, stamp, index))
+            components.append(_vtodo(msg, fields, stamp, index))
         else:
             raise InvalidParameter(
                 f"is a {fields['kind']}, not an appointment or task", hint="export contacts with --vcard"
             ).at(f"message {index}")
-    cal.add_missing_timezones()
+    for tzid, zone in zones.items():
+        cal.add_component(_vtimezone(tzid, zone.rules))
+    for component in components:
+        cal.add_component(component)
     return str(cal.to_ical().decode())
+
+
+# --- VTIMEZONE from Windows rules ([MS-OXCICAL] 2.1.3.1.1.19) ------------------------------------
+
+#: RRULE BYDAY names by SYSTEMTIME day of week (Sunday = 0).
+_DAYS = ("SU", "MO", "TU", "WE", "TH", "FR", "SA")
+#: Named properties holding an item's zone as a TZDEFINITION, by preference: a series is
+#: defined in its recurrence's zone, a single item in its start's ([MS-OXCICAL] 2.1.3.2.1).
+_DEFINITIONS = {
+    True: ("PidLidAppointmentTimeZoneDefinitionRecur", "PidLidAppointmentTimeZoneDefinitionStartDisplay"),
+    False: ("PidLidAppointmentTimeZoneDefinitionStartDisplay",),
+}
+
+
+def _zone(msg: Message, name: str, recurring: bool, year: int) -> tz.RuleZone:
+    """The rules of an item's zone ``name``: the item's own time-zone definition when it is one
+    of that zone, else the zone's rules from the tz database up to ``year`` (the last one in
+    force ever after: Outlook's rules have no end)."""
+    from msgsess.items.fields import get
+
+    for prop in _DEFINITIONS[recurring]:
+        data = get(msg.props, prop)
+        if not isinstance(data, bytes):
+            continue
+        try:
+            key, found = tz.parse_definition(data)
+        except (ValueError, struct.error):
+            continue
+        if found and tz.iana_name(key) == name and all(map(tz.usable, found)):
+            return tz.RuleZone(found)
+    return tz.RuleZone(tz.rules(tz.get_zone(name), year))
+
+
+def _vtimezone(tzid: str, rules: list[tz.Rule]) -> Any:
+    """A VTIMEZONE as Outlook writes one: per rule a STANDARD and a DAYLIGHT observance that
+    recur yearly (``RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU``) from the rule's first year, up to
+    the next rule's; a zone without daylight time is one STANDARD observance."""
+    import icalendar
+
+    zone = icalendar.Timezone()
+    zone.add("tzid", tzid)
+    for number, rule in enumerate(rules):
+        standard, daylight = tz.offsets(rule)
+        year = max(rule.year, 1601)
+        following = rules[number + 1].year if number + 1 < len(rules) else None
+        # The last instant before the next rule's year, in UTC (as RFC 5545 asks of UNTIL).
+        until = (
+            dt.datetime(following, 1, 1, tzinfo=dt.UTC) - dt.timedelta(minutes=standard, seconds=1)
+            if following is not None
+            else None
+        )
+        if not tz.has_daylight(rule):
+            only = icalendar.TimezoneStandard()
+            only.add("dtstart", dt.datetime(year, 1, 1))
+            only.add("tzoffsetfrom", dt.timedelta(minutes=standard))
+            only.add("tzoffsetto", dt.timedelta(minutes=standard))
+            zone.add_component(only)
+            continue
+        observances: list[tuple[Any, tz.SystemTime, int, int]] = [
+            (icalendar.TimezoneStandard(), rule.standard_date, daylight, standard),
+            (icalendar.TimezoneDaylight(), rule.daylight_date, standard, daylight),
+        ]
+        for part, date, before, after in observances:
+            first = tz.switch_time(date, year)
+            assert first is not None
+            nth = -1 if date[3] >= 5 else date[3]
+            recur: dict[str, Any] = {
+                "FREQ": "YEARLY",
+                "BYMONTH": date[1],
+                "BYDAY": f"{nth}{_DAYS[date[2] % 7]}",
+            }
+            if until is not None:
+                recur["UNTIL"] = until
+            part.add("dtstart", first)
+            part.add("rrule", recur)
+            part.add("tzoffsetfrom", dt.timedelta(minutes=before))
+            part.add("tzoffsetto", dt.timedelta(minutes=after))
+            zone.add_component(part)
+    return zone
 
 
 def _common_out(comp: Any, msg: Message, fields: dict[str, Any], stamp: dt.datetime) -> None:
@@ -322,26 +408,44 @@ def _person(text: str, role: str | None = None, cutype: str | None = None) -> An
     return person
 
 
-def _vevent(msg: Message, fields: dict[str, Any], stamp: dt.datetime) -> Any:
+def _vevent(
+    msg: Message, fields: dict[str, Any], stamp: dt.datetime, zones: dict[str, tz.RuleZone], year: int
+) -> Any:
+    """A VEVENT; a zone other than UTC is written as local times with a TZID, whose VTIMEZONE
+    (from ``zones``, the first item of a zone giving its rules) the times are computed with."""
     import icalendar
 
     ev = icalendar.Event()
     ev.add("uid", fields.get("uid") or msg.props.value(ids.SEARCH_KEY, b"").hex())
-    zone = zoneinfo.ZoneInfo(fields.get("timezone", "UTC"))
+    name = fields.get("timezone", "UTC")
+    start: dt.datetime | None = None
     if "all_day" in fields:
         first, _, last = fields["all_day"].partition("/")
-        start_day = dt.date.fromisoformat(first)
-        ev.add("dtstart", start_day)
+        ev.add("dtstart", dt.date.fromisoformat(first))
         ev.add("dtend", dt.date.fromisoformat(last or first) + dt.timedelta(days=1))
-        start: dt.datetime | None = None
-    else:
-        start = dt.datetime.fromisoformat(fields["start"]).astimezone(zone)
+    elif name in ("UTC", "Etc/UTC"):
+        start = dt.datetime.fromisoformat(fields["start"]).astimezone(dt.UTC)
         ev.add("dtstart", start)
-        ev.add("dtend", dt.datetime.fromisoformat(fields["end"]).astimezone(zone))
+        ev.add("dtend", dt.datetime.fromisoformat(fields["end"]).astimezone(dt.UTC))
+    else:
+        begin = dt.datetime.fromisoformat(fields["start"])
+        zone = zones.get(name) or zones.setdefault(
+            name, _zone(msg, name, "recurrence" in fields, max(begin.year, year))
+        )
+        start = begin.astimezone(zone)
+        local = {"TZID": name}
+        ev.add("dtstart", start.replace(tzinfo=None), parameters=local)
+        end = dt.datetime.fromisoformat(fields["end"]).astimezone(zone)
+        ev.add("dtend", end.replace(tzinfo=None), parameters=local)
     _common_out(ev, msg, fields, stamp)
     for day in fields.get("exdate", []):
         when = dt.date.fromisoformat(day)
-        ev.add("exdate", when if start is None else dt.datetime.combine(when, start.timetz()))
+        if start is None:
+            ev.add("exdate", when)
+        elif start.tzinfo is dt.UTC:
+            ev.add("exdate", dt.datetime.combine(when, start.timetz()))
+        else:
+            ev.add("exdate", dt.datetime.combine(when, start.time()), parameters={"TZID": name})
     if fields.get("location"):
         ev.add("location", fields["location"])
     if fields.get("sequence") is not None:

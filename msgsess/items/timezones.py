@@ -214,7 +214,7 @@ def _compute_rules(zone: dt.tzinfo, year: int) -> list[Rule]:
     return merged
 
 
-def _pack_rule(rule: Rule, flags: int) -> bytes:
+def pack_rule(rule: Rule, flags: int) -> bytes:
     return TZRULE.pack(
         2,
         1,
@@ -242,7 +242,7 @@ def tz_definition(iana: str, year: int) -> bytes:
     name = key.encode("utf-16-le")
     rule = rules(zone, year)[-1]
     head = TZDEF_HEAD.pack(2, 1, 6 + len(name), 0x0002, len(key))
-    return head + name + struct.pack("<H", 1) + _pack_rule(rule, TZRULE_FLAG_EFFECTIVE_TZREG)
+    return head + name + struct.pack("<H", 1) + pack_rule(rule, TZRULE_FLAG_EFFECTIVE_TZREG)
 
 
 def tz_struct(iana: str, year: int) -> bytes:
@@ -292,3 +292,91 @@ def parse_definition(data: bytes) -> tuple[str, list[Rule]]:
             )
         )
     return key, found
+
+
+# --- rules -> local times (export) ------------------------------------------------------------
+
+
+def switch_time(date: SystemTime, year: int) -> dt.datetime | None:
+    """The wall-clock time (the one in force just before it) of a rule's switch in ``year``:
+    the nth weekday of the month (5: the last); None when the rule has no switch."""
+    _year, month, weekday, nth, hour, minute, second, _ms = date
+    if not 1 <= month <= 12:
+        return None
+    first = dt.date(year, month, 1)
+    day = 1 + (weekday - (first.weekday() + 1) % 7) % 7 + 7 * (max(1, min(nth, 5)) - 1)
+    while day > calendar.monthrange(year, month)[1]:
+        day -= 7
+    return dt.datetime(year, month, day, min(hour, 23), min(minute, 59), min(second, 59))
+
+
+def offsets(rule: Rule) -> tuple[int, int]:
+    """(standard, daylight) offsets from UTC of a rule, in minutes (local - UTC)."""
+    return -(rule.bias + rule.standard_bias), -(rule.bias + rule.daylight_bias)
+
+
+def usable(rule: Rule) -> bool:
+    """Whether a rule read from a file can be applied: offsets within a day, a year datetime
+    holds (a damaged file's rule is not; the zone's own rules are used instead)."""
+    return rule.year <= 9998 and all(abs(minutes) < 24 * 60 for minutes in offsets(rule))
+
+
+def has_daylight(rule: Rule) -> bool:
+    return rule.standard_date[1] != 0 and rule.daylight_date[1] != 0 and len(set(offsets(rule))) == 2
+
+
+class RuleZone(dt.tzinfo):
+    """A time zone that applies Windows rules as Outlook does: each rule from its year on (the
+    first one also before it), the daylight period between its two yearly switches.
+
+    Local times exported with a VTIMEZONE written from the same rules read back as the same
+    instants, whatever year they fall in (zoneinfo's own data may differ from a file's rules).
+    """
+
+    def __init__(self, rules: list[Rule]) -> None:
+        self.rules = sorted(rules, key=lambda r: r.year)
+
+    def rule(self, year: int) -> Rule:
+        found = self.rules[0]
+        for rule in self.rules:
+            if rule.year <= year:
+                found = rule
+        return found
+
+    def _offset_at_utc(self, utc: dt.datetime) -> int:
+        rule = self.rule(utc.year)
+        standard, daylight = offsets(rule)
+        if not has_daylight(rule):
+            return standard
+        into = switch_time(rule.daylight_date, utc.year)
+        out = switch_time(rule.standard_date, utc.year)
+        assert into is not None and out is not None
+        into_utc = into - dt.timedelta(minutes=standard)
+        out_utc = out - dt.timedelta(minutes=daylight)
+        if into_utc < out_utc:  # northern: summer inside the year
+            return daylight if into_utc <= utc < out_utc else standard
+        return daylight if utc >= into_utc or utc < out_utc else standard
+
+    def fromutc(self, when: dt.datetime) -> dt.datetime:
+        utc = when.replace(tzinfo=None)
+        return (utc + dt.timedelta(minutes=self._offset_at_utc(utc))).replace(tzinfo=self)
+
+    def utcoffset(self, when: dt.datetime | None) -> dt.timedelta:
+        if when is None:
+            return dt.timedelta(minutes=offsets(self.rules[-1])[0])
+        local = when.replace(tzinfo=None, fold=0)
+        standard, daylight = offsets(self.rule(local.year))
+        # The offset that maps this wall-clock time back onto itself. In the hour the clocks go
+        # back both do: the earlier (daylight) one unless fold=1 (PEP 495, as zoneinfo); in the
+        # hour they skip neither does: the offset before the switch, standard time.
+        fits = [m for m in (daylight, standard) if self._offset_at_utc(local - dt.timedelta(minutes=m)) == m]
+        if not fits:
+            return dt.timedelta(minutes=standard)
+        return dt.timedelta(minutes=fits[-1] if when.fold and len(fits) > 1 else fits[0])
+
+    def dst(self, when: dt.datetime | None) -> dt.timedelta:
+        standard = offsets(self.rule(when.year if when else self.rules[-1].year))[0]
+        return self.utcoffset(when) - dt.timedelta(minutes=standard)
+
+    def tzname(self, when: dt.datetime | None) -> str | None:
+        return None

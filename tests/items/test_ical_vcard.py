@@ -220,3 +220,105 @@ def test_the_preferred_address_of_a_card_is_email_1() -> None:
         "EMAIL;TYPE=INTERNET,PREF:b@x.example\r\nEND:VCARD\r\n"
     )
     assert vcard.parse_vcf(three)[0]["emails"] == ["b@x.example", "a@x.example"]
+
+
+def _series_utc(event: Any, zone: dt.tzinfo) -> list[dt.datetime]:
+    """The occurrences of an exported event, its local times read in ``zone``, in UTC."""
+    local = event.get("DTSTART").dt.replace(tzinfo=None)
+    rule = event.get("RRULE").to_ical().decode()
+    return [m.replace(tzinfo=zone).astimezone(dt.UTC) for m in du.rrulestr(rule, dtstart=local)]
+
+
+@pytest.mark.parametrize(
+    "zone",
+    [
+        "Europe/Berlin",
+        "America/New_York",
+        "Australia/Sydney",
+        "Asia/Tokyo",
+        "America/Sao_Paulo",
+        "Europe/London",
+    ],
+)
+def test_the_vtimezone_is_the_zones_yearly_rule_and_holds_past_2038(tmp_path: Path, zone: str) -> None:
+    """Not a list of dates that ends in 2037 (icalendar's generated zones): STANDARD and DAYLIGHT
+    recurring yearly, as Outlook writes them; a weekly series from 2036 to 2043 read back through
+    that VTIMEZONE alone (not the tz database) lands on the instants the zone gives."""
+    spec = {
+        "kind": "appointment",
+        "subject": "Weekly",
+        "start": "2036-01-07T09:00",
+        "timezone": zone,
+        "recurrence": "FREQ=WEEKLY;COUNT=400",
+    }
+    text = ical.to_ics([through_msg(spec, tmp_path, "m1")], now=dt.datetime(2024, 1, 2, tzinfo=dt.UTC))
+    cal = icalendar.Calendar.from_ical(text)
+    (vtimezone,) = cal.walk("VTIMEZONE")
+    assert str(vtimezone["TZID"]) == zone
+    assert "RDATE" not in text and "COMMENT" not in text
+    parts = vtimezone.subcomponents
+    daylight = [p for p in parts if p.name == "DAYLIGHT"]
+    assert [p.name for p in parts] == (["STANDARD", "DAYLIGHT"] if daylight else ["STANDARD"])
+    for part in daylight + [p for p in parts if daylight and p.name == "STANDARD"]:
+        recur = part["RRULE"]
+        assert recur["FREQ"] == ["YEARLY"] and len(recur["BYMONTH"]) == 1 and len(recur["BYDAY"]) == 1
+        assert "UNTIL" not in recur and "COUNT" not in recur
+    (event,) = components(text)
+    assert str(event.get("DTSTART").params["TZID"]) == zone
+    found = _series_utc(event, vtimezone.to_tz(lookup_tzid=False))
+    start = dt.datetime(2036, 1, 7, 9, tzinfo=zoneinfo.ZoneInfo(zone))
+    wanted = [m.astimezone(dt.UTC) for m in du.rrulestr("FREQ=WEEKLY;COUNT=400", dtstart=start)]
+    assert found[-1].year == 2043 and found == wanted
+    # vobject builds its zone from the VTIMEZONE too (dateutil's tzical): a second reader.
+    series = vobject.readOne(text).vevent.getrruleset(addRDate=True)
+    assert [m.astimezone(dt.UTC) for m in series] == wanted
+
+
+def test_the_vtimezone_follows_the_items_own_rule(tmp_path: Path) -> None:
+    """A series whose time-zone definition holds another rule than today's tz database (the US
+    rule before 2007: first Sunday of April to last Sunday of October) is exported with that
+    rule, and its local times are computed with it: Outlook shows the series by its own rule."""
+    from msgsess.items import timezones as tz
+    from msgsess.items.fields import put
+
+    spec = {
+        "kind": "appointment",
+        "subject": "Old rule",
+        "start": "2030-01-07T09:00",
+        "timezone": "America/New_York",
+        "recurrence": "FREQ=WEEKLY;COUNT=60",
+    }
+    msg = through_msg(spec, tmp_path, "m1")
+    old = tz.Rule(1601, 300, 0, -60, (0, 10, 0, 5, 2, 0, 0, 0), (0, 4, 0, 1, 2, 0, 0, 0))
+    definition = tz.tz_definition("America/New_York", 2030)
+    head = definition[: len(definition) - tz.TZRULE.size]
+    put(msg.props, "PidLidAppointmentTimeZoneDefinitionRecur", head + tz.pack_rule(old, 2))
+    text = ical.to_ics([msg], now=dt.datetime(2024, 1, 2, tzinfo=dt.UTC))
+    (vtimezone,) = icalendar.Calendar.from_ical(text).walk("VTIMEZONE")
+    rules = {p.name: p["RRULE"] for p in vtimezone.subcomponents}
+    assert rules["DAYLIGHT"]["BYMONTH"] == [4] and rules["DAYLIGHT"]["BYDAY"] == ["1SU"]
+    assert rules["STANDARD"]["BYMONTH"] == [10] and rules["STANDARD"]["BYDAY"] == ["-1SU"]
+    (event,) = components(text)
+    found = _series_utc(event, vtimezone.to_tz(lookup_tzid=False))
+    # The first occurrence is the item's own start; in March (daylight time now, standard time
+    # under the old rule) the series keeps 09:00 of the old rule.
+    assert found[0] == dt.datetime(2030, 1, 7, 14, tzinfo=dt.UTC)
+    assert found[10] == dt.datetime(2030, 3, 18, 14, tzinfo=dt.UTC)
+    assert found[20] == dt.datetime(2030, 5, 27, 13, tzinfo=dt.UTC)
+
+
+def test_an_unusable_rule_of_a_damaged_item_gives_way_to_the_zones_own(tmp_path: Path) -> None:
+    from msgsess.items import timezones as tz
+    from msgsess.items.fields import put
+
+    spec = {"kind": "appointment", "start": "2030-07-01T09:00", "timezone": "Europe/Berlin"}
+    msg = through_msg(spec, tmp_path, "m1")
+    definition = tz.tz_definition("Europe/Berlin", 2030)
+    head = definition[: len(definition) - tz.TZRULE.size]
+    for broken_rule in (
+        tz.Rule(1601, 5000, 0, -60, (0, 10, 0, 5, 3, 0, 0, 0), (0, 3, 0, 5, 2, 0, 0, 0)),
+        tz.Rule(65000, -60, 0, -60, (0, 10, 0, 5, 3, 0, 0, 0), (0, 3, 0, 5, 2, 0, 0, 0)),
+    ):
+        put(msg.props, "PidLidAppointmentTimeZoneDefinitionStartDisplay", head + tz.pack_rule(broken_rule, 2))
+        (event,) = components(ical.to_ics([msg]))
+        assert event.get("DTSTART").dt.replace(tzinfo=None) == dt.datetime(2030, 7, 1, 9)
