@@ -483,6 +483,23 @@ def bench_w1(ctx: Ctx) -> int:
     return int(median(peaks))
 
 
+def close_and_olewriter(ctx: Ctx, session: str, out: Path, runs: int) -> tuple[list[Run], list[float]]:
+    """``close --keep`` of a one-message session and a bare OleWriter writing the same message,
+    alternated ``runs`` times (as in W1), each onto a new file: the closes and OleWriter's times."""
+    listing = ctx.work / f"{Path(session).stem}.files"
+    listing.write_text(str(out))
+    ole_dir = ctx.work / "ole"
+    ole_dir.mkdir(exist_ok=True)
+    closes: list[Run] = []
+    ole_times: list[float] = []
+    for _ in range(runs):
+        out.unlink(missing_ok=True)  # a new file each time, as OleWriter's
+        closes.append(ctx.ms("close", "--keep", session))
+        _run, res = run_child(ctx.install.python, ["olewriter", str(listing), str(ole_dir)], ctx.work)
+        ole_times.append(res["seconds"])
+    return closes, ole_times
+
+
 def bench_w3(ctx: Ctx) -> None:
     size = ctx.sizes["w3"]
     big = ctx.work / "big.bin"
@@ -491,16 +508,7 @@ def bench_w3(ctx: Ctx) -> None:
     ctx.ms("open", "w3.session")
     add = ctx.ms("add", "-q", "w3.session", "w3/big.msg", "--subject", "W3", "--attach", str(big))
     out = ctx.work / "w3" / "big.msg"
-    listing = ctx.work / "w3.files"
-    listing.write_text(str(out))
-    ole_dir = ctx.work / "ole"
-    ole_dir.mkdir(exist_ok=True)
-    closes, ole_times = [], []
-    for _ in range(max(1, min(ctx.runs, 3))):  # alternated, as in W1
-        out.unlink(missing_ok=True)  # a new file each time, as OleWriter's
-        closes.append(ctx.ms("close", "--keep", "w3.session"))
-        _run, res = run_child(ctx.install.python, ["olewriter", str(listing), str(ole_dir)], ctx.work)
-        ole_times.append(res["seconds"])
+    closes, ole_times = close_and_olewriter(ctx, "w3.session", out, max(1, min(ctx.runs, 3)))
     ctx.ms("discard", "w3.session")
     ctx.ms("open", "w3b.session")
     ctx.ms("add", "-q", "w3b.session", "w3/b.msg", "--subject", "W3b")
@@ -548,16 +556,8 @@ def bench_w4(ctx: Ctx) -> None:
     ctx.ms("open", "w4.session")
     ctx.ms("add", "-q", "w4.session", "--json", str(lines))
     out = ctx.work / "w4" / "many.msg"
-    listing = ctx.work / "w4.files"
-    listing.write_text(str(out))
-    ole_dir = ctx.work / "ole"
-    ole_dir.mkdir(exist_ok=True)
-    closes, ole_times = [], []
-    for _ in range(ctx.runs):  # alternated, as in W1
-        out.unlink(missing_ok=True)  # a new file each time, as OleWriter's
-        closes.append(ctx.ms("close", "--keep", "w4.session").seconds)
-        _run, res = run_child(ctx.install.python, ["olewriter", str(listing), str(ole_dir)], ctx.work)
-        ole_times.append(res["seconds"])
+    runs, ole_times = close_and_olewriter(ctx, "w4.session", out, ctx.runs)
+    closes = [c.seconds for c in runs]
     ctx.ms("discard", "w4.session")
     t = ctx.table
     t.ratio(

@@ -51,16 +51,24 @@ def invoke(workdir: Path) -> Invoke:
 def run(workdir: Path) -> Run:
     """Run ``python -m msgsess ARGS…`` as a real process in the work folder."""
 
-    def call(*args: str, input: str | None = None, env: dict[str, str] | None = None, **kw: Any) -> Any:
+    def call(
+        *args: str,
+        input: str | None = None,
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+        timeout: float = 120,
+        **kw: Any,
+    ) -> Any:
+        """``kw`` goes to subprocess.run (``preexec_fn`` to set limits in the child…)."""
         full_env = {**os.environ, **TEST_ENV, **(env or {})}
         return subprocess.run(
             [sys.executable, "-m", "msgsess", *args],
             input=input,
             capture_output=True,
             text=True,
-            cwd=workdir,
+            cwd=cwd or workdir,
             env=full_env,
-            timeout=120,
+            timeout=timeout,
             **kw,
         )
 

@@ -16,12 +16,15 @@ import os
 import resource
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import extract_msg
 import olefile
 import pytest
+
+from tests.conftest import Run
 
 #: The attachment of the big file; the limits below are multiples of it over the baseline.
 SIZE = 48 << 20
@@ -48,20 +51,20 @@ def _baseline(workdir: Path, *args: str) -> int:
     return int(done.stderr.strip().splitlines()[-1])
 
 
-def _limited(workdir: Path, limit: int, *args: str, stdin: str | None = None) -> Any:
-    def cap() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+Limited = Callable[..., Any]
 
-    return subprocess.run(
-        [sys.executable, "-m", "msgsess", *args],
-        cwd=workdir,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        preexec_fn=cap,
-        timeout=300,
-        env={**os.environ, "MSGSESS_LOCK_TIMEOUT": "30"},
-    )
+
+@pytest.fixture
+def limited(run: Run) -> Limited:
+    """``run`` under an address-space limit: ``limited(limit, *args, cwd=…)`` (default: workdir)."""
+
+    def call(limit: int, *args: str, cwd: Path | None = None) -> Any:
+        def cap() -> None:
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+        return run(*args, cwd=cwd, preexec_fn=cap, timeout=300)
+
+    return call
 
 
 @pytest.fixture(scope="module")
@@ -85,59 +88,67 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.parametrize("args", [["dump"], ["dump", "--json"], ["check"]])
-def test_reading_a_file_needs_little_more_than_the_file(files: Path, args: list[str]) -> None:
+def test_reading_a_file_needs_little_more_than_the_file(
+    files: Path, limited: Limited, args: list[str]
+) -> None:
     limit = _baseline(files, *args, "small.msg") + 5 * SIZE // 2  # was about 5 * SIZE
-    done = _limited(files, limit, *args, "big.msg")
+    done = limited(limit, *args, "big.msg", cwd=files)
     assert done.returncode == 0, done.stderr[-500:]
     assert args[0] == "check" or "big" in done.stdout  # check prints nothing for a good file
 
 
 @pytest.mark.parametrize("args", [["dump"], ["dump", "--json"], ["check"]])
-def test_running_out_of_memory_reading_a_file_is_one_line(files: Path, args: list[str]) -> None:
+def test_running_out_of_memory_reading_a_file_is_one_line(
+    files: Path, limited: Limited, args: list[str]
+) -> None:
     limit = _baseline(files, *args, "small.msg") + SIZE // 4
-    done = _limited(files, limit, *args, "big.msg")
+    done = limited(limit, *args, "big.msg", cwd=files)
     assert done.returncode == 12, done.stderr[-500:]
     assert done.stderr.count("\n") == 1
     assert done.stderr.startswith("msgsess: error: not enough memory to ")
     assert "big.msg" in done.stderr and "internal error" not in done.stderr
 
 
-def test_edit_out_of_memory_is_one_line_and_changes_nothing(files: Path, tmp_path: Path) -> None:
-    assert subprocess.run([sys.executable, "-m", "msgsess", "open", "e"], cwd=tmp_path).returncode == 0
+def test_edit_out_of_memory_is_one_line_and_changes_nothing(
+    files: Path, tmp_path: Path, run: Run, limited: Limited
+) -> None:
+    assert run("open", "e").returncode == 0
     small, big = files / "small.msg", files / "big.msg"
     limit = _baseline(tmp_path, "edit", "e", str(small), "--out", "x.msg") + SIZE // 4
     before = (tmp_path / "e").read_bytes()
-    done = _limited(tmp_path, limit, "edit", "e", str(big), "--out", "y.msg")
+    done = limited(limit, "edit", "e", str(big), "--out", "y.msg")
     assert done.returncode == 12, done.stderr[-500:]
     assert done.stderr.count("\n") == 1 and "not enough memory to read" in done.stderr
     assert (tmp_path / "e").read_bytes() == before  # the session is as it was
     # With room for the file, its tree and the session's copy, the same edit goes through.
-    done = _limited(tmp_path, limit + 5 * SIZE, "edit", "e", str(big), "--out", "y.msg")
+    done = limited(limit + 5 * SIZE, "edit", "e", str(big), "--out", "y.msg")
     assert done.returncode == 0, done.stderr[-500:]
 
 
-def test_a_base64_attachment_in_json_is_held_fewer_times(files: Path, tmp_path: Path) -> None:
+def test_a_base64_attachment_in_json_is_held_fewer_times(
+    files: Path, tmp_path: Path, run: Run, limited: Limited
+) -> None:
     """Before: the JSON text, its parsed string, an ASCII copy and the bytes, all at once."""
     data = base64.b64encode((files / "big.bin").read_bytes()).decode()
     (tmp_path / "big.json").write_text(json.dumps({"output": "b.msg", "attachments": [{"data": data}]}))
     small = {"output": "s.msg", "attachments": [{"data": base64.b64encode(b"x" * 1000).decode()}]}
     (tmp_path / "small.json").write_text(json.dumps(small))
-    assert subprocess.run([sys.executable, "-m", "msgsess", "open", "s"], cwd=tmp_path).returncode == 0
+    assert run("open", "s").returncode == 0
     limit = _baseline(tmp_path, "add", "s", "--json", "small.json")
-    cut = _limited(tmp_path, limit + SIZE // 2, "add", "s", "--json", "big.json")
+    cut = limited(limit + SIZE // 2, "add", "s", "--json", "big.json")
     assert cut.returncode == 12 and cut.stderr.count("\n") == 1, cut.stderr[-500:]
     assert "not enough memory" in cut.stderr and "internal error" not in cut.stderr
     # The text and its parsed string (4/3 each), then that string and the bytes (1), copied
     # into the session in chunks (SQLite's copies of a bound value: 2 * SIZE until issue 11).
     # Was about 5.5 * SIZE.
-    done = _limited(tmp_path, limit + 3 * SIZE, "add", "s", "--json", "big.json")
+    done = limited(limit + 3 * SIZE, "add", "s", "--json", "big.json")
     assert done.returncode == 0, done.stderr[-500:]
 
 
 @pytest.mark.usefixtures("quiet_extract_msg")
 @pytest.mark.parametrize("command", ["add", "attach"])
 def test_a_large_attachment_file_goes_into_the_session_in_chunks(
-    files: Path, tmp_path: Path, command: str
+    files: Path, tmp_path: Path, run: Run, limited: Limited, command: str
 ) -> None:
     """Issue 11: add/attach of a file copy it into the session in chunks, hashed on the way.
 
@@ -145,24 +156,26 @@ def test_a_large_attachment_file_goes_into_the_session_in_chunks(
     row holding the bytes was updated with their hash (SQLite rewrites a whole row).
     """
     small, big = str(files / "small.bin"), str(files / "big.bin")
-    assert subprocess.run([sys.executable, "-m", "msgsess", "open", "s"], cwd=tmp_path).returncode == 0
-    done = _limited(tmp_path, 1 << 40, "add", "-q", "s", "m.msg", "--subject", "m")
+    assert run("open", "s").returncode == 0
+    done = limited(1 << 40, "add", "-q", "s", "m.msg", "--subject", "m")
     assert done.returncode == 0, done.stderr
     if command == "add":
         limit = _baseline(tmp_path, "add", "-q", "s", "small.msg", "--attach", small) + SIZE // 4
-        done = _limited(tmp_path, limit, "add", "-q", "s", "big.msg", "--attach", big)
+        done = limited(limit, "add", "-q", "s", "big.msg", "--attach", big)
     else:
         limit = _baseline(tmp_path, "attach", "s", "m1", small) + SIZE // 4
-        done = _limited(tmp_path, limit, "attach", "s", "m1", big)
+        done = limited(limit, "attach", "s", "m1", big)
     assert done.returncode == 0, done.stderr[-500:]
-    done = _limited(tmp_path, limit, "close", "s")
+    done = limited(limit, "close", "s")
     assert done.returncode == 0, done.stderr[-500:]
     with extract_msg.openMsg(str(tmp_path / ("big.msg" if command == "add" else "m.msg"))) as msg:
         data = {att.longFilename: att.data for att in msg.attachments}
     assert data["big.bin"] == (files / "big.bin").read_bytes()
 
 
-def test_add_json_reads_each_lines_files_when_it_gets_to_that_line(files: Path, tmp_path: Path) -> None:
+def test_add_json_reads_each_lines_files_when_it_gets_to_that_line(
+    files: Path, tmp_path: Path, run: Run, limited: Limited
+) -> None:
     """Issue 11: the memory of ``add --json`` grows with neither the number of lines nor their
     files: small files are read with their line, larger ones copied in chunks when stored."""
     sizes = [(1 << 20) - 7] * 12 + [3 << 20] * 6  # 30 MiB of files: small ones, then larger ones
@@ -172,12 +185,12 @@ def test_add_json_reads_each_lines_files_when_it_gets_to_that_line(files: Path, 
             f.write(json.dumps({"output": f"{i}.msg", "attachments": [{"file": f"{i}.bin"}]}) + "\n")
     one = {"output": "one.msg", "attachments": [{"file": str(files / "small.bin")}]}
     (tmp_path / "one.json").write_text(json.dumps(one))
-    assert subprocess.run([sys.executable, "-m", "msgsess", "open", "s"], cwd=tmp_path).returncode == 0
+    assert run("open", "s").returncode == 0
     limit = _baseline(tmp_path, "add", "-q", "s", "--json", "one.json") + 8 * (1 << 20)
-    done = _limited(tmp_path, limit, "add", "-q", "s", "--json", "many.json")
+    done = limited(limit, "add", "-q", "s", "--json", "many.json")
     assert done.returncode == 0, done.stderr[-500:]
     assert len(done.stdout.split()) == len(sizes)
-    assert subprocess.run([sys.executable, "-m", "msgsess", "close", "s"], cwd=tmp_path).returncode == 0
+    assert run("close", "s").returncode == 0
     for i in (0, len(sizes) - 1):
         with olefile.OleFileIO(str(tmp_path / f"{i}.msg")) as ole:
             stream = "__attach_version1.0_#00000000/__substg1.0_37010102"
