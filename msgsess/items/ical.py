@@ -45,6 +45,8 @@ CDO_BUSY = {
 }
 BUSY_CDO = {v: k for k, v in CDO_BUSY.items()}
 SENSITIVITY = {"PRIVATE": "private", "CONFIDENTIAL": "confidential"}
+#: The calendar address Outlook writes for a person without an SMTP address.
+NO_ADDRESS = "invalid:nomail"
 
 
 def _fail(where: tuple[str, str], what: str, problem: str, hint: str | None = None) -> InvalidParameter:
@@ -194,9 +196,12 @@ def _event(comp: Any, method: str, where: tuple[str, str]) -> dict[str, Any]:
         spec["busy"] = CDO_BUSY[busy]
     elif str(comp.get("TRANSP", "")).upper() == "TRANSPARENT":
         spec["busy"] = "free"
-    if comp.get("ORGANIZER") is not None:
-        spec["organizer"] = _address(comp.get("ORGANIZER"))
+    organizer = comp.get("ORGANIZER")
+    if organizer is not None and str(organizer).lower() != NO_ADDRESS:
+        spec["organizer"] = _address(organizer)
     for person in _list(comp.get("ATTENDEE")):
+        if str(person).lower() == NO_ADDRESS:
+            continue  # a person without an e-mail address: no recipient Outlook could write to
         role = str(person.params.get("ROLE", "REQ-PARTICIPANT")).upper()
         cutype = str(person.params.get("CUTYPE", "")).upper()
         key = (
@@ -397,8 +402,16 @@ def _person(text: str, role: str | None = None, cutype: str | None = None) -> An
 
     from msgsess.items.fields import Fields
 
-    name, addr = Fields({}, "export").address("attendee", text)
-    person = icalendar.vCalAddress(f"mailto:{addr}")
+    try:
+        name, addr = Fields({}, "export").address("attendee", text)
+        person = icalendar.vCalAddress(f"mailto:{addr}")
+    except InvalidParameter:
+        # No SMTP address (an Exchange DN, "Unknown" in Outlook's own items): Outlook exports
+        # such a person by name at invalid:nomail, and so do we.
+        import email.utils
+
+        name, addr = email.utils.parseaddr(text)[0] or text, ""
+        person = icalendar.vCalAddress(NO_ADDRESS)
     if name != addr:
         person.params["CN"] = name
     if role:

@@ -137,3 +137,33 @@ def test_a_contact_built_from_an_outlook_contacts_fields_gets_its_subject(name: 
     msg = load(name)
     fields = items.read(msg)
     assert items.prepare(fields, label="c").mail_spec["subject"] == msg.props.value(ids.SUBJECT)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_outlooks_appointments_export_to_icalendar_with_their_own_zone(name: str) -> None:
+    """Outlook's items have people without an SMTP address (an Exchange DN, "Unknown"): they are
+    written as Outlook writes them (invalid:nomail, by name) instead of failing the export. The
+    VTIMEZONE is the item's own rule, and the start read through it is the item's start."""
+    import datetime as dt
+
+    import icalendar
+
+    from msgsess.items import ical
+
+    msg = load(name)
+    text = ical.to_ics([msg], now=dt.datetime(2024, 1, 2, tzinfo=dt.UTC))
+    cal = icalendar.Calendar.from_ical(text)
+    (event,) = cal.walk("VEVENT")
+    start = get(msg.props, "PidLidAppointmentStartWhole").to_datetime()
+    value = event.get("DTSTART")
+    if get(msg.props, "PidLidAppointmentSubType", False):
+        assert value.dt == start.astimezone(tz.get_zone(appointment.zone_of(msg))).date()
+        return
+    (vtimezone,) = cal.walk("VTIMEZONE")
+    assert str(value.params["TZID"]) == str(vtimezone["TZID"]) == appointment.zone_of(msg)
+    zone = vtimezone.to_tz(lookup_tzid=False)
+    assert value.dt.replace(tzinfo=None).replace(tzinfo=zone).astimezone(dt.UTC) == start
+    assert str(event.get("ORGANIZER")) == ical.NO_ADDRESS and event.get("ORGANIZER").params["CN"]
+    # What export writes, import takes back (the person without an address is left out).
+    (spec,) = ical.parse_ics(text)
+    assert "organizer" not in spec and dt.datetime.fromisoformat(spec["start"]) == start
