@@ -71,7 +71,8 @@ def test_a_nul_in_a_body_file_fails_at_add(invoke: Invoke, workdir: Path) -> Non
         assert "NUL at character 2" in one_error(result.stderr)
     (workdir / "nul.rtf").write_bytes(b"{\\rtf1 a\0}")
     result = invoke("add", "s", "a.msg", "--rtf-file", "nul.rtf")
-    assert result.exit_code == 3 and "rtf: NUL" in one_error(result.stderr)
+    # Named by the option that gave the RTF (the spec key "rtf" names it in JSON).
+    assert result.exit_code == 3 and "a.msg: --rtf-file: NUL" in one_error(result.stderr)
     assert invoke("show", "s", "--json").stdout == ""
 
 
