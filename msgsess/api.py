@@ -1052,9 +1052,8 @@ def item_of(message: Message) -> dict[str, Any] | None:
 def _is_mail(message: Message) -> bool:
     """A mail, not an item: known without importing :mod:`msgsess.items`."""
     from msgsess.props import ids
-    from msgsess.spec import kind_of_class
 
-    return kind_of_class(str(message.props.value(ids.MESSAGE_CLASS, ""))) == "mail"
+    return ids.kind_of_class(str(message.props.value(ids.MESSAGE_CLASS, ""))) == "mail"
 
 
 def item_fields(item: Message | Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -1063,14 +1062,14 @@ def item_fields(item: Message | Mapping[str, Any]) -> list[tuple[str, str]]:
 
     ``item`` is a message (a ``.msg`` read) or a spec as a session holds it (composed without
     bodies or attachment bytes to find the words)."""
-    from msgsess.spec import ITEMS
-
     if not isinstance(item, Mapping):
         if _is_mail(item):
             return []
         from msgsess import items
 
         return items.words(item)
+    from msgsess.spec import ITEMS
+
     given = [(key, value) for key, value in item.items() if key in ITEMS.keys]
     if "source" in item:  # an edited file's changes: as given
         return [(key, value if isinstance(value, str) else json.dumps(value)) for key, value in given]

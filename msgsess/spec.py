@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, Required, TypedDict, cast
 
 from msgsess.errors import NotFound
+from msgsess.props.ids import CLASS_KINDS as CLASS_KINDS
+from msgsess.props.ids import kind_of_class as kind_of_class
 
 # --- the keys, typed ------------------------------------------------------------------------------
 
@@ -456,27 +458,6 @@ RECIPIENT_KINDS = ("to", "cc", "bcc")
 ORIGINAL = "original"
 
 Table = Literal["recipients", "attachments"]
-
-
-#: The message class of each item kind (that class, or one below it: ``IPM.Contact.Custom``).
-CLASS_KINDS = (
-    ("ipm.schedule.meeting.request", "meeting"),
-    ("ipm.appointment", "appointment"),
-    ("ipm.contact", "contact"),
-    ("ipm.distlist", "distlist"),
-    ("ipm.task", "task"),
-    ("ipm.stickynote", "note"),
-)
-
-
-def kind_of_class(message_class: str) -> str:
-    """The kind of a message by its class, ``mail`` for any other: without importing
-    :mod:`msgsess.items` (``dump`` of a mail needs none of it)."""
-    cls = message_class.lower()
-    for prefix, kind in CLASS_KINDS:
-        if cls == prefix or cls.startswith(prefix + "."):
-            return kind
-    return "mail"
 
 
 def kind_of_key(key: str) -> Kind | None:

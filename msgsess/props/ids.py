@@ -1,4 +1,5 @@
-"""Ids of the tagged properties msgsess sets itself ([MS-OXPROPS]).
+"""Ids of the tagged properties msgsess sets itself ([MS-OXPROPS]), and the message classes
+of Outlook's item kinds.
 
 Only what the codec and the composer need by name; every other property is
 reached through the registry (``msgsess.props.registry``).
@@ -132,3 +133,25 @@ ATTACH_OLE = 6
 MAPI_MESSAGE = 5
 MAPI_MAILUSER = 6
 MAPI_ATTACH = 7
+
+
+#: The message class of each item kind (that class, or one below it: ``IPM.Contact.Custom``);
+#: ``msgsess.spec`` gives them with the kinds.
+CLASS_KINDS = (
+    ("ipm.schedule.meeting.request", "meeting"),
+    ("ipm.appointment", "appointment"),
+    ("ipm.contact", "contact"),
+    ("ipm.distlist", "distlist"),
+    ("ipm.task", "task"),
+    ("ipm.stickynote", "note"),
+)
+
+
+def kind_of_class(message_class: str) -> str:
+    """The kind of a message by its class, ``mail`` for any other: without importing
+    :mod:`msgsess.items` or :mod:`msgsess.spec` (``dump`` of a mail needs neither)."""
+    cls = message_class.lower()
+    for prefix, kind in CLASS_KINDS:
+        if cls == prefix or cls.startswith(prefix + "."):
+            return kind
+    return "mail"
