@@ -66,6 +66,7 @@ __all__ = [
     "write_bytes_atomic",
     "write_stream",
     "write_temp",
+    "write_temp_name",
 ]
 
 #: CLSID_MailMessage {00020D0B-0000-0000-C000-000000000046}, GUID byte order of [MS-OXCDATA] 2.5.1.
@@ -122,17 +123,6 @@ def _os_reason(exc: OSError) -> str:
     return exc.strerror or str(exc) or type(exc).__name__
 
 
-def _default_mode() -> int:
-    """0o666 minus the process umask (what ``open(..., "w")`` would give)."""
-    if _batch is not None and _batch.mode is not None:
-        return _batch.mode
-    mask = os.umask(0o022)
-    os.umask(mask)
-    if _batch is not None:
-        _batch.mode = 0o666 & ~mask
-    return 0o666 & ~mask
-
-
 @dataclass
 class _Batch:
     """What many outputs written at once share (see :func:`batch`)."""
@@ -142,7 +132,6 @@ class _Batch:
     #: The process that commits the temporary files: the one that entered :func:`batch`, also in
     #: the workers it forks (``close --jobs``), so a temporary file lives as long as its marker.
     owner: int
-    mode: int | None = None
 
 
 _batch: _Batch | None = None
@@ -169,8 +158,8 @@ def batch() -> Iterator[None]:
         _batch = outer
 
 
-def _batched_target(target: Path) -> Path | None:
-    """:func:`real_target` through the folder cache of :func:`batch`: the output's folder
+def _batched_target(target: str | os.PathLike[str]) -> _Found | None:
+    """:func:`_real_target` through the folder cache of :func:`batch`: the output's folder
     resolved once, the output itself looked at each time. None when the full rules must run (a
     symlink or something else than a regular file at the output, an unusual name)."""
     assert _batch is not None
@@ -184,10 +173,10 @@ def _batched_target(target: Path) -> Path | None:
     try:
         st = os.lstat(here)
     except FileNotFoundError:
-        return Path(here)
+        return here, None
     except OSError:
         return None
-    return Path(here) if stat.S_ISREG(st.st_mode) else None
+    return (here, st) if stat.S_ISREG(st.st_mode) else None
 
 
 #: Most symlinks followed while resolving one path (the kernel's own limit, MAXSYMLINKS).
@@ -273,21 +262,31 @@ def real_target(target: Path) -> Path:
     is not a regular file (a device such as /dev/null, a FIFO, a folder) is refused: replacing
     it by rename would destroy it.
     """
+    return Path(_real_target(target)[0])
+
+
+#: A resolved output (:func:`_real_target`): its path, and what is there now (None: nothing).
+_Found = tuple[str, "os.stat_result | None"]
+
+
+def _real_target(target: str | os.PathLike[str]) -> _Found:
+    """:func:`real_target` as a string, with the ``stat`` of the regular file there (None when
+    there is none yet): what the writer and :func:`commit_all` need, looked at once."""
     if _batch is not None:
         fast = _batched_target(target)
         if fast is not None:
             return fast
-    path = _resolve(Path(target))
+    path = os.fspath(_resolve(Path(target)))
     try:
-        mode = os.stat(path).st_mode
+        st = os.stat(path)
     except FileNotFoundError:
-        return path
+        return path, None
     except OSError as exc:
-        raise WriteFailed(f"cannot write {target}: {_os_reason(exc)}") from exc
-    if not stat.S_ISREG(mode):
-        kind = "a folder" if stat.S_ISDIR(mode) else "a device, FIFO or socket"
-        raise WriteFailed(f"cannot write {target}: it is {kind}, not a file", hint="choose a file name")
-    return path
+        raise WriteFailed(f"cannot write {Path(target)}: {_os_reason(exc)}") from exc
+    if not stat.S_ISREG(st.st_mode):
+        kind = "a folder" if stat.S_ISDIR(st.st_mode) else "a device, FIFO or socket"
+        raise WriteFailed(f"cannot write {Path(target)}: it is {kind}, not a file", hint="choose a file name")
+    return path, st
 
 
 def write_temp(
@@ -308,22 +307,39 @@ def write_temp(
     ``created`` is told the file's path the moment it exists, before a signal can stop the
     caller: a process stopped later (a ``close --jobs`` worker) knows every file to remove.
     """
-    target = real_target(target)
+    told = None if created is None else (lambda name: created(Path(name)))
+    return Path(write_temp_name(tree, target, durable=durable, created=told))
+
+
+def write_temp_name(
+    tree: Storage,
+    target: str | os.PathLike[str],
+    *,
+    durable: bool = False,
+    created: Callable[[str], object] | None = None,
+) -> str:
+    """:func:`write_temp` with paths as strings: ``close`` writes thousands of files."""
+    real, existing = _real_target(target)
     planned = cfbwriter.plan(tree)  # programming errors surface before any file exists
-    return _write_beside(target, planned.write_to, durable, marked=True, created=created)
+    return _write_beside(real, existing, planned, durable, created=created)
+
+
+#: Largest file written from memory in one system call (a bigger one streams through a buffer).
+_IN_ONE_WRITE = 1 << 20
 
 
 def _write_beside(
-    target: Path,
-    fill: Callable[[BinaryIO], object],
+    target: str,
+    existing: os.stat_result | None,
+    fill: cfbwriter.Plan | Callable[[BinaryIO], object],
     durable: bool,
     *,
-    marked: bool,
-    created: Callable[[Path], object] | None = None,
-) -> Path:
+    created: Callable[[str], object] | None = None,
+) -> str:
     """A new ``.NAME.*.tmp`` beside the (resolved) ``target`` that ``fill`` writes, with the
-    target's mode (or the umask's); marked as :class:`_Unfinished` when ``marked``. On failure
-    nothing is left behind.
+    mode of the file there now (``existing``) or else the umask's. A compound file (a
+    :class:`~msgsess.cfbwriter.Plan`) is marked as :class:`_Unfinished`. On failure nothing is
+    left behind.
 
     Stopping signals are held from before the file exists until its path is known here (and to
     ``created``): a handler that raises (a worker's SIGTERM) then raises inside the ``try`` that
@@ -332,7 +348,9 @@ def _write_beside(
     """
     held = _hold_signals()
     try:
-        fd, name = _create_temp(target)
+        # A new output gets the umask's mode from open(); one that replaces a file gets that
+        # file's mode below, and stays private to its owner until then.
+        fd, temp = _create_temp(target, 0o666 if existing is None else 0o600)
     except OSError as exc:
         _release_signals(held)
         raise WriteFailed(
@@ -342,21 +360,25 @@ def _write_beside(
     except BaseException:
         _release_signals(held)
         raise
-    temp = Path(name)
     try:
-        if created is not None:
-            created(temp)
-        _release_signals(held)  # a signal that came meanwhile is handled now, in this try
-        with io.BufferedWriter(_Unfinished(fd)) if marked else os.fdopen(fd, "wb") as f:
-            fill(f)
-            f.flush()
-            try:
-                mode = os.stat(target).st_mode & 0o7777
-            except OSError:
-                mode = _default_mode()
-            os.fchmod(f.fileno(), mode)
+        try:
+            if created is not None:
+                created(temp)
+            _release_signals(held)  # a signal that came meanwhile is handled now, in this try
+            if not isinstance(fill, cfbwriter.Plan):
+                with os.fdopen(fd, "wb", closefd=False) as f:
+                    fill(f)
+            elif fill.size <= _IN_ONE_WRITE:
+                _write_marked(fd, fill)
+            else:
+                with io.BufferedWriter(_Unfinished(fd)) as f:
+                    fill.write_to(f)
+            if existing is not None:
+                os.fchmod(fd, stat.S_IMODE(existing.st_mode))
             if durable:
-                os.fsync(f.fileno())
+                os.fsync(fd)
+        finally:
+            os.close(fd)
     except BaseException as exc:
         discard(temp)
         if isinstance(exc, OSError):
@@ -384,17 +406,18 @@ def _release_signals(held: set[int | signal.Signals] | None) -> None:
         signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
-def _create_temp(target: Path) -> tuple[int, str]:
-    """A new file ``.NAME.RANDOM.tmp`` beside ``target``, mode 0600, open for writing (as
-    ``tempfile.mkstemp`` makes one, with 8 random hex digits)."""
+def _create_temp(target: str, mode: int) -> tuple[int, str]:
+    """A new file ``.NAME.RANDOM.tmp`` beside ``target``, open for writing (as
+    ``tempfile.mkstemp`` makes one, with 8 random hex digits); ``mode`` before the umask."""
     flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    folder, name = os.path.split(target)
     for _attempt in range(100):
-        name = os.path.join(target.parent, f".{target.name}.{os.urandom(4).hex()}.tmp")
+        temp = os.path.join(folder, f".{name}.{os.urandom(4).hex()}.tmp")
         try:
-            return os.open(name, flags, 0o600), name
+            return os.open(temp, flags, mode), temp
         except FileExistsError:
             continue
-    raise FileExistsError(errno.EEXIST, "no free name for a temporary file", str(target.parent))
+    raise FileExistsError(errno.EEXIST, "no free name for a temporary file", folder)
 
 
 #: The first bytes of every compound file ([MS-CFB] 2.2: the signature, then a CLSID that MUST
@@ -417,19 +440,23 @@ def _unfinished_pid(head: bytes) -> int | None:
     return int(struct.unpack_from("<Q", head, 8)[0])
 
 
+def _owner() -> int:
+    """The pid a temporary file is marked with: the process that commits it (see :func:`batch`)."""
+    return _batch.owner if _batch is not None else os.getpid()
+
+
 class _Unfinished(io.FileIO):
     """A new temporary output, written front to back: its first bytes are the unfinished mark
     instead of the compound file's own, which :func:`commit` puts back just before the rename.
 
     The mark is written the moment the file exists, so a kill at any point of the writing
-    leaves a file that carries it.
+    leaves a file that carries it. The file descriptor stays open (its opener closes it).
     """
 
     def __init__(self, fd: int) -> None:
-        self._head = _unfinished_head(_batch.owner if _batch is not None else os.getpid())
-        os.write(fd, self._head)
-        os.lseek(fd, 0, os.SEEK_SET)
-        super().__init__(fd, "wb", closefd=True)
+        self._head = _unfinished_head(_owner())
+        os.pwrite(fd, self._head, 0)
+        super().__init__(fd, "wb", closefd=False)
         self._at = 0
 
     def write(self, data: ReadableBuffer, /) -> int:
@@ -445,7 +472,37 @@ class _Unfinished(io.FileIO):
         return written
 
 
-def _finish(temp: Path, durable: bool) -> None:
+class _Gather:
+    """What a :class:`~msgsess.cfbwriter.Plan` writes, kept (a small file goes out in one call)."""
+
+    __slots__ = ("parts",)
+
+    def __init__(self) -> None:
+        self.parts: list[ReadableBuffer] = []
+
+    def write(self, data: ReadableBuffer) -> int:
+        self.parts.append(data)
+        return memoryview(data).nbytes
+
+
+def _write_marked(fd: int, planned: cfbwriter.Plan) -> None:
+    """Write a small compound file with one system call, its first bytes the unfinished mark
+    (as :class:`_Unfinished` does for a large one)."""
+    sink = _Gather()
+    planned.write_to(sink)  # type: ignore[arg-type]  # write() is all a plan calls
+    data = memoryview(sink.parts[0] if len(sink.parts) == 1 else b"".join(sink.parts)).cast("B")
+    if data[: len(_REAL_HEAD)] != _REAL_HEAD:
+        raise ValueError("a compound file starts with its signature and a zero CLSID")
+    head = _unfinished_head(_owner())
+    done = os.writev(fd, [head, data[len(head) :]])
+    while done < len(data):  # a short write: a full disk says so with the next call
+        more = os.write(fd, head[done:] if done < len(head) else data[done:])
+        if not more:
+            raise OSError(errno.EIO, f"short write: {done} of {len(data)} bytes")
+        done += more
+
+
+def _finish(temp: str | Path, durable: bool) -> None:
     """Put the compound file's own first bytes back into a temporary output (:class:`_Unfinished`).
 
     A file that does not start with the mark (not from :func:`write_temp`) is left as it is.
@@ -470,46 +527,50 @@ def commit(temp: Path, target: Path, *, durable: bool = False) -> None:
     _move(temp, target, durable, finish=True)
 
 
-def _move(temp: Path, target: Path, durable: bool, *, finish: bool) -> None:
-    target = real_target(target)
+def _move(temp: str | Path, target: str | Path, durable: bool, *, finish: bool) -> None:
+    _replace(temp, _real_target(target)[0], durable, finish=finish)
+
+
+def _replace(temp: str | Path, real: str, durable: bool, *, finish: bool) -> None:
+    """Rename ``temp`` over the resolved output ``real`` (its mark replaced first if ``finish``)."""
     try:
         if finish:
             _finish(temp, durable)
-        os.replace(temp, target)
+        os.replace(temp, real)
     except OSError as exc:
-        raise WriteFailed(f"cannot replace {target}: {_os_reason(exc)}") from exc
+        raise WriteFailed(f"cannot replace {real}: {_os_reason(exc)}") from exc
     if durable:
-        sync_dir(target.parent)
+        sync_dir(Path(real).parent)
 
 
 class Moves(Protocol):
-    """Where :func:`commit_all` records each output it has moved into place, with the backup of
-    what was there (None: nothing was). A list by default; ``close`` keeps them in a temporary
-    table, so that its memory does not grow with the number of outputs."""
+    """Where :func:`commit_all` records each output it has moved into place (its real path),
+    with the backup of what was there (None: nothing was). A list by default; ``close`` keeps
+    them in a temporary table, so that its memory does not grow with the number of outputs."""
 
-    def add(self, target: Path, backup: Path | None) -> None: ...
+    def add(self, target: str, backup: str | None) -> None: ...
 
-    def newest_first(self) -> Iterable[tuple[Path, Path | None]]: ...
+    def newest_first(self) -> Iterable[tuple[str, str | None]]: ...
 
-    def backups(self) -> Iterable[Path]: ...
+    def backups(self) -> Iterable[str]: ...
 
 
 class _MoveList:
     def __init__(self) -> None:
-        self.done: list[tuple[Path, Path | None]] = []
+        self.done: list[tuple[str, str | None]] = []
 
-    def add(self, target: Path, backup: Path | None) -> None:
+    def add(self, target: str, backup: str | None) -> None:
         self.done.append((target, backup))
 
-    def newest_first(self) -> Iterable[tuple[Path, Path | None]]:
+    def newest_first(self) -> Iterable[tuple[str, str | None]]:
         return reversed(self.done)
 
-    def backups(self) -> Iterable[Path]:
+    def backups(self) -> Iterable[str]:
         return (old for _target, old in self.done if old is not None)
 
 
 def commit_all(
-    pairs: Iterable[tuple[Path, Path]], *, durable: bool = False, moves: Moves | None = None
+    pairs: Iterable[tuple[str | Path, str | Path]], *, durable: bool = False, moves: Moves | None = None
 ) -> None:
     """Move several temporaries into place, all or none.
 
@@ -520,23 +581,23 @@ def commit_all(
     loop can leave a mix, and then the backups are still beside their targets.
     """
     done = moves if moves is not None else _MoveList()
-    backup: Path | None = None
+    backup: str | None = None
     try:
         for temp, target in pairs:
-            target = real_target(target)
-            backup = _backup(target)
-            commit(temp, target, durable=durable)
-            done.add(target, backup)
+            real, existing = _real_target(target)  # looked at once: resolved, and what is there
+            backup = None if existing is None else _backup_of(real, existing)
+            _replace(temp, real, durable, finish=True)
+            done.add(real, backup)
             backup = None
     except BaseException:
         if backup is not None:
             discard(backup)
-        for target, old in done.newest_first():
+        for real, old in done.newest_first():
             with contextlib.suppress(OSError):
                 if old is not None:
-                    os.replace(old, target)
+                    os.replace(old, real)
                 else:
-                    os.unlink(target)
+                    os.unlink(real)
         raise
     for old in done.backups():
         discard(old)
@@ -552,19 +613,26 @@ def _backup_token(pid: int, nonce: str, st: os.stat_result) -> str:
 
 
 def _backup(target: Path) -> Path | None:
-    """A second name for ``target``'s current content, or None when there is no target yet.
-
-    ``.NAME.PID-NONCE-DIGEST.bak`` beside it: a hard link (or, where links are not allowed, a
-    copy keeping the modification time), which :func:`remove_leftovers` can tell from any other
-    file by the digest (:func:`_backup_token`).
-    """
+    """A second name for ``target``'s current content, or None when there is no target yet
+    (:func:`_backup_of`)."""
     try:
         st = os.stat(target)
     except FileNotFoundError:
         return None
     except OSError as exc:
         raise WriteFailed(f"cannot keep a copy of {target} while replacing it: {_os_reason(exc)}") from exc
-    backup = target.parent / f".{target.name}.{_backup_token(os.getpid(), os.urandom(4).hex(), st)}.bak"
+    return Path(_backup_of(os.fspath(target), st))
+
+
+def _backup_of(target: str, st: os.stat_result) -> str:
+    """A second name for the file at ``target`` (``st``: its stat), made now.
+
+    ``.NAME.PID-NONCE-DIGEST.bak`` beside it: a hard link (or, where links are not allowed, a
+    copy keeping the modification time), which :func:`remove_leftovers` can tell from any other
+    file by the digest (:func:`_backup_token`).
+    """
+    folder, name = os.path.split(target)
+    backup = os.path.join(folder, f".{name}.{_backup_token(os.getpid(), os.urandom(4).hex(), st)}.bak")
     try:
         os.link(target, backup)
     except FileExistsError as exc:  # not ours to remove
@@ -592,7 +660,7 @@ def sync_dir(directory: Path) -> None:
             os.close(dfd)
 
 
-def discard(temp: Path) -> None:
+def discard(temp: str | Path) -> None:
     """Remove a temporary file from :func:`write_temp`; missing is fine."""
     with contextlib.suppress(FileNotFoundError):
         os.unlink(temp)
@@ -696,10 +764,10 @@ def write_bytes_atomic(data: bytes, target: Path, *, durable: bool = False) -> N
     The file appears whole or not at all, keeps the mode of the file it replaces, and
     writes through a symlink as :func:`write_atomic` does.
     """
-    target = real_target(target)
-    temp = _write_beside(target, lambda f: f.write(data), durable, marked=False)
+    real, existing = _real_target(target)
+    temp = _write_beside(real, existing, lambda f: f.write(data), durable)
     try:
-        _move(temp, target, durable, finish=False)  # not a compound file: no mark to replace
+        _move(temp, real, durable, finish=False)  # not a compound file: no mark to replace
     except BaseException:
         discard(temp)
         raise

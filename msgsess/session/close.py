@@ -305,6 +305,8 @@ class _Builder:
         )
 
 
+#: Messages recorded in the ledger with one statement.
+_LEDGER_BATCH = 256
 #: (seq, temporary file, output as given, conversion note or None, warnings) of a written message.
 _Written = tuple[int, str, str, "str | None", list[str]]
 
@@ -338,16 +340,16 @@ class _Writer:
         note = conversion_note(row.id, row.spec, builder.unicode, builder.codepage)
         assert row.output is not None
         # The worker knows the file from the moment it exists (a SIGTERM may come at any time).
-        temp = str(cfb.write_temp(tree, Path(row.output), durable=self.fsync, created=self._created))
-        warnings, self.warnings[:] = list(self.warnings), []
+        temp = cfb.write_temp_name(tree, row.output, durable=self.fsync, created=self.current.append)
+        warnings = self.warnings
+        if warnings:
+            self.warnings = []
+            self.builder.warn = self.warnings.append
         return row.seq, temp, row.output, note, warnings
-
-    def _created(self, temp: Path) -> None:
-        self.current.append(str(temp))
 
     def task(self, bounds: tuple[int, int]) -> list[_Written]:
         """A worker's task: the messages to write from one seq to another."""
-        self.current = []  # what the tasks before wrote is sent: the parent's now
+        self.current.clear()  # what the tasks before wrote is sent: the parent's now
         return [self.write(row) for row in self.builder.store.rows_to_write(*bounds)]
 
     def discard_current(self) -> None:
@@ -368,6 +370,8 @@ class _Ledger:
 
     def __init__(self, conn: Any) -> None:
         self.conn = conn
+        #: Rows of close_out not inserted yet (see :meth:`flush`).
+        self.pending: list[tuple[int, str, str, str, str]] = []
         # One statement at a time: executescript() would COMMIT close's transaction first.
         for statement in (
             "DROP TABLE IF EXISTS temp.close_out",
@@ -385,27 +389,40 @@ class _Ledger:
         # The temporary file sits beside the real output (symlinks resolved): .NAME.RANDOM.tmp
         folder, base = os.path.split(temp)
         name = base[1:-4].rpartition(".")[0]
-        self.conn.execute("INSERT INTO close_out VALUES (?, ?, ?, ?, ?)", (seq, temp, target, folder, name))
+        self.pending.append((seq, temp, target, folder, name))
+        if len(self.pending) >= _LEDGER_BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        """Record what :meth:`wrote` holds back (one statement for a batch of messages)."""
+        if self.pending:
+            self.conn.executemany("INSERT INTO close_out VALUES (?, ?, ?, ?, ?)", self.pending)
+            self.pending.clear()
 
     def made(self, folder: Path) -> None:
         self.conn.execute("INSERT INTO close_made (folder) VALUES (?)", (str(folder),))
 
-    def pairs(self) -> Iterator[tuple[Path, Path]]:
-        for temp, target in self.conn.execute("SELECT temp, target FROM close_out ORDER BY seq"):
-            yield Path(temp), Path(target)
+    def pairs(self) -> Iterator[tuple[str, str]]:
+        self.flush()
+        yield from self.conn.execute("SELECT temp, target FROM close_out ORDER BY seq")
 
     def count(self) -> int:
+        self.flush()
         return int(self.conn.execute("SELECT count(*) FROM close_out").fetchone()[0])
 
     def targets(self) -> Iterator[Path]:
+        self.flush()
         for (target,) in self.conn.execute("SELECT target FROM close_out ORDER BY seq"):
             yield Path(target)
 
     def folders(self) -> list[str]:
         """The real folders of the outputs (as many as there are folders, not messages)."""
+        self.flush()
         return [r[0] for r in self.conn.execute("SELECT DISTINCT folder FROM close_out ORDER BY folder")]
 
     def is_output(self, folder: str) -> Callable[[str], bool]:
+        self.flush()
+
         def wanted(name: str) -> bool:
             query = "SELECT 1 FROM close_out WHERE folder = ? AND name = ? LIMIT 1"
             return self.conn.execute(query, (folder, name)).fetchone() is not None
@@ -416,8 +433,11 @@ class _Ledger:
         """Remove every temporary file, then the folders made for them (innermost first)."""
         from msgsess import cfb
 
+        for _seq, temp, *_rest in self.pending:
+            cfb.discard(temp)
+        self.pending.clear()
         for (temp,) in self.conn.execute("SELECT temp FROM close_out").fetchall():
-            cfb.discard(Path(temp))
+            cfb.discard(temp)
         for (folder,) in self.conn.execute("SELECT folder FROM close_made ORDER BY n DESC").fetchall():
             try:
                 os.rmdir(folder)
@@ -426,21 +446,17 @@ class _Ledger:
 
     # --- cfb.Moves --------------------------------------------------------------------------
 
-    def add(self, target: Path, backup: Path | None) -> None:
-        self.conn.execute(
-            "INSERT INTO close_moves (target, backup) VALUES (?, ?)",
-            (str(target), None if backup is None else str(backup)),
-        )
+    def add(self, target: str, backup: str | None) -> None:
+        self.conn.execute("INSERT INTO close_moves (target, backup) VALUES (?, ?)", (target, backup))
 
-    def newest_first(self) -> Iterator[tuple[Path, Path | None]]:
+    def newest_first(self) -> Iterator[tuple[str, str | None]]:
         rows = self.conn.execute("SELECT target, backup FROM close_moves ORDER BY n DESC")
-        for target, backup in rows.fetchall():
-            yield Path(target), None if backup is None else Path(backup)
+        yield from rows.fetchall()
 
-    def backups(self) -> Iterator[Path]:
+    def backups(self) -> Iterator[str]:
         rows = self.conn.execute("SELECT backup FROM close_moves WHERE backup IS NOT NULL ORDER BY n")
         for (backup,) in rows:
-            yield Path(backup)
+            yield backup
 
 
 def _make_folders(store: Store, ledger: _Ledger) -> None:
@@ -591,9 +607,14 @@ def close(
                 _write_in_workers(store, jobs, written, use_unicode, cp, now, mode, fsync, progress, convert)
             else:
                 writer = _Writer(store, use_unicode, cp, now, mode, fsync, convert)
-                for row in store.rows():
-                    if row.output is not None:
-                        written.take(writer.write(row))
+                try:
+                    for row in store.rows():
+                        if row.output is not None:
+                            written.take(writer.write(row))
+                            writer.current.clear()  # in the ledger now
+                except BaseException:
+                    writer.discard_current()  # made, and not in the ledger yet
+                    raise
             if checkpoint is not None:
                 checkpoint()  # the last moment to stop with nothing changed
             cfb.commit_all(ledger.pairs(), moves=ledger)  # every output, or every old file back
