@@ -69,7 +69,12 @@ FORBIDDEN_NAME_CHARS = frozenset("/\\:!\0")
 
 _STORAGE, _STREAM, _ROOT = 1, 2, 5  # [MS-CFB] 2.6.1 object types
 _RED, _BLACK = 0, 1
-_START, _SIZE = 10, 11  # where a planned directory entry keeps its start sector and size
+#: Where a directory entry holds its child's id, its start sector and its size.
+_CHILD_AT, _START_AT, _SIZE_AT = 76, 116, 120
+_U32 = Struct("<I")
+_U64 = Struct("<Q")
+#: The root storage's name ([MS-CFB] 2.6.2).
+_ROOT_NAME = "Root Entry".encode("utf-16-le")
 
 #: Bytes read from a source, and bytes gathered before one write, at a time.
 CHUNK = 1 << 20
@@ -422,12 +427,13 @@ def plan(tree: Storage, *, version: int | None = None) -> Plan:
     if not isinstance(tree, Storage):
         raise TypeError(f"expected a Storage tree, got {type(tree).__name__}")
     _check_times(tree, "the root storage")
-    # Directory entries in id order, as the fields of DIR_ENTRY after the name length.
-    # Root first; [MS-CFB] 2.6.1: its creation time MUST be 0.
-    root_name = "Root Entry".encode("utf-16-le")
-    entries: list[list[object]] = [
-        [root_name, _ROOT, _BLACK, NOSTREAM, NOSTREAM, NOSTREAM, tree.clsid, 0, 0, tree.modified, 0, 0]
-    ]
+    # Directory entries in id order, packed as they are made ([MS-CFB] 2.6.1); what is known
+    # only later (a storage's child, a large stream's start, the root's mini stream) is
+    # patched in place. Root first: its creation time MUST be 0.
+    pack = DIR_ENTRY.pack
+    root = (_ROOT_NAME, len(_ROOT_NAME) + 2, _ROOT, _BLACK, NOSTREAM, NOSTREAM, NOSTREAM, tree.clsid)
+    dirs = bytearray(pack(*root, 0, 0, tree.modified, 0, 0))
+    count = 1
     mini: list[bytes | StreamSource] = []
     mini_paths: list[str] = []
     mini_ends: list[int] = []  # last mini sector of each small stream
@@ -444,13 +450,14 @@ def plan(tree: Storage, *, version: int | None = None) -> Plan:
         if siblings is None:
             siblings = _sibling_tree(key, path.rstrip("/") or "the root storage")
         root_pos, order = siblings
-        base = len(entries)
-        entries[parent_id][5] = base + root_pos
-        for pos, (name, raw, left_pos, right_pos, colour) in enumerate(order):
+        base = count
+        _U32.pack_into(dirs, parent_id * DIR_ENTRY_SIZE + _CHILD_AT, base + root_pos)
+        for name, raw, left_pos, right_pos, colour in order:
             child = node.entries[name]
             left = base + left_pos if left_pos >= 0 else NOSTREAM
             right = base + right_pos if right_pos >= 0 else NOSTREAM
-            entry_id = base + pos
+            entry_id = count
+            count += 1
             if type(child) is bytes:
                 size = len(child)
                 data: bytes | StreamSource = child
@@ -461,8 +468,10 @@ def plan(tree: Storage, *, version: int | None = None) -> Plan:
                 seen.add(id(child))
                 _check_times(child, child_path)
                 # [MS-CFB] 2.6.3: a storage's start sector and size are zero.
-                times = [child.created, child.modified]
-                entries.append([raw, _STORAGE, colour, left, right, NOSTREAM, child.clsid, 0, *times, 0, 0])
+                dirs += pack(
+                    raw, len(raw) + 2, _STORAGE, colour, left, right, NOSTREAM, child.clsid, 0,
+                    child.created, child.modified, 0, 0,
+                )  # fmt: skip
                 queue.append((entry_id, child, child_path + "/"))
                 continue
             elif isinstance(child, StreamSource):
@@ -486,12 +495,15 @@ def plan(tree: Storage, *, version: int | None = None) -> Plan:
                 start = 0  # set when the large streams are placed
                 large.append(_Large(entry_id, data, size, f"{path}{name}"))
                 biggest = max(biggest, size)
-            entries.append([raw, _STREAM, colour, left, right, NOSTREAM, NULL_CLSID, 0, 0, 0, start, size])
-    return _lay_out(entries, mini, mini_paths, mini_ends, mini_count, large, biggest, version)
+            dirs += pack(
+                raw, len(raw) + 2, _STREAM, colour, left, right, NOSTREAM, NULL_CLSID, 0, 0, 0, start, size
+            )
+    return _lay_out(dirs, count, mini, mini_paths, mini_ends, mini_count, large, biggest, version)
 
 
 def _lay_out(
-    entries: list[list[object]],
+    dirs: bytearray,
+    count: int,
     mini: list[bytes | StreamSource],
     mini_paths: list[str],
     mini_ends: list[int],
@@ -507,7 +519,7 @@ def _lay_out(
     shift = 12 if v4 else 9
     sector = 1 << shift
     per_sector = sector // 4  # FAT, MiniFAT and DIFAT entries per sector
-    n_dir = _ceil(len(entries), sector // DIR_ENTRY_SIZE)
+    n_dir = _ceil(count, sector // DIR_ENTRY_SIZE)
     n_minifat = _ceil(mini_count, per_sector)
     n_mini = _ceil(mini_stream, sector)
     n_large = 0
@@ -535,15 +547,15 @@ def _lay_out(
     first_large = first_mini + n_mini
 
     fat = _Fat(n_fat, n_difat, total, per_sector)
-    for first, count in ((first_dir, n_dir), (first_minifat, n_minifat), (first_mini, n_mini)):
-        if count:
-            fat.ends.append(first + count - 1)
+    for first, sectors in ((first_dir, n_dir), (first_minifat, n_minifat), (first_mini, n_mini)):
+        if sectors:
+            fat.ends.append(first + sectors - 1)
     for big in large:
         big.first += first_large
         fat.ends.append(big.first + _ceil(big.size, sector) - 1)
-        entries[big.entry][_START] = big.first
-    entries[0][_START] = first_mini if n_mini else ENDOFCHAIN
-    entries[0][_SIZE] = mini_stream
+        _U32.pack_into(dirs, big.entry * DIR_ENTRY_SIZE + _START_AT, big.first)
+    _U32.pack_into(dirs, _START_AT, first_mini if n_mini else ENDOFCHAIN)
+    _U64.pack_into(dirs, _SIZE_AT, mini_stream)
 
     # DIFAT: the first 109 FAT sector numbers in the header, the rest in DIFAT sectors
     # of per_sector - 1 numbers and the next DIFAT sector's number (ENDOFCHAIN at the end).
@@ -584,13 +596,9 @@ def _lay_out(
     rest = bytearray((n_difat + n_dir + n_minifat) * sector)
     rest[: 4 * len(difat)] = _table_bytes(difat)
     offset = n_difat * sector
-    pack = DIR_ENTRY.pack_into
-    for entry in entries:
-        raw = entry[0]
-        assert isinstance(raw, bytes)
-        pack(rest, offset, raw, len(raw) + 2, *entry[1:])
-        offset += DIR_ENTRY_SIZE
-    free = n_dir * (sector // DIR_ENTRY_SIZE) - len(entries)
+    rest[offset : offset + len(dirs)] = dirs
+    offset += len(dirs)
+    free = n_dir * (sector // DIR_ENTRY_SIZE) - count
     rest[offset : offset + free * DIR_ENTRY_SIZE] = FREE_ENTRY * free
     offset += free * DIR_ENTRY_SIZE
     if n_minifat:

@@ -298,10 +298,14 @@ def _add_extra(node: Storage, extra: dict[str, Entry]) -> None:
 def _encode_props(props: PropertyBag, node: Storage, ctx: _Context, header: bytes, where: str) -> bytes:
     numbered: list[tuple[int, Property, PropId]] = []
     seen: dict[int, PropId] = {}
+    names = ctx.names
     for pid, prop in props.items():
-        if not isinstance(pid, NamedId) and pid >= FIRST_NAMED_ID and not ctx.keeps_unnamed(pid, where):
+        if isinstance(pid, NamedId):
+            number = names.id_for(pid)
+        elif pid >= FIRST_NAMED_ID and not ctx.keeps_unnamed(pid, where):
             continue
-        number = ctx.names.id_for(pid) if isinstance(pid, NamedId) else pid
+        else:
+            number = pid
         if prop.type == t.PT_OBJECT:
             continue  # written by the attachment encoder, with its storage
         if number in seen:
@@ -312,11 +316,39 @@ def _encode_props(props: PropertyBag, node: Storage, ctx: _Context, header: byte
             )
         seen[number] = pid
         numbered.append((number, prop, pid))
-    numbered.sort(key=lambda item: item[0])
-    out = bytearray(header)
+    numbered.sort()  # by number alone: numbers are unique
+    out = [header]
+    wire = _WIRE[ctx.unicode]
+    plain_strings = ctx.source_codepage is None
     for number, prop, pid in numbered:
-        out += _encode_one(number, prop, pid, node, ctx, where)
-    return bytes(out)
+        # The two kinds most properties are, inline; every other through _encode_one.
+        ptype = wire.get(prop.type, prop.type)
+        value = prop.value
+        if ptype in _FIXED and type(value) in _CACHEABLE:
+            tag = ((number & 0xFFFF) << 16) | ptype
+            key = (tag, prop.flags, value)
+            entry = _PACKED.get(key)
+            if entry is None:
+                entry = layout.ENTRY.pack(tag, prop.flags, binary.pack_inline(ptype, value))
+                if len(_PACKED) >= _PACKED_MAX:
+                    _PACKED.clear()
+                _PACKED[key] = entry
+            out.append(entry)
+        elif ptype == t.PT_UNICODE and type(value) is str and plain_strings and prop.stored is None:
+            # The usual string of a Unicode file, set in this session (no text a file held that
+            # encode_text may have to refuse): what encode_text and _encode_one would do.
+            tag = ((number & 0xFFFF) << 16) | ptype
+            text = value.encode("utf-16-le", "surrogatepass")
+            node.entries[_stream_name(tag)] = text
+            if len(text) + 2 > MAX_VALUE_SIZE:
+                _too_big(pid, prop.type, len(text) + 2, where)
+            out.append(_VAR_ENTRY(tag, prop.flags, len(text) + 2, 0))
+        else:
+            out.append(_encode_one(number, prop, pid, node, ctx, where))
+    return b"".join(out)
+
+
+_VAR_ENTRY = layout.VAR_ENTRY.pack
 
 
 def _terminator(ptype: int) -> int:
@@ -350,27 +382,12 @@ _CACHEABLE = (int, bool, t.FileTime)
 
 
 def _encode_one(number: int, prop: Property, pid: PropId, node: Storage, ctx: _Context, where: str) -> bytes:
+    """One property entry (its value stream, if any, put into ``node``): the general path of
+    :func:`_encode_props`, which handles fixed values and plain strings itself."""
     ptype = _WIRE[ctx.unicode].get(prop.type, prop.type)
     tag = ((number & 0xFFFF) << 16) | ptype
     value: Any = prop.value
     flags = prop.flags
-    if ptype in _FIXED and type(value) in _CACHEABLE:
-        key = (tag, flags, value)
-        entry = _PACKED.get(key)
-        if entry is None:
-            entry = layout.ENTRY.pack(tag, flags, binary.pack_inline(ptype, value))
-            if len(_PACKED) >= _PACKED_MAX:
-                _PACKED.clear()
-            _PACKED[key] = entry
-        return entry
-    if ptype == t.PT_UNICODE and type(value) is str and ctx.source_codepage is None and prop.stored is None:
-        # The usual string of a Unicode file, set in this session (no text a file held that
-        # encode_text may have to refuse): what encode_text and the general path below do.
-        text = value.encode("utf-16-le", "surrogatepass")
-        node.entries[_stream_name(tag)] = text
-        if len(text) + 2 > MAX_VALUE_SIZE:
-            return _too_big(pid, prop.type, len(text) + 2, where)
-        return layout.VAR_ENTRY.pack(tag, flags, len(text) + 2, 0)
     try:
         if isinstance(value, t.RawValue):
             if value.inline:
