@@ -44,6 +44,13 @@ def identity(key: PropId | str) -> PropId:
     return key
 
 
+_NOT_MV = ~t.MV_FLAG
+_PT_STRING8 = t.PT_STRING8
+_DEFAULT_FLAGS = ids.DEFAULT_FLAGS
+_get = dict.get
+_put = dict.__setitem__
+
+
 class PropertyBag(dict[PropId, Property]):
     """Properties keyed by identity (tagged id or NamedId); one type per identity.
 
@@ -78,13 +85,13 @@ class PropertyBag(dict[PropId, Property]):
         # Called tens of times per message read or composed: kept to the bare steps.
         if isinstance(pid, str):
             pid = identity(pid)
-        if ptype & ~t.MV_FLAG == t.PT_STRING8:
+        if ptype & _NOT_MV == _PT_STRING8:
             # Model strings are always Unicode; the encoder picks the file's form.
             ptype = t.PT_MV_UNICODE if ptype & t.MV_FLAG else t.PT_UNICODE
         if flags is None:
-            old = dict.get(self, pid)
-            flags = old.flags if old is not None else ids.DEFAULT_FLAGS
-        dict.__setitem__(self, pid, Property(ptype, value, flags))
+            old = _get(self, pid)
+            flags = _DEFAULT_FLAGS if old is None else old.flags
+        _put(self, pid, Property(ptype, value, flags))
 
     def value(self, pid: PropId | str, default: Any = None) -> Any:
         prop = super().get(identity(pid))

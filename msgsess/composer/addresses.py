@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import struct
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from msgsess.composer.context import Context
@@ -26,8 +27,11 @@ ONE_OFF_FLAGS = 0x8001
 _ADDR_SPEC = re.compile(r"^[^\s@<>(),;:\"\[\]]+@[^\s@<>(),;:\"\[\]]+$")
 
 
+@lru_cache(maxsize=256)
 def parse_address(text: str) -> tuple[str, str]:
-    """``Name <user@example.com>`` or ``user@example.com`` -> (display name, address)."""
+    """``Name <user@example.com>`` or ``user@example.com`` -> (display name, address).
+
+    Cached: a batch of messages names the same senders again and again."""
     raw = text.strip()
     name, addr = "", raw
     if raw.endswith(">") and "<" in raw:
@@ -51,6 +55,7 @@ def parse_address(text: str) -> tuple[str, str]:
     return name or addr, addr
 
 
+@lru_cache(maxsize=256)
 def one_off_entry_id(name: str, addr_type: str, address: str) -> bytes:
     """A one-off EntryID in Unicode form ([MS-OXCDATA] 2.2.5.1), as Outlook writes even in ANSI files."""
     text = "".join(part + "\0" for part in (name, addr_type, address)).encode("utf-16-le", "surrogatepass")
@@ -142,12 +147,17 @@ def new_recipient(kind: int, name: str, addr: str) -> Recipient:
 
 
 def address_props(ctx: Context, text: str, field: str) -> tuple[str, str, bytes]:
+    name, addr = _parse_at(text, field)
+    return name, addr, one_off_entry_id(name, "SMTP", addr)
+
+
+def _parse_at(text: str, field: str) -> tuple[str, str]:
+    """:func:`parse_address`, its error located at ``field``."""
     try:
-        name, addr = parse_address(text)
+        return parse_address(text)
     except MsgsessError as exc:
         exc.at(field)
         raise
-    return name, addr, one_off_entry_id(name, "SMTP", addr)
 
 
 def people(ctx: Context, msg: Message) -> None:
@@ -164,7 +174,7 @@ def people(ctx: Context, msg: Message) -> None:
         text = given[field]
         if text is None:
             continue
-        name, addr, _entry = address_props(ctx, text, field)
+        name, addr = _parse_at(text, field)
         set_address_group(p, key, name, addr)
     reply = ctx.address_list("reply_to")
     if reply:
@@ -187,7 +197,7 @@ def recipients(ctx: Context, msg: Message) -> None:
 
 
 def recipient(ctx: Context, text: str, kind: int, props: Mapping[str, Any], field: str) -> Recipient:
-    name, addr, _entry = address_props(ctx, text, field)
+    name, addr = _parse_at(text, field)
     r = new_recipient(kind, name, addr)
     ctx.overrides(r.props, props, f"{field} {addr} properties")
     return r
