@@ -15,7 +15,7 @@ from typing import Any
 
 from msgsess.composer.context import Context
 from msgsess.errors import InvalidParameter, MsgsessError
-from msgsess.model import Message, PropertyBag, Recipient
+from msgsess.model import Message, Property, PropertyBag, Recipient
 from msgsess.props import ids
 from msgsess.props import types as t
 
@@ -128,21 +128,26 @@ def new_recipient(kind: int, name: str, addr: str) -> Recipient:
     """A one-off SMTP recipient with the properties Outlook gives one ([oxmsg-facts] §5.2)."""
     entry = one_off_entry_id(name, "SMTP", addr)
     r = Recipient()
-    rp = r.props
-    rp.set(ids.RECIPIENT_TYPE, t.PT_LONG, kind)
-    rp.set(ids.DISPLAY_NAME, t.PT_UNICODE, name)
-    rp.set(ids.ADDRESS_TYPE, t.PT_UNICODE, "SMTP")
-    rp.set(ids.EMAIL_ADDRESS, t.PT_UNICODE, addr)
-    rp.set(ids.SMTP_ADDRESS, t.PT_UNICODE, addr)
-    rp.set(ids.ENTRY_ID, t.PT_BINARY, entry)
-    rp.set(ids.RECIPIENT_ENTRY_ID, t.PT_BINARY, entry)
-    rp.set(ids.RECIPIENT_DISPLAY_NAME, t.PT_UNICODE, name)
-    rp.set(ids.SEARCH_KEY, t.PT_BINARY, search_key("SMTP", addr))
-    rp.set(ids.OBJECT_TYPE, t.PT_LONG, ids.MAPI_MAILUSER)
-    rp.set(ids.DISPLAY_TYPE, t.PT_LONG, 0)
-    rp.set(ids.RECIPIENT_FLAGS, t.PT_LONG, 1)
-    rp.set(ids.RECIPIENT_TRACK_STATUS, t.PT_LONG, 0)
-    rp.set(ids.SEND_RICH_INFO, t.PT_BOOLEAN, False)
+    # Straight into the new, empty bag: what PropertyBag.set gives each (the default flags).
+    flags = ids.DEFAULT_FLAGS
+    r.props.update(
+        {
+            ids.RECIPIENT_TYPE: Property(t.PT_LONG, kind, flags),
+            ids.DISPLAY_NAME: Property(t.PT_UNICODE, name, flags),
+            ids.ADDRESS_TYPE: Property(t.PT_UNICODE, "SMTP", flags),
+            ids.EMAIL_ADDRESS: Property(t.PT_UNICODE, addr, flags),
+            ids.SMTP_ADDRESS: Property(t.PT_UNICODE, addr, flags),
+            ids.ENTRY_ID: Property(t.PT_BINARY, entry, flags),
+            ids.RECIPIENT_ENTRY_ID: Property(t.PT_BINARY, entry, flags),
+            ids.RECIPIENT_DISPLAY_NAME: Property(t.PT_UNICODE, name, flags),
+            ids.SEARCH_KEY: Property(t.PT_BINARY, search_key("SMTP", addr), flags),
+            ids.OBJECT_TYPE: Property(t.PT_LONG, ids.MAPI_MAILUSER, flags),
+            ids.DISPLAY_TYPE: Property(t.PT_LONG, 0, flags),
+            ids.RECIPIENT_FLAGS: Property(t.PT_LONG, 1, flags),
+            ids.RECIPIENT_TRACK_STATUS: Property(t.PT_LONG, 0, flags),
+            ids.SEND_RICH_INFO: Property(t.PT_BOOLEAN, False, flags),
+        }
+    )
     return r
 
 

@@ -7,7 +7,7 @@ import struct
 
 from msgsess.composer import addresses, attachments, bodies, options
 from msgsess.composer.context import Context
-from msgsess.model import Message, int_value, refresh_derived, set_subject
+from msgsess.model import Message, Property, int_value, refresh_derived, set_subject
 from msgsess.props import ids
 from msgsess.props import types as t
 from msgsess.spec import CHANGE_KEYS, TABLE_KEYS
@@ -30,21 +30,29 @@ def build(ctx: Context, base: Message | None) -> Message:
         raise ctx.fail("draft", "a template is an unsent draft", hint='leave out --sent / "draft": false')
     stamp = when if when is not None else ctx.now
     if new:
-        p.set(ids.MESSAGE_CLASS, t.PT_UNICODE, ctx.text("class") or "IPM.Note")
-        p.set(ids.IMPORTANCE, t.PT_LONG, 1)
-        p.set(ids.PRIORITY, t.PT_LONG, 0)
-        p.set(ids.SENSITIVITY, t.PT_LONG, 0)
-        p.set(ids.CREATION_TIME, t.PT_SYSTIME, stamp, ids.PROPATTR_READABLE)
-        p.set(ids.LAST_MODIFICATION_TIME, t.PT_SYSTIME, stamp, ids.PROPATTR_READABLE)
-        p.set(ids.MESSAGE_FLAGS, t.PT_LONG, ids.MSGFLAG_UNSENT if draft else ids.MSGFLAG_READ)
-        p.set(ids.ALTERNATE_RECIPIENT_ALLOWED, t.PT_BOOLEAN, True)
-        p.set(ids.READ_RECEIPT_REQUESTED, t.PT_BOOLEAN, False)
-        p.set(ids.ORIGINATOR_DELIVERY_REPORT_REQUESTED, t.PT_BOOLEAN, False)
-        p.set(ids.DELETE_AFTER_SUBMIT, t.PT_BOOLEAN, False)
-        p.set(ids.HAS_ATTACHMENTS, t.PT_BOOLEAN, False, ids.PROPATTR_READABLE)
-        p.set(ids.SEARCH_KEY, t.PT_BINARY, ctx.digest[:16])
-        p.set(ids.CONVERSATION_INDEX, t.PT_BINARY, conversation_index(stamp, ctx.digest[16:32]))
-        p.set(ids.INTERNET_CODEPAGE, t.PT_LONG, 65001 if ctx.unicode else ctx.codepage)
+        # Straight into the new, empty bag: what PropertyBag.set gives each.
+        flags, readable = ids.DEFAULT_FLAGS, ids.PROPATTR_READABLE
+        msg_flags = ids.MSGFLAG_UNSENT if draft else ids.MSGFLAG_READ
+        index = conversation_index(stamp, ctx.digest[16:32])
+        p.update(
+            {
+                ids.MESSAGE_CLASS: Property(t.PT_UNICODE, ctx.text("class") or "IPM.Note", flags),
+                ids.IMPORTANCE: Property(t.PT_LONG, 1, flags),
+                ids.PRIORITY: Property(t.PT_LONG, 0, flags),
+                ids.SENSITIVITY: Property(t.PT_LONG, 0, flags),
+                ids.CREATION_TIME: Property(t.PT_SYSTIME, stamp, readable),
+                ids.LAST_MODIFICATION_TIME: Property(t.PT_SYSTIME, stamp, readable),
+                ids.MESSAGE_FLAGS: Property(t.PT_LONG, msg_flags, flags),
+                ids.ALTERNATE_RECIPIENT_ALLOWED: Property(t.PT_BOOLEAN, True, flags),
+                ids.READ_RECEIPT_REQUESTED: Property(t.PT_BOOLEAN, False, flags),
+                ids.ORIGINATOR_DELIVERY_REPORT_REQUESTED: Property(t.PT_BOOLEAN, False, flags),
+                ids.DELETE_AFTER_SUBMIT: Property(t.PT_BOOLEAN, False, flags),
+                ids.HAS_ATTACHMENTS: Property(t.PT_BOOLEAN, False, readable),
+                ids.SEARCH_KEY: Property(t.PT_BINARY, ctx.digest[:16], flags),
+                ids.CONVERSATION_INDEX: Property(t.PT_BINARY, index, flags),
+                ids.INTERNET_CODEPAGE: Property(t.PT_LONG, 65001 if ctx.unicode else ctx.codepage, flags),
+            }
+        )
         set_subject(msg, ctx.text("subject") or "")
         if not ctx.text("subject"):
             for pid in (ids.SUBJECT, ids.NORMALIZED_SUBJECT, ids.CONVERSATION_TOPIC):
