@@ -17,6 +17,7 @@ Step by step (``../shared/docs/DESIGN.md``):
 from __future__ import annotations
 
 import bisect
+import json
 import os
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -196,7 +197,15 @@ def _check(store: Store, mode: _Mode) -> _Problems:
         "CREATE TEMP TABLE close_reals (real TEXT PRIMARY KEY, id TEXT NOT NULL, output TEXT NOT NULL)"
     )
     real_path = RealPaths()
-    for row in store.rows():
+    # A message without a source takes the session's mode: when that is Unicode, only edited
+    # messages (whose spec names a "source") need their spec read and decoded here.
+    every_spec = not mode(Row(0, "", None, {}))[0]
+    query = (
+        "SELECT seq, id, output, CASE WHEN ? OR instr(spec, '\"source\"') THEN spec END "
+        "FROM messages ORDER BY seq"
+    )
+    for seq, msg_id, output, text in conn.execute(query, (every_spec,)):
+        row = Row(seq, msg_id, output, {} if text is None else json.loads(text))
         if row.output is None:
             if row.id not in embedded:
                 problems.add(_Problem(f"message {row.id} {_NOWHERE}", nowhere=row.id))
@@ -204,11 +213,11 @@ def _check(store: Store, mode: _Mode) -> _Problems:
             real, is_dir = real_path(row.output)
             if is_dir:
                 problems.add(_Problem(f"message {row.id}: output {row.output} is a folder"))
-            else:
+            elif not conn.execute(
+                "INSERT OR IGNORE INTO close_reals VALUES (?, ?, ?)", (real, row.id, row.output)
+            ).rowcount:
                 other = conn.execute("SELECT id, output FROM close_reals WHERE real = ?", (real,)).fetchone()
-                if other is None:
-                    conn.execute("INSERT INTO close_reals VALUES (?, ?, ?)", (real, row.id, row.output))
-                elif other[0] != row.id:
+                if other[0] != row.id:
                     problems.add(
                         _Problem(
                             f"message {row.id}: output {row.output} is the same file as {other[1]}, "
@@ -370,8 +379,9 @@ class _Ledger:
 
     def __init__(self, conn: Any) -> None:
         self.conn = conn
-        #: Rows of close_out not inserted yet (see :meth:`flush`).
+        #: Rows of close_out and close_moves not inserted yet (see :meth:`flush`, :meth:`flush_moves`).
         self.pending: list[tuple[int, str, str, str, str]] = []
+        self.moved: list[tuple[str, str | None]] = []
         # One statement at a time: executescript() would COMMIT close's transaction first.
         for statement in (
             "DROP TABLE IF EXISTS temp.close_out",
@@ -447,13 +457,22 @@ class _Ledger:
     # --- cfb.Moves --------------------------------------------------------------------------
 
     def add(self, target: str, backup: str | None) -> None:
-        self.conn.execute("INSERT INTO close_moves (target, backup) VALUES (?, ?)", (target, backup))
+        self.moved.append((target, backup))
+        if len(self.moved) >= _LEDGER_BATCH:
+            self.flush_moves()
+
+    def flush_moves(self) -> None:
+        if self.moved:
+            self.conn.executemany("INSERT INTO close_moves (target, backup) VALUES (?, ?)", self.moved)
+            self.moved.clear()
 
     def newest_first(self) -> Iterator[tuple[str, str | None]]:
+        self.flush_moves()
         rows = self.conn.execute("SELECT target, backup FROM close_moves ORDER BY n DESC")
         yield from rows.fetchall()
 
     def backups(self) -> Iterator[str]:
+        self.flush_moves()
         rows = self.conn.execute("SELECT backup FROM close_moves WHERE backup IS NOT NULL ORDER BY n")
         for (backup,) in rows:
             yield backup
