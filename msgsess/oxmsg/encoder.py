@@ -321,7 +321,7 @@ def _encode_props(props: PropertyBag, node: Storage, ctx: _Context, header: byte
     wire = _WIRE[ctx.unicode]
     plain_strings = ctx.source_codepage is None
     for number, prop, pid in numbered:
-        # The two kinds most properties are, inline; every other through _encode_one.
+        # The kinds most properties are, inline; every other through _encode_one.
         ptype = wire.get(prop.type, prop.type)
         value = prop.value
         if ptype in _FIXED and type(value) in _CACHEABLE:
@@ -343,6 +343,12 @@ def _encode_props(props: PropertyBag, node: Storage, ctx: _Context, header: byte
             if len(text) + 2 > MAX_VALUE_SIZE:
                 _too_big(pid, prop.type, len(text) + 2, where)
             out.append(_VAR_ENTRY(tag, prop.flags, len(text) + 2, 0))
+        elif ptype == t.PT_BINARY and type(value) is bytes:
+            tag = ((number & 0xFFFF) << 16) | ptype
+            node.entries[_stream_name(tag)] = value
+            if len(value) > MAX_VALUE_SIZE:
+                _too_big(pid, prop.type, len(value), where)
+            out.append(_VAR_ENTRY(tag, prop.flags, len(value), 0))
         else:
             out.append(_encode_one(number, prop, pid, node, ctx, where))
     return b"".join(out)
