@@ -76,6 +76,9 @@ _U64 = Struct("<Q")
 #: The root storage's name ([MS-CFB] 2.6.2).
 _ROOT_NAME = "Root Entry".encode("utf-16-le")
 
+#: Padding of a small stream to a whole mini sector, by length.
+_ZEROS = [bytes(n) for n in range(MINI_SECTOR)]
+
 #: Bytes read from a source, and bytes gathered before one write, at a time.
 CHUNK = 1 << 20
 _LITTLE = sys.byteorder == "little"
@@ -252,7 +255,7 @@ class Plan:
         fat: _Fat,
         rest: bytearray,
         mini: list[bytes | StreamSource],
-        mini_paths: list[str],
+        mini_paths: dict[int, str],
         large: list[_Large],
         sector: int,
     ) -> None:
@@ -294,12 +297,12 @@ class Plan:
         pending += len(self._rest)
         # The mini stream: each small stream padded to 64 bytes, the whole to a sector.
         mini_bytes = 0
-        for data, path in zip(self._mini, self._mini_paths, strict=True):
-            piece = data if isinstance(data, bytes) else _read_small(data, path, chunk_size)
+        for i, data in enumerate(self._mini):
+            piece = data if isinstance(data, bytes) else _read_small(data, self._mini_paths[i], chunk_size)
             pad = -len(piece) % MINI_SECTOR
             buf.append(piece)
             if pad:
-                buf.append(bytes(pad))
+                buf.append(_ZEROS[pad])
             pending += len(piece) + pad
             mini_bytes += len(piece) + pad
             if pending >= chunk_size:
@@ -435,7 +438,7 @@ def plan(tree: Storage, *, version: int | None = None) -> Plan:
     dirs = bytearray(pack(*root, 0, 0, tree.modified, 0, 0))
     count = 1
     mini: list[bytes | StreamSource] = []
-    mini_paths: list[str] = []
+    mini_paths: dict[int, str] = {}  # the path of each small stream read from a source
     mini_ends: list[int] = []  # last mini sector of each small stream
     mini_count = 0
     large: list[_Large] = []
@@ -489,8 +492,9 @@ def plan(tree: Storage, *, version: int | None = None) -> Plan:
                 start = mini_count
                 mini_count += (size + MINI_SECTOR - 1) >> MINI_SECTOR_SHIFT
                 mini_ends.append(mini_count - 1)
+                if type(data) is not bytes:
+                    mini_paths[len(mini)] = f"{path}{name}"
                 mini.append(data)
-                mini_paths.append(f"{path}{name}")
             else:
                 start = 0  # set when the large streams are placed
                 large.append(_Large(entry_id, data, size, f"{path}{name}"))
@@ -505,7 +509,7 @@ def _lay_out(
     dirs: bytearray,
     count: int,
     mini: list[bytes | StreamSource],
-    mini_paths: list[str],
+    mini_paths: dict[int, str],
     mini_ends: list[int],
     mini_count: int,
     large: list[_Large],
