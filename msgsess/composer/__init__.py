@@ -83,8 +83,8 @@ def compose(
     name every entry by its index in the whole list.
     """
     try:
-        unknown = sorted(set(spec) - SPEC_KEYS)
-        if unknown:
+        if not SPEC_KEYS.issuperset(spec):
+            unknown = sorted(set(spec) - SPEC_KEYS)
             raise InvalidParameter(
                 f"unknown key {unknown[0]!r}", hint=f"known keys: {', '.join(sorted(SPEC_KEYS))}"
             )

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NoReturn
 
-from msgsess.errors import InvalidParameter, TooBig, Unconvertible, located
+from msgsess.errors import InvalidParameter, MsgsessError, TooBig, Unconvertible
 from msgsess.model import Attachment, Message, Property, PropertyBag
 from msgsess.oxmsg import codepages, layout
 from msgsess.oxmsg.layout import NAMEID
@@ -149,8 +149,11 @@ def encode(
     the message is written all the same.
     """
     ctx = _Context(unicode, codepage, label, convert, warn or (lambda text: None))
-    with located(label):
+    try:
         return _encode(msg, ctx, template)
+    except MsgsessError as exc:  # what errors.located does, without a generator per message
+        exc.at(label)
+        raise
 
 
 def _encode(msg: Message, ctx: _Context, template: bool | None) -> Storage:

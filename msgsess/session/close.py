@@ -265,8 +265,10 @@ class _Builder:
             cycle = " → ".join([*self.stack, msg_id])
             raise InvalidParameter(f"embedding cycle {cycle}", hint="a message cannot contain itself")
         label = f"message {msg_id}"
-        with located(label):
-            base = base_message(self.store, dict(spec))  # an edited message: its decoded file
+        base = None
+        if "source" in spec or "eml" in spec:
+            with located(label):
+                base = base_message(self.store, dict(spec))  # an edited message: its decoded file
         self.stack.append(msg_id)
         try:
             msg = compose(
