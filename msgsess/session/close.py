@@ -353,9 +353,10 @@ class _Writer:
         # The worker knows the file from the moment it exists (a SIGTERM may come at any time).
         temp = cfb.write_temp_name(tree, row.output, durable=self.fsync, created=self.current.append)
         warnings = self.warnings
-        if warnings:
-            self.warnings = []
-            self.builder.warn = self.warnings.append
+        if not warnings:
+            return row.seq, temp, row.output, note, []  # a list of its own: results outlive this call
+        self.warnings = []
+        self.builder.warn = self.warnings.append
         return row.seq, temp, row.output, note, warnings
 
     def task(self, bounds: tuple[int, int]) -> list[_Written]:
