@@ -7,14 +7,14 @@ one-off SMTP entry Outlook writes.
 
 from __future__ import annotations
 
-import re
 import struct
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
 from msgsess.composer.context import Context
-from msgsess.errors import InvalidParameter, MsgsessError
+from msgsess.errors import MsgsessError
+from msgsess.mailfields import parse_address as parse_address
 from msgsess.model import Message, Property, PropertyBag, Recipient
 from msgsess.props import ids
 from msgsess.props import types as t
@@ -22,37 +22,6 @@ from msgsess.props import types as t
 ONE_OFF_PROVIDER = bytes.fromhex("812B1FA4BEA310199D6E00DD010F5402")
 #: MAPI_ONE_OFF_UNICODE | MAPI_ONE_OFF_NO_RICH_INFO, as Outlook writes them (bytes 01 80).
 ONE_OFF_FLAGS = 0x8001
-
-
-_ADDR_SPEC = re.compile(r"^[^\s@<>(),;:\"\[\]]+@[^\s@<>(),;:\"\[\]]+$")
-
-
-@lru_cache(maxsize=256)
-def parse_address(text: str) -> tuple[str, str]:
-    """``Name <user@example.com>`` or ``user@example.com`` -> (display name, address).
-
-    Cached: a batch of messages names the same senders again and again."""
-    raw = text.strip()
-    name, addr = "", raw
-    if raw.endswith(">") and "<" in raw:
-        cut = raw.rindex("<")
-        name, addr = raw[:cut].strip(), raw[cut + 1 : -1].strip()
-        if len(name) >= 2 and name[0] == name[-1] == '"':
-            name = name[1:-1].replace('\\"', '"')
-    if addr.lower().startswith("mailto:"):
-        addr = addr[7:]
-    if "<" in name or ">" in name:
-        # "Bob <bob@x>, Carol <carol@x>": several addresses in one; taking the last would drop Bob.
-        raise InvalidParameter(
-            f"{text!r} holds more than one address",
-            hint="give each address on its own (repeat --to, or one list item each)",
-        )
-    if not _ADDR_SPEC.match(addr):
-        raise InvalidParameter(
-            f"{text!r} is not an e-mail address",
-            hint="write 'Display Name <user@example.com>' or 'user@example.com'",
-        )
-    return name or addr, addr
 
 
 @lru_cache(maxsize=256)

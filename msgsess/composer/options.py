@@ -9,13 +9,11 @@ from typing import Any
 
 from msgsess.composer.addresses import rfc5322_address
 from msgsess.composer.context import Context
+from msgsess.mailfields import IMPORTANCE, SENSITIVITY
 from msgsess.model import Message
 from msgsess.props import ids
 from msgsess.props import types as t
 from msgsess.props.keys import PS_INTERNET_HEADERS, NamedId
-
-IMPORTANCE = {"low": 0, "normal": 1, "high": 2}
-SENSITIVITY = {"normal": 0, "personal": 1, "private": 2, "confidential": 3}
 
 
 def report_tag(search_key: bytes) -> bytes:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from msgsess.errors import Collision, InvalidParameter, MsgsessError, NotFound, SessionError, located
 from msgsess.inputs import read_input
+from msgsess.mailfields import IMPORTANCE, SENSITIVITY, parse_address
 from msgsess.oxmsg import codepages
 from msgsess.props.types import FileTime
 from msgsess.session import edit as edit_spec
@@ -170,7 +171,7 @@ def surely_composable(spec: dict[str, Any]) -> bool:
     composing it (a fraction of the time, for ``add --json`` of many messages).
 
     True only for a spec of :data:`_PLAIN_KEYS` whose every value passes the checks the composer
-    makes of it, made with the composer's own functions (:func:`~msgsess.composer.parse_address`,
+    makes of it, made with the composer's own functions (:func:`~msgsess.mailfields.parse_address`,
     the date parser). Any doubt (another key, a value of the wrong type, an address or date
     that does not parse, a recipient with properties) is False, and the caller composes the
     spec: every error still comes from the composer, with its words and place.
@@ -188,8 +189,6 @@ def surely_composable(spec: dict[str, Any]) -> bool:
             return False
     if spec.get("template") and spec.get("draft") is False:
         return False  # a template is an unsent draft: the composer says so
-    from msgsess.composer.options import IMPORTANCE, SENSITIVITY
-
     for key, table in (("importance", IMPORTANCE), ("sensitivity", SENSITIVITY)):
         value = spec.get(key)
         if value is not None and (not isinstance(value, str) or value.lower() not in table):
@@ -199,8 +198,6 @@ def surely_composable(spec: dict[str, Any]) -> bool:
         isinstance(categories, list) and all(isinstance(c, str) and not bad(c) for c in categories)
     ):
         return False
-    from msgsess.composer import parse_address
-
     addresses = [spec[key] for key in ("from", "sender") if spec.get(key) is not None]
     for key in ("reply_to", *RECIPIENT_KINDS):
         entries = spec.get(key)
