@@ -90,3 +90,15 @@ def test_edit_imports_no_encoder_and_no_rich(made: Path) -> None:
 def test_open_imports_no_click_no_codec_and_no_tempfile(made: Path) -> None:
     loaded = modules(made, "open", "o.session")
     assert heavy(loaded, ADD | {"msgsess.composer", "msgsess.model"}) == []
+
+
+def test_add_of_a_plain_mail_imports_no_composer(made: Path) -> None:
+    # A plain new mail is checked field by field (session.usecases.surely_composable), from
+    # flags or JSON; one that needs composing (a property to parse) still loads the composer.
+    flags = ["--subject", "Hi", "--from", "Ann <ann@example.com>", "--to", "Bob <bob@example.com>"]
+    (made / "plain.jsonl").write_text('{"output": "j.msg", "subject": "Hi", "to": ["b@example.com"]}\n')
+    for args in (["p.msg", *flags, "--importance", "high"], ["--json", "plain.jsonl"]):
+        loaded = modules(made, "add", "-q", "s", *args)
+        assert heavy(loaded, ADD | {"msgsess.composer", "msgsess.model"}) == [], args
+    loaded = modules(made, "add", "-q", "s", "q.msg", *flags, "--set", "PidTagSensitivity=2")
+    assert "msgsess.composer" in loaded
