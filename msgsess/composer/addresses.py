@@ -23,6 +23,9 @@ ONE_OFF_PROVIDER = bytes.fromhex("812B1FA4BEA310199D6E00DD010F5402")
 #: MAPI_ONE_OFF_UNICODE | MAPI_ONE_OFF_NO_RICH_INFO, as Outlook writes them (bytes 01 80).
 ONE_OFF_FLAGS = 0x8001
 
+#: :func:`parse_address` cached: a batch of messages names the same senders again and again.
+_parse_cached = lru_cache(maxsize=256)(parse_address)
+
 
 @lru_cache(maxsize=256)
 def one_off_entry_id(name: str, addr_type: str, address: str) -> bytes:
@@ -128,7 +131,7 @@ def address_props(ctx: Context, text: str, field: str) -> tuple[str, str, bytes]
 def _parse_at(text: str, field: str) -> tuple[str, str]:
     """:func:`parse_address`, its error located at ``field``."""
     try:
-        return parse_address(text)
+        return _parse_cached(text)
     except MsgsessError as exc:
         exc.at(field)
         raise
