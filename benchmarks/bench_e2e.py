@@ -261,8 +261,9 @@ def child_olewriter(files: list[str], out: Path) -> dict[str, Any]:
     for tree, target in zip(trees, targets, strict=True):
         bare_write(tree, target)
     seconds = time.perf_counter() - started
-    for target in targets:
-        target.unlink()
+    # Kept until the benchmark ends: on ext4, creating files right after many were deleted costs
+    # minutes of extra kernel time (inode allocation skips recently freed inodes), which would
+    # fall on whichever run came next.
     return {"seconds": seconds}
 
 
@@ -324,8 +325,7 @@ def child_floor(n: int, size: int, folder: Path) -> dict[str, Any]:
         os.replace(temp, sub / f"m{i:06d}.msg")
     seconds = time.perf_counter() - started
     cpu = time.process_time() - cpu
-    shutil.rmtree(folder)
-    return {"seconds": seconds, "cpu": cpu}
+    return {"seconds": seconds, "cpu": cpu}  # files kept until the end (see child_olewriter)
 
 
 def child_verify(listing: Path) -> dict[str, Any]:
@@ -423,8 +423,6 @@ class Ctx:
 def bench_w1(ctx: Ctx) -> int:
     """W1: small mails end to end; returns the peak of its close (the reference for 'flat')."""
     n = ctx.sizes["w1"]
-    lines = ctx.work / "w1.jsonl"
-    write_lines(lines, n, "w1/out")
     e2e, closes, peaks, ole_times, iso_runs = [], [], [], [], []
     listing = ctx.work / "w1.files"
     ole_dir = ctx.work / "ole"
@@ -434,8 +432,11 @@ def bench_w1(ctx: Ctx) -> int:
     files: list[str] = []
     # Each run does ours, OleWriter and independentsoft in turn, so that the load of a shared
     # machine drifting during the benchmark hits all three alike.
+    # Nothing is deleted while measuring: every run writes into folders of its own (see
+    # child_olewriter), removed with the work folder at the end.
     for r in range(ctx.runs):
-        shutil.rmtree(ctx.work / "w1", ignore_errors=True)
+        lines = ctx.work / "w1.jsonl"
+        write_lines(lines, n, f"w1/{r}/out")
         session = f"w1-{r}.session"
         opened = ctx.ms("open", session)
         added = ctx.ms("add", "-q", session, "--json", str(lines))
@@ -443,14 +444,18 @@ def bench_w1(ctx: Ctx) -> int:
         e2e.append(opened.seconds + added.seconds + closed.seconds)
         closes.append(closed.seconds)
         peaks.append(closed.peak)
-        files = sorted(str(p) for p in (ctx.work / "w1" / "out").rglob("*.msg"))
+        files = sorted(str(p) for p in (ctx.work / "w1" / str(r) / "out").rglob("*.msg"))
         if len(files) != n:
             raise RuntimeError(f"W1 wrote {len(files)} files, expected {n}")
         listing.write_text("\n".join(files))
-        _run, res = run_child(ctx.install.python, ["olewriter", str(listing), str(ole_dir)], ctx.work)
+        ole_run = ole_dir / str(r)
+        ole_run.mkdir()
+        _run, res = run_child(ctx.install.python, ["olewriter", str(listing), str(ole_run)], ctx.work)
         ole_times.append(res["seconds"])
         if ctx.isoft:
-            run, res = run_child(ctx.isoft, ["isoft", "w1", str(n), str(iso_dir), ""], ctx.work)
+            iso_run = iso_dir / str(r)  # new files each run, as ours and OleWriter's
+            iso_run.mkdir()
+            run, res = run_child(ctx.isoft, ["isoft", "w1", str(n), str(iso_run), ""], ctx.work)
             iso_runs.append((run.seconds, res["seconds"]))
     ole = median(ole_times)
     t = ctx.table
@@ -494,10 +499,12 @@ def close_and_olewriter(ctx: Ctx, session: str, out: Path, runs: int) -> tuple[l
     ole_dir.mkdir(exist_ok=True)
     closes: list[Run] = []
     ole_times: list[float] = []
-    for _ in range(runs):
+    for r in range(runs):
         out.unlink(missing_ok=True)  # a new file each time, as OleWriter's
         closes.append(ctx.ms("close", "--keep", session))
-        _run, res = run_child(ctx.install.python, ["olewriter", str(listing), str(ole_dir)], ctx.work)
+        ole_run = ole_dir / f"{Path(session).stem}-{r}"
+        ole_run.mkdir()
+        _run, res = run_child(ctx.install.python, ["olewriter", str(listing), str(ole_run)], ctx.work)
         ole_times.append(res["seconds"])
     return closes, ole_times
 
@@ -739,8 +746,8 @@ def bench_bulk(ctx: Ctx, w1_close_peak: int) -> None:
     t.data["bulk_close_cpu"] = close.cpu
     t.data["bulk_floor_cpu"] = floor["cpu"]
     if jobs:
-        for name in files:
-            os.unlink(name)
+        # Replacing the outputs of the first close (their old files are removed only once every
+        # new one is written): no mass deletion before this close's files are created.
         parallel = ctx.ms("close", "--keep", "bulk.session")
         t.rows.append((
             f"close of {n:,} messages, default --jobs: messages per second",
