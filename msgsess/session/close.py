@@ -371,6 +371,26 @@ class _Writer:
             cfb.discard(Path(temp))
 
 
+class _Rows:
+    """Rows for one temporary table, inserted a batch at a time (one statement per batch)."""
+
+    def __init__(self, conn: Any, insert: str) -> None:
+        self.conn = conn
+        self.insert = insert
+        #: Rows not inserted yet.
+        self.held: list[tuple[Any, ...]] = []
+
+    def add(self, row: tuple[Any, ...]) -> None:
+        self.held.append(row)
+        if len(self.held) >= _LEDGER_BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.held:
+            self.conn.executemany(self.insert, self.held)
+            self.held.clear()
+
+
 class _Ledger:
     """What a close has written and moved, kept in temporary tables of its connection (a file
     beside SQLite's others, not memory): the temporary file and output of every message, the
@@ -382,9 +402,8 @@ class _Ledger:
 
     def __init__(self, conn: Any) -> None:
         self.conn = conn
-        #: Rows of close_out and close_moves not inserted yet (see :meth:`flush`, :meth:`flush_moves`).
-        self.pending: list[tuple[int, str, str, str, str]] = []
-        self.moved: list[tuple[str, str | None]] = []
+        self.out = _Rows(conn, "INSERT INTO close_out VALUES (?, ?, ?, ?, ?)")
+        self.moves = _Rows(conn, "INSERT INTO close_moves (target, backup) VALUES (?, ?)")
         # One statement at a time: executescript() would COMMIT close's transaction first.
         for statement in (
             "DROP TABLE IF EXISTS temp.close_out",
@@ -402,39 +421,31 @@ class _Ledger:
         # The temporary file sits beside the real output (symlinks resolved): .NAME.RANDOM.tmp
         folder, base = os.path.split(temp)
         name = base[1:-4].rpartition(".")[0]
-        self.pending.append((seq, temp, target, folder, name))
-        if len(self.pending) >= _LEDGER_BATCH:
-            self.flush()
-
-    def flush(self) -> None:
-        """Record what :meth:`wrote` holds back (one statement for a batch of messages)."""
-        if self.pending:
-            self.conn.executemany("INSERT INTO close_out VALUES (?, ?, ?, ?, ?)", self.pending)
-            self.pending.clear()
+        self.out.add((seq, temp, target, folder, name))
 
     def made(self, folder: Path) -> None:
         self.conn.execute("INSERT INTO close_made (folder) VALUES (?)", (str(folder),))
 
     def pairs(self) -> Iterator[tuple[str, str]]:
-        self.flush()
+        self.out.flush()
         yield from self.conn.execute("SELECT temp, target FROM close_out ORDER BY seq")
 
     def count(self) -> int:
-        self.flush()
+        self.out.flush()
         return int(self.conn.execute("SELECT count(*) FROM close_out").fetchone()[0])
 
     def targets(self) -> Iterator[Path]:
-        self.flush()
+        self.out.flush()
         for (target,) in self.conn.execute("SELECT target FROM close_out ORDER BY seq"):
             yield Path(target)
 
     def folders(self) -> list[str]:
         """The real folders of the outputs (as many as there are folders, not messages)."""
-        self.flush()
+        self.out.flush()
         return [r[0] for r in self.conn.execute("SELECT DISTINCT folder FROM close_out ORDER BY folder")]
 
     def is_output(self, folder: str) -> Callable[[str], bool]:
-        self.flush()
+        self.out.flush()
 
         def wanted(name: str) -> bool:
             query = "SELECT 1 FROM close_out WHERE folder = ? AND name = ? LIMIT 1"
@@ -446,9 +457,9 @@ class _Ledger:
         """Remove every temporary file, then the folders made for them (innermost first)."""
         from msgsess import cfb
 
-        for _seq, temp, *_rest in self.pending:
+        for _seq, temp, *_rest in self.out.held:
             cfb.discard(temp)
-        self.pending.clear()
+        self.out.held.clear()
         for (temp,) in self.conn.execute("SELECT temp FROM close_out").fetchall():
             cfb.discard(temp)
         for (folder,) in self.conn.execute("SELECT folder FROM close_made ORDER BY n DESC").fetchall():
@@ -460,22 +471,15 @@ class _Ledger:
     # --- cfb.Moves --------------------------------------------------------------------------
 
     def add(self, target: str, backup: str | None) -> None:
-        self.moved.append((target, backup))
-        if len(self.moved) >= _LEDGER_BATCH:
-            self.flush_moves()
-
-    def flush_moves(self) -> None:
-        if self.moved:
-            self.conn.executemany("INSERT INTO close_moves (target, backup) VALUES (?, ?)", self.moved)
-            self.moved.clear()
+        self.moves.add((target, backup))
 
     def newest_first(self) -> Iterator[tuple[str, str | None]]:
-        self.flush_moves()
+        self.moves.flush()
         rows = self.conn.execute("SELECT target, backup FROM close_moves ORDER BY n DESC")
         yield from rows.fetchall()
 
     def backups(self) -> Iterator[str]:
-        self.flush_moves()
+        self.moves.flush()
         rows = self.conn.execute("SELECT backup FROM close_moves WHERE backup IS NOT NULL ORDER BY n")
         for (backup,) in rows:
             yield backup
