@@ -623,63 +623,37 @@ def bench_startup(ctx: Ctx, sample: Path) -> None:
             runs[name].append(ctx.ms(*make(i)))
             if before is not None:
                 old[name].append(run_before(make(i)))
-    base = median([r.seconds for r in runs["python"]])
     t = ctx.table
-    t.ratio(
-        "msgsess add of one message vs python -c pass",
-        median([r.seconds for r in runs["add"]]),
-        base,
-        "ms",
-        GOAL_ADD_START,
-        "start_add",
-    )
+
+    def ratio(label: str, samples: list[Run], cpu: bool, goal: float | None, key: str) -> None:
+        """A row of ``samples`` against ``python -c pass``, by wall clock or by CPU time."""
+
+        def of(run: Run) -> float:
+            return run.cpu if cpu else run.seconds
+
+        base = median([of(r) for r in runs["python"]])
+        t.ratio(label, median([of(r) for r in samples]), base, "ms", goal, key)
+
+    ratio("msgsess add of one message vs python -c pass", runs["add"], False, GOAL_ADD_START, "start_add")
     for name in ("dump", "check", "edit"):
-        t.ratio(
+        ratio(
             f"msgsess {name} of one file vs python -c pass",
-            median([r.seconds for r in runs[name]]),
-            base,
-            "ms",
+            runs[name],
+            False,
             GOAL_READ_START,
             f"start_{name}",
         )
-    t.ratio(
-        "msgsess open of a new session vs python -c pass",
-        median([r.seconds for r in runs["open"]]),
-        base,
-        "ms",
-        None,
-        "start_open",
-    )
+    ratio("msgsess open of a new session vs python -c pass", runs["open"], False, None, "start_open")
     # CPU time (user + system) of the same runs: on a loaded machine the wall clock also counts
     # the time a process waits for a core, which swamps start-up; its CPU time moves far less.
-    cpu_base = median([r.cpu for r in runs["python"]])
     for name in ("add", "dump", "check", "edit", "open"):
-        t.ratio(
-            f"msgsess {name}: CPU time vs python -c pass's",
-            median([r.cpu for r in runs[name]]),
-            cpu_base,
-            "ms",
-            None,
-            f"start_{name}_cpu",
-        )
+        ratio(f"msgsess {name}: CPU time vs python -c pass's", runs[name], True, None, f"start_{name}_cpu")
     if before is not None:  # the same commands of the other install, in the same run
         for name in ("add", "dump", "check", "edit", "open"):
-            t.ratio(
-                f"before: {name} vs python -c pass (wall; CPU below)",
-                median([r.seconds for r in old[name]]),
-                base,
-                "ms",
-                None,
-                f"start_{name}_before",
-            )
-            t.ratio(
-                f"before: {name}: CPU time vs python -c pass's",
-                median([r.cpu for r in old[name]]),
-                cpu_base,
-                "ms",
-                None,
-                f"start_{name}_before_cpu",
-            )
+            label = f"before: {name} vs python -c pass (wall; CPU below)"
+            ratio(label, old[name], False, None, f"start_{name}_before")
+            label = f"before: {name}: CPU time vs python -c pass's"
+            ratio(label, old[name], True, None, f"start_{name}_before_cpu")
     ctx.ms("discard", "start.session")
 
 
