@@ -362,9 +362,11 @@ def _write_beside(
         raise
     try:
         try:
-            if created is not None:
-                created(temp)
-            _release_signals(held)  # a signal that came meanwhile is handled now, in this try
+            try:
+                if created is not None:
+                    created(temp)
+            finally:
+                _release_signals(held)  # a signal that came meanwhile is handled now, in this try
             if not isinstance(fill, cfbwriter.Plan):
                 with os.fdopen(fd, "wb", closefd=False) as f:
                     fill(f)

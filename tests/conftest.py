@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import faulthandler
 import os
 import subprocess
 import sys
@@ -13,11 +14,24 @@ import pytest
 from click.testing import CliRunner, Result
 from hypothesis import settings
 
-# CI runs the property-based tests on a fixed set of examples, so a red run can be reproduced
-# and a green one is not luck; locally they explore new examples every run.
-settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
-settings.register_profile("dev", deadline=None)
-settings.load_profile("ci" if os.environ.get("CI") else "dev")
+# The property-based tests run on a fixed set of examples wherever the suite runs (CI may or may
+# not set $CI): a red run can be reproduced and a green one is not luck.
+# MSGSESS_HYPOTHESIS=explore makes them try new examples on every run, to hunt for bugs.
+settings.register_profile("fixed", derandomize=True, deadline=None, print_blob=True)
+settings.register_profile("explore", deadline=None, print_blob=True)
+settings.load_profile("explore" if os.environ.get("MSGSESS_HYPOTHESIS") == "explore" else "fixed")
+
+#: Seconds after which a test that pytest-timeout could not stop (stuck where no signal handler
+#: runs) ends its worker process: xdist then names the test as crashed and the suite goes on.
+WATCHDOG = 600
+
+
+@pytest.fixture(autouse=True)
+def _watchdog() -> Iterator[None]:
+    faulthandler.dump_traceback_later(WATCHDOG, exit=True)
+    yield
+    faulthandler.cancel_dump_traceback_later()
+
 
 #: A short lock timeout keeps tests that wait for locks quick; tests that need more set their own.
 TEST_ENV = {"MSGSESS_LOCK_TIMEOUT": "30"}

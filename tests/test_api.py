@@ -46,7 +46,9 @@ def _readme_by_cli(folder: Path) -> None:
     $MSGSESS set work.session "$id" PidTagImportance 2
     $MSGSESS close work.session
     """
-    done = subprocess.run(["sh", "-c", script], cwd=folder, env=env, capture_output=True, text=True)
+    done = subprocess.run(
+        ["sh", "-c", script], cwd=folder, env=env, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr
 
 
@@ -181,7 +183,9 @@ def test_every_public_name_resolves_and_import_msgsess_stays_light() -> None:
         assert getattr(msgsess, name) is not None, name
     assert callable(msgsess.compose) and not isinstance(msgsess.compose, type(msgsess))
     code = "import sys, msgsess; print(sorted(m for m in sys.modules if m.startswith('msgsess')))"
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300
+    )
     assert done.stdout.strip() == "['msgsess']"  # the API loads on first use
 
 

@@ -423,3 +423,18 @@ def test_devices_fifos_and_folders_are_never_replaced(tmp_path: Path) -> None:
             cfb.write_atomic(Storage(entries={"s": b"x"}), target)
     assert fifo.is_fifo() and folder.is_dir()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["folder.msg", "pipe.msg"]
+
+
+def test_a_failing_created_callback_leaves_the_signal_mask_as_it_was(tmp_path: Path) -> None:
+    """The stopping signals held around the creation of a temporary file are released whatever
+    ``created`` does: a library caller (or a test process) must stay stoppable by SIGTERM and
+    Ctrl-C, and the processes it forks must not inherit blocked signals."""
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, [])
+
+    def refuse(path: str) -> None:
+        raise RuntimeError(f"no room to note {path}")
+
+    with pytest.raises(RuntimeError, match="no room to note"):
+        cfb.write_temp_name(Storage(entries={"s": b"x"}), tmp_path / "out.msg", created=refuse)
+    assert signal.pthread_sigmask(signal.SIG_BLOCK, []) == before
+    assert list(tmp_path.iterdir()) == []  # the temporary file is gone too

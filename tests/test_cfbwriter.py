@@ -639,7 +639,12 @@ assert "red_black_dict_mod" not in sys.modules
     ]
     for args in steps:
         proc = subprocess.run(
-            [sys.executable, "-c", script, *args], capture_output=True, text=True, env=env, cwd=tmp_path
+            [sys.executable, "-c", script, *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            timeout=300,
         )
         assert proc.returncode == 0, (args, proc.stderr)
     assert out.exists()

@@ -63,7 +63,9 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("startup")
     for args in (["open", "s"], ["add", "-q", "s", "w1.msg", "--subject", "Hi", "--body", "Hello"],
                  ["close", "s"], ["open", "s"]):  # fmt: skip
-        done = subprocess.run([sys.executable, "-m", "msgsess", *args], cwd=folder, capture_output=True)
+        done = subprocess.run(
+            [sys.executable, "-m", "msgsess", *args], cwd=folder, capture_output=True, timeout=300
+        )
         assert done.returncode == 0, done.stderr
     return folder
 

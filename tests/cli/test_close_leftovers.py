@@ -93,7 +93,7 @@ def test_the_temporary_files_of_a_killed_close_go_with_the_next_close(run: Any, 
             assert (out / name).read_bytes() == data
     finally:
         sleeper.kill()
-        sleeper.wait()
+        sleeper.wait(timeout=300)
     for i in (0, 11):
         with extract_msg.openMsg(str(out / f"{i}.msg")) as msg:
             assert msg.subject == f"n{i}"
@@ -125,7 +125,7 @@ def test_backups_of_a_close_killed_while_moving_outputs_go_with_the_next_close(
     assert run("open", "s").returncode == 0
     for i in range(4):
         assert run("add", "s", f"out/{i}.msg", "--subject", f"new {i}").returncode == 0
-    killed = subprocess.run([sys.executable, "-c", KILL_AFTER_SECOND_RENAME], cwd=workdir)
+    killed = subprocess.run([sys.executable, "-c", KILL_AFTER_SECOND_RENAME], cwd=workdir, timeout=300)
     assert killed.returncode == -signal.SIGKILL
     backups = sorted(out.glob(".*.bak"))
     assert len(backups) == 2 and sorted(p.read_bytes() for p in backups) == [b"old 0", b"old 1"]

@@ -40,7 +40,9 @@ def test_top_level_help_lists_commands_without_importing_them(run: Run) -> None:
     code += (
         "except SystemExit: pass\nprint(sorted(m for m in sys.modules if m.startswith('msgsess.cli.cmd')))"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300
+    )
     assert proc.stdout.strip().endswith("[]")
     assert all(name in proc.stdout for name in COMMANDS)
 
@@ -58,14 +60,17 @@ def test_add_imports_neither_rich_nor_readers_nor_tables(workdir: Path) -> None:
         """
     )
     proc = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=workdir, check=True
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=workdir, check=True, timeout=300
     )
     assert proc.stdout.strip().endswith("[]")
 
 
 def test_completion_scripts_are_current() -> None:
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "completions" / "generate.py"), "--check"], capture_output=True, text=True
+        [sys.executable, str(ROOT / "completions" / "generate.py"), "--check"],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stdout
 
@@ -74,7 +79,13 @@ def complete(workdir: Path, words: str) -> list[str]:
     env = dict(os.environ, COMP_WORDS=words, COMP_CWORD=str(len(words.split()) - 1))
     env["_MSGSESS_COMPLETE"] = "bash_complete"
     proc = subprocess.run(
-        [sys.executable, "-m", "msgsess"], capture_output=True, text=True, env=env, cwd=workdir, check=False
+        [sys.executable, "-m", "msgsess"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=workdir,
+        check=False,
+        timeout=300,
     )
     return [line.split(",", 1)[1] for line in proc.stdout.splitlines()]
 

@@ -121,7 +121,13 @@ def _protocol(workdir: Path, shell: str, words: list[str]) -> str:
     else:
         env |= {"COMP_WORDS": " ".join(words), "COMP_CWORD": words[-1]}
     proc = subprocess.run(
-        [sys.executable, "-m", "msgsess"], capture_output=True, text=True, env=env, cwd=workdir, check=True
+        [sys.executable, "-m", "msgsess"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=workdir,
+        check=True,
+        timeout=300,
     )
     return proc.stdout
 
@@ -167,6 +173,7 @@ def test_man_renders_the_page() -> None:
         text=True,
         env={**os.environ, "MANWIDTH": "100", "MAN_KEEP_FORMATTING": ""},
         check=False,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
     assert "msgsess extract [OPTIONS] FILE.msg" in proc.stdout and "EXIT STATUS" in proc.stdout
@@ -199,6 +206,7 @@ def test_the_wheel_ships_completions_and_the_man_page(tmp_path: Path) -> None:
         [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)],
         check=True,
         capture_output=True,
+        timeout=300,
     )
     env = {**os.environ, "PYTHONPATH": str(target)}
     out = subprocess.run(
@@ -208,6 +216,7 @@ def test_the_wheel_ships_completions_and_the_man_page(tmp_path: Path) -> None:
         env=env,
         cwd=tmp_path,
         check=True,
+        timeout=300,
     )
     assert out.stdout.startswith(str(target))
     shown = subprocess.run(
@@ -217,5 +226,6 @@ def test_the_wheel_ships_completions_and_the_man_page(tmp_path: Path) -> None:
         env=env,
         cwd=tmp_path,
         check=True,
+        timeout=300,
     )
     assert shown.stdout == (ROOT / "completions" / "msgsess.bash").read_text(encoding="utf-8")

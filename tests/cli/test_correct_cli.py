@@ -140,7 +140,12 @@ def test_ids_complete_for_rm_and_output(invoke: Invoke, s: str, workdir: Path) -
         env = dict(os.environ, COMP_WORDS=words, COMP_CWORD=str(len(words.split()) - 1))
         env["_MSGSESS_COMPLETE"] = "bash_complete"
         proc = subprocess.run(
-            [sys.executable, "-m", "msgsess"], capture_output=True, text=True, env=env, cwd=workdir
+            [sys.executable, "-m", "msgsess"],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=workdir,
+            timeout=300,
         )
         return [line.split(",", 1)[1] for line in proc.stdout.splitlines()]
 

@@ -347,7 +347,11 @@ def test_everything_msgsess_writes_passes_check(invoke: Invoke, run: Run, workdi
     demo = workdir / "demo"
     env = {**os.environ, "MSGSESS": f"{sys.executable} -m msgsess"}
     proc = subprocess.run(
-        ["sh", str(ROOT / "examples" / "demo.sh"), str(demo)], capture_output=True, text=True, env=env
+        ["sh", str(ROOT / "examples" / "demo.sh"), str(demo)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
     written = sorted([*demo.glob("*.msg"), *demo.glob("*.oft")])

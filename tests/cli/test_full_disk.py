@@ -25,7 +25,10 @@ def full(tmp_path: Path) -> Iterator[Path]:
     point = tmp_path / "full"
     point.mkdir()
     mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(point)], capture_output=True, check=False
+        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(point)],
+        capture_output=True,
+        check=False,
+        timeout=300,
     )
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode(errors='replace').strip()}")
@@ -39,7 +42,7 @@ def full(tmp_path: Path) -> Iterator[Path]:
                 pass  # ENOSPC: full
         yield point
     finally:
-        subprocess.run(["umount", "-l", str(point)], check=False)
+        subprocess.run(["umount", "-l", str(point)], check=False, timeout=300)
 
 
 def test_open_on_a_full_tmpfs_is_one_line_exit_5(run: Run, full: Path) -> None:

@@ -74,7 +74,7 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     def ok(*args: str) -> None:
         done = subprocess.run(
-            [sys.executable, "-m", "msgsess", *args], cwd=folder, capture_output=True, text=True
+            [sys.executable, "-m", "msgsess", *args], cwd=folder, capture_output=True, text=True, timeout=300
         )
         assert done.returncode == 0, done.stderr
 

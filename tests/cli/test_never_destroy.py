@@ -221,14 +221,17 @@ def read_only_folder(tmp_path: Path) -> Iterator[Path]:
         folder.chmod(0o755)
         return
     mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=64k,ro", "tmpfs", str(folder)], capture_output=True, check=False
+        ["mount", "-t", "tmpfs", "-o", "size=64k,ro", "tmpfs", str(folder)],
+        capture_output=True,
+        check=False,
+        timeout=300,
     )
     if mounted.returncode != 0:
         pytest.skip("root, and no read-only tmpfs can be mounted")
     try:
         yield folder
     finally:
-        subprocess.run(["umount", str(folder)], check=False)
+        subprocess.run(["umount", str(folder)], check=False, timeout=300)
 
 
 def test_add_warns_when_the_output_folder_is_not_writable(

@@ -167,18 +167,25 @@ def test_replace_races_under_make_j8_leave_exactly_one_message_per_id(tmp_path: 
     ]
     (tmp_path / "specs.jsonl").write_text("\n".join(json.dumps(x) for x in specs) + "\n", encoding="utf-8")
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    assert subprocess.run(["msgsess", "open", "s.session"], cwd=tmp_path, env=env).returncode == 0
+    assert (
+        subprocess.run(["msgsess", "open", "s.session"], cwd=tmp_path, env=env, timeout=300).returncode == 0
+    )
     raced = make(tmp_path, jobs=8)
     assert raced.returncode == 0, raced.stderr
     shown = subprocess.run(
-        ["msgsess", "show", "s.session", "--json"], cwd=tmp_path, env=env, capture_output=True, text=True
+        ["msgsess", "show", "s.session", "--json"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     messages = [json.loads(line) for line in shown.stdout.splitlines()]
     assert len(messages) == 20
     assert sorted(m["output"] for m in messages) == sorted(str(tmp_path / x["output"]) for x in specs)
     assert all(m["subject"].split()[0] == Path(m["output"]).stem for m in messages)
     closed = subprocess.run(
-        ["msgsess", "close", "s.session"], cwd=tmp_path, env=env, capture_output=True, text=True
+        ["msgsess", "close", "s.session"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
     )
     assert closed.returncode == 0, closed.stderr
     assert len(list((tmp_path / "out").iterdir())) == 20

@@ -36,7 +36,7 @@ def _without_dac_override() -> list[str]:
     if shutil.which("setpriv") is None:
         pytest.skip("running as root without setpriv: permissions cannot be tested")
     prefix = ["setpriv", "--inh-caps=-dac_override", "--bounding-set=-dac_override"]
-    probe = subprocess.run([*prefix, "true"], capture_output=True)
+    probe = subprocess.run([*prefix, "true"], capture_output=True, timeout=300)
     if probe.returncode != 0:
         pytest.skip(f"setpriv cannot drop CAP_DAC_OVERRIDE here: {probe.stderr!r}")
     return prefix

@@ -42,7 +42,7 @@ def shared() -> Iterator[Path]:
     try:
         yield folder
     finally:
-        subprocess.run(["rm", "-rf", str(folder)], check=False)
+        subprocess.run(["rm", "-rf", str(folder)], check=False, timeout=300)
 
 
 def _add_and_close(run: Any, output: Path) -> Any:
@@ -58,7 +58,7 @@ def test_another_users_link_in_a_sticky_folder_is_refused(run: Any, workdir: Pat
     victim.write_text("root's own data\n")
     link = shared / "out.msg"
     made = subprocess.run(
-        ["ln", "-s", str(victim), str(link)], preexec_fn=_as_other_user, capture_output=True
+        ["ln", "-s", str(victim), str(link)], preexec_fn=_as_other_user, capture_output=True, timeout=300
     )
     assert made.returncode == 0, made.stderr
     assert link.lstat().st_uid == OTHER_UID
@@ -81,7 +81,7 @@ def test_a_link_in_a_folder_of_another_user_on_the_way_is_refused(
     target_dir.mkdir()
     link = shared / "dir"
     made = subprocess.run(
-        ["ln", "-s", str(target_dir), str(link)], preexec_fn=_as_other_user, capture_output=True
+        ["ln", "-s", str(target_dir), str(link)], preexec_fn=_as_other_user, capture_output=True, timeout=300
     )
     assert made.returncode == 0, made.stderr
 

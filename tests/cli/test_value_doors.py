@@ -143,6 +143,7 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         capture_output=True,
         text=True,
         check=False,
+        timeout=300,
     )
     assert closed.returncode == 0, closed.stderr
     yield folder

@@ -100,7 +100,7 @@ def test_a_killed_command_leaves_the_session_as_before(workdir: Path) -> None:
             os._exit(9)
         """
     )
-    proc = subprocess.run([sys.executable, "-c", script], cwd=workdir, check=False)
+    proc = subprocess.run([sys.executable, "-c", script], cwd=workdir, check=False, timeout=300)
     assert proc.returncode == 9
     assert (workdir / "s").stat().st_size > 100_000  # the dead writer did change the file
     assert list(use.show("s")) == before
@@ -141,7 +141,9 @@ def test_open_force_removes_a_journal_left_beside_the_old_session(workdir: Path)
             os._exit(9)
         """
     )
-    assert subprocess.run([sys.executable, "-c", script], cwd=workdir, check=False).returncode == 9
+    assert (
+        subprocess.run([sys.executable, "-c", script], cwd=workdir, check=False, timeout=300).returncode == 9
+    )
     assert (workdir / "s-journal").stat().st_size > 0
     use.open_session("s", ansi=True, codepage=1251, force=True)
     assert not (workdir / "s-journal").exists()  # not played back into the new file by its next opener
