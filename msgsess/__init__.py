@@ -15,10 +15,10 @@ Names load on first use, so that ``import msgsess`` (and every command) stays li
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
-
+TYPE_CHECKING = False  # typing stays unimported: every command starts here
 if TYPE_CHECKING:
+    from typing import Any
+
     from msgsess.api import Session, SessionInfo, compose, export, read, write
     from msgsess.convert import eml_to_msg, msg_to_eml
     from msgsess.errors import MsgsessError
@@ -70,6 +70,8 @@ def __getattr__(name: str) -> Any:
     module = _WHERE.get(name)
     if module is None:
         raise AttributeError(f"module 'msgsess' has no attribute {name!r}")
+    import importlib
+
     return getattr(importlib.import_module(module), name)
 
 

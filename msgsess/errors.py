@@ -13,9 +13,10 @@ exit codes in one place (``msgsess.cli.main``); library users catch
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any, Self
+TYPE_CHECKING = False  # neither typing nor contextlib at run time: every command imports this
+if TYPE_CHECKING:
+    from types import TracebackType
+    from typing import Any, Self
 
 
 class MsgsessError(Exception):
@@ -61,14 +62,22 @@ class MsgsessError(Exception):
         return " ".join(text.split("\n"))
 
 
-@contextmanager
-def located(place: str) -> Iterator[None]:
+class located:  # lower case: used as a function, ``with located(place):``
     """Locate every :class:`MsgsessError` raised in the block at ``place`` (see :meth:`MsgsessError.at`)."""
-    try:
-        yield
-    except MsgsessError as exc:
-        exc.at(place)
-        raise
+
+    __slots__ = ("place",)
+
+    def __init__(self, place: str) -> None:
+        self.place = place
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if isinstance(exc, MsgsessError):
+            exc.at(self.place)  # and it goes on up, located
 
 
 def _rebuild(cls: type[MsgsessError], message: str, hint: str | None, where: tuple[str, ...]) -> MsgsessError:

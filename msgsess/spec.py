@@ -24,224 +24,54 @@ Pure data and functions: this module imports nothing of msgsess but the error cl
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from contextvars import ContextVar
-from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, Required, TypedDict, cast
 
 from msgsess.errors import NotFound
-from msgsess.props.ids import CLASS_KINDS as CLASS_KINDS
-from msgsess.props.ids import kind_of_class as kind_of_class
 
-# --- the keys, typed ------------------------------------------------------------------------------
+TYPE_CHECKING = False  # the types live in msgsess.spectypes: commands never import typing
+if TYPE_CHECKING:
+    from types import TracebackType
+    from typing import Any
 
-#: ``properties``: a property name (PidTag…, PR_…, hex tag, named property) -> JSON value, ``None``
-#: to remove a property msgsess would set, or a :class:`TypedValue`.
-Properties = dict[str, Any]
+    from msgsess.props.ids import CLASS_KINDS as CLASS_KINDS
+    from msgsess.props.ids import kind_of_class as kind_of_class
+    from msgsess.spectypes import AttachmentSpec as AttachmentSpec
+    from msgsess.spectypes import EditKeys as EditKeys
+    from msgsess.spectypes import EmlKeys as EmlKeys
+    from msgsess.spectypes import EmlSpec as EmlSpec
+    from msgsess.spectypes import ItemKeys as ItemKeys
+    from msgsess.spectypes import ItemName as ItemName
+    from msgsess.spectypes import MailKeys as MailKeys
+    from msgsess.spectypes import MessageSpec as MessageSpec
+    from msgsess.spectypes import PhotoSpec as PhotoSpec
+    from msgsess.spectypes import PostalAddress as PostalAddress
+    from msgsess.spectypes import Prepared as Prepared
+    from msgsess.spectypes import Properties as Properties
+    from msgsess.spectypes import Recipient as Recipient
+    from msgsess.spectypes import RecipientSpec as RecipientSpec
+    from msgsess.spectypes import SessionKeys as SessionKeys
+    from msgsess.spectypes import SourceSpec as SourceSpec
+    from msgsess.spectypes import Steps as Steps
+    from msgsess.spectypes import Table as Table
+    from msgsess.spectypes import TypedValue as TypedValue
+else:
+    #: Names given on first use: the spec's types (``msgsess.spectypes``), the kinds of message
+    #: classes (``msgsess.props.ids``).
+    _LAZY = {"CLASS_KINDS": "msgsess.props.ids", "kind_of_class": "msgsess.props.ids"}
 
+    def __getattr__(name: str) -> Any:
+        import importlib
 
-class TypedValue(TypedDict):
-    """A property value with the type the name cannot tell: ``{"type": "PT_I8", "value": 5}``."""
-
-    type: str
-    value: Any
-
-
-class RecipientSpec(TypedDict, total=False):
-    """A recipient with properties of its own; a plain ``"Name <addr>"`` string is one too."""
-
-    address: Required[str]
-    properties: Properties
-
-
-#: A recipient in ``to``/``cc``/``bcc``: ``"Name <addr>"``, ``"addr"`` or a :class:`RecipientSpec`.
-Recipient = str | RecipientSpec
-
-
-class AttachmentSpec(TypedDict, total=False):
-    """An attachment with exactly one source: ``file``, ``data``, ``message``, ``msg``, ``msg_data``.
-
-    A session keeps captured bytes by SHA-256 (``blob``, ``msg_blob``); ``show`` without the data
-    gives ``None`` for ``data``/``msg_data`` and the ``size``.
-    """
-
-    file: str
-    data: str | None
-    message: str
-    msg: str
-    msg_data: str | None
-    blob: str
-    msg_blob: str
-    size: int
-    name: str
-    mime: str
-    content_id: str
-    hidden: bool
-    properties: Properties
-
-
-class SourceSpec(TypedDict, total=False):
-    """The existing ``.msg`` an edited message changes: its bytes (``data``) or path (``file``)."""
-
-    data: str | None
-    file: str
-    codepage: int | str | None
-    blob: str
-    info: dict[str, Any]
-    size: int
-    original: dict[str, Any]
-
-
-class EmlSpec(TypedDict, total=False):
-    """A MIME message (``.eml``) a new message starts from (``add --eml``, ``import``): its bytes
-    (``data``, base64) or path (``file``). A session keeps the bytes by SHA-256 (``blob``) with
-    the sizes of its tables (``info``); ``show`` without the data gives ``size`` and ``original``."""
-
-    data: str | None
-    file: str
-    blob: str
-    info: dict[str, Any]
-    size: int
-    original: dict[str, Any]
-
-
-#: Keys of the session: which message it is and where ``close`` writes it.
-class SessionKeys(TypedDict, total=False):
-    id: str
-    output: str
-
-
-#: Keys of a mail message (``IPM.Note``, the default kind).
-MailKeys = TypedDict(
-    "MailKeys",
-    {
-        "class": str,
-        "subject": str,
-        "body": str,
-        "html": str,
-        "rtf": str,
-        "from": str,
-        "sender": str,
-        "to": list[Recipient],
-        "cc": list[Recipient],
-        "bcc": list[Recipient],
-        "reply_to": list[str],
-        "date": str,
-        "draft": bool,
-        "importance": Literal["low", "normal", "high"],
-        "sensitivity": Literal["normal", "personal", "private", "confidential"],
-        "categories": list[str],
-        "headers": list[str],
-        "message_id": str,
-        "read_receipt": bool,
-        "delivery_receipt": bool,
-        "flag": str,
-        "due": str,
-        "template": bool,
-        "attachments": list[AttachmentSpec],
-        "properties": Properties,
-    },
-    total=False,
-)
-
-
-class EditKeys(TypedDict, total=False):
-    """Keys of an edited file (``msgsess edit``): its source and changes to its own tables,
-    by index in the file's tables (see :func:`rows` for the numbers users see)."""
-
-    source: SourceSpec
-    remove_recipients: list[int]
-    remove_attachments: list[int]
-    recipient_properties: dict[str, Properties]
-    attachment_properties: dict[str, Properties]
-
-
-class ItemName(TypedDict, total=False):
-    """A contact's name in parts (``name`` as an object)."""
-
-    prefix: str
-    given: str
-    middle: str
-    surname: str
-    suffix: str
-
-
-class PostalAddress(TypedDict, total=False):
-    """A contact's postal address (a value of the ``addresses`` object)."""
-
-    street: str
-    city: str
-    state: str
-    postal_code: str
-    country: str
-    po_box: str
-
-
-class PhotoSpec(TypedDict, total=False):
-    """A contact picture: a file, base64 ``data``, or the session's captured ``blob``."""
-
-    file: str
-    data: str
-    blob: str
-
-
-#: Keys of Outlook items beyond mail (``msgsess.items``; docs/ITEMS.md says which kind takes
-#: which). ``due`` is mail's key too (a follow-up flag's date): a task's due date.
-class ItemKeys(TypedDict, total=False):
-    kind: Literal["mail", "appointment", "meeting", "contact", "task", "note", "distlist"]
-    start: str
-    end: str
-    all_day: str
-    timezone: str
-    location: str
-    busy: Literal["free", "tentative", "busy", "oof", "elsewhere"]
-    reminder: int | str
-    recurrence: str
-    exdate: list[str]
-    organizer: str
-    attendees: list[str]
-    optional: list[str]
-    resources: list[str]
-    uid: str
-    sequence: int
-    name: str | ItemName
-    display_name: str
-    file_as: str
-    emails: list[str]
-    phones: list[str] | dict[str, str]
-    addresses: list[str] | dict[str, PostalAddress]
-    company: str
-    job_title: str
-    birthday: str
-    web: str
-    photo: str | PhotoSpec
-    status: Literal["not-started", "in-progress", "complete", "waiting", "deferred"]
-    percent: int
-    priority: Literal["low", "normal", "high"]
-    owner: str
-    color: Literal["blue", "green", "pink", "yellow", "white"]
-    members: list[str]
-
-
-class EmlKeys(TypedDict, total=False):
-    """The MIME message a message starts from: a path (``"mail.eml"``) or an :class:`EmlSpec`.
-    The spec's other keys then change it, as they change an edited file."""
-
-    eml: str | EmlSpec
-
-
-class MessageSpec(SessionKeys, MailKeys, EditKeys, ItemKeys, EmlKeys, total=False):
-    """One message, as ``add --json`` reads it; every key optional.
-
-    Keys that are Python keywords are given with a dict literal (``{"from": …, "class": …}``).
-    """
-
+        module = _LAZY.get(name, "msgsess.spectypes")
+        try:
+            return getattr(importlib.import_module(module), name)
+        except AttributeError:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
 
 # --- kinds: who owns which keys -------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class Kind:
     """A group of spec keys with everything that must know them.
 
@@ -262,44 +92,43 @@ class Kind:
     written to this shape and wired as :data:`ITEMS`.
     """
 
-    name: str
-    keys: frozenset[str]
-    flags: tuple[tuple[str, str], ...] = ()
-    table_keys: frozenset[str] = field(default_factory=frozenset)
-    steps: str | None = None
+    __slots__ = ("flags", "keys", "name", "steps", "table_keys")
 
+    def __init__(
+        self,
+        name: str,
+        keys: frozenset[str],
+        flags: tuple[tuple[str, str], ...] = (),
+        table_keys: frozenset[str] = frozenset(),
+        steps: str | None = None,
+    ) -> None:
+        self.name = name
+        self.keys = keys
+        self.flags = flags
+        self.table_keys = table_keys
+        self.steps = steps
 
-class Prepared(Protocol):
-    """What a kind's ``prepare`` returns: at least the spec left for the mail composer."""
-
-    @property
-    def mail_spec(self) -> Mapping[str, Any]: ...
-
-
-class Steps(Protocol):
-    """The module of a :class:`Kind` with ``steps``."""
-
-    def prepare(self, spec: Mapping[str, Any], *, label: str) -> Prepared: ...
-
-    def apply(self, prepared: Any, msg: Any, *, now: Any) -> None: ...
-
-    def prepare_edit(self, msg: Any, spec: Mapping[str, Any], *, label: str) -> Prepared: ...
-
-    def refresh(self, msg: Any) -> None: ...
+    def __repr__(self) -> str:
+        return f"Kind({self.name!r})"
 
 
 def _keys(typed: Any) -> frozenset[str]:
+    """The keys of a ``TypedDict`` (tests compare them with the kinds' keys)."""
     return frozenset(typed.__required_keys__ | typed.__optional_keys__)
 
 
 SESSION = Kind(
     "session",
-    _keys(SessionKeys),
+    frozenset({"id", "output"}),
     flags=(("output", "output"), ("msg_id", "id")),
 )
 MAIL = Kind(
     "mail",
-    _keys(MailKeys),
+    frozenset(
+        {"class", "subject", "body", "html", "rtf", "from", "sender", "to", "cc", "bcc", "reply_to"}
+        | {"date", "draft", "importance", "sensitivity", "categories", "headers", "message_id"}
+        | {"read_receipt", "delivery_receipt", "flag", "due", "template", "attachments", "properties"}
+    ),
     flags=(
         ("msg_class", "class"),
         ("subject", "subject"),
@@ -334,13 +163,21 @@ MAIL = Kind(
 )
 EDIT = Kind(
     "edit",
-    _keys(EditKeys),
+    frozenset(
+        {"source", "remove_recipients", "remove_attachments", "recipient_properties"}
+        | {"attachment_properties"}
+    ),
     table_keys=frozenset({"remove_recipients", "remove_attachments", "recipient_properties"}),
 )
 
 ITEMS = Kind(
     "items",
-    _keys(ItemKeys),
+    frozenset(
+        {"kind", "start", "end", "all_day", "timezone", "location", "busy", "reminder", "recurrence"}
+        | {"exdate", "organizer", "attendees", "optional", "resources", "uid", "sequence", "name"}
+        | {"display_name", "file_as", "emails", "phones", "addresses", "company", "job_title"}
+        | {"birthday", "web", "photo", "status", "percent", "priority", "owner", "color", "members"}
+    ),
     flags=(
         ("kind", "kind"),
         ("start", "start"),
@@ -378,7 +215,7 @@ ITEMS = Kind(
 )
 
 #: A message read from MIME mail; the session decodes it as the base the other keys change.
-EML = Kind("eml", _keys(EmlKeys), flags=(("eml", "eml"),))
+EML = Kind("eml", frozenset({"eml"}), flags=(("eml", "eml"),))
 
 #: Every kind, in the order their compose steps run.
 KINDS: tuple[Kind, ...] = (SESSION, MAIL, EDIT, ITEMS, EML)
@@ -430,8 +267,7 @@ def spelled(key: str) -> str:
     return key if names is None else names.get(key, key)
 
 
-@contextmanager
-def typed_as(params: Mapping[str, Any]) -> Iterator[None]:
+class typed_as:  # lower case: used as a function, ``with typed_as(params):``
     """Within the block, errors about a key name the ``add`` option that fills it.
 
     ``params`` are the options as click gives them (parameter -> value); of two options for
@@ -439,25 +275,31 @@ def typed_as(params: Mapping[str, Any]) -> Iterator[None]:
     checks that name keys (the item fields) call :func:`spelled`, so the map travels with the
     check down to them rather than through every layer's arguments.
     """
-    names: dict[str, str] = {}
-    for param, key in FLAG_KEYS.items():
-        names.setdefault(key, option_name(param))
-    for param, value in params.items():
-        if param in FLAG_KEYS and value is not None and value != () and value is not False:
-            names[FLAG_KEYS[param]] = option_name(param)
-    token = _TYPED.set(names)
-    try:
-        yield
-    finally:
-        _TYPED.reset(token)
+
+    __slots__ = ("names", "token")
+
+    def __init__(self, params: Mapping[str, Any]) -> None:
+        names: dict[str, str] = {}
+        for param, key in FLAG_KEYS.items():
+            names.setdefault(key, option_name(param))
+        for param, value in params.items():
+            if param in FLAG_KEYS and value is not None and value != () and value is not False:
+                names[FLAG_KEYS[param]] = option_name(param)
+        self.names = names
+
+    def __enter__(self) -> None:
+        self.token = _TYPED.set(self.names)
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        _TYPED.reset(self.token)
 
 
 #: Recipient lists in table order: added recipients are numbered across to, cc, bcc in this order.
 RECIPIENT_KINDS = ("to", "cc", "bcc")
 #: Where a numbered row lives: in the edited file's own table (by index there) …
 ORIGINAL = "original"
-
-Table = Literal["recipients", "attachments"]
 
 
 def kind_of_key(key: str) -> Kind | None:
@@ -470,18 +312,18 @@ def steps_for(spec: Mapping[str, Any]) -> list[Steps]:
     import importlib
 
     used = set(spec)
-    return [
-        cast(Steps, importlib.import_module(kind.steps))
-        for kind in KINDS
-        if kind.steps is not None and used & kind.keys
+    found: list[Any] = [
+        importlib.import_module(kind.steps) for kind in KINDS if kind.steps is not None and used & kind.keys
     ]
+    return found
 
 
 def all_steps() -> list[Steps]:
     """The compose steps of every kind with steps (``refresh`` of an edited message runs them all)."""
     import importlib
 
-    return [cast(Steps, importlib.import_module(kind.steps)) for kind in KINDS if kind.steps is not None]
+    found: list[Any] = [importlib.import_module(kind.steps) for kind in KINDS if kind.steps is not None]
+    return found
 
 
 # --- numbering --------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ LAYERS = [
     {"msgsess.props"},
     {"msgsess.model"},
     {"msgsess.oxmsg"},
-    {"msgsess.spec"},
+    {"msgsess.spec", "msgsess.spectypes"},
     {"msgsess.composer", "msgsess.dump", "msgsess.items", "msgsess.extract", "msgsess.mime"},
     {"msgsess.cfb", "msgsess.cfbwriter", "msgsess.savedir", "msgsess.msgfile"},
     {"msgsess.session", "msgsess.convert"},
@@ -90,7 +90,7 @@ def test_imports_follow_the_layers(name: str, path: Path) -> None:
 
 
 #: Parts of the package that make no session and speak to no user: the pure core.
-PURE = ("msgsess.oxmsg", "msgsess.props", "msgsess.model", "msgsess.spec")
+PURE = ("msgsess.oxmsg", "msgsess.props", "msgsess.model", "msgsess.spec", "msgsess.spectypes")
 #: What the pure core never imports (DESIGN.md): sessions, the command line, and their libraries.
 NOT_IN_THE_CORE = ("msgsess.session", "msgsess.cli", "sqlite3", "click", "rich")
 

@@ -16,7 +16,7 @@ from typing import Any
 import click
 import pytest
 
-from msgsess import spec
+from msgsess import spec, spectypes
 from msgsess.errors import NotFound
 from msgsess.session import jsonspec
 
@@ -30,6 +30,28 @@ def _schema_keys(definition: dict[str, Any]) -> set[str]:
 def test_the_key_set_is_the_schema_s() -> None:
     assert _schema_keys(SCHEMA) == spec.KEYS | spec.ADD_ONLY_KEYS
     assert spec._keys(spec.MessageSpec) == spec.KEYS
+
+
+def test_each_kind_s_keys_are_its_typed_dict_s() -> None:
+    # spec.py spells the keys out (no typing at run time); spectypes types them.
+    typed = {
+        "session": "SessionKeys",
+        "mail": "MailKeys",
+        "edit": "EditKeys",
+        "items": "ItemKeys",
+        "eml": "EmlKeys",
+    }
+    assert [kind.name for kind in spec.KINDS] == list(typed)
+    for kind in spec.KINDS:
+        assert kind.keys == spec._keys(getattr(spectypes, typed[kind.name])), kind.name
+
+
+def test_the_spec_s_types_are_given_on_first_use() -> None:
+    assert spec.MessageSpec is spectypes.MessageSpec
+    assert spec.Table is spectypes.Table
+    assert spec.kind_of_class("IPM.Appointment") == "appointment"
+    with pytest.raises(AttributeError, match="no attribute 'Nothing'"):
+        spec.Nothing  # noqa: B018
 
 
 def test_the_typed_dicts_say_what_the_schema_says() -> None:

@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from msgsess import api
 from msgsess.api import printable
 from msgsess.cli.common import MESSAGE_ID, session_argument
-from msgsess.spec import ORIGINAL, RECIPIENT_KINDS, Table, base_of, rows
+from msgsess.spec import ORIGINAL, RECIPIENT_KINDS, base_of, rows
+
+if TYPE_CHECKING:
+    from msgsess.spec import Table
 
 #: A node of the outline: a label and its children.
 Node = tuple[str, list[Any]]

@@ -9,9 +9,10 @@ import :mod:`msgsess.session.inputs` without the store, SQLite and the use cases
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from msgsess.session.usecases import (
         add,
         add_properties,

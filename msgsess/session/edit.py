@@ -25,16 +25,19 @@ Numbering
 from __future__ import annotations
 
 import binascii
-from typing import TYPE_CHECKING, Any
 
 from msgsess.errors import InvalidParameter, TooBig
 from msgsess.session.inputs import read_eml, read_msg
-from msgsess.session.store import Store
-from msgsess.spec import EDIT_TABLE_KEYS, ORIGINAL, RECIPIENT_KINDS, Table, base_of, original_count, row
+from msgsess.spec import EDIT_TABLE_KEYS, ORIGINAL, RECIPIENT_KINDS, base_of, original_count, row
 from msgsess.spec import rows as spec_rows
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from msgsess.model import Message
+    from msgsess.session.store import Store
+    from msgsess.spec import Table
 
 
 def describe_mode(info: dict[str, Any]) -> str:
