@@ -695,13 +695,13 @@ def check(path: PathLike) -> CheckResult:
     """Check a ``.msg`` file against the structure rules of [MS-OXMSG] and [MS-CFB]
     (``msgsess check``). A file that cannot be read at all is a result with its ``error``,
     not an exception, so that a run over many files goes on."""
-    from msgsess import cfb
+    from msgsess import cfbreader
     from msgsess.errors import MsgsessError
     from msgsess.oxmsg.check import check as _check
 
     name = os.fspath(path)
     try:
-        tree = cfb.read_file(Path(name))
+        tree = cfbreader.read_file(Path(name))
     except MsgsessError as exc:
         return CheckResult(name, error=exc)
     return CheckResult(name, tuple(_check(tree)))

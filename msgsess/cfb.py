@@ -11,11 +11,9 @@ removes it. :func:`write_atomic` does all three. A temporary file carries a
 mark until it is committed, and a backup a digest in its name, so that
 :func:`remove_leftovers` can remove what a killed run left, and nothing else.
 
-Reading goes through ``olefile`` with strict defect handling, preceded and
-followed by our own checks (header counts, sector chains, entry sizes, depth,
-entry count, total bytes), so that damaged or hostile input ends in one
-:class:`~msgsess.errors.CorruptFile` with a one-line message, never a
-traceback or a hang.
+Reading is :mod:`msgsess.cfbreader` (our own reader, with limits for hostile input), whose
+:func:`read_file`, :func:`read_bytes` and :class:`Limits` this module re-exports: commands that
+only read a file import that module alone, not this one and its writer.
 """
 
 from __future__ import annotations
@@ -27,23 +25,21 @@ import os
 import signal
 import stat
 import struct
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
-
-import olefile
-from olefile.olefile import OleFileError as _OleFileError
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from msgsess import cfbwriter
-from msgsess.errors import CorruptFile, InvalidParameter, MsgsessError, NotFound, WriteFailed, out_of_memory
-from msgsess.inputs import open_input
+from msgsess.cfbformat import SIGNATURE as CFB_SIGNATURE
+from msgsess.cfbreader import DEFAULT_LIMITS, Limits, read_bytes, read_file
+from msgsess.errors import MsgsessError, WriteFailed
 from msgsess.oxmsg import layout
-from msgsess.storage import NULL_CLSID, DirectoryEntry, FileLayout, Storage
 
 if TYPE_CHECKING:
     from _typeshed import ReadableBuffer
+
+    from msgsess.storage import Storage
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -73,33 +69,6 @@ __all__ = [
 MSG_CLSID = layout.CLSID_MAIL_MESSAGE
 #: Outlook template {0006F046-0000-0000-C000-000000000046}.
 OFT_CLSID = layout.CLSID_TEMPLATE
-
-# [MS-CFB] layout constants shared with the writer.
-ENDOFCHAIN = cfbwriter.ENDOFCHAIN
-CFB_SIGNATURE = cfbwriter.SIGNATURE
-HEADER = cfbwriter.HEADER
-MINI_STREAM_CUTOFF = cfbwriter.MINI_STREAM_CUTOFF
-MINI_SECTOR_SIZE = cfbwriter.MINI_SECTOR
-#: Characters [MS-CFB] 2.6.1 forbids in names (a reader finds NUL only as the terminator).
-FORBIDDEN_NAME_CHARS = frozenset("/\\:!")
-
-_STREAM = 2  # [MS-CFB] 2.6.1 object types
-_STORAGE = 1
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Bounds for reading untrusted compound files."""
-
-    #: Deepest nesting of storages below the root.
-    max_depth: int = 64
-    #: Most directory entries (streams and storages) in one file.
-    max_entries: int = 200_000
-    #: Most stream bytes in total.
-    max_total_bytes: int = 4 << 30
-
-
-DEFAULT_LIMITS = Limits()
 
 
 # --------------------------------------------------------------------------- writing
@@ -776,328 +745,4 @@ def write_bytes_atomic(data: bytes, target: Path, *, durable: bool = False) -> N
 
 
 # --------------------------------------------------------------------------- reading
-
-
-class _Damaged(Exception):
-    """Internal: what is wrong, for the CorruptFile message."""
-
-
-class _Reader(olefile.OleFileIO):  # type: ignore[misc]
-    """olefile with an O(1) duplicate-stream check and a cap on directory entries."""
-
-    def __init__(self, fp: BinaryIO, max_entries: int) -> None:
-        self._msgsess_max_entries = max_entries
-        self._msgsess_loaded = 0
-        self._msgsess_used: dict[bool, set[int]] = {False: set(), True: set()}
-        super().__init__(fp, raise_defects=olefile.DEFECT_INCORRECT)
-
-    def _check_duplicate_stream(self, first_sect: int, minifat: bool = False) -> None:
-        # Same rule as olefile's, with a set instead of a list (its list is O(n²) in entries).
-        if not minifat and first_sect in (
-            olefile.DIFSECT,
-            olefile.FATSECT,
-            olefile.ENDOFCHAIN,
-            olefile.FREESECT,
-        ):
-            return
-        used = self._msgsess_used[bool(minifat)]
-        if first_sect in used:
-            self._raise_defect(olefile.DEFECT_INCORRECT, "Stream referenced twice")
-        used.add(first_sect)
-
-    def _load_direntry(self, sid: int) -> Any:
-        self._msgsess_loaded += 1
-        if self._msgsess_loaded > self._msgsess_max_entries:
-            raise _Damaged(f"more than {self._msgsess_max_entries} directory entries")
-        return super()._load_direntry(sid)
-
-
-def _check_header(fp: BinaryIO, size: int) -> None:
-    """Sanity of [MS-CFB] 2.2 header counts before olefile trusts them."""
-    head = fp.read(512)
-    fp.seek(0)
-    if len(head) < 8 or head[:8] != CFB_SIGNATURE:
-        raise _Damaged("not a compound file (no CFB signature)")
-    if len(head) < 512:
-        raise _Damaged(f"truncated: {size} bytes, shorter than a compound-file header")
-    fields = HEADER.unpack_from(head)
-    sector_shift = fields[5]
-    n_fat, n_minifat, n_difat = fields[9], fields[14], fields[16]
-    if sector_shift not in (9, 12):
-        raise _Damaged(f"invalid sector size 2**{sector_shift}")
-    sector = 1 << sector_shift
-    n_sect = max(0, (size - sector + sector - 1) // sector)
-    if size < 3 * 512:
-        raise _Damaged(f"truncated: {size} bytes, too short for a compound file")
-    for label, count in (("FAT", n_fat), ("MiniFAT", n_minifat), ("DIFAT", n_difat)):
-        if count > n_sect:
-            raise _Damaged(f"header declares {count} {label} sectors but the file has only {n_sect}")
-
-
-def _mark_chain(
-    fat: Any, start: int, count: int | None, used: bytearray, what: str, sectors: int = 0
-) -> None:
-    """Follow a sector chain, failing on loops, overlaps, and sectors outside the table.
-
-    ``count`` sectors are expected; ``None`` follows the chain to ENDOFCHAIN. ``sectors`` is how
-    many the file holds (a sector in the file that the table does not map is named as such).
-    """
-    limit = len(fat)
-    sect = start
-    steps = 0
-    while count is None or steps < count:
-        if sect == ENDOFCHAIN:
-            if count is None:
-                return
-            raise _Damaged(f"{what} ends after {steps} of {count} sectors (truncated?)")
-        if sect >= limit:
-            if sect < sectors:
-                raise _Damaged(
-                    f"{what} points to sector {sect:#x}, beyond the {limit} sectors its FAT maps "
-                    "(the DIFAT lists too few FAT sectors)"
-                )
-            raise _Damaged(f"{what} points to sector {sect:#x} outside the file (truncated?)")
-        if used[sect]:
-            raise _Damaged(f"sector chain of {what} loops or overlaps another stream")
-        used[sect] = 1
-        sect = fat[sect]
-        steps += 1
-
-
-def _entry_name(kid: Any, where: str) -> str:
-    """A directory entry's name as [MS-CFB] 2.6.1 defines it, or ``_Damaged``.
-
-    The name-length field counts the bytes of the name and its terminator: even, 4..64 for a
-    name of 1..31 UTF-16 code units. olefile trusts the field (a length of 1 gives a name of 32
-    characters ending in U+FFFD) and replaces what is no UTF-16; a writer could not write either.
-    """
-    length = kid.namelength
-    if length % 2 or not 4 <= length <= 64:
-        raise _Damaged(
-            f"directory entry {kid.sid} in {where} has name-length field {length}; it must be even, 4..64"
-        )
-    try:
-        name = str(kid.name_raw[: length - 2].decode("utf-16-le"))
-    except UnicodeDecodeError:
-        raise _Damaged(f"directory entry {kid.sid} in {where} has a name that is not UTF-16") from None
-    if "\0" in name or not FORBIDDEN_NAME_CHARS.isdisjoint(name):
-        raise _Damaged(f"invalid entry name {name!r} in {where}")
-    return name
-
-
-def _clsid_bytes(text: str) -> bytes:
-    return uuid.UUID(text).bytes_le if text else NULL_CLSID
-
-
-def _read(fp: BinaryIO, name: str, limits: Limits) -> Storage:
-    fp.seek(0, os.SEEK_END)
-    size = fp.tell()
-    fp.seek(0)
-    _check_header(fp, size)
-    ole = _Reader(fp, limits.max_entries)
-    try:
-        tree, storages = _to_tree(ole, size, limits)
-        tree.layout = _layout(fp, ole, size, storages)
-        return tree
-    finally:
-        ole.close()
-
-
-def _layout(fp: BinaryIO, ole: Any, size: int, storages: dict[str, int]) -> FileLayout:
-    """The directory entries and allocation tables as the file holds them, for ``check``.
-
-    Only what olefile does not judge is gathered here, not judged: the red-black sibling trees
-    ([MS-CFB] 2.6.4) and the DIFAT ([MS-CFB] 2.5) are checked by ``msgsess.oxmsg.check``.
-    """
-    entries = {
-        entry.sid: DirectoryEntry(entry.name, entry.color, entry.sid_left, entry.sid_right, entry.sid_child)
-        for entry in ole.direntries
-        if entry is not None
-    }
-    fp.seek(0)
-    head = fp.read(512)
-    fields = HEADER.unpack_from(head)
-    sector = 1 << fields[5]
-    fat_declared, first_difat, difat_declared = fields[9], fields[15], fields[16]
-    slots = cfbwriter.HEADER_DIFAT
-    listed = [s for s in struct.unpack_from(f"<{slots}I", head, HEADER.size) if s != cfbwriter.FREESECT]
-    per_sector = sector // 4 - 1
-    sectors_in_file = max(0, (size - sector) // sector)
-    difat: list[int] = []
-    next_difat = first_difat
-    while next_difat < sectors_in_file and next_difat not in difat and len(difat) <= sectors_in_file:
-        difat.append(next_difat)
-        fp.seek((next_difat + 1) * sector)
-        data = fp.read(sector)
-        if len(data) < sector:
-            break
-        values = struct.unpack_from(f"<{per_sector + 1}I", data)
-        listed.extend(s for s in values[:per_sector] if s != cfbwriter.FREESECT)
-        next_difat = values[per_sector]
-    fat = ole.fat
-    marks = {s: int(fat[s]) for s in (*listed, *difat) if s < len(fat)}
-    return FileLayout(
-        size=size,
-        sector_size=sector,
-        entries=entries,
-        storages=storages,
-        fat_declared=fat_declared,
-        difat_declared=difat_declared,
-        fat_sectors=tuple(listed),
-        difat_sectors=tuple(difat),
-        difat_next=next_difat,
-        fat_entries=marks,
-    )
-
-
-def _to_tree(ole: Any, size: int, limits: Limits) -> tuple[Storage, dict[str, int]]:
-    """The tree of ``ole``, and the stream id of each storage by path ('' for the root)."""
-    root = ole.root
-    sector = ole.sectorsize
-    fat = ole.fat
-    used = bytearray(len(fat))
-    in_file = max(0, (size - sector) // sector)
-    # The directory and MiniFAT chains, then the mini stream ([MS-CFB] 2.6.2, 2.3, 2.7).
-    _mark_chain(fat, ole.first_dir_sector, None, used, "the directory", in_file)
-    if ole.num_mini_fat_sectors:
-        count_minifat = ole.num_mini_fat_sectors
-        _mark_chain(fat, ole.first_mini_fat_sector, count_minifat, used, "the MiniFAT", in_file)
-    if root.size > size:
-        raise _Damaged(f"mini stream declares {root.size} bytes, more than the file's {size}")
-    if root.size:
-        _mark_chain(fat, root.isectStart, -(-root.size // sector), used, "the mini stream", in_file)
-
-    # Walk the directory tree without recursion; check depth, sizes and totals.
-    tree = Storage(clsid=_clsid_bytes(root.clsid), created=root.createTime, modified=root.modifyTime)
-    streams: list[tuple[Storage, str, Any, str]] = []
-    stack: list[tuple[Any, Storage, str, int]] = [(root, tree, "", 0)]
-    total = 0
-    count = 0
-    #: Names of each storage's children, upper-cased as [MS-CFB] 2.6.4 compares them.
-    names_seen: dict[int, set[str]] = {}
-    storages: dict[str, int] = {}
-    while stack:
-        entry, node, path, depth = stack.pop()
-        storages[path.rstrip("/")] = entry.sid
-        for kid in entry.kids:
-            count += 1
-            if count > limits.max_entries:
-                raise _Damaged(f"more than {limits.max_entries} directory entries")
-            kid_name = _entry_name(kid, path.rstrip("/") or "the root")
-            kid_path = f"{path}{kid_name}"
-            folded = kid_name.upper()
-            if folded in names_seen.setdefault(id(node), set()):
-                raise _Damaged(f"two entries named {kid_name!r} in {path.rstrip('/') or 'the root'}")
-            names_seen[id(node)].add(folded)
-            if kid.entry_type == _STORAGE:
-                if depth + 1 > limits.max_depth:
-                    raise _Damaged(f"storages nested deeper than {limits.max_depth} levels")
-                child = Storage(
-                    clsid=_clsid_bytes(kid.clsid), created=kid.createTime, modified=kid.modifyTime
-                )
-                node.entries[kid_name] = child
-                stack.append((kid, child, kid_path + "/", depth + 1))
-            elif kid.entry_type == _STREAM:
-                if kid.size > size:
-                    raise _Damaged(
-                        f"stream {kid_path} declares {kid.size} bytes, more than the file's {size}"
-                    )
-                total += kid.size
-                if total > limits.max_total_bytes:
-                    raise _Damaged(f"streams hold more than {limits.max_total_bytes} bytes in total")
-                streams.append((node, kid_name, kid, kid_path))
-            # Unallocated entries linked into the tree carry nothing: skip them.
-
-    # Check every stream's chain before reading any of them.
-    mini_used = bytearray(-(-root.size // MINI_SECTOR_SIZE))
-    minifat: Any = None
-    for _node, _name, kid, kid_path in streams:
-        if kid.size == 0:
-            continue
-        if kid.size < MINI_STREAM_CUTOFF:
-            if minifat is None:
-                ole.loadminifat()
-                minifat = ole.minifat
-            count_mini = -(-kid.size // MINI_SECTOR_SIZE)
-            _mark_chain(minifat, kid.isectStart, count_mini, mini_used, f"stream {kid_path}")
-        else:
-            count_big = -(-kid.size // sector)
-            _mark_chain(fat, kid.isectStart, count_big, used, f"stream {kid_path}", in_file)
-
-    for node, kid_name, kid, kid_path in streams:
-        if kid.size == 0:
-            node.entries[kid_name] = b""
-        elif kid.size < MINI_STREAM_CUTOFF:
-            node.entries[kid_name] = ole._open(kid.isectStart, kid.size).read()
-        else:
-            node.entries[kid_name] = _read_chain(ole.fp, fat, kid.isectStart, kid.size, sector, kid_path)
-    return tree, storages
-
-
-def _read_chain(fp: BinaryIO, fat: Any, start: int, size: int, sector: int, path: str) -> bytes:
-    """A stream of the FAT whose chain :func:`_mark_chain` has checked, read run by run.
-
-    Sectors that follow one another in the file are read at once: a stream stored in one run
-    (as writers lay them out) is one read into one bytes object, where olefile's reader holds it
-    two or three times over. Only a fragmented stream is joined from its runs.
-    """
-    runs: list[tuple[int, int]] = []
-    sect, left = start, -(-size // sector)
-    while left:
-        first, count = sect, 1
-        sect, left = fat[sect], left - 1
-        while left and sect == first + count:
-            sect, left, count = fat[sect], left - 1, count + 1
-        runs.append((first, count))
-    parts: list[bytes] = []
-    got = 0
-    for first, count in runs:
-        fp.seek((first + 1) * sector)
-        want = min(count * sector, size - got)
-        part = fp.read(want)
-        if len(part) != want:
-            raise _Damaged(f"stream {path} goes past the end of the file (truncated?)")
-        parts.append(part)
-        got += want
-    return parts[0] if len(parts) == 1 else b"".join(parts)
-
-
-def _wrap_read(name: str, fp_factory: Any, limits: Limits) -> Storage:
-    try:
-        with fp_factory() as fp:
-            return _read(fp, name, limits)
-    except (FileNotFoundError, NotADirectoryError) as exc:
-        raise NotFound("no such file").at(name) from exc
-    except _Damaged as exc:
-        raise CorruptFile(f"damaged compound file: {exc}").at(name) from exc
-    except MemoryError:
-        raise out_of_memory(f"read {name}") from None
-    except RecursionError as exc:
-        raise CorruptFile(
-            "damaged compound file: directory tree too deep (unbalanced or nested too deeply)"
-        ).at(name) from exc
-    except _OleFileError as exc:
-        raise CorruptFile(f"damaged compound file: {exc}").at(name) from exc
-    except OSError as exc:
-        if isinstance(exc, IsADirectoryError | PermissionError):
-            raise InvalidParameter(f"cannot read {name}: {_os_reason(exc)}") from exc
-        raise CorruptFile(f"damaged compound file: {_os_reason(exc)}").at(name) from exc
-    except (ValueError, IndexError, KeyError, TypeError, struct.error, OverflowError, EOFError) as exc:
-        # Anything else olefile trips over on malformed input.
-        detail = str(exc) or type(exc).__name__
-        raise CorruptFile(f"damaged compound file: {detail}").at(name) from exc
-
-
-def read_file(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> Storage:
-    """Read the compound file at ``path`` into a :class:`Storage` tree.
-
-    Only a regular file within the limit on inputs is opened (:func:`msgsess.inputs.open_input`):
-    a FIFO, a device or a folder is refused without blocking.
-    """
-    path = Path(path)
-    return _wrap_read(str(path), lambda: io.BufferedReader(open_input(path)), limits)
-
-
-def read_bytes(data: bytes | bytearray, name: str = "<bytes>", *, limits: Limits = DEFAULT_LIMITS) -> Storage:
-    """Read a compound file held in memory into a :class:`Storage` tree."""
-    return _wrap_read(name, lambda: io.BytesIO(data), limits)
+# msgsess.cfbreader (its own module: commands that only read load nothing of the writing side).

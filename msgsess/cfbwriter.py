@@ -32,34 +32,29 @@ from operator import itemgetter
 from struct import Struct
 from typing import BinaryIO, NoReturn
 
+from msgsess.cfbformat import (
+    DIFSECT,
+    DIR_ENTRY,
+    DIR_ENTRY_SIZE,
+    ENDOFCHAIN,
+    FATSECT,
+    FREESECT,
+    HEADER,
+    HEADER_DIFAT,
+    MAXREGSECT,
+    MINI_SECTOR,
+    MINI_SECTOR_SHIFT,
+    MINI_STREAM_CUTOFF,
+    NOSTREAM,
+    SIGNATURE,
+)
 from msgsess.errors import TooBig, WriteFailed
 from msgsess.storage import NULL_CLSID, Storage, StreamSource
 
 __all__ = ["CHUNK", "MAX_V3_STREAM", "Plan", "plan", "sort_key", "to_bytes"]
 
-# [MS-CFB] 2.1 special sector and stream numbers.
-MAXREGSECT = 0xFFFFFFFA
-DIFSECT = 0xFFFFFFFC
-FATSECT = 0xFFFFFFFD
-ENDOFCHAIN = 0xFFFFFFFE
-FREESECT = 0xFFFFFFFF
-NOSTREAM = 0xFFFFFFFF
-
-SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-#: [MS-CFB] 2.2: signature, CLSID, minor, major, byte order, sector shift, mini sector shift,
-#: reserved, directory sectors, FAT sectors, first directory sector, transaction signature,
-#: mini stream cutoff, first MiniFAT sector, MiniFAT sectors, first DIFAT sector, DIFAT sectors.
-HEADER = Struct("<8s16sHHHHH6sIIIIIIIII")
-HEADER_DIFAT = 109
 MINOR_VERSION = 0x003E
 BYTE_ORDER = 0xFFFE
-MINI_SECTOR_SHIFT = 6
-MINI_SECTOR = 1 << MINI_SECTOR_SHIFT
-MINI_STREAM_CUTOFF = 0x1000
-#: [MS-CFB] 2.6.1: name, name length, type, colour, left, right, child, CLSID, state bits,
-#: creation time, modified time, starting sector, stream size.
-DIR_ENTRY = Struct("<64sHBBIII16sIQQIQ")
-DIR_ENTRY_SIZE = 128
 #: An unused directory entry: all zero but the three ids, which are NOSTREAM ([MS-CFB] 2.6.3).
 FREE_ENTRY = DIR_ENTRY.pack(b"", 0, 0, 0, NOSTREAM, NOSTREAM, NOSTREAM, bytes(16), 0, 0, 0, 0, 0)
 #: Largest stream a version 3 file holds ([MS-CFB] 2.6.3: 0x80000000 bytes).

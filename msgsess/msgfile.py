@@ -7,25 +7,28 @@ compound-file reader and the decoder, and nothing of the session.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from msgsess.errors import out_of_memory
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from msgsess.model import Message
 
 
 def read_msg(data: bytes | bytearray | Path, name: str, codepage: int | None = None) -> Message:
     """Decode a ``.msg`` file, its bytes or its path; damaged input is one error naming ``name``.
 
-    The compound file is read with the limits for hostile input (:func:`msgsess.cfb.read_bytes`,
-    or for a path :func:`msgsess.cfb.read_file`, which reads the streams without holding the
+    The compound file is read with the limits for hostile input (:func:`msgsess.cfbreader.read_bytes`,
+    or for a path :func:`msgsess.cfbreader.read_file`, which reads the streams without holding the
     whole file), then decoded.
     """
-    from msgsess import cfb, oxmsg
+    from msgsess import cfbreader, oxmsg
 
-    tree = cfb.read_file(data) if isinstance(data, Path) else cfb.read_bytes(data, name)
+    if isinstance(data, bytes | bytearray):
+        tree = cfbreader.read_bytes(data, name)
+    else:
+        tree = cfbreader.read_file(data)
     try:
         return oxmsg.decode(tree, codepage=codepage, label=name)
     except MemoryError:

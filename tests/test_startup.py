@@ -37,10 +37,11 @@ ADD = NEVER | {
     "msgsess.props.values", "msgsess.dump", "mimetypes", "secrets", "random", "shutil", "decimal",
 }  # fmt: skip
 #: ``dump`` and ``check`` read a file: nothing of the session (msgsess.msgfile reads it), no
-#: SQLite, no composer.
+#: SQLite, no composer; our own compound-file reader (msgsess.cfbreader), so neither olefile
+#: (nor the logging it loads) nor the writing side (msgsess.cfb, msgsess.cfbwriter).
 READ = NEVER | {
     "sqlite3", "msgsess.session", "msgsess.composer", "mimetypes", "secrets", "shutil", "fractions",
-    "hashlib",
+    "hashlib", "olefile", "logging", "msgsess.cfb", "msgsess.cfbwriter",
 }  # fmt: skip
 
 
@@ -81,7 +82,7 @@ def test_add_imports_no_codec_no_writer_and_no_rich(made: Path) -> None:
 def test_dump_and_check_import_no_session_and_no_composer(made: Path, command: str) -> None:
     loaded = modules(made, command, "w1.msg")
     assert heavy(loaded, READ | {"msgsess.spec"}) == []  # dump of a mail: no item, no spec
-    assert "olefile" in loaded  # the reader
+    assert "msgsess.cfbreader" in loaded  # the reader
 
 
 def test_edit_imports_no_encoder_and_no_rich(made: Path) -> None:
