@@ -16,15 +16,22 @@ Data only: ``msgsess.cli`` lays the outline out as plain lines or as a rich tree
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, NamedTuple
+from collections import namedtuple
 
-from msgsess.model import Message, Property, PropertyBag, int_value
+from msgsess.model import int_value
 from msgsess.oxmsg import codepages
 from msgsess.props import ids, registry, values
 from msgsess.props import types as t
-from msgsess.props.keys import NamedId, PropId
+from msgsess.props.keys import NamedId
 from msgsess.props.printable import has_surrogates, printable
+from msgsess.records import Frozen
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, NamedTuple
+
+    from msgsess.model import Message, Property, PropertyBag
+    from msgsess.props.keys import PropId
 
 __all__ = ["Level", "Row", "dump_message", "outline", "rows"]
 
@@ -39,12 +46,16 @@ def _sort_key(pid: PropId) -> tuple[int, int, str]:
     return (0, pid, "")
 
 
-@dataclass(frozen=True)
-class _Strings:
+class _Strings(Frozen):
     """How one message level stored its strings: ANSI or not, and the codec of 8-bit strings."""
 
+    __slots__ = _fields = ("ansi", "codec8")
     ansi: bool
     codec8: str
+
+    def __init__(self, ansi: bool, codec8: str) -> None:
+        object.__setattr__(self, "ansi", ansi)
+        object.__setattr__(self, "codec8", codec8)
 
     @classmethod
     def of(cls, msg: Message) -> _Strings:
@@ -182,14 +193,20 @@ def dump_message(msg: Message, *, full: bool = False) -> dict[str, Any]:
 # --------------------------------------------------------------------------- readable form
 
 
-class Row(NamedTuple):
-    """One property as a person reads it; every field is safe to print (see module docstring)."""
+if TYPE_CHECKING:
 
-    name: str
-    tag: str
-    type: str
-    flags: str
-    value: str
+    class Row(NamedTuple):
+        """One property as a person reads it; every field is safe to print (see module docstring)."""
+
+        name: str
+        tag: str
+        type: str
+        flags: str
+        value: str
+
+else:  # the same named tuple without importing typing
+    Row = namedtuple("Row", ["name", "tag", "type", "flags", "value"])
+    Row.__doc__ = "One property as a person reads it; every field is safe to print (see module docstring)."
 
 
 def rows(bag: PropertyBag, msg: Message, *, width: int = 100) -> list[Row]:
@@ -237,17 +254,22 @@ def _extra_names(extra: dict[str, Any]) -> str:
     return ", ".join(printable(name) for name in sorted(extra))
 
 
-@dataclass(frozen=True)
-class Level:
+class Level(Frozen):
     """A heading of the readable form, the properties under it, and the levels below it.
 
     ``rows`` is None for a heading that is a line alone (a custom storage, unparsed entries);
     every text is safe to print.
     """
 
+    __slots__ = _fields = __match_args__ = ("heading", "rows", "below")
     heading: str
     rows: tuple[Row, ...] | None
-    below: tuple[Level, ...] = ()
+    below: tuple[Level, ...]
+
+    def __init__(self, heading: str, rows: tuple[Row, ...] | None, below: tuple[Level, ...] = ()) -> None:
+        object.__setattr__(self, "heading", heading)
+        object.__setattr__(self, "rows", rows)
+        object.__setattr__(self, "below", below)
 
 
 def outline(msg: Message, *, width: int = 100, heading: str = "message") -> Level:

@@ -1,4 +1,4 @@
-"""The message model: plain dataclasses holding property bags.
+"""The message model: plain classes holding property bags.
 
 A ``Message`` is what one ``.msg`` (or one embedded message) holds: its own
 properties, a recipient table, an attachment table, and, for lossless editing,
@@ -9,26 +9,38 @@ place: :func:`refresh_derived`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import Any
-
 from msgsess.props import ids
 from msgsess.props import types as t
 from msgsess.props.keys import PropId
-from msgsess.storage import Entry, Storage
+from msgsess.records import Record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any
+
+    from msgsess.storage import Entry, Storage
+
+# The classes below were dataclasses; they are plain classes with the same constructor, repr and
+# equality (msgsess.records), because every command that reads a file imports this module and
+# dataclasses cost more than such a command's own work (issue 11's start-up).
 
 
-@dataclass
-class Property:
+class Property(Record):
     """One property value with its type and its property-stream flags ([MS-OXMSG] 2.4.2.1)."""
 
-    type: int
-    value: Any
-    flags: int = ids.DEFAULT_FLAGS
-    #: The type as the file stores it, for a property read from a file (PT_STRING8 where the model
-    #: says PT_UNICODE); None for a property set since. Not part of equality.
-    stored: int | None = field(default=None, compare=False, repr=False)
+    _fields = __match_args__ = ("type", "value", "flags", "stored")
+    #: ``stored``: the type as the file stores it, for a property read from a file (PT_STRING8
+    #: where the model says PT_UNICODE); None for a property set since. Not part of equality.
+    _hidden = frozenset({"stored"})
+
+    def __init__(
+        self, type: int, value: Any, flags: int = ids.DEFAULT_FLAGS, stored: int | None = None
+    ) -> None:
+        self.type = type
+        self.value = value
+        self.flags = flags
+        self.stored = stored
 
 
 def identity(key: PropId | str) -> PropId:
@@ -108,11 +120,15 @@ def int_value(bag: PropertyBag, pid: PropId, default: int) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else default
 
 
-@dataclass
-class Recipient:
-    props: PropertyBag = field(default_factory=PropertyBag)
-    #: Streams of the recipient storage that no property accounts for (lossless editing).
-    extra: dict[str, Entry] = field(default_factory=dict)
+class Recipient(Record):
+    """A row of the recipient table; ``extra``: streams of the recipient storage that no
+    property accounts for (lossless editing)."""
+
+    _fields = __match_args__ = ("props", "extra")
+
+    def __init__(self, props: PropertyBag | None = None, extra: dict[str, Entry] | None = None) -> None:
+        self.props = PropertyBag() if props is None else props
+        self.extra: dict[str, Entry] = {} if extra is None else extra
 
     @property
     def kind(self) -> int:
@@ -128,16 +144,26 @@ class Recipient:
         return str(name)
 
 
-@dataclass
-class Attachment:
-    """An attachment: by value (bytes in PR_ATTACH_DATA_BIN), embedded message, or custom storage."""
+class Attachment(Record):
+    """An attachment: by value (bytes in PR_ATTACH_DATA_BIN), embedded message, or custom storage.
 
-    props: PropertyBag = field(default_factory=PropertyBag)
-    embedded: Message | None = None
-    #: Content of a method-6 (OLE/custom) attachment storage, carried verbatim.
-    custom: Storage | None = None
-    #: Streams of the attachment storage that no property accounts for (lossless editing).
-    extra: dict[str, Entry] = field(default_factory=dict)
+    ``custom``: the content of a method-6 (OLE/custom) attachment storage, carried verbatim;
+    ``extra``: streams of the attachment storage that no property accounts for (lossless editing).
+    """
+
+    _fields = __match_args__ = ("props", "embedded", "custom", "extra")
+
+    def __init__(
+        self,
+        props: PropertyBag | None = None,
+        embedded: Message | None = None,
+        custom: Storage | None = None,
+        extra: dict[str, Entry] | None = None,
+    ) -> None:
+        self.props = PropertyBag() if props is None else props
+        self.embedded = embedded
+        self.custom = custom
+        self.extra: dict[str, Entry] = {} if extra is None else extra
 
     @property
     def method(self) -> int:
@@ -161,18 +187,42 @@ class Attachment:
         return ""
 
 
-@dataclass
-class Message:
-    props: PropertyBag = field(default_factory=PropertyBag)
-    recipients: list[Recipient] = field(default_factory=list)
-    attachments: list[Attachment] = field(default_factory=list)
-    #: Storages and streams of this message's storage that no property accounts for.
-    extra: dict[str, Entry] = field(default_factory=dict)
-    #: How the message was stored when decoded (None for new messages).
-    source_unicode: bool | None = None
-    source_codepage: int | None = None
-    #: CLSID of the root storage (top level) when decoded; None means "the default".
-    clsid: bytes | None = None
+class Message(Record):
+    """One message: its properties, recipient and attachment tables.
+
+    ``extra``: storages and streams of this message's storage that no property accounts for;
+    ``source_unicode``, ``source_codepage``: how the message was stored when decoded (None for
+    new messages); ``clsid``: the CLSID of the root storage (top level) when decoded, None
+    meaning "the default".
+    """
+
+    _fields = __match_args__ = (
+        "props",
+        "recipients",
+        "attachments",
+        "extra",
+        "source_unicode",
+        "source_codepage",
+        "clsid",
+    )
+
+    def __init__(
+        self,
+        props: PropertyBag | None = None,
+        recipients: list[Recipient] | None = None,
+        attachments: list[Attachment] | None = None,
+        extra: dict[str, Entry] | None = None,
+        source_unicode: bool | None = None,
+        source_codepage: int | None = None,
+        clsid: bytes | None = None,
+    ) -> None:
+        self.props = PropertyBag() if props is None else props
+        self.recipients: list[Recipient] = [] if recipients is None else recipients
+        self.attachments: list[Attachment] = [] if attachments is None else attachments
+        self.extra: dict[str, Entry] = {} if extra is None else extra
+        self.source_unicode = source_unicode
+        self.source_codepage = source_codepage
+        self.clsid = clsid
 
     def walk(self) -> Iterator[Message]:
         """This message and every embedded message below it, depth first."""

@@ -11,7 +11,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "msgsess"
 
 #: Layer of each part of the package, top first; a module may import its own layer and those above.
 LAYERS = [
-    {"msgsess.errors", "msgsess.storage", "msgsess.inputs", "msgsess.mailfields"},
+    {"msgsess.errors", "msgsess.storage", "msgsess.records", "msgsess.inputs", "msgsess.mailfields"},
     {"msgsess.props"},
     {"msgsess.model"},
     {"msgsess.oxmsg"},

@@ -7,9 +7,11 @@ that is safe to print; this module decides columns and widths, and is where rich
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from msgsess.api import Level, Row
 
 #: Fewest columns a value gets in a table before the narrow layout is used.

@@ -15,7 +15,6 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
-import dataclasses
 import datetime as _dt
 import email.header
 import email.policy
@@ -33,7 +32,7 @@ from typing import Any, NamedTuple
 from msgsess.mime import headers as hdr
 from msgsess.mime import props as mp
 from msgsess.mime.text import CODEPAGE_CHARSETS, clean_text, python_codec
-from msgsess.model import Attachment, Message, PropertyBag, Recipient, int_value, is_inline
+from msgsess.model import Attachment, Message, Property, PropertyBag, Recipient, int_value, is_inline
 from msgsess.props import ids
 from msgsess.props import types as t
 from msgsess.props.keys import PS_INTERNET_HEADERS, NamedId
@@ -183,19 +182,22 @@ def _text_only(msg: Message) -> Message:
             return props
         out = PropertyBag()
         for pid, prop in props.items():
-            out[pid] = dataclasses.replace(prop, value=fixed(prop.value))
+            out[pid] = Property(prop.type, fixed(prop.value), prop.flags, prop.stored)
         return out
 
-    return dataclasses.replace(
-        msg,
-        props=bag(msg.props),
-        recipients=[dataclasses.replace(r, props=bag(r.props)) for r in msg.recipients],
-        attachments=[
-            dataclasses.replace(
-                a, props=bag(a.props), embedded=None if a.embedded is None else _text_only(a.embedded)
+    return Message(
+        bag(msg.props),
+        [Recipient(bag(r.props), r.extra) for r in msg.recipients],
+        [
+            Attachment(
+                bag(a.props), None if a.embedded is None else _text_only(a.embedded), a.custom, a.extra
             )
             for a in msg.attachments
         ],
+        msg.extra,
+        msg.source_unicode,
+        msg.source_codepage,
+        msg.clsid,
     )
 
 

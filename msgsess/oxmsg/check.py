@@ -21,18 +21,24 @@ from __future__ import annotations
 import re
 import struct
 import uuid
-from dataclasses import dataclass
-from typing import Literal
 
 from msgsess.oxmsg import layout
 from msgsess.oxmsg.nameid import BUCKETS, ENTRY_STREAM, GUID_STREAM, STRING_STREAM, name_crc
 from msgsess.props import ids
 from msgsess.props import types as t
-from msgsess.storage import FileLayout, Storage
+from msgsess.records import Frozen
+from msgsess.storage import Storage
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Literal, TypeAlias
+
+    from msgsess.storage import FileLayout
 
 __all__ = ["SEVERITIES", "Finding", "check", "errors"]
 
-Severity = Literal["error", "warning", "note"]
+if TYPE_CHECKING:
+    Severity: TypeAlias = Literal["error", "warning", "note"]
 #: From worst to mildest.
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "note")
 
@@ -95,14 +101,20 @@ _ATTACH_OLE = 6
 _MV_VARIABLE = {t.PT_MV_UNICODE, t.PT_MV_STRING8, t.PT_MV_BINARY}
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(Frozen):
     """One violation: how bad, where (storage or stream path, '' for the root), which rule, what."""
 
+    __slots__ = _fields = __match_args__ = ("severity", "path", "rule", "message")
     severity: Severity
     path: str
     rule: str
     message: str
+
+    def __init__(self, severity: Severity, path: str, rule: str, message: str) -> None:
+        object.__setattr__(self, "severity", severity)
+        object.__setattr__(self, "path", path)
+        object.__setattr__(self, "rule", rule)
+        object.__setattr__(self, "message", message)
 
     def __str__(self) -> str:
         where = self.path or "(root)"
@@ -114,11 +126,16 @@ def errors(findings: list[Finding]) -> list[Finding]:
     return [f for f in findings if f.severity == "error"]
 
 
-@dataclass(frozen=True)
-class _Entry:
+class _Entry(Frozen):
+    __slots__ = _fields = ("tag", "flags", "field")
     tag: int
     flags: int
     field: bytes
+
+    def __init__(self, tag: int, flags: int, field: bytes) -> None:
+        object.__setattr__(self, "tag", tag)
+        object.__setattr__(self, "flags", flags)
+        object.__setattr__(self, "field", field)
 
     @property
     def ptype(self) -> int:

@@ -10,7 +10,6 @@ raises ``CorruptFile`` naming what is wrong.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from msgsess.errors import CorruptFile, located
 from msgsess.model import Attachment, Message, Property, PropertyBag, Recipient
@@ -20,7 +19,13 @@ from msgsess.oxmsg.nameid import parse
 from msgsess.props import binary, ids
 from msgsess.props import types as t
 from msgsess.props.keys import NamedId, PropId
-from msgsess.storage import Entry, Storage
+from msgsess.storage import Storage
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from msgsess.storage import Entry
 
 MAX_DEPTH = layout.MAX_EMBEDDING_DEPTH
 _OBJECT_NAME = re.compile(r"^__(recip|attach)_version1\.0_#([0-9A-Fa-f]{8})$")

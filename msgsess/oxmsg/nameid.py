@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 from msgsess.errors import CorruptFile, TooBig
 from msgsess.oxmsg import layout
 from msgsess.props.keys import PS_INTERNET_HEADERS, PS_MAPI, PS_PUBLIC_STRINGS, NamedId
 from msgsess.storage import Storage
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from msgsess.model import Message
 

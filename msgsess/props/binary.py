@@ -8,12 +8,14 @@ knows whether the file is Unicode or ANSI.
 
 from __future__ import annotations
 
-import decimal
 import struct
 import uuid
-from typing import Any
 
 from msgsess.props import types as t
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _ELEMENT: dict[int, struct.Struct] = {
     t.PT_SHORT: struct.Struct("<h"),
@@ -27,7 +29,6 @@ _ELEMENT: dict[int, struct.Struct] = {
     t.PT_SYSTIME: struct.Struct("<Q"),
 }
 _BITS = {t.PT_SHORT: 16, t.PT_LONG: 32, t.PT_ERROR: 32, t.PT_I8: 64, t.PT_CURRENCY: 64}
-_TEN_THOUSAND = decimal.Decimal(10_000)
 
 
 def signed(value: int, bits: int) -> int:
@@ -38,7 +39,9 @@ def signed(value: int, bits: int) -> int:
 
 def _element_bytes(base: int, value: Any) -> bytes:
     if base == t.PT_CURRENCY:
-        return _ELEMENT[base].pack(signed(int(decimal.Decimal(value) * _TEN_THOUSAND), 64))
+        import decimal  # on first use: few files hold a currency
+
+        return _ELEMENT[base].pack(signed(int(decimal.Decimal(value) * decimal.Decimal(10_000)), 64))
     if base in _BITS:
         return _ELEMENT[base].pack(signed(int(value), _BITS[base]))
     if base == t.PT_SYSTIME:
@@ -54,7 +57,9 @@ def _element_value(base: int, data: bytes) -> Any:
         return uuid.UUID(bytes_le=bytes(data[:16]))
     (raw,) = _ELEMENT[base].unpack(data)
     if base == t.PT_CURRENCY:
-        return decimal.Decimal(raw) / _TEN_THOUSAND
+        import decimal  # on first use: few files hold a currency
+
+        return decimal.Decimal(raw) / decimal.Decimal(10_000)
     if base == t.PT_SYSTIME:
         return t.FileTime(raw)
     return raw

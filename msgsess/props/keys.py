@@ -9,7 +9,8 @@ with the value. Named properties are keyed by ``NamedId`` so that the number
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+
+from msgsess.records import Frozen
 
 PS_MAPI = uuid.UUID("00020328-0000-0000-C000-000000000046")
 PS_PUBLIC_STRINGS = uuid.UUID("00020329-0000-0000-C000-000000000046")
@@ -46,17 +47,43 @@ PROPERTY_SETS: dict[str, uuid.UUID] = {
 SET_NAMES: dict[uuid.UUID, str] = {v: k for k, v in PROPERTY_SETS.items()}
 
 
-@dataclass(frozen=True, order=True)
-class NamedId:
-    """A named property's identity: its property set and a numeric LID or a string name."""
+class NamedId(Frozen):
+    """A named property's identity: its property set and a numeric LID or a string name.
 
+    Ordered by (guid, lid, name), as the dataclass it was.
+    """
+
+    __slots__ = _fields = __match_args__ = ("guid", "lid", "name")
     guid: uuid.UUID
-    lid: int | None = None
-    name: str | None = None
+    lid: int | None
+    name: str | None
 
-    def __post_init__(self) -> None:
-        if (self.lid is None) == (self.name is None):
+    def __init__(self, guid: uuid.UUID, lid: int | None = None, name: str | None = None) -> None:
+        if (lid is None) == (name is None):
             raise ValueError("a named property has exactly one of lid and name")
+        object.__setattr__(self, "guid", guid)
+        object.__setattr__(self, "lid", lid)
+        object.__setattr__(self, "name", name)
+
+    def __lt__(self, other: NamedId) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._key() < other._key()
+
+    def __le__(self, other: NamedId) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._key() <= other._key()
+
+    def __gt__(self, other: NamedId) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._key() > other._key()
+
+    def __ge__(self, other: NamedId) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._key() >= other._key()
 
     @property
     def is_string(self) -> bool:

@@ -28,12 +28,18 @@ from __future__ import annotations
 import os
 import re
 import uuid
-from dataclasses import dataclass
-from typing import NamedTuple
+from collections import namedtuple
 
 from msgsess.errors import InvalidParameter, NotFound
 from msgsess.props import types as t
-from msgsess.props.keys import PROPERTY_SETS, PS_INTERNET_HEADERS, NamedId, PropId
+from msgsess.props.keys import PROPERTY_SETS, PS_INTERNET_HEADERS, NamedId
+from msgsess.records import Frozen
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import NamedTuple
+
+    from msgsess.props.keys import PropId
 
 __all__ = [
     "PropDef",
@@ -48,8 +54,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class PropDef:
+class PropDef(Frozen):
     """What a property name resolves to.
 
     ``ptype`` is the model type (strings always ``PT_UNICODE``), or None when
@@ -57,9 +62,15 @@ class PropDef:
     named property, with no type given by the caller).
     """
 
+    __slots__ = _fields = __match_args__ = ("pid", "ptype", "name")
     pid: PropId
     ptype: int | None
     name: str
+
+    def __init__(self, pid: PropId, ptype: int | None, name: str) -> None:
+        object.__setattr__(self, "pid", pid)
+        object.__setattr__(self, "ptype", ptype)
+        object.__setattr__(self, "name", name)
 
 
 def model_type(ptype: int) -> int:
@@ -74,10 +85,15 @@ def model_type(ptype: int) -> int:
 # --- tables ----------------------------------------------------------------------------------
 
 
-class _Row(NamedTuple):
-    name: str  # canonical name, or the row's first PR_ name when it has none
-    pid: PropId
-    ptype: int  # model type
+if TYPE_CHECKING:
+
+    class _Row(NamedTuple):
+        name: str  # canonical name, or the row's first PR_ name when it has none
+        pid: PropId
+        ptype: int  # model type
+
+else:  # the same named tuple without importing typing
+    _Row = namedtuple("_Row", ["name", "pid", "ptype"])
 
 
 class _Tables:

@@ -24,12 +24,13 @@ other            RawValue (bytes kept verbatim, for lossless editing)
 
 from __future__ import annotations
 
-import datetime as _dt
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from msgsess.records import Frozen
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import datetime as _dt
     import decimal
+    from typing import Any
 
 PT_UNSPECIFIED = 0x0000
 PT_NULL = 0x0001
@@ -204,8 +205,15 @@ def parse_type_name(text: str) -> int | None:
 
 # --- values that need a class of their own -------------------------------------------------
 
-_EPOCH_1601 = _dt.datetime(1601, 1, 1, tzinfo=_dt.UTC)
 _TICKS_PER_SECOND = 10_000_000
+
+
+def _epoch_1601() -> _dt.datetime:
+    """1601-01-01 UTC; datetime is imported on first use (a command that shows no time loads
+    none of it)."""
+    import datetime as _dt
+
+    return _dt.datetime(1601, 1, 1, tzinfo=_dt.UTC)
 
 
 class FileTime(int):
@@ -219,7 +227,9 @@ class FileTime(int):
     def from_datetime(cls, when: _dt.datetime) -> FileTime:
         if when.tzinfo is None:
             raise ValueError("naive datetime: give a UTC offset")
-        delta = when.astimezone(_dt.UTC) - _EPOCH_1601
+        import datetime as _dt
+
+        delta = when.astimezone(_dt.UTC) - _epoch_1601()
         ticks = (delta.days * 86_400 + delta.seconds) * _TICKS_PER_SECOND + delta.microseconds * 10
         return cls(ticks)
 
@@ -230,7 +240,9 @@ class FileTime(int):
     def to_datetime(self) -> _dt.datetime | None:
         """The UTC datetime (to the microsecond), or None when out of datetime's range."""
         try:
-            return _EPOCH_1601 + _dt.timedelta(microseconds=int(self) // 10)
+            import datetime as _dt
+
+            return _epoch_1601() + _dt.timedelta(microseconds=int(self) // 10)
         except OverflowError:
             return None
 
@@ -249,16 +261,20 @@ class FileTime(int):
         return f"FileTime({self.isoformat()!r})"
 
 
-@dataclass(frozen=True)
-class RawValue:
+class RawValue(Frozen):
     """Bytes of a property whose type msgsess does not interpret, kept verbatim.
 
     For a fixed-size type these are the 8 bytes of the property entry's value
     field; for a stream-stored type they are the stream.
     """
 
+    __slots__ = _fields = __match_args__ = ("data", "inline")
     data: bytes
-    inline: bool = False
+    inline: bool
+
+    def __init__(self, data: bytes, inline: bool = False) -> None:
+        object.__setattr__(self, "data", data)
+        object.__setattr__(self, "inline", inline)
 
 
 def currency(value: Any) -> decimal.Decimal:

@@ -33,12 +33,15 @@ import re
 import struct
 import uuid
 from collections.abc import Callable
-from typing import Any, NoReturn
 
 from msgsess.errors import InvalidParameter, NotFound
 from msgsess.props import types as t
 from msgsess.props.binary import signed
 from msgsess.props.registry import PropDef, model_type
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, NoReturn
 
 __all__ = ["infer_type", "parse_json", "parse_property", "parse_text", "to_json", "to_text"]
 

@@ -1,0 +1,51 @@
+"""Small value classes without ``dataclasses``: what a ``@dataclass`` gave them (a repr naming
+each field, equality field by field, frozen ones hashable and read-only), for modules that every
+command reading a file imports. ``dataclasses`` loads ``inspect``, ``ast`` and ``dis`` and costs
+about half of a bare Python's start-up (issue 11); a class here spells its ``__init__`` out.
+"""
+
+from __future__ import annotations
+
+__all__ = ["Frozen", "Record"]
+
+
+class Record:
+    """A class whose fields are named in ``_fields`` (in order); those also in ``_hidden`` are
+    left out of the repr and of equality, as ``field(compare=False, repr=False)`` did. Mutable,
+    so unhashable (defining ``__eq__`` alone sets ``__hash__`` to None), as a dataclass with
+    ``eq=True``."""
+
+    __slots__ = ()
+    _fields: tuple[str, ...] = ()
+    _hidden: frozenset[str] = frozenset()
+
+    def _key(self) -> tuple[object, ...]:
+        return tuple(getattr(self, name) for name in self._fields if name not in self._hidden)
+
+    def __repr__(self) -> str:
+        shown = ", ".join(
+            f"{name}={getattr(self, name)!r}" for name in self._fields if name not in self._hidden
+        )
+        return f"{type(self).__qualname__}({shown})"
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, Record)
+        return self._key() == other._key()
+
+
+class Frozen(Record):
+    """A :class:`Record` that cannot change once made (``@dataclass(frozen=True)``): hashable.
+    Its ``__init__`` sets the fields with ``object.__setattr__``."""
+
+    __slots__ = ()
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete field {name!r}")
+
+    def __hash__(self) -> int:
+        return hash(self._key())
