@@ -13,19 +13,19 @@ module is the one door: it imports the session, codec and compound-file layers f
 
 from __future__ import annotations
 
-import base64
-import datetime as _dt
-import json
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
-from pathlib import Path
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, cast
+from collections.abc import Callable, Mapping
 
 from msgsess.errors import InvalidParameter, MsgsessError, SessionError, located
+from msgsess.inputs import path_text
 
+TYPE_CHECKING = False  # no typing, dataclasses or pathlib at run time: add imports this module
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+    from pathlib import Path
+    from types import TracebackType
+    from typing import Any
+
     from msgsess.convert import Result as ConvertResult
     from msgsess.dump import Level as Level
     from msgsess.dump import Row as Row
@@ -34,12 +34,25 @@ if TYPE_CHECKING:
     from msgsess.model import Message
     from msgsess.oxmsg.check import Finding as Finding
     from msgsess.props.types import FileTime
+    from msgsess.results import CheckResult as CheckResult
+    from msgsess.results import Conversion as Conversion
+    from msgsess.results import SessionInfo as SessionInfo
     from msgsess.savedir import Written
     from msgsess.session.close import CloseResult
     from msgsess.session.correct import Removed
     from msgsess.session.imports import Imported
     from msgsess.session.inputs import Loaded
     from msgsess.spec import AttachmentSpec, MessageSpec
+else:
+
+    def __getattr__(name: str) -> Any:
+        # The result records are dataclasses: loaded by the calls that return one.
+        if name in ("CheckResult", "Conversion", "SessionInfo"):
+            from msgsess import results
+
+            return getattr(results, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "CheckResult",
@@ -57,15 +70,6 @@ __all__ = [
 #: Receives one warning (a line of text naming the message) while a call runs.
 Warn = Callable[[str], None]
 PathLike = str | os.PathLike[str]
-
-
-@dataclass(frozen=True)
-class SessionInfo:
-    """A session's string mode and size."""
-
-    unicode: bool
-    codepage: int
-    messages: int
 
 
 def _spec(spec: Mapping[str, Any] | None, fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -88,10 +92,18 @@ class Session:
     """
 
     def __init__(self, path: PathLike) -> None:
-        self.path = Path(path)
+        # The path as pathlib shows it, kept as text: add never imports pathlib.
+        self._path = path_text(path)
+
+    @property
+    def path(self) -> Path:
+        """The session file's path."""
+        from pathlib import Path
+
+        return Path(self._path)
 
     def __repr__(self) -> str:
-        return f"Session({str(self.path)!r})"
+        return f"Session({self._path!r})"
 
     # --- opening and closing --------------------------------------------------------------
 
@@ -153,7 +165,7 @@ class Session:
         from msgsess.session.close import close, default_jobs
 
         return close(
-            self.path,
+            self._path,
             unicode=unicode,
             codepage=_codepage(codepage),
             keep=keep,
@@ -170,7 +182,7 @@ class Session:
         """Remove the session without writing anything."""
         from msgsess import session as _use
 
-        _use.discard(self.path)
+        _use.discard(self._path)
 
     def __enter__(self) -> Session:
         return self
@@ -204,7 +216,7 @@ class Session:
         from msgsess.session import jsonspec as _jsonspec
 
         checked = _jsonspec.validate(_spec(spec, fields))
-        return _use.add(self.path, [("", checked)], warn=warn, replace=replace)[0]
+        return _use.add(self._path, [("", checked)], warn=warn, replace=replace)[0]
 
     def add_all(
         self, specs: Iterable[Mapping[str, Any]], *, replace: bool = False, warn: Warn | None = None
@@ -214,7 +226,7 @@ class Session:
         from msgsess.session import jsonspec as _jsonspec
 
         checked = [(f"$[{i}]", _jsonspec.validate(dict(s), "", f"$[{i}]")) for i, s in enumerate(specs)]
-        return _use.add(self.path, checked, warn=warn, replace=replace)
+        return _use.add(self._path, checked, warn=warn, replace=replace)
 
     def add_json(
         self, text: str, *, source: str = "JSON", replace: bool = False, warn: Warn | None = None
@@ -226,7 +238,7 @@ class Session:
 
         specs = _jsonspec.iter_specs(text, source)
         del text  # the reader of specs holds the text alone and lets it go as it reads
-        return _use.add(self.path, specs, warn=warn, replace=replace)
+        return _use.add(self._path, specs, warn=warn, replace=replace)
 
     def add_ics(
         self,
@@ -288,6 +300,8 @@ class Session:
         to ``warn``. ``close`` writes it in the session's string mode.
         """
         if isinstance(eml, bytes | bytearray):
+            import base64
+
             source: str | dict[str, Any] = {"data": base64.b64encode(bytes(eml)).decode("ascii")}
         else:
             source = os.fspath(eml)
@@ -313,7 +327,7 @@ class Session:
         from msgsess.session.imports import import_mail
 
         return import_mail(
-            self.path,
+            self._path,
             [os.fspath(i) for i in inputs],
             out_dir=None if out_dir is None else os.fspath(out_dir),
             replace=replace,
@@ -329,19 +343,19 @@ class Session:
         """
         from msgsess.session.correct import remove
 
-        return remove(self.path, list(msg_ids), force=force, warn=warn)
+        return remove(self._path, list(msg_ids), force=force, warn=warn)
 
     def output(self, msg_id: str) -> str | None:
         """Where ``close`` writes message ``msg_id`` (an absolute path), or None (embedded only)."""
         from msgsess.session.correct import output
 
-        return output(self.path, msg_id)
+        return output(self._path, msg_id)
 
     def set_output(self, msg_id: str, path: PathLike | None, *, warn: Warn | None = None) -> str | None:
         """Give a message another output, or none (``msgsess output``); return it as kept."""
         from msgsess.session.correct import set_output
 
-        return set_output(self.path, msg_id, None if path is None else os.fspath(path), warn=warn)
+        return set_output(self._path, msg_id, None if path is None else os.fspath(path), warn=warn)
 
     def edit(
         self,
@@ -355,7 +369,7 @@ class Session:
         from msgsess import session as _use
 
         return _use.edit_file(
-            self.path,
+            self._path,
             os.fspath(file),
             output=None if output is None else os.fspath(output),
             msg_id=id,
@@ -367,13 +381,13 @@ class Session:
         :meth:`show` numbers them)."""
         from msgsess import session as _use
 
-        return _use.add_recipients(self.path, msg_id, kind, list(addresses))
+        return _use.add_recipients(self._path, msg_id, kind, list(addresses))
 
     def remove_recipient(self, msg_id: str, number: int) -> None:
         """Remove recipient ``number``; later ones move up by one."""
         from msgsess import session as _use
 
-        _use.remove_recipient(self.path, msg_id, number)
+        _use.remove_recipient(self._path, msg_id, number)
 
     def attach(
         self,
@@ -404,16 +418,18 @@ class Session:
         if msg is not None:
             atts.append({"msg": os.fspath(msg), **extra})
         if data is not None:
+            import base64
+
             atts.append({"data": base64.b64encode(data).decode("ascii"), **extra})
         if not atts:
             raise InvalidParameter("nothing to attach", hint="give files, data=, message= or msg=")
-        return _use.attach(self.path, msg_id, atts)
+        return _use.attach(self._path, msg_id, atts)
 
     def detach(self, msg_id: str, number: int) -> None:
         """Remove attachment ``number``; later ones move up by one."""
         from msgsess import session as _use
 
-        _use.detach(self.path, msg_id, number)
+        _use.detach(self._path, msg_id, number)
 
     def set(
         self,
@@ -434,7 +450,7 @@ class Session:
         from msgsess import session as _use
 
         return _use.set_property(
-            self.path,
+            self._path,
             msg_id,
             prop,
             _value_text(value),
@@ -449,7 +465,7 @@ class Session:
         """Remove a property: any value given for it, and the default msgsess would set."""
         from msgsess import session as _use
 
-        _use.unset_property(self.path, msg_id, prop, recipient=recipient, attachment=attachment)
+        _use.unset_property(self._path, msg_id, prop, recipient=recipient, attachment=attachment)
 
     # --- looking -----------------------------------------------------------------------------
 
@@ -459,16 +475,19 @@ class Session:
         Without ``data`` attachment bytes are left out (``None`` and a ``size``); an edited
         file's source then shows a summary of the file as ``original``.
         """
+        from typing import cast
+
         from msgsess import session as _use
 
-        for spec in _use.show(self.path, msg_id, data=data):
+        for spec in _use.show(self._path, msg_id, data=data):
             yield cast("MessageSpec", spec)
 
     def info(self) -> SessionInfo:
         """The session's string mode and number of messages."""
         from msgsess import session as _use
+        from msgsess.results import SessionInfo
 
-        unicode, codepage, count = _use.session_info(self.path)
+        unicode, codepage, count = _use.session_info(self._path)
         return SessionInfo(unicode, codepage, count)
 
     def labels(self, msg_id: str) -> tuple[list[str], list[str]]:
@@ -476,13 +495,13 @@ class Session:
         (``to: bob@example.com``, ``report.pdf``, ``embedded message m2``)."""
         from msgsess.session.usecases import row_labels
 
-        return row_labels(self.path, msg_id)
+        return row_labels(self._path, msg_id)
 
     def ids(self) -> list[str]:
         """The ids of the messages, in the order added."""
         from msgsess import session as _use
 
-        return _use.message_ids(self.path)
+        return _use.message_ids(self._path)
 
 
 def _numbered(
@@ -525,6 +544,9 @@ def _value_text(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, bytes | bytearray):
         return "hex:" + bytes(value).hex()
+    import datetime as _dt
+    import json
+
     if isinstance(value, _dt.datetime | _dt.date):
         return value.isoformat()
     return json.dumps(value)
@@ -630,6 +652,8 @@ def read(
     level, named properties by their names (``message.props["PidTagSubject"].value``).
     ``codepage`` is for ANSI strings of a file that names none; ``name`` names the file in
     errors (default: the path, or ``bytes``)."""
+    from pathlib import Path
+
     from msgsess.msgfile import read_msg
 
     if isinstance(source, bytes | bytearray):
@@ -663,41 +687,16 @@ def outline(source: PathLike | bytes | bytearray | Message, *, width: int = 100)
     return _outline(_message(source), width=width)
 
 
-@dataclass(frozen=True)
-class CheckResult:
-    """What :func:`check` found in one file: its findings, or the error that kept it from being read."""
-
-    file: str
-    findings: tuple[Finding, ...] = ()
-    error: MsgsessError | None = None
-
-    @property
-    def readable(self) -> bool:
-        return self.error is None
-
-    def to_json(self) -> dict[str, Any]:
-        """As ``msgsess check --json`` prints it."""
-        if self.error is not None:
-            return {
-                "file": self.file,
-                "readable": False,
-                "error": self.error.one_line(),
-                "exit_code": self.error.exit_code,
-            }
-        found = [
-            {"severity": f.severity, "path": f.path, "rule": f.rule, "message": f.message}
-            for f in self.findings
-        ]
-        return {"file": self.file, "readable": True, "findings": found}
-
-
 def check(path: PathLike) -> CheckResult:
     """Check a ``.msg`` file against the structure rules of [MS-OXMSG] and [MS-CFB]
     (``msgsess check``). A file that cannot be read at all is a result with its ``error``,
     not an exception, so that a run over many files goes on."""
+    from pathlib import Path
+
     from msgsess import cfbreader
     from msgsess.errors import MsgsessError
     from msgsess.oxmsg.check import check as _check
+    from msgsess.results import CheckResult
 
     name = os.fspath(path)
     try:
@@ -729,6 +728,8 @@ def write(
     else what the message was read as (a new message is a message). ANSI strings
     (``unicode=False``) are in ``codepage``.
     """
+    from pathlib import Path
+
     from msgsess import cfb, oxmsg
     from msgsess.oxmsg.codepages import check_codepage
 
@@ -1000,6 +1001,8 @@ def export(
 ) -> bytes:
     """A ``.msg`` file as MIME mail (RFC 5322, ``docs/EML.md``): written to ``target``
     atomically (an existing file only with ``force``), and returned."""
+    from pathlib import Path
+
     from msgsess.convert import export_file
 
     return export_file(os.fspath(source), None if target is None else Path(target), crlf=crlf, force=force)
@@ -1012,6 +1015,8 @@ def export_items(
     requests, tasks) or vCard file (``"vcard"``: contacts), UTF-8 with CRLF: written to
     ``target`` atomically (an existing file only with ``force``), and returned. A file of
     another kind is refused, naming it."""
+    from pathlib import Path
+
     from msgsess import cfb, items
     from msgsess.errors import Collision
     from msgsess.items.ical import to_ics
@@ -1068,6 +1073,8 @@ def item_fields(item: Message | Mapping[str, Any]) -> list[tuple[str, str]]:
         from msgsess import items
 
         return items.words(item)
+    import json
+
     from msgsess.spec import ITEMS
 
     given = [(key, value) for key, value in item.items() if key in ITEMS.keys]
@@ -1090,19 +1097,6 @@ def item_fields(item: Message | Mapping[str, Any]) -> list[tuple[str, str]]:
     return [(label, text) for label, text in words if label != "uid" or "uid" in item]
 
 
-@dataclass
-class Conversion:
-    """A bulk conversion under way (:func:`convert`): iterate it for one result per input (an
-    mbox: per message) as each is done."""
-
-    #: Input files planned (an mbox counts once), for a progress bar.
-    total: int
-    results: Iterator[ConvertResult]
-
-    def __iter__(self) -> Iterator[ConvertResult]:
-        return self.results
-
-
 def convert(
     inputs: Iterable[PathLike],
     out_dir: PathLike,
@@ -1123,6 +1117,7 @@ def convert(
     """
     from msgsess.convert import Options, plan, run
     from msgsess.oxmsg.codepages import check_codepage
+    from msgsess.results import Conversion
 
     cp = _codepage(codepage)
     if cp is not None and unicode:
@@ -1150,6 +1145,8 @@ def extract(
     """Write every attachment of a ``.msg`` file into ``directory`` (``msgsess extract``): the
     plan (the files, and what had nothing to extract: given to ``skipped`` first) and what was
     written, all of it or (on error) none. Embedded messages as ``.msg`` files, or ``.eml``."""
+    from pathlib import Path
+
     from msgsess import cfb
     from msgsess.extract import plan
     from msgsess.inputs import read_input

@@ -15,9 +15,12 @@ import os
 import re
 import stat
 import sys
-from typing import BinaryIO
 
 from msgsess.errors import InvalidParameter, MsgsessError, NotFound, TooBig, located, out_of_memory
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 #: The environment variable that sets the largest input, in bytes (or with K, M, G, T).
 MAX_INPUT_ENV = "MSGSESS_MAX_INPUT"
@@ -195,3 +198,50 @@ def read_stdin(what: str | None = None) -> bytes | bytearray:
         if data is None:
             raise _too_big("stdin", None, limit)
         return data
+
+
+# --- paths as pathlib shows them, without pathlib (issue 11: add's start-up) -------------------
+
+#: The errors ``pathlib.Path.exists()`` and ``is_dir()`` take for "no" (any other is raised).
+_NO_SUCH = (2, 20, 9, 40)  # ENOENT, ENOTDIR, EBADF, ELOOP
+
+
+def path_text(path: str | os.PathLike[str]) -> str:
+    """``str(pathlib.Path(path))`` on POSIX: empty and ``.`` parts and a trailing slash dropped,
+    repeated slashes made one (two at the start stay two). Sessions are named this way in every
+    message, as they were when they were ``Path`` objects."""
+    text = os.fspath(path)
+    if not isinstance(text, str):
+        raise TypeError(f"expected str or os.PathLike[str], not {type(text).__name__}")
+    root = ""
+    if text[:1] == "/":
+        root = "//" if text[:2] == "//" and text[:3] != "///" else "/"
+    return root + "/".join(part for part in text.split("/") if part and part != ".") or "."
+
+
+def absolute_text(path: str) -> str:
+    """``str(pathlib.Path(path).absolute())`` of a :func:`path_text`: the working folder joined
+    in front of a relative path, nothing resolved."""
+    return path if path[:1] == "/" else path_text(os.getcwd() + "/" + path)
+
+
+def _stat_or_none(path: str) -> os.stat_result | None:
+    try:
+        return os.stat(path)
+    except OSError as exc:
+        if exc.errno not in _NO_SUCH:
+            raise
+    except ValueError:
+        pass
+    return None
+
+
+def path_exists(path: str) -> bool:
+    """``pathlib.Path(path).exists()``: False for what does not exist, other errors raised."""
+    return _stat_or_none(path) is not None
+
+
+def path_is_dir(path: str) -> bool:
+    """``pathlib.Path(path).is_dir()``."""
+    st = _stat_or_none(path)
+    return st is not None and stat.S_ISDIR(st.st_mode)

@@ -58,16 +58,22 @@ if TYPE_CHECKING:
 else:
     #: Names given on first use: the spec's types (``msgsess.spectypes``), the kinds of message
     #: classes (``msgsess.props.ids``).
-    _LAZY = {"CLASS_KINDS": "msgsess.props.ids", "kind_of_class": "msgsess.props.ids"}
+    _TYPES = """AttachmentSpec EditKeys EmlKeys EmlSpec ItemKeys ItemName MailKeys MessageSpec
+        PhotoSpec PostalAddress Prepared Properties Recipient RecipientSpec SessionKeys SourceSpec
+        Steps Table TypedValue"""
+    _LAZY = dict.fromkeys(_TYPES.split(), "msgsess.spectypes") | {
+        "CLASS_KINDS": "msgsess.props.ids",
+        "kind_of_class": "msgsess.props.ids",
+    }
 
     def __getattr__(name: str) -> Any:
+        module = _LAZY.get(name)
+        if module is None:  # ``__path__`` (asked by every ``from msgsess.spec import …``) among others
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
         import importlib
 
-        module = _LAZY.get(name, "msgsess.spectypes")
-        try:
-            return getattr(importlib.import_module(module), name)
-        except AttributeError:
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+        return getattr(importlib.import_module(module), name)
+
 
 # --- kinds: who owns which keys -------------------------------------------------------------------
 

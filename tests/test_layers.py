@@ -26,7 +26,7 @@ LAYERS = [
         "msgsess.msgfile",
     },
     {"msgsess.session", "msgsess.convert"},
-    {"msgsess.api"},
+    {"msgsess.api", "msgsess.results"},
     {"msgsess.cli", "msgsess.__main__"},
 ]
 #: Third-party packages and the layers allowed to import them (DESIGN.md); extract-msg is

@@ -54,6 +54,23 @@ def test_the_spec_s_types_are_given_on_first_use() -> None:
         spec.Nothing  # noqa: B018
 
 
+def test_spec_gives_every_type_of_spectypes() -> None:
+    typed = {
+        name
+        for name, value in vars(spectypes).items()
+        if getattr(value, "__module__", "") == spectypes.__name__
+    }
+    assert typed <= set(spec._LAZY)
+    assert all(getattr(spec, name) is getattr(spectypes, name) for name in typed)
+
+
+def test_the_room_add_checks_is_the_codec_s() -> None:
+    from msgsess.oxmsg.layout import MAX_OBJECTS
+    from msgsess.session.edit import MAX_OBJECTS as checked
+
+    assert checked == MAX_OBJECTS
+
+
 def test_the_typed_dicts_say_what_the_schema_says() -> None:
     defs = SCHEMA["$defs"]
     assert spec._keys(spec.AttachmentSpec) >= _schema_keys(defs["attachment"])

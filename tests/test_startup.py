@@ -14,6 +14,7 @@ import pytest
 
 _PROBE = """
 import runpy, sys
+print("BEFORE", *sorted(sys.modules), file=sys.stderr)
 sys.argv = ["msgsess", *sys.argv[1:]]
 try:
     runpy.run_module("msgsess", run_name="__main__", alter_sys=True)
@@ -45,13 +46,33 @@ READ = NEVER | {
 }  # fmt: skip
 
 
+#: What ``add`` of a plain mail never imports either (issue 11: add within 4x ``python -c pass``):
+#: the standard library's costly modules (dataclasses with inspect and ast, typing, pathlib with
+#: urllib.parse, uuid with platform; records are plain classes, paths text, types checked by
+#: mypy only) and the parts of msgsess that need them (property model, codec, result records).
+LEAN = {
+    "dataclasses", "inspect", "ast", "typing", "pathlib", "urllib", "uuid", "platform", "base64",
+    "copy", "msgsess.props", "msgsess.oxmsg", "msgsess.msgfile", "msgsess.model", "msgsess.storage",
+    "msgsess.spectypes", "msgsess.results", "msgsess.composer",
+}  # fmt: skip
+
+
 def modules(cwd: Path, *args: str) -> set[str]:
+    return probe(cwd, *args)[1]
+
+
+def probe(cwd: Path, *args: str) -> tuple[set[str], set[str]]:
+    """The modules loaded before the command started (the interpreter's, an editable install's
+    import hook's) and those loaded once it is done."""
     done = subprocess.run(
         [sys.executable, "-c", _PROBE, *args], cwd=cwd, capture_output=True, text=True, timeout=120
     )
-    line = done.stderr.splitlines()[-1].split()
+    lines = done.stderr.splitlines()
+    before = lines[0].split()
+    line = lines[-1].split()
+    assert before[:1] == ["BEFORE"], done.stderr[-800:]
     assert line[:2] == ["MODULES", "0"], done.stderr[-800:]
-    return set(line[2:])
+    return set(before[1:]), set(line[2:])
 
 
 def heavy(loaded: set[str], forbidden: set[str]) -> list[str]:
@@ -105,3 +126,15 @@ def test_add_of_a_plain_mail_imports_no_composer(made: Path) -> None:
         assert heavy(loaded, ADD | {"msgsess.composer", "msgsess.model"}) == [], args
     loaded = modules(made, "add", "-q", "s", "q.msg", *flags, "--set", "PidTagSensitivity=2")
     assert "msgsess.composer" in loaded
+
+
+def test_add_of_a_plain_mail_imports_only_what_it_needs(made: Path) -> None:
+    # Anything loaded before msgsess ran (an editable install's hook loads pathlib) is not its.
+    flags = ["--subject", "Hi", "--from", "Ann <ann@example.com>", "--to", "Bob <bob@example.com>"]
+    for args in (["lean.msg", *flags, "--body", "Hello", "--category", "x"], ["--json", "plain.jsonl"]):
+        if args[0] == "--json":
+            (made / "plain.jsonl").write_text(
+                '{"output": "lean-j.msg", "subject": "Hi", "to": ["b@example.com"]}\n'
+            )
+        before, loaded = probe(made, "add", "-q", "s", *args)
+        assert heavy(loaded - before, LEAN) == [], args

@@ -745,7 +745,7 @@ def _write_in_workers(
     workers.run(pool, jobs, _tasks(store, size), written.take_all, check, written.lost)
 
 
-def _summarise(path: Path, problems: _Problems) -> MsgsessError:
+def _summarise(path: str, problems: _Problems) -> MsgsessError:
     listed = "; ".join(problems.listed)
     more = f"; and {problems.count - MAX_LISTED} more" if problems.count > MAX_LISTED else ""
     text = f"{path}: nothing written: {listed}{more}"

@@ -106,6 +106,10 @@ def base_message(store: Store, spec: dict[str, Any]) -> Message | None:
 
 # --- the tables as the user sees them (numbered by msgsess.spec.rows) ------------------------------
 
+#: ``msgsess.oxmsg.layout.MAX_OBJECTS`` (a test keeps them equal), here so that ``add`` does not
+#: load the codec's layout to count a few recipients.
+MAX_OBJECTS = 2048
+
 
 def check_room(spec: dict[str, Any], table: Table, adding: int) -> None:
     """Refuse more recipients or attachments than a .msg can hold ([MS-OXMSG] 2.2.1, 2.2.2: 2048).
@@ -113,8 +117,6 @@ def check_room(spec: dict[str, Any], table: Table, adding: int) -> None:
     Counts the rows as numbered for the user (an edited file's own ones included) plus
     ``adding`` new ones, so that the command adding them fails, not ``close``.
     """
-    from msgsess.oxmsg.layout import MAX_OBJECTS
-
     keys = RECIPIENT_KINDS if table == "recipients" else ("attachments",)
     most = original_count(spec, table) + sum(len(spec.get(key) or ()) for key in keys) + adding
     if most <= MAX_OBJECTS:

@@ -15,21 +15,29 @@ from __future__ import annotations
 import binascii
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
 
 from msgsess.errors import InvalidParameter, MsgsessError, located
 from msgsess.inputs import folder_given, open_input, read_input, read_stdin
-from msgsess.msgfile import read_msg as read_msg
-from msgsess.oxmsg.codepages import check_codepage
 from msgsess.session import jsonspec
 from msgsess.session import props as sprops
 from msgsess.spec import BASE_KEYS
 
+TYPE_CHECKING = False  # no typing, dataclasses or the codec at run time: add imports this module
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator
+    from pathlib import Path
+    from typing import Any
+
     from msgsess.model import Message
     from msgsess.session.store import Store
+
+
+def read_msg(data: bytes | bytearray | Path, name: str, codepage: int | None = None) -> Message:
+    """:func:`msgsess.msgfile.read_msg`, loaded when a ``.msg`` file is read (``add`` of a plain
+    mail reads none)."""
+    from msgsess.msgfile import read_msg as read
+
+    return read(data, name, codepage)
 
 
 def read_utf8(path: str, what: str) -> str:
@@ -98,19 +106,26 @@ WHOLE = 1 << 20
 READ_AHEAD = 16 << 20
 
 
-@dataclass
 class ReadAhead:
     """What is left of :data:`READ_AHEAD` for the attachment files of one message (or ``attach``)."""
 
-    left: int = READ_AHEAD
+    __slots__ = ("left",)
+
+    def __init__(self, left: int = READ_AHEAD) -> None:
+        self.left = left
 
 
-@dataclass(frozen=True)
 class PendingFile:
     """An attachment file larger than :data:`WHOLE`, copied into the session when its spec is
     stored: in place of the ``blob`` hash of the stored spec until then (:meth:`Loaded.store_into`)."""
 
-    path: str
+    __slots__ = ("path",)
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __repr__(self) -> str:
+        return f"PendingFile(path={self.path!r})"
 
     def read(self) -> bytes:
         """The whole file (for a spec composed without a session: :func:`msgsess.compose`)."""
@@ -133,12 +148,17 @@ class PendingFile:
         return sha
 
 
-@dataclass(frozen=True)
 class PendingData:
     """Decoded attachment bytes larger than :data:`WHOLE` (base64 ``data``), copied into the
     session in chunks when stored: SQLite would otherwise make a copy of them to bind them."""
 
-    data: bytes
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def __repr__(self) -> str:
+        return f"PendingData(<{len(self.data)} bytes>)"
 
     def read(self) -> bytes:
         return self.data
@@ -150,7 +170,6 @@ class PendingData:
         return sha
 
 
-@dataclass
 class Loaded:
     """An input read and decoded: what the spec stores and the bytes to put in the session (or
     large ones to copy in when stored: :class:`PendingFile`, :class:`PendingData`), or the
@@ -158,11 +177,14 @@ class Loaded:
     raised, where the message and the entry are known.
     """
 
-    stored: dict[str, Any] = field(default_factory=dict)
-    blobs: dict[str, bytes] = field(default_factory=dict)
-    error: MsgsessError | None = None
-    #: What reading it had to repair or guess (a MIME message's defects), for ``add`` to warn.
-    warnings: list[str] = field(default_factory=list)
+    __slots__ = ("blobs", "error", "stored", "warnings")
+
+    def __init__(self) -> None:
+        self.stored: dict[str, Any] = {}
+        self.blobs: dict[str, bytes] = {}
+        self.error: MsgsessError | None = None
+        #: What reading it had to repair or guess (a MIME message's defects), for ``add`` to warn.
+        self.warnings: list[str] = []
 
     def keep(self, data: bytes) -> str:
         sha = sha256(data)
@@ -301,22 +323,36 @@ def check_text(spec: dict[str, Any]) -> None:
         precise(spec)
 
 
-@dataclass
 class Input:
-    """A spec to add with its files read: the source of an edited message, each attachment."""
+    """A spec to add with its files read: the source of an edited message, each attachment.
 
-    where: str
-    spec: dict[str, Any]
-    source: Loaded | None
-    attachments: list[Loaded] | None
-    #: An error reading the input itself (JSON syntax…), raised after the specs before it.
-    error: MsgsessError | None = None
-    #: Text the spec cannot hold (NUL…), raised once its label is known; its files are not read.
-    text_error: Loaded | None = None
-    #: A contact's picture (``photo``) given as a file or base64, captured as a blob.
-    photo: Loaded | None = None
-    #: The MIME message a message starts from (``eml``), read and parsed.
-    eml: Loaded | None = None
+    ``error``: an error reading the input itself (JSON syntax…), raised after the specs before
+    it. ``text_error``: text the spec cannot hold (NUL…), raised once its label is known; its
+    files are not read. ``photo``: a contact's picture (``photo``) given as a file or base64,
+    captured as a blob. ``eml``: the MIME message a message starts from, read and parsed.
+    """
+
+    __slots__ = ("attachments", "eml", "error", "photo", "source", "spec", "text_error", "where")
+
+    def __init__(
+        self,
+        where: str,
+        spec: dict[str, Any],
+        source: Loaded | None,
+        attachments: list[Loaded] | None,
+        error: MsgsessError | None = None,
+        text_error: Loaded | None = None,
+        photo: Loaded | None = None,
+        eml: Loaded | None = None,
+    ) -> None:
+        self.where = where
+        self.spec = spec
+        self.source = source
+        self.attachments = attachments
+        self.error = error
+        self.text_error = text_error
+        self.photo = photo
+        self.eml = eml
 
 
 def load_spec(where: str, spec: dict[str, Any]) -> Input:
@@ -425,6 +461,8 @@ def load_source(source: dict[str, Any]) -> Loaded:
 
             codepage = parse_codepage(codepage)  # a name, such as "windows-1251" or "koi8-r"
         if codepage is not None:
+            from msgsess.oxmsg.codepages import check_codepage
+
             check_codepage(int(codepage))
         file = source.get("file")
         if source.get("data") is not None:

@@ -12,11 +12,17 @@ import functools
 import json
 import os
 import re
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Mapping
 
 from msgsess.errors import CorruptFile, InvalidParameter
+
+TYPE_CHECKING = False  # no typing or dataclasses at run time: add imports this module
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from typing import Any
+
+    #: Whether a value fits a schema node: the verdict of :meth:`_Validator.check` without its problem.
+    Fits = Callable[[Any], bool]
 
 _SCHEMA_FILE = "message.schema.json"
 _JSON_TYPES: dict[str, tuple[type, ...]] = {
@@ -40,10 +46,26 @@ def schema() -> dict[str, Any]:
     return value
 
 
-@dataclass(frozen=True)
 class Problem:
-    path: str
-    message: str
+    """Where a spec does not fit the schema (a JSON path) and how."""
+
+    __slots__ = ("message", "path")
+
+    def __init__(self, path: str, message: str) -> None:
+        self.path = path
+        self.message = message
+
+    def __repr__(self) -> str:
+        return f"Problem(path={self.path!r}, message={self.message!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, Problem)
+        return (self.path, self.message) == (other.path, other.message)
+
+    def __hash__(self) -> int:
+        return hash((self.path, self.message))
 
 
 def _type_name(value: Any) -> str:
@@ -167,10 +189,6 @@ class _Validator:
         return Problem(path, f"expected {what}")
 
 
-#: Whether a value fits a schema node: the verdict of :meth:`_Validator.check` without its problem.
-Fits = Callable[[Any], bool]
-
-
 class _Compiler:
     """Schema nodes -> :data:`Fits` predicates made once, for the many specs of one input.
 
@@ -229,7 +247,10 @@ class _Compiler:
         return every
 
     def _object(self, sch: Mapping[str, Any]) -> Fits:
-        props = {key: self.fits(node) for key, node in sch.get("properties", {}).items()}
+        nodes: Mapping[str, Any] = sch.get("properties", {})
+        # Each key's predicate is made when a spec first has the key: a command checks a few
+        # keys of the message schema, and making all of them cost more than its whole check.
+        props: dict[str, Fits] = {}
         required = tuple(sch.get("required", ()))
         names = self.fits(sch["propertyNames"]) if "propertyNames" in sch else None
         closed = sch.get("additionalProperties", True) is False
@@ -244,6 +265,8 @@ class _Compiler:
                 if names is not None and not names(key):
                     return False
                 check = props.get(key)
+                if check is None and key in nodes:
+                    check = props[key] = self.fits(nodes[key])
                 if check is not None:
                     if not check(item):
                         return False

@@ -7,12 +7,12 @@ value is given rather than at ``close``. The property tables load on first use o
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from msgsess.errors import MsgsessError, located
-from msgsess.props import types as t
-from msgsess.props.keys import NamedId
+
+TYPE_CHECKING = False  # no typing and no property model at run time: add of a plain mail sets none
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
 
 
 def identity(name: str) -> Any:
@@ -38,6 +38,8 @@ def entry(
     becomes its 8-digit hex tag, and a named one keeps ``{"type": …, "value": …}``.
     """
     from msgsess.props import registry, values
+    from msgsess.props import types as t
+    from msgsess.props.keys import NamedId
 
     prop, ptype, model = values.parse_property(
         name, value, text=text, type_name=type_name, read_file=read_file

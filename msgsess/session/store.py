@@ -51,12 +51,15 @@ import json
 import os
 import sqlite3
 import stat
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, BinaryIO
 
 from msgsess.errors import Collision, InvalidParameter, MsgsessError, NotFound, SessionBusy, SessionError
+from msgsess.inputs import absolute_text, path_exists, path_is_dir, path_text
+
+TYPE_CHECKING = False  # no typing, dataclasses or pathlib at run time: add imports this module
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator
+    from pathlib import Path
+    from typing import Any, BinaryIO
 
 #: ``PRAGMA application_id`` of a session file: "MSGS".
 APPLICATION_ID = 0x4D534753
@@ -122,14 +125,27 @@ def lock_timeout() -> float:
     return value
 
 
-@dataclass(frozen=True)
 class Row:
     """One message of a session as stored."""
 
-    seq: int
-    id: str
-    output: str | None
-    spec: dict[str, Any]
+    __slots__ = ("id", "output", "seq", "spec")
+
+    def __init__(self, seq: int, id: str, output: str | None, spec: dict[str, Any]) -> None:
+        self.seq = seq
+        self.id = id
+        self.output = output
+        self.spec = spec
+
+    def __repr__(self) -> str:
+        return f"Row(seq={self.seq!r}, id={self.id!r}, output={self.output!r}, spec={self.spec!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, Row)
+        return (self.seq, self.id, self.output, self.spec) == (other.seq, other.id, other.output, other.spec)
+
+    __hash__ = None  # type: ignore[assignment]  # its spec is a dict
 
 
 #: Which file a session is: (st_dev, st_ino) and the ``session`` token of its meta (None if it has none).
@@ -193,10 +209,26 @@ def not_a_session_error(path: str | os.PathLike[str], why: str) -> SessionError:
     )
 
 
-@dataclass(frozen=True)
 class Settings:
-    unicode: bool
-    codepage: int
+    """A session's string mode."""
+
+    __slots__ = ("codepage", "unicode")
+
+    def __init__(self, unicode: bool, codepage: int) -> None:
+        self.unicode = unicode
+        self.codepage = codepage
+
+    def __repr__(self) -> str:
+        return f"Settings(unicode={self.unicode!r}, codepage={self.codepage!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, Settings)
+        return (self.unicode, self.codepage) == (other.unicode, other.codepage)
+
+    def __hash__(self) -> int:
+        return hash((self.unicode, self.codepage))
 
 
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
@@ -207,7 +239,8 @@ def _is_busy(exc: sqlite3.OperationalError) -> bool:
 class Store:
     """An open session file. Use :func:`open_store` / :func:`create_store`; one transaction each."""
 
-    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+    def __init__(self, path: str, conn: sqlite3.Connection) -> None:
+        #: The session's path as ``pathlib`` shows it (:func:`msgsess.inputs.path_text`).
         self.path = path
         self.conn = conn
         #: Real paths of outputs, each folder resolved once per transaction (``add`` of many).
@@ -516,15 +549,20 @@ class Store:
         self.conn.execute("DELETE FROM meta WHERE key = 'closing'")
 
 
-@dataclass(frozen=True)
 class BlobSource:
     """A blob of the session as a :class:`~msgsess.storage.StreamSource` (``size`` and ``chunks``):
     read through a read-only blob handle of the connection that found it, so only while that
     connection's transaction is open (``close`` writes every file inside its transaction)."""
 
-    conn: sqlite3.Connection
-    rowid: int
-    size: int
+    __slots__ = ("conn", "rowid", "size")
+
+    def __init__(self, conn: sqlite3.Connection, rowid: int, size: int) -> None:
+        self.conn = conn
+        self.rowid = rowid
+        self.size = size
+
+    def __repr__(self) -> str:
+        return f"BlobSource(conn={self.conn!r}, rowid={self.rowid!r}, size={self.size!r})"
 
     def chunks(self, chunk_size: int) -> Iterator[bytes]:
         with self.conn.blobopen("blobs", "data", self.rowid, readonly=True) as blob:
@@ -590,13 +628,13 @@ def _dump(spec: dict[str, Any]) -> str:
     return json.dumps(spec, ensure_ascii=False, separators=(",", ":"))
 
 
-def _uri(path: Path, query: str) -> str:
+def _uri(path: str | os.PathLike[str], query: str) -> str:
     # A URI so that a missing file is an error, not a new empty database ([SQLite] URI filenames).
-    text = str(path.absolute()).replace("%", "%25").replace("?", "%3f").replace("#", "%23")
+    text = absolute_text(path_text(path)).replace("%", "%25").replace("?", "%3f").replace("#", "%23")
     return "file:" + text + "?" + query
 
 
-def _connect(path: Path, timeout: float) -> sqlite3.Connection:
+def _connect(path: str | os.PathLike[str], timeout: float) -> sqlite3.Connection:
     return sqlite3.connect(_uri(path, "mode=rw"), uri=True, timeout=timeout, isolation_level=None)
 
 
@@ -609,14 +647,14 @@ def snapshot(path: str | os.PathLike[str]) -> Store:
     ``meta`` and temporary tables, which live in another file). Its one transaction lasts as long
     as the process; nothing is checked again (``close`` checked the session before forking).
     """
-    p = Path(path)
+    p = path_text(path)
     conn = sqlite3.connect(_uri(p, "mode=ro&immutable=1"), uri=True, isolation_level=None)
     conn.execute("BEGIN")
     return Store(p, conn)
 
 
 def _check_session(
-    path: Path,
+    path: str,
     conn: sqlite3.Connection,
     allow_closed: bool = False,
     before: tuple[int, int] | None = None,
@@ -653,7 +691,7 @@ def _check_session(
         ).at(str(path))
 
 
-def older_session_error(path: Path, version: int) -> SessionError:
+def older_session_error(path: str | os.PathLike[str], version: int) -> SessionError:
     """The refusal of a session in an older format: one line, and how to rebuild it."""
     if version in READ_ONLY_VERSIONS:
         how = (
@@ -682,12 +720,12 @@ def transaction(
     marked closed is refused unless ``allow_closed`` (``discard``); so is a session of an older
     format, unless the transaction only reads or ``allow_closed``.
     """
-    p = Path(path)
-    if not p.exists():
+    p = path_text(path)  # as pathlib shows it, in every message
+    if not path_exists(p):
         raise SessionError(
             f"session {p} does not exist", hint=f"create it with `msgsess open {p}`, or check the path"
         )
-    if p.is_dir():
+    if path_is_dir(p):
         raise SessionError(f"{p} is a folder, not a session file", hint="give the session file's path")
     why = not_a_session(p)  # by content, before SQLite opens (and might write to) the file
     if why is not None:
@@ -733,11 +771,13 @@ def _rollback(conn: sqlite3.Connection) -> None:
             conn.execute("ROLLBACK")
 
 
-def _write_error(path: Path, exc: sqlite3.OperationalError) -> MsgsessError:
+def _write_error(path: str, exc: sqlite3.OperationalError) -> MsgsessError:
     """A failed write to a session, saying why when it is a permission."""
+    from pathlib import Path
+
     text = str(exc)
     if "readonly" in text.lower() or "unable to open" in text.lower():
-        folder = path.absolute().parent
+        folder = Path(path).absolute().parent
         if not os.access(folder, os.W_OK):
             return SessionError(
                 f"session {path}: its folder {folder} is not writable (a command writes its "
@@ -749,7 +789,7 @@ def _write_error(path: Path, exc: sqlite3.OperationalError) -> MsgsessError:
     return SessionError(f"session {path}: {text}", hint="check free space and permissions")
 
 
-def _busy(path: Path, timeout: float) -> MsgsessError:
+def _busy(path: str | os.PathLike[str], timeout: float) -> MsgsessError:
     return SessionBusy(
         f"session {path} is locked by another command (waited {timeout:g} s)",
         hint="retry, or raise MSGSESS_LOCK_TIMEOUT",
@@ -763,6 +803,8 @@ def create_store(path: str | os.PathLike[str], *, unicode: bool, codepage: int, 
     An existing file is replaced only if it is a msgsess session (checked by content), and then
     only with ``force`` or when it is left marked closed; any other file is refused, unchanged.
     """
+    from pathlib import Path
+
     p = Path(path)
     if p.is_dir():
         raise SessionError(f"{p} is a folder", hint="give a file name for the session")
@@ -944,6 +986,8 @@ def remove_store(path: str | os.PathLike[str], expected: tuple[int, int] | None 
     when the path now names another file: a session that ``open --force`` put there meanwhile.
     Returns whether the file was deleted.
     """
+    from pathlib import Path
+
     p = Path(path)
     if expected is not None and file_id(p) != expected:
         return False

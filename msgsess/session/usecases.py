@@ -10,16 +10,11 @@ from __future__ import annotations
 
 import binascii
 import os
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
 
 from msgsess.errors import Collision, InvalidParameter, MsgsessError, NotFound, SessionError, located
 from msgsess.inputs import read_input
 from msgsess.mailfields import IMPORTANCE, SENSITIVITY, parse_address
-from msgsess.oxmsg import codepages
-from msgsess.props.types import FileTime
 from msgsess.session import edit as edit_spec
 from msgsess.session import jsonspec
 from msgsess.session import props as sprops
@@ -38,7 +33,12 @@ from msgsess.spec import kept_originals as spec_kept
 from msgsess.spec import number_of as spec_number
 from msgsess.spec import row as spec_row
 
+TYPE_CHECKING = False  # no typing, dataclasses or pathlib at run time: add imports this module
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+    from pathlib import Path
+    from typing import Any
+
     from msgsess.model import Message
 
 #: Receives one warning (a line of text naming the message) while a command runs.
@@ -114,6 +114,7 @@ def check_composable(
     """
     from msgsess.composer import compose
     from msgsess.model import Message
+    from msgsess.props.types import FileTime
 
     light = {k: v for k, v in spec.items() if k not in _BODY_KEYS}
     msg = compose(
@@ -302,14 +303,16 @@ def output_taken(store: Store, output: str, owner: tuple[str, str], command: str
     return Collision(f"output {output} is already the output of message {other_id}{same}", hint=hint)
 
 
-@dataclass
 class _Stored:
     """One message ``add`` stored: its id, its output as given and as kept, the ids it embeds."""
 
-    id: str
-    given_output: str | None
-    output: str | None
-    children: list[str]
+    __slots__ = ("children", "given_output", "id", "output")
+
+    def __init__(self, id: str, given_output: str | None, output: str | None, children: list[str]) -> None:
+        self.id = id
+        self.given_output = given_output
+        self.output = output
+        self.children = children
 
 
 def _store_spec(
@@ -424,7 +427,9 @@ def open_session(path: str | os.PathLike[str], *, ansi: bool, codepage: int | No
         raise InvalidParameter("--codepage needs --ansi", hint="add --ansi, or leave --codepage out")
     cp = 1252 if codepage is None else codepage
     if ansi:
-        codepages.check_codepage(cp)
+        from msgsess.oxmsg.codepages import check_codepage
+
+        check_codepage(cp)
     return create_store(path, unicode=not ansi, codepage=cp, force=force)
 
 
