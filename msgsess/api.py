@@ -652,15 +652,13 @@ def read(
     level, named properties by their names (``message.props["PidTagSubject"].value``).
     ``codepage`` is for ANSI strings of a file that names none; ``name`` names the file in
     errors (default: the path, or ``bytes``)."""
-    from pathlib import Path
-
     from msgsess.msgfile import read_msg
 
     if isinstance(source, bytes | bytearray):
         return read_msg(source, name or "bytes", _codepage(codepage))
     path = os.fspath(source)
     # Streams read from the file as they are needed; only a regular file within the input limit.
-    return read_msg(Path(path), name or path, _codepage(codepage))
+    return read_msg(path, name or path, _codepage(codepage))
 
 
 def _message(source: PathLike | bytes | bytearray | Message) -> Message:
@@ -691,8 +689,6 @@ def check(path: PathLike) -> CheckResult:
     """Check a ``.msg`` file against the structure rules of [MS-OXMSG] and [MS-CFB]
     (``msgsess check``). A file that cannot be read at all is a result with its ``error``,
     not an exception, so that a run over many files goes on."""
-    from pathlib import Path
-
     from msgsess import cfbreader
     from msgsess.errors import MsgsessError
     from msgsess.oxmsg.check import check as _check
@@ -700,7 +696,7 @@ def check(path: PathLike) -> CheckResult:
 
     name = os.fspath(path)
     try:
-        tree = cfbreader.read_file(Path(name))
+        tree = cfbreader.read_file(name)
     except MsgsessError as exc:
         return CheckResult(name, error=exc)
     return CheckResult(name, tuple(_check(tree)))

@@ -39,7 +39,7 @@ from msgsess.cfbformat import (
     UNALLOCATED,
 )
 from msgsess.errors import CorruptFile, InvalidParameter, NotFound, out_of_memory
-from msgsess.inputs import open_input
+from msgsess.inputs import open_input, path_text
 from msgsess.storage import NULL_CLSID, DirectoryEntry, FileLayout, Storage
 
 TYPE_CHECKING = False
@@ -655,9 +655,12 @@ def read_file(path: str | os.PathLike[str], *, limits: Limits = DEFAULT_LIMITS) 
     """Read the compound file at ``path`` into a :class:`Storage` tree.
 
     Only a regular file within the limit on inputs is opened (:func:`msgsess.inputs.open_input`):
-    a FIFO, a device or a folder is refused without blocking.
+    a FIFO, a device or a folder is refused without blocking. The path is taken as
+    ``pathlib.Path`` takes it (:func:`msgsess.inputs.path_text`: ``./a//b.msg/`` is ``a/b.msg``),
+    in what is opened and in errors, as when callers gave a ``Path``.
     """
-    return _wrap_read(os.fspath(path), lambda: io.BufferedReader(open_input(path)), limits)
+    name = path_text(path)
+    return _wrap_read(name, lambda: io.BufferedReader(open_input(name)), limits)
 
 
 def read_bytes(data: bytes | bytearray, name: str = "<bytes>", *, limits: Limits = DEFAULT_LIMITS) -> Storage:

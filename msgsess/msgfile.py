@@ -11,12 +11,14 @@ from msgsess.errors import out_of_memory
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from pathlib import Path
+    from os import PathLike
 
     from msgsess.model import Message
 
 
-def read_msg(data: bytes | bytearray | Path, name: str, codepage: int | None = None) -> Message:
+def read_msg(
+    data: bytes | bytearray | str | PathLike[str], name: str, codepage: int | None = None
+) -> Message:
     """Decode a ``.msg`` file, its bytes or its path; damaged input is one error naming ``name``.
 
     The compound file is read with the limits for hostile input (:func:`msgsess.cfbreader.read_bytes`,
