@@ -49,3 +49,19 @@ class Frozen(Record):
 
     def __hash__(self) -> int:
         return hash(self._key())
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # pickle and copy restore slots through setattr, which a frozen record refuses (as a
+        # frozen dataclass pickles and copies, so must these: worker processes, deepcopy).
+        names = [name for cls in type(self).__mro__ for name in getattr(cls, "__slots__", ())]
+        return (
+            _restore,
+            (type(self), tuple((name, getattr(self, name)) for name in names if hasattr(self, name))),
+        )
+
+
+def _restore(cls: type[Frozen], fields: tuple[tuple[str, object], ...]) -> Frozen:
+    made = object.__new__(cls)
+    for name, value in fields:
+        object.__setattr__(made, name, value)
+    return made

@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from contextvars import ContextVar
 
 from msgsess.errors import NotFound
+from msgsess.records import Frozen
 
 TYPE_CHECKING = False  # the types live in msgsess.spectypes: commands never import typing
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ else:
 # --- kinds: who owns which keys -------------------------------------------------------------------
 
 
-class Kind:
+class Kind(Frozen):
     """A group of spec keys with everything that must know them.
 
     ``keys``: the spec keys this kind adds (also in ``message.schema.json`` and in a ``TypedDict``
@@ -98,7 +99,12 @@ class Kind:
     written to this shape and wired as :data:`ITEMS`.
     """
 
-    __slots__ = ("flags", "keys", "name", "steps", "table_keys")
+    __slots__ = _fields = ("name", "keys", "flags", "table_keys", "steps")
+    name: str
+    keys: frozenset[str]
+    flags: tuple[tuple[str, str], ...]
+    table_keys: frozenset[str]
+    steps: str | None
 
     def __init__(
         self,
@@ -108,14 +114,11 @@ class Kind:
         table_keys: frozenset[str] = frozenset(),
         steps: str | None = None,
     ) -> None:
-        self.name = name
-        self.keys = keys
-        self.flags = flags
-        self.table_keys = table_keys
-        self.steps = steps
-
-    def __repr__(self) -> str:
-        return f"Kind({self.name!r})"
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "keys", keys)
+        object.__setattr__(self, "flags", flags)
+        object.__setattr__(self, "table_keys", table_keys)
+        object.__setattr__(self, "steps", steps)
 
 
 def _keys(typed: Any) -> frozenset[str]:

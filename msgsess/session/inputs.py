@@ -18,6 +18,7 @@ import re
 
 from msgsess.errors import InvalidParameter, MsgsessError, located
 from msgsess.inputs import folder_given, open_input, read_input, read_stdin
+from msgsess.records import Frozen, Record
 from msgsess.session import jsonspec
 from msgsess.session import props as sprops
 from msgsess.spec import BASE_KEYS
@@ -106,26 +107,24 @@ WHOLE = 1 << 20
 READ_AHEAD = 16 << 20
 
 
-class ReadAhead:
+class ReadAhead(Record):
     """What is left of :data:`READ_AHEAD` for the attachment files of one message (or ``attach``)."""
 
-    __slots__ = ("left",)
+    __slots__ = _fields = ("left",)
 
     def __init__(self, left: int = READ_AHEAD) -> None:
         self.left = left
 
 
-class PendingFile:
+class PendingFile(Frozen):
     """An attachment file larger than :data:`WHOLE`, copied into the session when its spec is
     stored: in place of the ``blob`` hash of the stored spec until then (:meth:`Loaded.store_into`)."""
 
-    __slots__ = ("path",)
+    __slots__ = _fields = ("path",)
+    path: str
 
     def __init__(self, path: str) -> None:
-        self.path = path
-
-    def __repr__(self) -> str:
-        return f"PendingFile(path={self.path!r})"
+        object.__setattr__(self, "path", path)
 
     def read(self) -> bytes:
         """The whole file (for a spec composed without a session: :func:`msgsess.compose`)."""
@@ -148,17 +147,15 @@ class PendingFile:
         return sha
 
 
-class PendingData:
+class PendingData(Frozen):
     """Decoded attachment bytes larger than :data:`WHOLE` (base64 ``data``), copied into the
     session in chunks when stored: SQLite would otherwise make a copy of them to bind them."""
 
-    __slots__ = ("data",)
+    __slots__ = _fields = ("data",)
+    data: bytes
 
     def __init__(self, data: bytes) -> None:
-        self.data = data
-
-    def __repr__(self) -> str:
-        return f"PendingData(<{len(self.data)} bytes>)"
+        object.__setattr__(self, "data", data)
 
     def read(self) -> bytes:
         return self.data
@@ -170,14 +167,14 @@ class PendingData:
         return sha
 
 
-class Loaded:
+class Loaded(Record):
     """An input read and decoded: what the spec stores and the bytes to put in the session (or
     large ones to copy in when stored: :class:`PendingFile`, :class:`PendingData`), or the
     error to raise (in the order of the checks) when storing. The error is located when it is
     raised, where the message and the entry are known.
     """
 
-    __slots__ = ("blobs", "error", "stored", "warnings")
+    __slots__ = _fields = ("stored", "blobs", "error", "warnings")
 
     def __init__(self) -> None:
         self.stored: dict[str, Any] = {}
@@ -323,7 +320,7 @@ def check_text(spec: dict[str, Any]) -> None:
         precise(spec)
 
 
-class Input:
+class Input(Record):
     """A spec to add with its files read: the source of an edited message, each attachment.
 
     ``error``: an error reading the input itself (JSON syntax…), raised after the specs before
@@ -332,7 +329,7 @@ class Input:
     captured as a blob. ``eml``: the MIME message a message starts from, read and parsed.
     """
 
-    __slots__ = ("attachments", "eml", "error", "photo", "source", "spec", "text_error", "where")
+    __slots__ = _fields = ("where", "spec", "source", "attachments", "error", "text_error", "photo", "eml")
 
     def __init__(
         self,

@@ -15,6 +15,7 @@ import re
 from collections.abc import Mapping
 
 from msgsess.errors import CorruptFile, InvalidParameter
+from msgsess.records import Frozen
 
 TYPE_CHECKING = False  # no typing or dataclasses at run time: add imports this module
 if TYPE_CHECKING:
@@ -46,26 +47,16 @@ def schema() -> dict[str, Any]:
     return value
 
 
-class Problem:
+class Problem(Frozen):
     """Where a spec does not fit the schema (a JSON path) and how."""
 
-    __slots__ = ("message", "path")
+    __slots__ = _fields = ("path", "message")
+    path: str
+    message: str
 
     def __init__(self, path: str, message: str) -> None:
-        self.path = path
-        self.message = message
-
-    def __repr__(self) -> str:
-        return f"Problem(path={self.path!r}, message={self.message!r})"
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        assert isinstance(other, Problem)
-        return (self.path, self.message) == (other.path, other.message)
-
-    def __hash__(self) -> int:
-        return hash((self.path, self.message))
+        object.__setattr__(self, "path", path)
+        object.__setattr__(self, "message", message)
 
 
 def _type_name(value: Any) -> str:

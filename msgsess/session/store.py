@@ -54,6 +54,7 @@ import stat
 
 from msgsess.errors import Collision, InvalidParameter, MsgsessError, NotFound, SessionBusy, SessionError
 from msgsess.inputs import absolute_text, path_exists, path_is_dir, path_text
+from msgsess.records import Frozen
 
 TYPE_CHECKING = False  # no typing, dataclasses or pathlib at run time: add imports this module
 if TYPE_CHECKING:
@@ -125,27 +126,20 @@ def lock_timeout() -> float:
     return value
 
 
-class Row:
+class Row(Frozen):
     """One message of a session as stored."""
 
-    __slots__ = ("id", "output", "seq", "spec")
+    __slots__ = _fields = ("seq", "id", "output", "spec")
+    seq: int
+    id: str
+    output: str | None
+    spec: dict[str, Any]
 
     def __init__(self, seq: int, id: str, output: str | None, spec: dict[str, Any]) -> None:
-        self.seq = seq
-        self.id = id
-        self.output = output
-        self.spec = spec
-
-    def __repr__(self) -> str:
-        return f"Row(seq={self.seq!r}, id={self.id!r}, output={self.output!r}, spec={self.spec!r})"
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        assert isinstance(other, Row)
-        return (self.seq, self.id, self.output, self.spec) == (other.seq, other.id, other.output, other.spec)
-
-    __hash__ = None  # type: ignore[assignment]  # its spec is a dict
+        object.__setattr__(self, "seq", seq)
+        object.__setattr__(self, "id", id)
+        object.__setattr__(self, "output", output)
+        object.__setattr__(self, "spec", spec)
 
 
 #: Which file a session is: (st_dev, st_ino) and the ``session`` token of its meta (None if it has none).
@@ -209,26 +203,16 @@ def not_a_session_error(path: str | os.PathLike[str], why: str) -> SessionError:
     )
 
 
-class Settings:
+class Settings(Frozen):
     """A session's string mode."""
 
-    __slots__ = ("codepage", "unicode")
+    __slots__ = _fields = ("unicode", "codepage")
+    unicode: bool
+    codepage: int
 
     def __init__(self, unicode: bool, codepage: int) -> None:
-        self.unicode = unicode
-        self.codepage = codepage
-
-    def __repr__(self) -> str:
-        return f"Settings(unicode={self.unicode!r}, codepage={self.codepage!r})"
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        assert isinstance(other, Settings)
-        return (self.unicode, self.codepage) == (other.unicode, other.codepage)
-
-    def __hash__(self) -> int:
-        return hash((self.unicode, self.codepage))
+        object.__setattr__(self, "unicode", unicode)
+        object.__setattr__(self, "codepage", codepage)
 
 
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
@@ -549,20 +533,20 @@ class Store:
         self.conn.execute("DELETE FROM meta WHERE key = 'closing'")
 
 
-class BlobSource:
+class BlobSource(Frozen):
     """A blob of the session as a :class:`~msgsess.storage.StreamSource` (``size`` and ``chunks``):
     read through a read-only blob handle of the connection that found it, so only while that
     connection's transaction is open (``close`` writes every file inside its transaction)."""
 
-    __slots__ = ("conn", "rowid", "size")
+    __slots__ = _fields = ("conn", "rowid", "size")
+    conn: sqlite3.Connection
+    rowid: int
+    size: int
 
     def __init__(self, conn: sqlite3.Connection, rowid: int, size: int) -> None:
-        self.conn = conn
-        self.rowid = rowid
-        self.size = size
-
-    def __repr__(self) -> str:
-        return f"BlobSource(conn={self.conn!r}, rowid={self.rowid!r}, size={self.size!r})"
+        object.__setattr__(self, "conn", conn)
+        object.__setattr__(self, "rowid", rowid)
+        object.__setattr__(self, "size", size)
 
     def chunks(self, chunk_size: int) -> Iterator[bytes]:
         with self.conn.blobopen("blobs", "data", self.rowid, readonly=True) as blob:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from msgsess.errors import Collision, InvalidParameter, MsgsessError, NotFound, SessionError, located
 from msgsess.inputs import read_input
 from msgsess.mailfields import IMPORTANCE, SENSITIVITY, parse_address
+from msgsess.records import Record
 from msgsess.session import edit as edit_spec
 from msgsess.session import jsonspec
 from msgsess.session import props as sprops
@@ -303,10 +304,10 @@ def output_taken(store: Store, output: str, owner: tuple[str, str], command: str
     return Collision(f"output {output} is already the output of message {other_id}{same}", hint=hint)
 
 
-class _Stored:
+class _Stored(Record):
     """One message ``add`` stored: its id, its output as given and as kept, the ids it embeds."""
 
-    __slots__ = ("children", "given_output", "id", "output")
+    __slots__ = _fields = ("id", "given_output", "output", "children")
 
     def __init__(self, id: str, given_output: str | None, output: str | None, children: list[str]) -> None:
         self.id = id
