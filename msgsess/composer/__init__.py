@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as _dt
 import re
 from collections.abc import Callable, Mapping
-from typing import Any
 
 from msgsess.composer.addresses import (
     new_recipient,
@@ -37,6 +36,10 @@ from msgsess.props import types as t
 from msgsess.spec import KEYS as SPEC_KEYS
 from msgsess.spec import all_steps, steps_for
 from msgsess.storage import StreamSource
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "check_text",

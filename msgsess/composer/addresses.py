@@ -10,7 +10,6 @@ from __future__ import annotations
 import struct
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any
 
 from msgsess.composer.context import Context
 from msgsess.errors import MsgsessError
@@ -18,6 +17,10 @@ from msgsess.mailfields import parse_address as parse_address
 from msgsess.model import Message, Property, PropertyBag, Recipient
 from msgsess.props import ids
 from msgsess.props import types as t
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 ONE_OFF_PROVIDER = bytes.fromhex("812B1FA4BEA310199D6E00DD010F5402")
 #: MAPI_ONE_OFF_UNICODE | MAPI_ONE_OFF_NO_RICH_INFO, as Outlook writes them (bytes 01 80).

@@ -6,7 +6,6 @@ import binascii
 import functools
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
 
 from msgsess.composer.context import Context
 from msgsess.errors import InvalidParameter
@@ -15,8 +14,10 @@ from msgsess.props import ids
 from msgsess.props import types as t
 from msgsess.storage import StreamSource, stream_size
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import mimetypes
+    from typing import Any
 
 #: Types Python's table lacks or gives otherwise.
 _EXTRA_TYPES = {

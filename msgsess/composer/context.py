@@ -10,12 +10,15 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Mapping
-from typing import Any
 
 from msgsess.errors import InvalidParameter
 from msgsess.model import Message
 from msgsess.props import types as t
 from msgsess.storage import StreamSource
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class Context:

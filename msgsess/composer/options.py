@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import struct
-from typing import Any
 
 from msgsess.composer.addresses import rfc5322_address
 from msgsess.composer.context import Context
@@ -14,6 +13,10 @@ from msgsess.model import Message
 from msgsess.props import ids
 from msgsess.props import types as t
 from msgsess.props.keys import PS_INTERNET_HEADERS, NamedId
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def report_tag(search_key: bytes) -> bytes:
