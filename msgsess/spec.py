@@ -19,7 +19,8 @@ Numbering
     To, Cc, Bcc, or added attachments. :func:`rows` gives that order; ``edit``, ``set
     --recipient``, ``show`` and the API all number through it.
 
-Pure data and functions: this module imports nothing of msgsess but the error classes.
+Pure data and functions: this module imports nothing of msgsess but the error and record classes
+(its types from :mod:`msgsess.spectypes` and the kinds of message classes on first use).
 """
 
 from __future__ import annotations
