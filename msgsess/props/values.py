@@ -23,14 +23,11 @@ property, the value and the form expected.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
-import decimal
-import json
 import math
 import re
 import struct
+import sys
 import uuid
 from collections.abc import Callable
 
@@ -41,7 +38,11 @@ from msgsess.props.registry import PropDef, model_type
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import decimal
     from typing import Any, NoReturn
+
+# json, base64 and decimal are imported where they are used: ``dump`` shows values with this
+# module and needs none of them for most files (issue 11's start-up).
 
 __all__ = ["infer_type", "parse_json", "parse_property", "parse_text", "to_json", "to_text"]
 
@@ -81,9 +82,6 @@ _BOOLEANS = {
     "off": False,
     "0": False,
 }
-_CURRENCY_UNIT = decimal.Decimal("0.0001")
-_CURRENCY_MIN = decimal.Decimal(-(2**63)) * _CURRENCY_UNIT
-_CURRENCY_MAX = decimal.Decimal(2**63 - 1) * _CURRENCY_UNIT
 _FLOAT32 = struct.Struct("<f")
 _TICKS = 10_000_000
 _ORDINAL_1601 = dt.date(1601, 1, 1).toordinal()
@@ -110,6 +108,8 @@ def _show(value: Any) -> str:
     if isinstance(value, str):
         return repr(value if len(value) <= _SHOW else value[: _SHOW - 1] + "…")
     try:
+        import json
+
         text = json.dumps(value, ensure_ascii=False, default=repr)
     except ValueError:
         text = repr(value)
@@ -146,6 +146,8 @@ def parse_text(ptype: int, text: str, *, prop: str, read_file: ReadFile | None =
     ctx = _Ctx(prop, ptype, read_file)
     if ptype in t.MV_TYPES:
         try:
+            import json
+
             items = json.loads(text)
         except ValueError:
             ctx.fail(text, "is not a JSON array", _HINT_MV)
@@ -181,6 +183,8 @@ def _parse_scalar_text(base: int, text: str, ctx: _Ctx) -> Any:
     if base == t.PT_CURRENCY:
         if not _DECIMAL_RE.fullmatch(word):
             ctx.fail(text, "is not a currency amount", _HINT_CURRENCY)
+        import decimal
+
         return _check_currency(decimal.Decimal(word), text, ctx)
     if base == t.PT_SYSTIME:
         return _parse_systime(word, text, ctx)
@@ -259,15 +263,19 @@ def _check_float(base: int, value: float, shown: Any, ctx: _Ctx) -> float:
 
 
 def _check_currency(value: decimal.Decimal, shown: Any, ctx: _Ctx) -> decimal.Decimal:
+    import decimal
+
+    unit = decimal.Decimal("0.0001")
+    lowest, highest = decimal.Decimal(-(2**63)) * unit, decimal.Decimal(2**63 - 1) * unit
     if not value.is_finite():
         ctx.fail(shown, "is not a currency amount", _HINT_CURRENCY)
-    if not _CURRENCY_MIN <= value <= _CURRENCY_MAX:
+    if not lowest <= value <= highest:
         ctx.fail(
             shown,
             "is out of range for PT_CURRENCY",
-            f"give an amount from {_CURRENCY_MIN} to {_CURRENCY_MAX}",
+            f"give an amount from {lowest} to {highest}",
         )
-    if value != value.quantize(_CURRENCY_UNIT, rounding=decimal.ROUND_DOWN):
+    if value != value.quantize(unit, rounding=decimal.ROUND_DOWN):
         ctx.fail(shown, "has more than 4 fraction digits", _HINT_CURRENCY)
     return t.currency(value)
 
@@ -338,6 +346,9 @@ def _parse_binary(text: str, ctx: _Ctx) -> bytes:
     if lower.startswith("@") and not lower.startswith("@@"):
         return _read(word[1:], text, ctx)
     if lower.startswith("base64:"):
+        import base64
+        import binascii
+
         try:
             return base64.b64decode("".join(word[7:].split()), validate=True)
         except binascii.Error:
@@ -434,6 +445,8 @@ def _parse_scalar_json(base: int, value: Any, ctx: _Ctx) -> Any:
             ctx.fail(value, f"is out of range for {t.type_name(base)}", _HINT_FLOAT)
         return _check_float(t.PT_DOUBLE if base == t.PT_APPTIME else base, as_float, value, ctx)
     if base == t.PT_CURRENCY and number:
+        import decimal
+
         amount = decimal.Decimal(repr(value)) if isinstance(value, float) else decimal.Decimal(value)
         return _check_currency(amount, value, ctx)
     if base == t.PT_SYSTIME and isinstance(value, int) and not isinstance(value, bool):
@@ -484,6 +497,8 @@ def to_json(ptype: int, value: Any) -> Any:
     """
     ptype = model_type(ptype)
     if isinstance(value, t.RawValue):
+        import base64
+
         raw: dict[str, Any] = {"raw": "base64:" + base64.b64encode(value.data).decode("ascii")}
         if value.inline != _inline_default(ptype):
             raw["inline"] = value.inline
@@ -501,12 +516,16 @@ def to_json(ptype: int, value: Any) -> Any:
     if ptype in (t.PT_DOUBLE, t.PT_APPTIME):
         return _float_json(float(value))
     if ptype == t.PT_CURRENCY:
+        import decimal
+
         return format(decimal.Decimal(value), "f")
     if ptype == t.PT_SYSTIME:
         return t.FileTime(value).isoformat()
     if ptype == t.PT_CLSID:
         return "{" + str(value).upper() + "}"
     if ptype == t.PT_BINARY:
+        import base64
+
         return "base64:" + base64.b64encode(value).decode("ascii")
     if ptype == t.PT_UNICODE:
         text = str(value)
@@ -543,6 +562,8 @@ def to_text(ptype: int, value: Any, *, width: int = 80) -> str:
         shown = value.data if width <= 0 else value.data[:width]
         return _shorten("raw:" + shown.hex(), width)
     if ptype in t.MV_TYPES:
+        import json
+
         return _shorten(json.dumps(to_json(ptype, value), ensure_ascii=False), width)
     if ptype == t.PT_ERROR:
         return f"0x{int(value) & 0xFFFFFFFF:08X}"
@@ -578,7 +599,8 @@ def _infer_scalar(value: Any) -> int:
         raise InvalidParameter(f"{_show(value)} is too large for a 64-bit integer")
     if isinstance(value, float):
         return t.PT_DOUBLE
-    if isinstance(value, decimal.Decimal):
+    decimal = sys.modules.get("decimal")  # no Decimal can exist before decimal is imported
+    if decimal is not None and isinstance(value, decimal.Decimal):
         return t.PT_CURRENCY
     if isinstance(value, str):
         return t.PT_UNICODE
@@ -658,6 +680,8 @@ def _json_text(text: str, *, objects_only: bool) -> tuple[bool, Any]:
         return False, None
     if word[0] not in '{["-0123456789tfIN':
         return False, None
+    import json
+
     try:
         value = json.loads(word, parse_int=_json_int)
     except _IntTooLong as exc:
