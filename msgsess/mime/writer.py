@@ -336,7 +336,7 @@ class _Writer:
 
     def attachment(self, att: Attachment, *, inline: bool) -> MIMEPart:
         part = MIMEPart(policy=POLICY)
-        name = clean_text(att.name)
+        name = _unfold(clean_text(att.name))
         if att.embedded is not None:
             part["Content-Type"] = "message/rfc822"
             part.set_payload([self.message(att.embedded)])
@@ -359,6 +359,7 @@ class _Writer:
         if name:
             params.setdefault("name", name)
         cid = att.props.value(ids.ATTACH_CONTENT_ID)
+        cid = _unfold(cid) if isinstance(cid, str) else cid
         part.set_content(
             data or b"",
             maintype,
@@ -371,7 +372,7 @@ class _Writer:
         )
         location = att.props.value(ids.ATTACH_CONTENT_LOCATION)
         if isinstance(location, str) and location.strip():
-            part["Content-Location"] = location.strip()
+            part["Content-Location"] = _unfold(location).strip()
         for param, pid in (
             ("creation-date", ids.CREATION_TIME),
             ("modification-date", ids.LAST_MODIFICATION_TIME),
@@ -769,6 +770,7 @@ def _split_attachments(msg: Message, html: str | None) -> tuple[list[Attachment]
     related, attached = [], []
     for att in msg.attachments:
         cid = att.props.value(ids.ATTACH_CONTENT_ID)
+        cid = _unfold(cid) if isinstance(cid, str) else cid
         shown = isinstance(cid, str) and cid.strip("<>").lower() in wanted
         if att.embedded is None and att.custom is None and (shown or is_inline(att)):
             related.append(att)

@@ -306,6 +306,33 @@ def test_attachment_dates_and_saved_content_type() -> None:
     )
 
 
+@pytest.mark.parametrize("embedded", [False, True])
+def test_line_breaks_in_attachment_fields_become_spaces(embedded: bool) -> None:
+    """A file name, content id or location with CR/LF (a damaged or hostile .msg): the header
+    fields take it unfolded, as a reader would, instead of failing the export (the fuzz harness
+    found ``ValueError: Header values may not contain linefeed``)."""
+    msg = compose({"subject": "Names", "body": "x"}, now=NOW)
+    att = Attachment()
+    if embedded:
+        att.props.set(ids.ATTACH_METHOD, t.PT_LONG, ids.ATTACH_EMBEDDED_MSG)
+        att.embedded = compose({"subject": "Inner", "body": "in"}, now=NOW)
+    else:
+        att.props.set(ids.ATTACH_METHOD, t.PT_LONG, ids.ATTACH_BY_VALUE)
+        att.props.set(ids.ATTACH_DATA, t.PT_BINARY, b"data")
+        att.props.set(ids.ATTACH_CONTENT_ID, t.PT_UNICODE, "a@b\r\nBcc: x@y")
+        att.props.set(ids.ATTACH_CONTENT_LOCATION, t.PT_UNICODE, "http://h/\r\nX-Evil: 1")
+    att.props.set(ids.ATTACH_LONG_FILENAME, t.PT_UNICODE, "report\r\nBcc: eve@example.com.txt")
+    msg.attachments.append(att)
+    parsed = parse(via_msg(msg))
+    assert parsed["Bcc"] is None and parsed["X-Evil"] is None
+    (part,) = list(parsed.iter_attachments())
+    assert part.get_filename() == "report Bcc: eve@example.com.txt"
+    if not embedded:
+        assert part["Content-ID"] == "<a@b Bcc: x@y>"
+        assert part["Content-Location"] == "http://h/ X-Evil: 1"
+        assert part.get_payload(decode=True) == b"data"
+
+
 @pytest.mark.parametrize("text", ["plain ascii", "Ümlaut and a very long line " * 20])
 def test_text_body_is_seven_bit(text: str) -> None:
     msg = compose({"subject": "x", "body": text}, now=NOW)
