@@ -222,7 +222,7 @@ def path_text(path: str | os.PathLike[str]) -> str:
 def absolute_text(path: str) -> str:
     """``str(pathlib.Path(path).absolute())`` of a :func:`path_text`: the working folder joined
     in front of a relative path, nothing resolved."""
-    return path if path[:1] == "/" else path_text(os.getcwd() + "/" + path)
+    return path if path[:1] == "/" else path_text(os.path.join(os.getcwd(), path))
 
 
 def _stat_or_none(path: str) -> os.stat_result | None:

@@ -191,3 +191,37 @@ def test_cfb_read_file_keeps_the_limit(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.setenv("MSGSESS_MAX_INPUT", "2K")
     with pytest.raises(TooBig, match="more than the 2048 bytes"):
         cfb.read_file(tmp_path / "f.msg")
+
+
+# --- paths as pathlib shows them -----------------------------------------------------------------
+
+PATHS = [
+    "", ".", "./", "..", "a", "a/", "a//b", "a/./b", "./a/../b/", "/", "//", "///", "//a", "///a",
+    "/a/b/", "a b/ç.msg", "~/x", "-", ".hidden", "a/.", "s.session", "../../up", "a\\b",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("text", PATHS)
+def test_path_text_is_pathlib_str(text: str) -> None:
+    assert inputs.path_text(text) == str(Path(text))
+    assert inputs.path_text(Path(text)) == str(Path(text))
+
+
+@pytest.mark.parametrize("cwd", ["/", "/tmp"])
+@pytest.mark.parametrize("text", PATHS)
+def test_absolute_text_is_pathlib_absolute(monkeypatch: pytest.MonkeyPatch, cwd: str, text: str) -> None:
+    """From the root folder too (a container's or a service's working folder): "/" + "x" is
+    "/x", never "//x", which a file: URI would read as a host."""
+    monkeypatch.chdir(cwd)
+    assert inputs.absolute_text(inputs.path_text(text)) == str(Path(text).absolute())
+
+
+def test_path_exists_and_is_dir_are_pathlibs(tmp_path: Path) -> None:
+    (tmp_path / "f").write_bytes(b"x")
+    (tmp_path / "d").mkdir()
+    (tmp_path / "loop").symlink_to("loop")
+    (tmp_path / "dangling").symlink_to("nowhere")
+    for name in ("f", "d", "loop", "dangling", "missing", "f/under"):
+        path = tmp_path / name
+        assert inputs.path_exists(str(path)) == path.exists(), name
+        assert inputs.path_is_dir(str(path)) == path.is_dir(), name

@@ -614,8 +614,10 @@ def _dump(spec: dict[str, Any]) -> str:
 
 def _uri(path: str | os.PathLike[str], query: str) -> str:
     # A URI so that a missing file is an error, not a new empty database ([SQLite] URI filenames).
+    # Its authority is always empty ("file://" + an absolute path): a path starting with "//" is a
+    # path there, never a host.
     text = absolute_text(path_text(path)).replace("%", "%25").replace("?", "%3f").replace("#", "%23")
-    return "file:" + text + "?" + query
+    return "file://" + text + "?" + query
 
 
 def _connect(path: str | os.PathLike[str], timeout: float) -> sqlite3.Connection:

@@ -267,3 +267,35 @@ def test_a_command_that_waited_on_a_replaced_session_says_so(workdir: Path) -> N
     _mark_closed("s")  # a close killed before it removed the file: closed, not replaced
     with pytest.raises(SessionError, match="has been closed"):
         use.add("s", [("", {"output": "a.msg"})])
+
+
+@pytest.mark.parametrize("name", ["x.session", "sub/x.session", "//double/x.session"])
+def test_a_session_named_from_the_root_folder_opens(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    """Docker and systemd start commands in "/": a relative session name there is "/x", and the
+    SQLite URI must not read the start of a path as a host ("file://x" is host x)."""
+    from msgsess.session import store
+
+    monkeypatch.chdir("/")
+    uri = store._uri(name, "mode=rw")
+    assert uri.startswith("file:///") and uri.endswith("?mode=rw")
+    assert uri[len("file://") : -len("?mode=rw")] == str(Path(name).absolute())
+
+
+def test_session_commands_work_from_the_root_folder(tmp_path: Path) -> None:
+    """A real process started in "/" with a relative session path (the session under tmp_path)."""
+    rel = str(tmp_path.relative_to("/") / "s.session")
+    out = str(tmp_path.relative_to("/") / "o.msg")
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "msgsess", *args], cwd="/", capture_output=True, text=True, timeout=120
+        )
+
+    assert run("open", rel).returncode == 0
+    added = run("add", rel, out, "--subject", "from /", "--to", "b@example.com")
+    assert (added.returncode, added.stdout) == (0, "m1\n"), added.stderr
+    shown = run("show", rel, "--json")
+    assert shown.returncode == 0 and '"subject":"from /"' in shown.stdout, shown.stderr
+    closed = run("close", rel)
+    assert closed.returncode == 0, closed.stderr
+    assert (tmp_path / "o.msg").read_bytes()[:8] == bytes.fromhex("D0CF11E0A1B11AE1")
