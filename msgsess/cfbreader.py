@@ -40,6 +40,7 @@ from msgsess.cfbformat import (
 )
 from msgsess.errors import CorruptFile, InvalidParameter, NotFound, out_of_memory
 from msgsess.inputs import open_input, path_text
+from msgsess.records import Frozen
 from msgsess.storage import NULL_CLSID, DirectoryEntry, FileLayout, Storage
 
 TYPE_CHECKING = False
@@ -51,44 +52,26 @@ __all__ = ["DEFAULT_LIMITS", "FORBIDDEN_NAME_CHARS", "Limits", "read_bytes", "re
 
 #: Characters [MS-CFB] 2.6.1 forbids in names (a reader finds NUL only as the terminator).
 FORBIDDEN_NAME_CHARS = frozenset("/\\:!")
-#: Deepest walk of the sibling trees (left, right and child links followed one inside the
-#: other) before a file is refused as too deep: about where olefile's recursive walk ran out of
-#: Python's stack under the command line.
-MAX_WALK = 975
 
 
-class Limits:
-    """Bounds for reading untrusted compound files."""
+class Limits(Frozen):
+    """Bounds for reading untrusted compound files (read-only: :data:`DEFAULT_LIMITS` is every
+    reader's default, so changing it in place would change every later read)."""
 
-    __slots__ = ("max_depth", "max_entries", "max_total_bytes")
+    __slots__ = _fields = __match_args__ = ("max_depth", "max_entries", "max_total_bytes")
+    #: Deepest nesting of storages below the root.
+    max_depth: int
+    #: Most directory entries (streams and storages) in one file.
+    max_entries: int
+    #: Most stream bytes in total.
+    max_total_bytes: int
 
     def __init__(
         self, max_depth: int = 64, max_entries: int = 200_000, max_total_bytes: int = 4 << 30
     ) -> None:
-        #: Deepest nesting of storages below the root.
-        self.max_depth = max_depth
-        #: Most directory entries (streams and storages) in one file.
-        self.max_entries = max_entries
-        #: Most stream bytes in total.
-        self.max_total_bytes = max_total_bytes
-
-    def __repr__(self) -> str:
-        return (
-            f"Limits(max_depth={self.max_depth}, max_entries={self.max_entries}, "
-            f"max_total_bytes={self.max_total_bytes})"
-        )
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Limits):
-            return NotImplemented
-        return (self.max_depth, self.max_entries, self.max_total_bytes) == (
-            other.max_depth,
-            other.max_entries,
-            other.max_total_bytes,
-        )
-
-    def __hash__(self) -> int:
-        return hash((self.max_depth, self.max_entries, self.max_total_bytes))
+        object.__setattr__(self, "max_depth", max_depth)
+        object.__setattr__(self, "max_entries", max_entries)
+        object.__setattr__(self, "max_total_bytes", max_total_bytes)
 
 
 DEFAULT_LIMITS = Limits()
@@ -349,8 +332,6 @@ class _File:
         seen: dict[int, set[str]] = {}
         while steps:
             step, what, parent, depth = steps.pop()
-            if depth > MAX_WALK:
-                raise _Damaged("directory tree too deep (unbalanced or nested too deeply)")
             if step == 0:
                 sid = what
                 assert isinstance(sid, int)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import random
+import subprocess
 import sys
 import uuid
 from pathlib import Path
@@ -103,11 +104,12 @@ def test_damaged_files_are_never_read_more_leniently_than_olefile_reads_them(see
         same_as_olefile(data, tree)  # read: olefile must read the same
 
 
-def test_a_sibling_chain_deeper_than_the_walk_allows_is_refused() -> None:
-    """olefile walked the sibling trees recursively and ran out of stack on a degenerate one;
-    ours walks with a stack of its own and refuses the same files with the same words."""
+def test_a_degenerate_sibling_chain_is_read(tmp_path: Path) -> None:
+    """olefile walked the sibling trees recursively and ran out of stack on a chain of about a
+    thousand siblings; ours walks with a stack of its own and reads it (every entry is loaded once,
+    so the walk ends): dump reads it and check names the unbalanced tree, neither fails."""
     tree = Storage()
-    for index in range(cfbreader.MAX_WALK + 10):
+    for index in range(2000):
         tree.entries[f"s{index:04d}"] = b"x"
     from msgsess import cfb
 
@@ -133,5 +135,25 @@ def test_a_sibling_chain_deeper_than_the_walk_allows_is_refused() -> None:
         data[off + 67] = 1  # black
         data[off + 68 : off + 72] = (0xFFFFFFFF).to_bytes(4, "little")
         data[off + 72 : off + 76] = after.to_bytes(4, "little")
-    with pytest.raises(CorruptFile, match="directory tree too deep"):
-        cfbreader.read_bytes(bytes(data), "deep.msg")
+    assert cfbreader.read_bytes(bytes(data), "deep.msg").entries == tree.entries
+    (tmp_path / "deep.msg").write_bytes(bytes(data))
+    for args in (["dump", "--json", "deep.msg"], ["check", "deep.msg"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "msgsess", *args],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert "internal error" not in done.stderr and "Traceback" not in done.stderr, done.stderr
+        assert done.returncode in (0, 1, 8), done.stderr  # 8: not a message; never a crash
+
+
+def test_the_default_limits_cannot_be_changed_in_place() -> None:
+    """Every read defaults to DEFAULT_LIMITS: an assignment would change all later reads."""
+    with pytest.raises(AttributeError):
+        cfbreader.DEFAULT_LIMITS.max_total_bytes = 10  # type: ignore[misc]
+    assert cfbreader.Limits() == cfbreader.DEFAULT_LIMITS
+    assert cfbreader.Limits(max_depth=3) != cfbreader.DEFAULT_LIMITS
+    assert repr(cfbreader.Limits(1, 2, 3)) == "Limits(max_depth=1, max_entries=2, max_total_bytes=3)"
+    assert hash(cfbreader.Limits()) == hash(cfbreader.DEFAULT_LIMITS)
