@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 else:
 
     def __getattr__(name: str) -> Any:
-        # The result records are dataclasses: loaded by the calls that return one.
+        # The result records (msgsess.results): loaded by the calls that return one.
         if name in ("CheckResult", "Conversion", "SessionInfo"):
             from msgsess import results
 

@@ -6,6 +6,10 @@ about half of a bare Python's start-up (issue 11); a class here spells its ``__i
 
 from __future__ import annotations
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 __all__ = ["Frozen", "Record"]
 
 
@@ -27,6 +31,20 @@ class Record:
             f"{name}={getattr(self, name)!r}" for name in self._fields if name not in self._hidden
         )
         return f"{type(self).__qualname__}({shown})"
+
+    def _asdict(self) -> dict[str, object]:
+        """The fields and their values, in order (``namedtuple._asdict``; it was
+        ``dataclasses.asdict`` when these were dataclasses, which also converted nested records)."""
+        return {name: _plain(getattr(self, name)) for name in self._fields}
+
+    def _replace(self, **changes: object) -> Any:
+        """A copy with ``changes`` applied (``namedtuple._replace``, ``dataclasses.replace``)."""
+        unknown = set(changes) - set(self._fields)
+        if unknown:
+            raise TypeError(f"{type(self).__qualname__} has no field {sorted(unknown)[0]!r}")
+        values = {name: getattr(self, name) for name in self._fields}
+        values.update(changes)
+        return type(self)(**values)
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
@@ -65,3 +83,14 @@ def _restore(cls: type[Frozen], fields: tuple[tuple[str, object], ...]) -> Froze
     for name, value in fields:
         object.__setattr__(made, name, value)
     return made
+
+
+def _plain(value: object) -> object:
+    """``value`` with records inside it (also in lists, tuples and dicts) as dicts."""
+    if isinstance(value, Record):
+        return value._asdict()
+    if isinstance(value, list | tuple):
+        return type(value)(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value

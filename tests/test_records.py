@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import pickle
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -32,3 +33,24 @@ def test_frozen_records_pickle_and_copy_as_frozen_dataclasses_did(value: object)
         assert again == value
     with pytest.raises(AttributeError):
         value.extra = 1  # type: ignore[attr-defined]
+
+
+def test_asdict_and_replace_take_the_place_of_the_dataclasses_helpers(tmp_path: Path) -> None:
+    """Findings to JSON and a changed copy of a result, as dataclasses.asdict/replace gave."""
+    import json
+
+    from msgsess import api
+
+    path = tmp_path / "hi.msg"
+    api.write(api.compose({"subject": "Hi", "body": "x", "to": ["b@example.com"]}), path)
+    result = api.check(path)
+    assert result.error is None
+    as_json = json.dumps(result._asdict()["findings"])  # nested records become dicts
+    assert json.loads(as_json) == [f._asdict() for f in result.findings]
+    assert all(set(f) == set(type(result.findings[0])._fields) for f in json.loads(as_json))
+    other = result._replace(file="elsewhere.msg")
+    assert (other.file, other.findings) == ("elsewhere.msg", result.findings) and result.file != other.file
+    with pytest.raises(TypeError, match="no field 'nope'"):
+        result._replace(nope=1)
+    named = NamedId(uuid.UUID("00020329-0000-0000-C000-000000000046"), name="Keywords")
+    assert named._replace(name="Other") == NamedId(named.guid, name="Other")
