@@ -326,12 +326,13 @@ class _File:
         subtree, then its own children), kept with an explicit stack of steps, so that the
         first defect found is the one olefile reported.
         """
-        # Steps: (0, sid, parent, depth) load a subtree; (1, entry, parent, 0) list an entry in
-        # its parent; (2, entry, None, depth) walk an entry's children; (3, entry, None, 0) sort.
-        steps: list[tuple[int, object, _Entry | None, int]] = [(2, root, None, 1)]
+        # Steps: (0, sid, parent) load a subtree; (1, entry, parent) list an entry in its parent;
+        # (2, entry, None) walk an entry's children; (3, entry, None) sort them. No depth bound:
+        # each entry is loaded once (_load_entry refuses a second reference), so the walk ends.
+        steps: list[tuple[int, object, _Entry | None]] = [(2, root, None)]
         seen: dict[int, set[str]] = {}
         while steps:
-            step, what, parent, depth = steps.pop()
+            step, what, parent = steps.pop()
             if step == 0:
                 sid = what
                 assert isinstance(sid, int)
@@ -341,10 +342,10 @@ class _File:
                     raise _Damaged("OLE DirEntry index out of range")
                 entry = self._load_entry(sid)
                 steps += (
-                    (2, entry, None, depth + 1),
-                    (0, entry.right, parent, depth + 1),
-                    (1, entry, parent, 0),
-                    (0, entry.left, parent, depth + 1),
+                    (2, entry, None),
+                    (0, entry.right, parent),
+                    (1, entry, parent),
+                    (0, entry.left, parent),
                 )
             elif step == 1:
                 assert isinstance(what, _Entry) and parent is not None
@@ -357,7 +358,7 @@ class _File:
             elif step == 2:
                 assert isinstance(what, _Entry)
                 if what.child != NOSTREAM:
-                    steps += ((3, what, None, 0), (0, what.child, what, depth + 1))
+                    steps += ((3, what, None), (0, what.child, what))
             else:
                 assert isinstance(what, _Entry)
                 what.kids.sort(key=_by_name)
