@@ -10,7 +10,7 @@ page recorded in PR_MESSAGE_CODEPAGE. Defaults a user expects live in
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
 from msgsess.errors import InvalidParameter, MsgsessError, TooBig, Unconvertible
 from msgsess.model import Attachment, Message, Property, PropertyBag
@@ -298,66 +298,88 @@ def _add_extra(node: Storage, extra: dict[str, Entry]) -> None:
             node.entries[name] = entry
 
 
-def _encode_props(props: PropertyBag, node: Storage, ctx: _Context, header: bytes, where: str) -> bytes:
-    numbered: list[tuple[int, Property, PropId]] = []
-    seen: dict[int, PropId] = {}
-    names = ctx.names
+#: (id written, property) pairs of one bag, in id order.
+_Numbered = list[tuple[int, Property]]
+
+
+def _number(props: PropertyBag, ctx: _Context, where: str) -> tuple[_Numbered, dict[int, PropId]]:
+    """The properties of a bag with the ids they are written under, in id order, and the
+    named ones' identities by id (for errors); unnamed 0x8000+ ids the new map took are left out."""
+    if not ctx.names.ids:
+        # No named property in the whole file: every key is a tagged id, its own number, unique
+        # as a dict key, and no 0x8000+ id can alias a named one.
+        return cast(_Numbered, sorted(props.items())), {}
+    numbered: _Numbered = []
+    named: dict[int, PropId] = {}
+    id_for = ctx.names.id_for
     for pid, prop in props.items():
         if isinstance(pid, NamedId):
-            number = names.id_for(pid)
+            number = id_for(pid)
+            if prop.type == _PT_OBJECT:
+                continue  # written by the attachment encoder, with its storage
+            if number in named:
+                # e.g. two Internet-header names differing only in case: one property in MAPI.
+                raise InvalidParameter(
+                    f"{_describe(named[number])} and {_describe(pid)}{where} are the same property",
+                    hint="keep one of them",
+                )
+            named[number] = pid
         elif pid >= FIRST_NAMED_ID and not ctx.keeps_unnamed(pid, where):
             continue
         else:
             number = pid
-        if prop.type == t.PT_OBJECT:
-            continue  # written by the attachment encoder, with its storage
-        if number in seen:
-            # e.g. two Internet-header names differing only in case: one property in MAPI.
-            raise InvalidParameter(
-                f"{_describe(seen[number])} and {_describe(pid)}{where} are the same property",
-                hint="keep one of them",
-            )
-        seen[number] = pid
-        numbered.append((number, prop, pid))
-    numbered.sort()  # by number alone: numbers are unique
+        numbered.append((number, prop))
+    numbered.sort()  # by number alone: numbers are unique, so properties are never compared
+    return numbered, named
+
+
+def _encode_props(props: PropertyBag, node: Storage, ctx: _Context, header: bytes, where: str) -> bytes:
+    numbered, named = _number(props, ctx, where)
     out = [header]
+    append = out.append
+    entries = node.entries
     wire = _WIRE[ctx.unicode]
     plain_strings = ctx.source_codepage is None
-    for number, prop, pid in numbered:
+    for number, prop in numbered:
         # The kinds most properties are, inline; every other through _encode_one.
-        ptype = wire.get(prop.type, prop.type)
         value = prop.value
-        if ptype in _FIXED and type(value) in _CACHEABLE:
-            tag = ((number & 0xFFFF) << 16) | ptype
-            key = (tag, prop.flags, value)
+        kind = type(value)
+        if kind in _CACHEABLE:
+            key = (number, prop.type, prop.flags, value)
             entry = _PACKED.get(key)
-            if entry is None:
-                entry = layout.ENTRY.pack(tag, prop.flags, binary.pack_inline(ptype, value))
-                if len(_PACKED) >= _PACKED_MAX:
-                    _PACKED.clear()
-                _PACKED[key] = entry
-            out.append(entry)
-        elif ptype == t.PT_UNICODE and type(value) is str and plain_strings and prop.stored is None:
+            if entry is not None:
+                append(entry)
+                continue
+        ptype = wire.get(prop.type, prop.type)
+        if ptype == _PT_OBJECT:
+            continue  # written by the attachment encoder, with its storage
+        tag = ((number & 0xFFFF) << 16) | ptype
+        if ptype in _FIXED and kind in _CACHEABLE:
+            entry = layout.ENTRY.pack(tag, prop.flags, binary.pack_inline(ptype, value))
+            if len(_PACKED) >= _PACKED_MAX:
+                _PACKED.clear()
+            _PACKED[key] = entry
+            append(entry)
+        elif ptype == _PT_UNICODE and kind is str and plain_strings and prop.stored is None:
             # The usual string of a Unicode file, set in this session (no text a file held that
             # encode_text may have to refuse): what encode_text and _encode_one would do.
-            tag = ((number & 0xFFFF) << 16) | ptype
             text = value.encode("utf-16-le", "surrogatepass")
-            node.entries[_stream_name(tag)] = text
+            entries[_STREAM_NAMES.get(tag) or _stream_name(tag)] = text
             if len(text) + 2 > MAX_VALUE_SIZE:
-                _too_big(pid, prop.type, len(text) + 2, where)
-            out.append(_VAR_ENTRY(tag, prop.flags, len(text) + 2, 0))
-        elif ptype == t.PT_BINARY and type(value) is bytes:
-            tag = ((number & 0xFFFF) << 16) | ptype
-            node.entries[_stream_name(tag)] = value
+                _too_big(named.get(number, number), prop.type, len(text) + 2, where)
+            append(_VAR_ENTRY(tag, prop.flags, len(text) + 2, 0))
+        elif ptype == _PT_BINARY and kind is bytes:
+            entries[_STREAM_NAMES.get(tag) or _stream_name(tag)] = value
             if len(value) > MAX_VALUE_SIZE:
-                _too_big(pid, prop.type, len(value), where)
-            out.append(_VAR_ENTRY(tag, prop.flags, len(value), 0))
+                _too_big(named.get(number, number), prop.type, len(value), where)
+            append(_VAR_ENTRY(tag, prop.flags, len(value), 0))
         else:
-            out.append(_encode_one(number, prop, pid, node, ctx, where))
+            append(_encode_one(number, prop, named.get(number, number), node, ctx, where))
     return b"".join(out)
 
 
 _VAR_ENTRY = layout.VAR_ENTRY.pack
+_PT_OBJECT, _PT_UNICODE, _PT_BINARY = t.PT_OBJECT, t.PT_UNICODE, t.PT_BINARY
 
 
 def _terminator(ptype: int) -> int:
@@ -382,10 +404,12 @@ _WIRE = {
 }
 #: Types whose value is the 8-byte field of the entry itself.
 _FIXED = frozenset(ptype for ptype in t.TYPE_NAMES if t.is_fixed(ptype))
-#: (tag, flags, value) -> the 16-byte entry of a fixed-length integer or boolean value. Most are
-#: the same in every message (flags, masks, code pages, times of one close), so packing one is a
-#: lookup. Floats stay out (0.0 == -0.0, yet their bytes differ). Emptied when it gets large.
-_PACKED: dict[tuple[int, int, int], bytes] = {}
+#: (id, model type, flags, value) -> the 16-byte entry of a fixed-length integer or boolean value.
+#: Most are the same in every message (flags, masks, code pages, times of one close), so packing
+#: one is a lookup, tried before anything else is asked of the property. Only values of the
+#: types in _CACHEABLE are looked up or stored: floats stay out (0.0 == -0.0, yet their bytes
+#: differ), and so no value of another type can equal a key. Emptied when it gets large.
+_PACKED: dict[tuple[int, int, int, int], bytes] = {}
 _PACKED_MAX = 4096
 _CACHEABLE = (int, bool, t.FileTime)
 

@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 from msgsess import cfb, oxmsg
 from msgsess.composer import compose
-from msgsess.errors import Unconvertible
+from msgsess.errors import InvalidParameter, Unconvertible
 from msgsess.model import Attachment, Message, Property, PropertyBag, Recipient
 from msgsess.props import ids
 from msgsess.props import types as t
@@ -453,6 +453,28 @@ def test_cp1251_cannot_hold_western_text() -> None:
     msg.props.set(ids.BODY, t.PT_UNICODE, "ok ü")
     with pytest.raises(Unconvertible, match=r"PidTagBody.*U\+00FC"):
         oxmsg.encode(msg, unicode=False, codepage=1251, label="m")
+
+
+def test_two_names_of_one_named_property_are_refused() -> None:
+    # Internet-header names are one property whatever their case ([MS-OXMSG] Appendix A <1>).
+    msg = message()
+    msg.props.set(NamedId(PS_INTERNET_HEADERS, name="X-Tag"), t.PT_UNICODE, "a")
+    msg.props.set(NamedId(PS_INTERNET_HEADERS, name="x-tag"), t.PT_UNICODE, "b")
+    with pytest.raises(InvalidParameter, match="X-Tag and PS_INTERNET_HEADERS:x-tag are the same property"):
+        oxmsg.encode(msg, label="m")
+
+
+def test_an_unnamed_high_id_is_kept_in_a_file_without_named_properties(tmp_path: Path) -> None:
+    # No name map entry can take its id, so it is written as it is, in id order with the rest.
+    msg = message()
+    msg.props.set(0x8003, t.PT_LONG, 7)
+    path = tmp_path / "m.msg"
+    cfb.write_atomic(oxmsg.encode(msg), path)
+    with olefile.OleFileIO(str(path)) as ole:
+        stream = ole.openstream(PROPS).read()
+    tags = [ENTRY.unpack_from(stream, at)[0] for at in range(32, len(stream), 16)]
+    assert 0x80030003 in tags
+    assert tags == sorted(tags)
 
 
 # --------------------------------------------------------------------------- recipients
