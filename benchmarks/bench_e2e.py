@@ -45,6 +45,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -415,9 +416,16 @@ class Ctx:
     verify: list[dict[str, Any]] = field(default_factory=list)
     xcheck: list[str] = field(default_factory=list)
     before: Install | None = None  # --before-venv: another version, start-up runs interleaved
+    #: Sessions and folders to remove once every row is measured: a mass deletion makes this
+    #: disk (ext4 mounted with discard) create files several times more slowly for minutes
+    #: after, which would land on the rows that follow (the close of 50,000 most of all).
+    removals: list[Callable[[], object]] = field(default_factory=list)
 
     def ms(self, *args: str, stdin: Path | None = None, cwd: Path | None = None) -> Run:
         return measure([*self.install.msgsess, *args], cwd or self.work, stdin=stdin)
+
+    def later_discard(self, session: str) -> None:
+        self.removals.append(lambda: self.ms("discard", session))
 
 
 def bench_w1(ctx: Ctx) -> int:
@@ -518,11 +526,11 @@ def bench_w3(ctx: Ctx) -> None:
     add = ctx.ms("add", "-q", "w3.session", "w3/big.msg", "--subject", "W3", "--attach", str(big))
     out = ctx.work / "w3" / "big.msg"
     closes, ole_times = close_and_olewriter(ctx, "w3.session", out, max(1, min(ctx.runs, 3)))
-    ctx.ms("discard", "w3.session")
+    ctx.later_discard("w3.session")
     ctx.ms("open", "w3b.session")
     ctx.ms("add", "-q", "w3b.session", "w3/b.msg", "--subject", "W3b")
     attach = ctx.ms("attach", "w3b.session", "m1", str(big))
-    ctx.ms("discard", "w3b.session")
+    ctx.later_discard("w3b.session")
     mb = size // MB
     t.ratio(
         f"W3 {mb} MB attachment: close vs bare OleWriter",
@@ -567,7 +575,7 @@ def bench_w4(ctx: Ctx) -> None:
     out = ctx.work / "w4" / "many.msg"
     runs, ole_times = close_and_olewriter(ctx, "w4.session", out, ctx.runs)
     closes = [c.seconds for c in runs]
-    ctx.ms("discard", "w4.session")
+    ctx.later_discard("w4.session")
     t = ctx.table
     t.ratio(
         f"W4 {n:,} × 5 KB attachments: close vs bare OleWriter",
@@ -654,7 +662,7 @@ def bench_startup(ctx: Ctx, sample: Path) -> None:
             ratio(label, old[name], False, None, f"start_{name}_before")
             label = f"before: {name}: CPU time vs python -c pass's"
             ratio(label, old[name], True, None, f"start_{name}_before_cpu")
-    ctx.ms("discard", "start.session")
+    ctx.later_discard("start.session")
 
 
 def bench_bulk(ctx: Ctx, w1_close_peak: int) -> None:
@@ -680,8 +688,8 @@ def bench_bulk(ctx: Ctx, w1_close_peak: int) -> None:
             f.write(json.dumps({**mail(i, f"atts/m{i:04d}.msg"), "attachments": [{"file": str(p)}]}) + "\n")
     ctx.ms("open", "atts.session")
     add_atts = ctx.ms("add", "-q", "atts.session", "--json", str(ctx.work / "atts.jsonl"))
-    ctx.ms("discard", "atts.session")
-    shutil.rmtree(folder)
+    ctx.later_discard("atts.session")
+    ctx.removals.append(lambda: shutil.rmtree(folder))
     t.ratio(
         f"add --json of {count} messages × {size // MB} MB attachments: peak vs 80 MB",
         add_atts.peak, GOAL_JSON_PEAK, "MB", 1.0, "atts_add_peak",
@@ -728,7 +736,7 @@ def bench_bulk(ctx: Ctx, w1_close_peak: int) -> None:
             fmt(n / parallel.seconds, "msg/s"), "", "", "(info)", "",
         ))  # fmt: skip
         t.data["bulk_close_rate_jobs"] = n / parallel.seconds
-    ctx.ms("discard", "bulk.session")
+    ctx.later_discard("bulk.session")
     growth = close.peak - w1_close_peak
     t.rows.append((
         f"close of {n:,}: peak {close.peak / MB:.1f} MiB, {growth / MB:+.1f} MiB over W1's",
@@ -834,6 +842,8 @@ def main(argv: list[str]) -> int:
         if "bulk" in only:
             print("running bulk…", file=sys.stderr)
             bench_bulk(ctx, w1_peak)
+        for remove in ctx.removals:  # every row is measured: nothing is timed after this
+            remove()
         print("verifying outputs…", file=sys.stderr)
         listing = work / "verify.jsonl"
         listing.write_text("\n".join(json.dumps(v) for v in ctx.verify))
