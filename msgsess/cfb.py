@@ -21,10 +21,12 @@ from __future__ import annotations
 import contextlib
 import errno
 import io
+import itertools
 import os
 import signal
 import stat
 import struct
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +53,7 @@ __all__ = [
     "commit",
     "commit_all",
     "discard",
+    "made_folder",
     "read_bytes",
     "read_file",
     "real_target",
@@ -101,6 +104,8 @@ class _Batch:
     #: The process that commits the temporary files: the one that entered :func:`batch`, also in
     #: the workers it forks (``close --jobs``), so a temporary file lives as long as its marker.
     owner: int
+    #: Output folders as given that this batch created (:func:`made_folder`).
+    fresh: set[str]
 
 
 _batch: _Batch | None = None
@@ -120,17 +125,31 @@ def batch() -> Iterator[None]:
     global _batch
     outer = _batch
     if outer is None:
-        _batch = _Batch({}, os.getpid())
+        _batch = _Batch({}, os.getpid(), set())
     try:
         yield
     finally:
         _batch = outer
 
 
-def _batched_target(target: str | os.PathLike[str]) -> _Found | None:
+#: Most folders :func:`made_folder` remembers (beyond them, outputs are looked at as elsewhere).
+_MOST_FRESH = 4096
+
+
+def made_folder(folder: str) -> None:
+    """Tell the :func:`batch` that it created the output folder ``folder`` (as the outputs name
+    it) empty: the temporary file of an output there is written without looking at the output
+    first, since nothing can be there but what another process put meanwhile — and the commit
+    looks at every output anyway, just before moving it into place."""
+    if _batch is not None and len(_batch.fresh) < _MOST_FRESH:
+        _batch.fresh.add(folder)
+
+
+def _batched_target(target: str | os.PathLike[str], before_write: bool = False) -> _Found | None:
     """:func:`_real_target` through the folder cache of :func:`batch`: the output's folder
-    resolved once, the output itself looked at each time. None when the full rules must run (a
-    symlink or something else than a regular file at the output, an unusual name)."""
+    resolved once, the output itself looked at each time (``before_write``: unless the batch
+    made its folder). None when the full rules must run (a symlink or something else than a
+    regular file at the output, an unusual name)."""
     assert _batch is not None
     head, name = os.path.split(os.fspath(target))
     if not name or name in (os.curdir, os.pardir):
@@ -139,6 +158,8 @@ def _batched_target(target: str | os.PathLike[str]) -> _Found | None:
     if folder is None:
         folder = _batch.folders[head] = os.fspath(_resolve(Path(head or os.curdir)))
     here = os.path.join(folder, name)
+    if before_write and head in _batch.fresh:
+        return here, None
     try:
         st = os.lstat(here)
     except FileNotFoundError:
@@ -238,11 +259,11 @@ def real_target(target: Path) -> Path:
 _Found = tuple[str, "os.stat_result | None"]
 
 
-def _real_target(target: str | os.PathLike[str]) -> _Found:
+def _real_target(target: str | os.PathLike[str], before_write: bool = False) -> _Found:
     """:func:`real_target` as a string, with the ``stat`` of the regular file there (None when
     there is none yet): what the writer and :func:`commit_all` need, looked at once."""
     if _batch is not None:
-        fast = _batched_target(target)
+        fast = _batched_target(target, before_write)
         if fast is not None:
             return fast
     path = os.fspath(_resolve(Path(target)))
@@ -288,7 +309,7 @@ def write_temp_name(
     created: Callable[[str], object] | None = None,
 ) -> str:
     """:func:`write_temp` with paths as strings: ``close`` writes thousands of files."""
-    real, existing = _real_target(target)
+    real, existing = _real_target(target, before_write=True)
     planned = cfbwriter.plan(tree)  # programming errors surface before any file exists
     return _write_beside(real, existing, planned, durable, created=created)
 
@@ -315,7 +336,7 @@ def _write_beside(
     removes the file, never in the instant after ``open`` (a loaded machine can stall a process
     right there).
     """
-    held = _hold_signals()
+    held = None if _run_holder == threading.get_ident() else _hold_signals()
     try:
         # A new output gets the umask's mode from open(); one that replaces a file gets that
         # file's mode below, and stays private to its owner until then.
@@ -363,6 +384,46 @@ def _write_beside(
 
 _STOPPING = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
+#: The thread inside :func:`signals_held` (None: none is): its files need no hold of their own.
+_run_holder: int | None = None
+#: Files written between two chances for held signals to be handled (see :func:`signals_held`).
+BREATHE_EVERY = 32
+
+
+@contextlib.contextmanager
+def signals_held() -> Iterator[Callable[[], None]]:
+    """Hold the stopping signals over a run of writes, instead of around each file.
+
+    :func:`write_temp_name` otherwise blocks and unblocks them for every file (two system calls
+    of the few a small file costs). The block gives ``breathe``, to call after each file once
+    its caller has recorded it: every :data:`BREATHE_EVERY` calls, signals that came meanwhile
+    are let through (a handler that raises does so there), so a Ctrl-C waits a few files at most.
+    """
+    global _run_holder
+    if _run_holder is not None:  # nested, or another thread's run: each file holds its own
+        yield lambda: None
+        return
+    held = _hold_signals()
+    if held is None:  # no pthread_sigmask here: nothing to batch
+        yield lambda: None
+        return
+    _run_holder = threading.get_ident()
+    count = 0
+
+    def breathe() -> None:
+        nonlocal count
+        count += 1
+        if count >= BREATHE_EVERY:
+            count = 0
+            _release_signals(held)  # a pending signal's handler runs here, in the caller's try
+            _hold_signals()
+
+    try:
+        yield breathe
+    finally:
+        _run_holder = None
+        _release_signals(held)
+
 
 def _hold_signals() -> set[int | signal.Signals] | None:
     """Block the stopping signals in this thread; what to restore (None: nothing was changed)."""
@@ -377,13 +438,34 @@ def _release_signals(held: set[int | signal.Signals] | None) -> None:
         signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
+def _new_suffixes() -> None:
+    global _suffixes
+    _suffixes = itertools.count(int.from_bytes(os.urandom(4), "little"))
+
+
+_suffixes: Iterator[int] = iter(())
+_new_suffixes()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_new_suffixes)  # a forked worker counts from its own start
+
+
+def _next_suffix() -> int:
+    """The next temporary name's 32-bit number: a random start per process, then counting.
+
+    Only uniqueness matters (O_EXCL refuses a name taken, O_NOFOLLOW a link planted there), and
+    counting costs no system call per file, where reading the kernel's randomness does.
+    """
+    return next(_suffixes) & 0xFFFFFFFF
+
+
 def _create_temp(target: str, mode: int) -> tuple[int, str]:
     """A new file ``.NAME.RANDOM.tmp`` beside ``target``, open for writing (as
-    ``tempfile.mkstemp`` makes one, with 8 random hex digits); ``mode`` before the umask."""
+    ``tempfile.mkstemp`` makes one, with 8 hex digits: :func:`_next_suffix`); ``mode`` before
+    the umask."""
     flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
     folder, name = os.path.split(target)
     for _attempt in range(100):
-        temp = os.path.join(folder, f".{name}.{os.urandom(4).hex()}.tmp")
+        temp = os.path.join(folder, f".{name}.{_next_suffix():08x}.tmp")
         try:
             return os.open(temp, flags, mode), temp
         except FileExistsError:
@@ -473,14 +555,15 @@ def _write_marked(fd: int, planned: cfbwriter.Plan) -> None:
         done += more
 
 
-def _finish(temp: str | Path, durable: bool) -> None:
+def _finish(temp: str | Path, durable: bool, *, marked: bool = False) -> None:
     """Put the compound file's own first bytes back into a temporary output (:class:`_Unfinished`).
 
-    A file that does not start with the mark (not from :func:`write_temp`) is left as it is.
+    A file that does not start with the mark (not from :func:`write_temp`) is left as it is,
+    unless the caller knows it is marked (``marked``: its own temporary files, not read first).
     """
     fd = os.open(temp, os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC)
     try:
-        if _unfinished_pid(os.pread(fd, len(_REAL_HEAD), 0)) is not None:
+        if marked or _unfinished_pid(os.pread(fd, len(_REAL_HEAD), 0)) is not None:
             os.pwrite(fd, _REAL_HEAD, 0)
             if durable:
                 os.fsync(fd)
@@ -502,11 +585,11 @@ def _move(temp: str | Path, target: str | Path, durable: bool, *, finish: bool) 
     _replace(temp, _real_target(target)[0], durable, finish=finish)
 
 
-def _replace(temp: str | Path, real: str, durable: bool, *, finish: bool) -> None:
+def _replace(temp: str | Path, real: str, durable: bool, *, finish: bool, marked: bool = False) -> None:
     """Rename ``temp`` over the resolved output ``real`` (its mark replaced first if ``finish``)."""
     try:
         if finish:
-            _finish(temp, durable)
+            _finish(temp, durable, marked=marked)
         os.replace(temp, real)
     except OSError as exc:
         raise WriteFailed(f"cannot replace {real}: {_os_reason(exc)}") from exc
@@ -541,9 +624,14 @@ class _MoveList:
 
 
 def commit_all(
-    pairs: Iterable[tuple[str | Path, str | Path]], *, durable: bool = False, moves: Moves | None = None
+    pairs: Iterable[tuple[str | Path, str | Path]],
+    *,
+    durable: bool = False,
+    moves: Moves | None = None,
+    marked: bool = False,
 ) -> None:
-    """Move several temporaries into place, all or none.
+    """Move several temporaries into place, all or none. ``marked``: every one is a compound
+    file from :func:`write_temp_name` of this process, whose mark is replaced without being read.
 
     Each existing target is first hard-linked (or, where links are not allowed,
     copied) to a backup beside it; if any move fails, the targets already moved
@@ -557,7 +645,7 @@ def commit_all(
         for temp, target in pairs:
             real, existing = _real_target(target)  # looked at once: resolved, and what is there
             backup = None if existing is None else _backup_of(real, existing)
-            _replace(temp, real, durable, finish=True)
+            _replace(temp, real, durable, finish=True, marked=marked)
             done.add(real, backup)
             backup = None
     except BaseException:

@@ -7,6 +7,7 @@ import resource
 import signal
 import struct
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -438,3 +439,94 @@ def test_a_failing_created_callback_leaves_the_signal_mask_as_it_was(tmp_path: P
         cfb.write_temp_name(Storage(entries={"s": b"x"}), tmp_path / "out.msg", created=refuse)
     assert signal.pthread_sigmask(signal.SIG_BLOCK, []) == before
     assert list(tmp_path.iterdir()) == []  # the temporary file is gone too
+
+
+def test_signals_held_over_a_run_are_handled_every_few_files(tmp_path: Path) -> None:
+    """close holds SIGTERM/SIGINT/SIGHUP over its run of files, not around each (two system calls
+    a file): a signal that comes is handled at the next ``breathe`` that lets them through, never
+    between the creation of a file and the moment it is recorded; the mask is restored after."""
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, [])
+    taken: list[int] = []
+    previous = signal.signal(signal.SIGHUP, lambda signum, frame: taken.append(signum))
+    recorded: list[str] = []
+    try:
+        with cfb.signals_held() as breathe:
+            assert signal.SIGHUP in signal.pthread_sigmask(signal.SIG_BLOCK, [])
+            for i in range(cfb.BREATHE_EVERY):
+                cfb.write_temp_name(
+                    Storage(entries={"s": b"x"}), tmp_path / f"m{i}.msg", created=recorded.append
+                )
+                if i == 0:  # to this thread: another one (the test's watchdog) does not block it
+                    signal.pthread_kill(threading.get_ident(), signal.SIGHUP)
+                    time.sleep(0.01)  # a signal not held would have been handled by now
+                assert taken == [] or i == cfb.BREATHE_EVERY - 1
+                breathe()
+            assert taken == [signal.SIGHUP]  # let through at the BREATHE_EVERY-th file
+            assert signal.SIGHUP in signal.pthread_sigmask(signal.SIG_BLOCK, [])  # and held again
+    finally:
+        signal.signal(signal.SIGHUP, previous)
+        for temp in recorded:
+            cfb.discard(temp)
+    assert signal.pthread_sigmask(signal.SIG_BLOCK, []) == before
+    assert len(recorded) == cfb.BREATHE_EVERY
+
+
+def test_signals_held_lets_a_signal_through_when_the_run_ends(tmp_path: Path) -> None:
+    taken: list[int] = []
+    previous = signal.signal(signal.SIGHUP, lambda signum, frame: taken.append(signum))
+    try:
+        with cfb.signals_held() as breathe:
+            signal.pthread_kill(threading.get_ident(), signal.SIGHUP)
+            breathe()
+            assert taken == []
+        assert taken == [signal.SIGHUP]
+    finally:
+        signal.signal(signal.SIGHUP, previous)
+
+
+def test_temporary_names_differ_in_a_forked_process(tmp_path: Path) -> None:
+    """Temporary names count from a random start per process (no system call per file); a
+    forked ``close --jobs`` worker starts from its own."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its next number, to the parent
+        try:
+            os.write(write, cfb._next_suffix().to_bytes(4, "little"))
+        finally:
+            os._exit(0)
+    os.close(write)
+    child = int.from_bytes(os.read(read, 4), "little")
+    os.close(read)
+    os.waitpid(pid, 0)
+    mine = cfb._next_suffix()
+    assert child != mine
+    assert cfb._next_suffix() == (mine + 1) & 0xFFFFFFFF
+    temp = cfb.write_temp_name(Storage(entries={"s": b"x"}), tmp_path / "out.msg")
+    assert Path(temp).name == f".out.msg.{(mine + 2) & 0xFFFFFFFF:08x}.tmp"
+    cfb.discard(temp)
+
+
+def test_a_link_planted_in_a_folder_the_batch_made_is_still_seen_at_commit(tmp_path: Path) -> None:
+    """An output in a folder close made is written without looking at it first (nothing can be
+    there); the commit looks at it all the same, so a link put there meanwhile is followed under
+    the usual rules and stays a link, and a file put there is replaced whole, never half."""
+    folder = tmp_path / "new"
+    real = tmp_path / "real.msg"
+    real.write_bytes(b"old")
+    with cfb.batch():
+        folder.mkdir()
+        cfb.made_folder(str(folder))
+        temps = [
+            (
+                cfb.write_temp_name(Storage(entries={"s": name.encode()}), folder / f"{name}.msg"),
+                folder / f"{name}.msg",
+            )
+            for name in ("a", "b")
+        ]
+        (folder / "a.msg").symlink_to(real)  # planted after the temporary file was written
+        (folder / "b.msg").write_bytes(b"theirs")
+        cfb.commit_all(temps, marked=True)
+    assert (folder / "a.msg").is_symlink()
+    assert cfb.read_file(real).entries["s"] == b"a"
+    assert cfb.read_file(folder / "b.msg").entries["s"] == b"b"
+    assert sorted(p.name for p in folder.iterdir()) == ["a.msg", "b.msg"]

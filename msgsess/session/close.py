@@ -361,8 +361,15 @@ class _Writer:
 
     def task(self, bounds: tuple[int, int]) -> list[_Written]:
         """A worker's task: the messages to write from one seq to another."""
+        from msgsess import cfb
+
         self.current.clear()  # what the tasks before wrote is sent: the parent's now
-        return [self.write(row) for row in self.builder.store.rows_to_write(*bounds)]
+        done = []
+        with cfb.signals_held() as breathe:  # SIGTERM stops the task at a file's end
+            for row in self.builder.store.rows_to_write(*bounds):
+                done.append(self.write(row))
+                breathe()
+        return done
 
     def discard_current(self) -> None:
         from msgsess import cfb
@@ -488,6 +495,8 @@ class _Ledger:
 def _make_folders(store: Store, ledger: _Ledger) -> None:
     """Create the missing folders of every output before any is written (by this process, so
     that workers never race to make or remove one), recording each in the ledger."""
+    from msgsess import cfb
+
     known: dict[str, None] = {}
     for (output,) in store.conn.execute("SELECT output FROM messages WHERE output IS NOT NULL"):
         folder = os.path.dirname(output)
@@ -496,17 +505,21 @@ def _make_folders(store: Store, ledger: _Ledger) -> None:
         if len(known) > 4096:
             known.clear()
         known[folder] = None
-        _make_parents(Path(output), ledger)
+        if _make_parents(Path(output), ledger):
+            cfb.made_folder(folder)
 
 
-def _make_parents(target: Path, ledger: _Ledger) -> None:
-    """Create the missing folders above ``target``, recording them (outermost first)."""
+def _make_parents(target: Path, ledger: _Ledger) -> bool:
+    """Create the missing folders above ``target``, recording them (outermost first); whether
+    the folder of ``target`` itself was made (empty, then)."""
     missing: list[Path] = []
     parent = target.parent
     while not parent.exists():
         missing.append(parent)
         parent = parent.parent
+    made = False
     for folder in reversed(missing):
+        made = False
         try:
             folder.mkdir()
         except FileExistsError:
@@ -518,6 +531,8 @@ def _make_parents(target: Path, ledger: _Ledger) -> None:
                 f"cannot create folder {folder} for {target}: {exc.strerror}", hint="check permissions"
             ) from None
         ledger.made(folder)
+        made = True
+    return made
 
 
 def _tasks(store: Store, size: int) -> list[tuple[int, int]]:
@@ -634,16 +649,19 @@ def close(
             else:
                 writer = _Writer(store, use_unicode, cp, now, mode, fsync, convert)
                 try:
-                    for row in store.rows():
-                        if row.output is not None:
-                            written.take(writer.write(row))
-                            writer.current.clear()  # in the ledger now
+                    with cfb.signals_held() as breathe:
+                        for row in store.rows():
+                            if row.output is not None:
+                                written.take(writer.write(row))
+                                writer.current.clear()  # in the ledger now
+                                breathe()
                 except BaseException:
                     writer.discard_current()  # made, and not in the ledger yet
                     raise
             if checkpoint is not None:
                 checkpoint()  # the last moment to stop with nothing changed
-            cfb.commit_all(ledger.pairs(), moves=ledger)  # every output, or every old file back
+            # Every output, or every old file back.
+            cfb.commit_all(ledger.pairs(), moves=ledger, marked=True)
             result.count = ledger.count()
             if list_written:
                 result.written.extend(ledger.targets())

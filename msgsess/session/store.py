@@ -563,19 +563,24 @@ class RealPaths:
     (``add`` and ``close`` of many messages; what a folder resolves to is taken once per command)."""
 
     def __init__(self) -> None:
-        self.folders: dict[str, str] = {}
+        #: Each output folder as given -> its real path, and whether it was a folder then.
+        self.folders: dict[str, tuple[str, bool]] = {}
 
     def __call__(self, output: str) -> tuple[str, bool]:
         """(real path, whether it is a folder)."""
         head, name = os.path.split(output)
-        folder = self.folders.get(head)
-        if folder is None:
+        known = self.folders.get(head)
+        if known is None:
             if len(self.folders) >= _MOST_FOLDERS:
                 self.folders.clear()  # outputs in ever new folders: memory stays flat
-            folder = self.folders[head] = os.path.realpath(head or os.curdir)
+            real = os.path.realpath(head or os.curdir)
+            known = self.folders[head] = (real, os.path.isdir(real))
+        folder, folder_exists = known
         here = os.path.join(folder, name)
         if name in ("", os.curdir, os.pardir):
             return self.slow(output)
+        if not folder_exists:  # nothing is in a folder that is not there (a first close's outputs)
+            return here, False
         try:
             st = os.lstat(here)
         except FileNotFoundError:

@@ -299,3 +299,19 @@ def test_session_commands_work_from_the_root_folder(tmp_path: Path) -> None:
     closed = run("close", rel)
     assert closed.returncode == 0, closed.stderr
     assert (tmp_path / "o.msg").read_bytes()[:8] == bytes.fromhex("D0CF11E0A1B11AE1")
+
+
+def test_real_paths_in_a_folder_not_there_yet(tmp_path: Path) -> None:
+    """An output in a missing folder is not looked at (nothing can be there: a first close's
+    outputs), yet two names of one file are still one real path."""
+    from msgsess.session.store import RealPaths
+
+    real_path = RealPaths()
+    link = tmp_path / "lnk"
+    link.symlink_to(tmp_path / "new")  # to a folder that does not exist yet
+    expected = (str(tmp_path / "new" / "a.msg"), False)
+    assert real_path(str(tmp_path / "new" / "a.msg")) == expected
+    assert real_path(str(tmp_path / "new" / "." / "a.msg")) == expected
+    assert real_path(str(link / "a.msg")) == expected
+    (tmp_path / "old" / "a.msg").mkdir(parents=True)
+    assert real_path(str(tmp_path / "old" / "a.msg")) == (str(tmp_path / "old" / "a.msg"), True)
