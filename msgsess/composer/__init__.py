@@ -135,6 +135,9 @@ def _sets_named(props: Any) -> bool:
 
 #: What no text of a spec may hold: NUL, or half of a surrogate pair.
 _BAD_CHAR = re.compile("[\x00\ud800-\udfff]")
+_search = _BAD_CHAR.search
+#: Keys whose values are the captured bytes of an edited file, not text.
+_NOT_TEXT = frozenset({"source", "eml"})
 
 
 def check_text(value: Any, path: str = "") -> None:
@@ -143,9 +146,13 @@ def check_text(value: Any, path: str = "") -> None:
     A NUL would end a string early for most readers and shift the fields of a one-off
     entry id; an unpaired surrogate is no character at all. The error is located at the
     JSON path of the string (``to[2]``, ``attachments[0].name``).
+
+    Run on every spec composed: the strings of an object or a list are scanned where they
+    stand, and only what is not clean text (an object, a list, a bad string) comes back here
+    with its path, so a clean spec costs one call per object and list, not one per string.
     """
     if isinstance(value, str):
-        bad = _BAD_CHAR.search(value)  # one scan in C, however long the text
+        bad = _search(value)  # one scan in C, however long the text
         if bad is not None:
             char = bad.group()
             shown = "NUL" if char == "\0" else f"an unpaired surrogate U+{ord(char):04X}"
@@ -154,10 +161,13 @@ def check_text(value: Any, path: str = "") -> None:
             ).at(path or "spec")
     elif isinstance(value, Mapping):
         for key, item in value.items():
-            if key in ("source", "eml"):  # the captured bytes of an edited file are not text
+            if key in _NOT_TEXT:
                 continue
-            check_text(key, path or "spec")
-            check_text(item, f"{path}.{key}" if path else str(key))
+            if isinstance(key, str) and _search(key) is not None:
+                check_text(key, path or "spec")
+            if not (isinstance(item, str) and _search(item) is None):
+                check_text(item, f"{path}.{key}" if path else str(key))
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            check_text(item, f"{path}[{index}]")
+            if not (isinstance(item, str) and _search(item) is None):
+                check_text(item, f"{path}[{index}]")

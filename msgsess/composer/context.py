@@ -21,6 +21,12 @@ if TYPE_CHECKING:
     from typing import Any
 
 
+#: The spec as canonical JSON (sorted keys, ASCII, anything else as its str): what
+#: ``json.dumps(spec, sort_keys=True, ensure_ascii=True, default=str)`` gives, with the encoder
+#: made once rather than for every message.
+_canonical = json.JSONEncoder(sort_keys=True, ensure_ascii=True, default=str).encode
+
+
 class Context:
     """One message being composed: its spec, its time, its string mode, and its inputs.
 
@@ -49,7 +55,7 @@ class Context:
         self.label = label
         self.unicode = unicode
         self.codepage = codepage
-        canonical = json.dumps(spec, sort_keys=True, ensure_ascii=True, default=str)
+        canonical = _canonical(spec)
         self.digest = hashlib.sha256(canonical.encode() + label.encode()).digest()
 
     def fail(self, field: str, problem: str, hint: str | None = None) -> InvalidParameter:
