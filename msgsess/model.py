@@ -63,6 +63,10 @@ _PT_STRING8 = t.PT_STRING8
 _DEFAULT_FLAGS = ids.DEFAULT_FLAGS
 _get = dict.get
 _put = dict.__setitem__
+_getitem = dict.__getitem__
+_delitem = dict.__delitem__
+_contains = dict.__contains__
+_pop = dict.pop
 
 
 class PropertyBag(dict[PropId, Property]):
@@ -73,11 +77,14 @@ class PropertyBag(dict[PropId, Property]):
     keys stay identities.
     """
 
+    # Called tens of times per message read or composed: a name is resolved only when one is
+    # given, and the dict is reached without super() (the same methods, looked up once).
+
     def __getitem__(self, key: PropId | str) -> Property:
-        return super().__getitem__(identity(key))
+        return _getitem(self, identity(key) if isinstance(key, str) else key)
 
     def __delitem__(self, key: PropId | str) -> None:
-        super().__delitem__(identity(key))
+        _delitem(self, identity(key) if isinstance(key, str) else key)
 
     def __contains__(self, key: object) -> bool:
         if isinstance(key, str):
@@ -87,16 +94,15 @@ class PropertyBag(dict[PropId, Property]):
                 key = identity(key)
             except MsgsessError:
                 return False  # no such name: no such property
-        return super().__contains__(key)
+        return _contains(self, key)
 
     def get(self, key: PropId | str, default: Any = None) -> Any:
-        return super().get(identity(key), default)
+        return _get(self, identity(key) if isinstance(key, str) else key, default)
 
     def pop(self, key: PropId | str, *default: Any) -> Any:
-        return super().pop(identity(key), *default)
+        return _pop(self, identity(key) if isinstance(key, str) else key, *default)
 
     def set(self, pid: PropId | str, ptype: int, value: Any, flags: int | None = None) -> None:
-        # Called tens of times per message read or composed: kept to the bare steps.
         if isinstance(pid, str):
             pid = identity(pid)
         if ptype & _NOT_MV == _PT_STRING8:
@@ -108,7 +114,7 @@ class PropertyBag(dict[PropId, Property]):
         _put(self, pid, Property(ptype, value, flags))
 
     def value(self, pid: PropId | str, default: Any = None) -> Any:
-        prop = super().get(identity(pid))
+        prop = _get(self, identity(pid) if isinstance(pid, str) else pid)
         return default if prop is None else prop.value
 
     def setdefault_value(self, pid: PropId, ptype: int, value: Any, flags: int | None = None) -> None:
@@ -268,7 +274,28 @@ def set_subject(msg: Message, subject: str) -> None:
 
 def display_list(msg: Message, kind: int) -> str:
     """Display names of one recipient kind joined by "; " (PR_DISPLAY_TO/CC/BCC)."""
-    return "; ".join(r.display_name for r in msg.recipients if r.kind == kind)
+    return "; ".join(_names_by_kind(msg).get(kind, ()))
+
+
+def _names_by_kind(msg: Message) -> dict[int, list[str]]:
+    """The recipients' display names by kind, in table order: one pass for every list."""
+    names: dict[int, list[str]] = {}
+    for r in msg.recipients:
+        kind = r.kind
+        found = names.get(kind)
+        if found is None:
+            names[kind] = [r.display_name]
+        else:
+            found.append(r.display_name)
+    return names
+
+
+#: The display list of each recipient kind ([MS-OXOMSG] 2.2.1.7-9).
+_DISPLAY_LISTS = (
+    (ids.DISPLAY_TO, ids.MAPI_TO),
+    (ids.DISPLAY_CC, ids.MAPI_CC),
+    (ids.DISPLAY_BCC, ids.MAPI_BCC),
+)
 
 
 def refresh_derived(msg: Message) -> None:
@@ -278,12 +305,9 @@ def refresh_derived(msg: Message) -> None:
     recipient row ids and attachment numbers in table order. Embedded messages
     are left alone: each was complete when it was composed or read.
     """
-    for pid, kind in (
-        (ids.DISPLAY_TO, ids.MAPI_TO),
-        (ids.DISPLAY_CC, ids.MAPI_CC),
-        (ids.DISPLAY_BCC, ids.MAPI_BCC),
-    ):
-        text = display_list(msg, kind)
+    names = _names_by_kind(msg)
+    for pid, kind in _DISPLAY_LISTS:
+        text = "; ".join(names.get(kind, ()))
         if text:
             msg.props.set(pid, t.PT_UNICODE, text, ids.PROPATTR_READABLE)
         else:
