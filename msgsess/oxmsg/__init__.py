@@ -17,12 +17,18 @@ __all__ = ["decode", "encode"]
 
 
 def __getattr__(name: str) -> Any:
+    value: Any
     if name == "encode":
-        from msgsess.oxmsg.encoder import encode
+        from msgsess.oxmsg import encoder
 
-        return encode
-    if name == "decode":
-        from msgsess.oxmsg.decoder import decode
+        value = encoder.encode
+    elif name == "decode":
+        from msgsess.oxmsg import decoder
 
-        return decode
-    raise AttributeError(f"module 'msgsess.oxmsg' has no attribute {name!r}")
+        value = decoder.decode
+    else:
+        raise AttributeError(f"module 'msgsess.oxmsg' has no attribute {name!r}")
+    # Kept as a module attribute: later look-ups (close encodes every message through
+    # ``oxmsg.encode``) no longer come here.
+    globals()[name] = value
+    return value
