@@ -298,18 +298,17 @@ def _add_extra(node: Storage, extra: dict[str, Entry]) -> None:
             node.entries[name] = entry
 
 
-#: (id written, property) pairs of one bag, in id order.
-_Numbered = list[tuple[int, Property]]
-
-
-def _number(props: PropertyBag, ctx: _Context, where: str) -> tuple[_Numbered, dict[int, PropId]]:
-    """The properties of a bag with the ids they are written under, in id order, and the
-    named ones' identities by id (for errors); unnamed 0x8000+ ids the new map took are left out."""
+def _number(
+    props: PropertyBag, ctx: _Context, where: str
+) -> tuple[list[int], dict[int, Property], dict[int, PropId]]:
+    """The ids a bag's properties are written under, in order; the property of each id; and
+    the named ones' identities by id (for errors). Unnamed 0x8000+ ids the new map took are
+    left out."""
     if not ctx.names.ids:
         # No named property in the whole file: every key is a tagged id, its own number, unique
-        # as a dict key, and no 0x8000+ id can alias a named one.
-        return cast(_Numbered, sorted(props.items())), {}
-    numbered: _Numbered = []
+        # as a dict key, and no 0x8000+ id can alias a named one; the bag is its own index.
+        return cast("list[int]", sorted(props)), cast("dict[int, Property]", props), {}
+    by_number: dict[int, Property] = {}
     named: dict[int, PropId] = {}
     id_for = ctx.names.id_for
     for pid, prop in props.items():
@@ -328,19 +327,19 @@ def _number(props: PropertyBag, ctx: _Context, where: str) -> tuple[_Numbered, d
             continue
         else:
             number = pid
-        numbered.append((number, prop))
-    numbered.sort()  # by number alone: numbers are unique, so properties are never compared
-    return numbered, named
+        by_number[number] = prop
+    return sorted(by_number), by_number, named
 
 
 def _encode_props(props: PropertyBag, node: Storage, ctx: _Context, header: bytes, where: str) -> bytes:
-    numbered, named = _number(props, ctx, where)
+    order, by_number, named = _number(props, ctx, where)
     out = [header]
     append = out.append
     entries = node.entries
     wire = _WIRE[ctx.unicode]
     plain_strings = ctx.source_codepage is None
-    for number, prop in numbered:
+    for number in order:
+        prop = _item(by_number, number)  # the dict's own lookup: the bag may be a PropertyBag
         # The kinds most properties are, inline; every other through _encode_one.
         value = prop.value
         kind = type(value)
@@ -380,6 +379,7 @@ def _encode_props(props: PropertyBag, node: Storage, ctx: _Context, header: byte
 
 _VAR_ENTRY = layout.VAR_ENTRY.pack
 _PT_OBJECT, _PT_UNICODE, _PT_BINARY = t.PT_OBJECT, t.PT_UNICODE, t.PT_BINARY
+_item = dict.__getitem__
 
 
 def _terminator(ptype: int) -> int:
