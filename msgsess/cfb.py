@@ -26,11 +26,12 @@ import os
 import signal
 import stat
 import struct
+import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Protocol
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
 from msgsess import cfbwriter
 from msgsess.cfbformat import SIGNATURE as CFB_SIGNATURE
@@ -643,9 +644,19 @@ def commit_all(
     backup: str | None = None
     try:
         for temp, target in pairs:
+            finish = True
+            place = _fresh_place(target) if marked else None
+            if place is not None:  # in a folder this batch made: most likely nothing is there
+                _finish(temp, durable, marked=True)
+                finish = False
+                if _rename_new(temp, place):
+                    if durable:
+                        sync_dir(Path(place).parent)
+                    done.add(place, None)
+                    continue
             real, existing = _real_target(target)  # looked at once: resolved, and what is there
             backup = None if existing is None else _backup_of(real, existing)
-            _replace(temp, real, durable, finish=True, marked=marked)
+            _replace(temp, real, durable, finish=finish, marked=marked)
             done.add(real, backup)
             backup = None
     except BaseException:
@@ -660,6 +671,58 @@ def commit_all(
         raise
     for old in done.backups():
         discard(old)
+
+
+def _fresh_place(target: str | Path) -> str | None:
+    """The resolved path of an output in a folder the :func:`batch` made, else None."""
+    if _batch is None:
+        return None
+    head, name = os.path.split(os.fspath(target))
+    if head not in _batch.fresh or not name or name in (os.curdir, os.pardir):
+        return None
+    folder = _batch.folders.get(head)
+    return None if folder is None else os.path.join(folder, name)
+
+
+#: renameat2() of the C library, set up on first use (None: not there); False once the system
+#: has said it cannot rename without replacing (an old kernel, a file system without it).
+_renameat2: Any = None
+
+
+def _rename_new(temp: str | Path, real: str) -> bool:
+    """Rename ``temp`` to ``real`` only if nothing is there (Linux ``RENAME_NOREPLACE``), in one
+    system call where looking and renaming take two, and nothing can come in between; False when
+    something is there or the system cannot do it (the caller then looks and backs it up)."""
+    global _renameat2
+    if _renameat2 is None:
+        _renameat2 = _load_renameat2()
+    if not _renameat2:
+        return False
+    if _renameat2(_AT_FDCWD, os.fsencode(temp), _AT_FDCWD, os.fsencode(real), _RENAME_NOREPLACE) == 0:
+        return True
+    import ctypes
+
+    if ctypes.get_errno() in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP):
+        _renameat2 = False  # not on this system or file system: look, then rename, from now on
+    return False  # something is there, or another failure the usual way reports in its words
+
+
+_AT_FDCWD = -100
+_RENAME_NOREPLACE = 1
+
+
+def _load_renameat2() -> Any:
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        function = ctypes.CDLL(None, use_errno=True).renameat2
+    except (ImportError, OSError, AttributeError):  # no ctypes, or a C library without it
+        return False
+    function.argtypes = (ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint)
+    function.restype = ctypes.c_int
+    return function
 
 
 def _backup_token(pid: int, nonce: str, st: os.stat_result) -> str:

@@ -506,10 +506,15 @@ def test_temporary_names_differ_in_a_forked_process(tmp_path: Path) -> None:
     cfb.discard(temp)
 
 
-def test_a_link_planted_in_a_folder_the_batch_made_is_still_seen_at_commit(tmp_path: Path) -> None:
+@pytest.mark.parametrize("noreplace", [True, False])
+def test_a_link_planted_in_a_folder_the_batch_made_is_still_seen_at_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, noreplace: bool
+) -> None:
     """An output in a folder close made is written without looking at it first (nothing can be
     there); the commit looks at it all the same, so a link put there meanwhile is followed under
     the usual rules and stays a link, and a file put there is replaced whole, never half."""
+    if not noreplace:  # a system without renameat2(RENAME_NOREPLACE): look, then rename
+        monkeypatch.setattr(cfb, "_renameat2", False)
     folder = tmp_path / "new"
     real = tmp_path / "real.msg"
     real.write_bytes(b"old")
@@ -521,7 +526,7 @@ def test_a_link_planted_in_a_folder_the_batch_made_is_still_seen_at_commit(tmp_p
                 cfb.write_temp_name(Storage(entries={"s": name.encode()}), folder / f"{name}.msg"),
                 folder / f"{name}.msg",
             )
-            for name in ("a", "b")
+            for name in ("a", "b", "c")
         ]
         (folder / "a.msg").symlink_to(real)  # planted after the temporary file was written
         (folder / "b.msg").write_bytes(b"theirs")
@@ -529,4 +534,26 @@ def test_a_link_planted_in_a_folder_the_batch_made_is_still_seen_at_commit(tmp_p
     assert (folder / "a.msg").is_symlink()
     assert cfb.read_file(real).entries["s"] == b"a"
     assert cfb.read_file(folder / "b.msg").entries["s"] == b"b"
-    assert sorted(p.name for p in folder.iterdir()) == ["a.msg", "b.msg"]
+    assert cfb.read_file(folder / "c.msg").entries["s"] == b"c"  # nothing was there
+    assert sorted(p.name for p in folder.iterdir()) == ["a.msg", "b.msg", "c.msg"]
+
+
+def test_outputs_renamed_into_a_folder_the_batch_made_are_removed_when_one_fails(tmp_path: Path) -> None:
+    folder = tmp_path / "new"
+    with cfb.batch():
+        folder.mkdir()
+        cfb.made_folder(str(folder))
+        temps = [
+            (
+                cfb.write_temp_name(Storage(entries={"s": b"x"}), folder / f"{name}.msg"),
+                folder / f"{name}.msg",
+            )
+            for name in ("a", "b", "c")
+        ]
+        (folder / "c.msg").mkdir()  # a folder appears where the last file should go
+        with pytest.raises(WriteFailed, match="not a file"):
+            cfb.commit_all(temps, marked=True)
+    assert not (folder / "a.msg").exists() and not (folder / "b.msg").exists()  # moved, then removed
+    for temp, _target in temps:
+        cfb.discard(temp)
+    assert [p.name for p in folder.iterdir()] == ["c.msg"]
