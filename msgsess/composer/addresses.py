@@ -33,7 +33,7 @@ _parse_cached = lru_cache(maxsize=256)(parse_address)
 @lru_cache(maxsize=256)
 def one_off_entry_id(name: str, addr_type: str, address: str) -> bytes:
     """A one-off EntryID in Unicode form ([MS-OXCDATA] 2.2.5.1), as Outlook writes even in ANSI files."""
-    text = "".join(part + "\0" for part in (name, addr_type, address)).encode("utf-16-le", "surrogatepass")
+    text = t.utf16_le(f"{name}\0{addr_type}\0{address}\0", "surrogatepass")[0]
     return bytes(4) + ONE_OFF_PROVIDER + struct.pack("<HH", 0, ONE_OFF_FLAGS) + text
 
 

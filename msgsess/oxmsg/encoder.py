@@ -75,7 +75,7 @@ class _Context:
         if has_surrogates(text):
             self.refuse_conversion(text, pid, where, stored)
         if self.unicode:
-            return text.encode("utf-16-le", "surrogatepass")
+            return _utf16_le(text, "surrogatepass")[0]
         try:
             return text.encode(self.codec, "surrogateescape")
         except UnicodeEncodeError as exc:
@@ -362,7 +362,7 @@ def _encode_props(props: PropertyBag, node: Storage, ctx: _Context, header: byte
         elif ptype == _PT_UNICODE and kind is str and plain_strings and prop.stored is None:
             # The usual string of a Unicode file, set in this session (no text a file held that
             # encode_text may have to refuse): what encode_text and _encode_one would do.
-            text = value.encode("utf-16-le", "surrogatepass")
+            text = _utf16_le(value, "surrogatepass")[0]
             entries[_STREAM_NAMES.get(tag) or _stream_name(tag)] = text
             if len(text) + 2 > MAX_VALUE_SIZE:
                 _too_big(named.get(number, number), prop.type, len(text) + 2, where)
@@ -379,6 +379,7 @@ def _encode_props(props: PropertyBag, node: Storage, ctx: _Context, header: byte
 
 _VAR_ENTRY = layout.VAR_ENTRY.pack
 _PT_OBJECT, _PT_UNICODE, _PT_BINARY = t.PT_OBJECT, t.PT_UNICODE, t.PT_BINARY
+_utf16_le = t.utf16_le
 _item = dict.__getitem__
 
 
