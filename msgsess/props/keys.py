@@ -65,6 +65,10 @@ class NamedId(Frozen):
         object.__setattr__(self, "lid", lid)
         object.__setattr__(self, "name", name)
 
+    def _key(self) -> tuple[object, ...]:
+        # Record._key, spelt out: a NamedId is hashed on every look-up in a property bag.
+        return (self.guid, self.lid, self.name)
+
     def __lt__(self, other: NamedId) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
