@@ -340,10 +340,30 @@ def _encode_props(props: PropertyBag, node: Storage, ctx: _Context, header: byte
     plain_strings = ctx.source_codepage is None
     for number in order:
         prop = _item(by_number, number)  # the dict's own lookup: the bag may be a PropertyBag
-        # The kinds most properties are, inline; every other through _encode_one.
+        # The kinds most properties are, inline, each tested first by the type of its value;
+        # every other through the general steps below.
         value = prop.value
         kind = type(value)
-        if kind in _CACHEABLE:
+        if kind is str:
+            if plain_strings and prop.stored is None and wire.get(prop.type) == _PT_UNICODE:
+                # The usual string of a Unicode file, set in this session (no text a file held
+                # that encode_text may have to refuse): what encode_text and _encode_one do.
+                tag = ((number & 0xFFFF) << 16) | _PT_UNICODE
+                text = _utf16_le(value, "surrogatepass")[0]
+                entries[_STREAM_NAMES.get(tag) or _stream_name(tag)] = text
+                if len(text) + 2 > MAX_VALUE_SIZE:
+                    _too_big(named.get(number, number), prop.type, len(text) + 2, where)
+                append(_VAR_ENTRY(tag, prop.flags, len(text) + 2, 0))
+                continue
+        elif kind is bytes:
+            if prop.type == _PT_BINARY:
+                tag = ((number & 0xFFFF) << 16) | _PT_BINARY
+                entries[_STREAM_NAMES.get(tag) or _stream_name(tag)] = value
+                if len(value) > MAX_VALUE_SIZE:
+                    _too_big(named.get(number, number), prop.type, len(value), where)
+                append(_VAR_ENTRY(tag, prop.flags, len(value), 0))
+                continue
+        elif kind in _CACHEABLE:
             key = (number, prop.type, prop.flags, value)
             entry = _PACKED.get(key)
             if entry is not None:
@@ -352,26 +372,14 @@ def _encode_props(props: PropertyBag, node: Storage, ctx: _Context, header: byte
         ptype = wire.get(prop.type, prop.type)
         if ptype == _PT_OBJECT:
             continue  # written by the attachment encoder, with its storage
-        tag = ((number & 0xFFFF) << 16) | ptype
         if ptype in _FIXED and kind in _CACHEABLE:
-            entry = layout.ENTRY.pack(tag, prop.flags, binary.pack_inline(ptype, value))
+            entry = layout.ENTRY.pack(
+                ((number & 0xFFFF) << 16) | ptype, prop.flags, binary.pack_inline(ptype, value)
+            )
             if len(_PACKED) >= _PACKED_MAX:
                 _PACKED.clear()
             _PACKED[key] = entry
             append(entry)
-        elif ptype == _PT_UNICODE and kind is str and plain_strings and prop.stored is None:
-            # The usual string of a Unicode file, set in this session (no text a file held that
-            # encode_text may have to refuse): what encode_text and _encode_one would do.
-            text = _utf16_le(value, "surrogatepass")[0]
-            entries[_STREAM_NAMES.get(tag) or _stream_name(tag)] = text
-            if len(text) + 2 > MAX_VALUE_SIZE:
-                _too_big(named.get(number, number), prop.type, len(text) + 2, where)
-            append(_VAR_ENTRY(tag, prop.flags, len(text) + 2, 0))
-        elif ptype == _PT_BINARY and kind is bytes:
-            entries[_STREAM_NAMES.get(tag) or _stream_name(tag)] = value
-            if len(value) > MAX_VALUE_SIZE:
-                _too_big(named.get(number, number), prop.type, len(value), where)
-            append(_VAR_ENTRY(tag, prop.flags, len(value), 0))
         else:
             append(_encode_one(number, prop, named.get(number, number), node, ctx, where))
     return b"".join(out)
