@@ -425,7 +425,7 @@ class _Ledger:
             conn.execute(statement)
 
     def wrote(self, seq: int, temp: str, target: str) -> None:
-        # The temporary file sits beside the real output (symlinks resolved): .NAME.RANDOM.tmp
+        # The temporary file sits beside the real output (symlinks resolved): .NAME.NUMBER.tmp
         folder, base = os.path.split(temp)
         name = base[1:-4].rpartition(".")[0]
         self.out.add((seq, temp, target, folder, name))
