@@ -102,6 +102,11 @@ class PropertyBag(dict[PropId, Property]):
     def pop(self, key: PropId | str, *default: Any) -> Any:
         return _pop(self, identity(key) if isinstance(key, str) else key, *default)
 
+    def discard(self, *keys: PropId | str) -> None:
+        """Remove these properties where they are (a group that must go together)."""
+        for key in keys:
+            _pop(self, identity(key) if isinstance(key, str) else key, None)
+
     def set(self, pid: PropId | str, ptype: int, value: Any, flags: int | None = None) -> None:
         if isinstance(pid, str):
             pid = identity(pid)

@@ -26,9 +26,6 @@ ONE_OFF_PROVIDER = bytes.fromhex("812B1FA4BEA310199D6E00DD010F5402")
 #: MAPI_ONE_OFF_UNICODE | MAPI_ONE_OFF_NO_RICH_INFO, as Outlook writes them (bytes 01 80).
 ONE_OFF_FLAGS = 0x8001
 
-#: :func:`parse_address` cached: a batch of messages names the same senders again and again.
-_parse_cached = lru_cache(maxsize=256)(parse_address)
-
 
 @lru_cache(maxsize=256)
 def one_off_entry_id(name: str, addr_type: str, address: str) -> bytes:
@@ -132,9 +129,9 @@ def address_props(ctx: Context, text: str, field: str) -> tuple[str, str, bytes]
 
 
 def _parse_at(text: str, field: str) -> tuple[str, str]:
-    """:func:`parse_address`, its error located at ``field``."""
+    """:func:`parse_address` (cached there), its error located at ``field``."""
     try:
-        return _parse_cached(text)
+        return parse_address(text)
     except MsgsessError as exc:
         exc.at(field)
         raise
@@ -144,14 +141,12 @@ def people(ctx: Context, msg: Message) -> None:
     p = msg.props
     # Without --sender both sets are the From address; with it, From is the
     # principal ("sent representing") and --sender the delegate ("on behalf of").
-    given = {key: ctx.text(key) for key in ("from", "sender")}
+    given_from, given_sender = ctx.text("from"), ctx.text("sender")
     # (set, field the address came from): each set falls back on the other's address.
-    sources = {
-        "from": "from" if given["from"] is not None else "sender",
-        "sender": "sender" if given["sender"] is not None else "from",
-    }
-    for key, field in sources.items():
-        text = given[field]
+    for key, field, text in (
+        ("from", "from", given_from) if given_from is not None else ("from", "sender", given_sender),
+        ("sender", "sender", given_sender) if given_sender is not None else ("sender", "from", given_from),
+    ):
         if text is None:
             continue
         name, addr = _parse_at(text, field)

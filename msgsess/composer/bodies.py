@@ -17,8 +17,7 @@ def apply(ctx: Context, msg: Message) -> None:
     if body is None and html is None and rtf is None:
         return
     # A new body replaces every form of the old one, so none is left out of sync.
-    for pid in (ids.BODY, ids.HTML, ids.RTF_COMPRESSED, ids.RTF_IN_SYNC, ids.NATIVE_BODY):
-        p.pop(pid, None)
+    p.discard(ids.BODY, ids.HTML, ids.RTF_COMPRESSED, ids.RTF_IN_SYNC, ids.NATIVE_BODY)
     if html is None and rtf is None:
         if body:  # an empty body is no body ([MS-OXMSG] 2.4.2.2: no empty strings)
             p.set(ids.BODY, t.PT_UNICODE, body)

@@ -55,8 +55,7 @@ def build(ctx: Context, base: Message | None) -> Message:
         )
         set_subject(msg, ctx.text("subject") or "")
         if not ctx.text("subject"):
-            for pid in (ids.SUBJECT, ids.NORMALIZED_SUBJECT, ids.CONVERSATION_TOPIC):
-                p.pop(pid, None)
+            p.discard(ids.SUBJECT, ids.NORMALIZED_SUBJECT, ids.CONVERSATION_TOPIC)
     else:
         if ctx.text("class") is not None:
             p.set(ids.MESSAGE_CLASS, t.PT_UNICODE, ctx.text("class"))
@@ -83,8 +82,7 @@ def build(ctx: Context, base: Message | None) -> Message:
     ctx.overrides(msg.props, ctx.spec.get("properties"), "properties")
     if ids.SUBJECT not in msg.props and ctx.unsets(ids.SUBJECT):
         # No subject: no prefix, normalized subject or topic derived from one either.
-        for pid in (ids.SUBJECT_PREFIX, ids.NORMALIZED_SUBJECT, ids.CONVERSATION_TOPIC):
-            msg.props.pop(pid, None)
+        msg.props.discard(ids.SUBJECT_PREFIX, ids.NORMALIZED_SUBJECT, ids.CONVERSATION_TOPIC)
     return msg
 
 
