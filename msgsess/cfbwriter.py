@@ -648,7 +648,7 @@ class _Layout:
         "header",
         "large_firsts",
         "mini_start",
-        "minifat_length",
+        "minifat_free",
         "sector",
         "tail",
     )
@@ -712,7 +712,8 @@ class _Layout:
         self.sector = sector
         #: Unused entries at the end of the directory.
         self.free = FREE_ENTRY * (n_dir * (sector // DIR_ENTRY_SIZE) - count)
-        self.minifat_length = n_minifat * per_sector
+        #: The free end of the MiniFAT's last sector.
+        self.minifat_free = _table_bytes(array("I", [FREESECT]) * (n_minifat * per_sector - mini_count))
         self.mini_start = first_mini if n_mini else ENDOFCHAIN
         self.large_firsts = tuple(firsts)
         #: Padding of the mini stream to a whole sector.
@@ -736,7 +737,7 @@ def _lay_out(
     version: int | None,
 ) -> Plan:
     """Place the directory, the MiniFAT, the mini stream and the large streams (in that order)."""
-    key = (count, mini_count, tuple(big.size for big in large), version)
+    key = (count, mini_count, tuple([big.size for big in large]) if large else (), version)
     layout = _layouts.get(key)
     if layout is None:
         layout = _Layout(*key)
@@ -749,14 +750,12 @@ def _lay_out(
     _START_SIZE.pack_into(dirs, _START_AT, layout.mini_start, mini_count * MINI_SECTOR)
     tables: list[bytes | bytearray] = [layout.difat, dirs, layout.free]
     if mini_count:
-        length = layout.minifat_length
         minifat = (
             _COUNTING[:mini_count] if mini_count <= len(_COUNTING) else array("I", range(1, mini_count + 1))
         )
         for end in mini_ends:
             minifat[end] = ENDOFCHAIN
-        minifat.extend(array("I", [FREESECT]) * (length - mini_count))
-        tables.append(_table_bytes(minifat))
+        tables += (_table_bytes(minifat), layout.minifat_free)
     return Plan(layout, tables, mini, mini_paths, large)
 
 
