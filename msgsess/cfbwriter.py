@@ -12,6 +12,12 @@ large stream straight into the output, in chunks when it comes from a source.
 The file is version 3 (512-byte sectors) as Outlook writes it, or version 4
 (4096-byte sectors) when a stream is larger than version 3 can hold.
 
+Close writes thousands of trees of a few shapes, so what depends only on a
+tree's shape (its names checked, the sibling trees, the directory packed) is
+kept per shape (:class:`_Skeleton`), and what depends only on the counts of
+entries and sectors (header, FAT, DIFAT) per layout (:class:`_Layout`): each
+tree then costs its own CLSIDs, times, start sectors and sizes.
+
 Each storage's children get consecutive directory ids in [MS-CFB] 2.6.4
 order (shorter names first, then code unit by code unit after upper-casing),
 and form a balanced binary tree: every node's two subtrees differ in size by
