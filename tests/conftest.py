@@ -26,6 +26,15 @@ settings.load_profile("explore" if os.environ.get("MSGSESS_HYPOTHESIS") == "expl
 WATCHDOG = 600
 
 
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """A test that timed out and runs again: where it was stuck goes to the log (the summary
+    only names it), so that a hang that does not recur can still be understood."""
+    if report.outcome == "rerun" and report.longrepr is not None:  # type: ignore[comparison-overlap]
+        sys.stderr.write(f"\n--- {report.nodeid} timed out; it runs again. Where it was:\n")
+        sys.stderr.write(f"{report.longreprtext}\n---\n")
+        sys.stderr.flush()
+
+
 @pytest.fixture(autouse=True)
 def _watchdog() -> Iterator[None]:
     faulthandler.dump_traceback_later(WATCHDOG, exit=True)

@@ -18,6 +18,7 @@ the parent decides, through its ``check`` callback, which it calls whenever it w
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import signal
 import traceback
@@ -144,7 +145,15 @@ def _start(pool: Pool[Any]) -> _Worker:
     from multiprocessing import Pipe
 
     parent, child = Pipe(duplex=True)
-    pid = os.fork()
+    # What the parent holds is frozen for the fork: the worker's garbage collector never walks
+    # (nor finalizes) the parent's objects — no copy of their pages, and no finalizer of the
+    # parent's (a lock another thread of a library caller held at the fork) run in the worker.
+    gc.freeze()
+    try:
+        pid = os.fork()
+    except BaseException:
+        gc.unfreeze()
+        raise
     if pid == 0:  # the worker: leaves only through os._exit, running no handler of the parent's
         code = 1
         try:
@@ -152,6 +161,7 @@ def _start(pool: Pool[Any]) -> _Worker:
             code = _serve(pool, child)
         finally:
             os._exit(code)
+    gc.unfreeze()
     child.close()
     return _Worker(pid, parent)
 
