@@ -28,6 +28,7 @@ import stat
 import struct
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -387,8 +388,10 @@ _STOPPING = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
 #: The thread inside :func:`signals_held` (None: none is): its files need no hold of their own.
 _run_holder: int | None = None
-#: Files written between two chances for held signals to be handled (see :func:`signals_held`).
+#: Files written, or seconds passed, between two chances for held signals to be handled (see
+#: :func:`signals_held`): a stopped close waits for one file at most, or for a few small ones.
 BREATHE_EVERY = 32
+BREATHE_SECONDS = 0.02
 
 
 @contextlib.contextmanager
@@ -397,8 +400,9 @@ def signals_held() -> Iterator[Callable[[], None]]:
 
     :func:`write_temp_name` otherwise blocks and unblocks them for every file (two system calls
     of the few a small file costs). The block gives ``breathe``, to call after each file once
-    its caller has recorded it: every :data:`BREATHE_EVERY` calls, signals that came meanwhile
-    are let through (a handler that raises does so there), so a Ctrl-C waits a few files at most.
+    its caller has recorded it: every :data:`BREATHE_EVERY` calls, or once
+    :data:`BREATHE_SECONDS` have passed, signals that came meanwhile are let through (a handler
+    that raises does so there), so a Ctrl-C waits for the file under way and hardly more.
     """
     global _run_holder
     if _run_holder is not None:  # nested, or another thread's run: each file holds its own
@@ -410,12 +414,14 @@ def signals_held() -> Iterator[Callable[[], None]]:
         return
     _run_holder = threading.get_ident()
     count = 0
+    since = time.monotonic()
 
     def breathe() -> None:
-        nonlocal count
+        nonlocal count, since
         count += 1
-        if count >= BREATHE_EVERY:
-            count = 0
+        now = time.monotonic()  # no system call: large or synced files let signals through sooner
+        if count >= BREATHE_EVERY or now - since >= BREATHE_SECONDS:
+            count, since = 0, now
             _release_signals(held)  # a pending signal's handler runs here, in the caller's try
             _hold_signals()
 
@@ -647,7 +653,10 @@ def commit_all(
             finish = True
             place = _fresh_place(target) if marked else None
             if place is not None:  # in a folder this batch made: most likely nothing is there
-                _finish(temp, durable, marked=True)
+                try:
+                    _finish(temp, durable, marked=True)
+                except OSError as exc:
+                    raise WriteFailed(f"cannot replace {place}: {_os_reason(exc)}") from exc
                 finish = False
                 if _rename_new(temp, place):
                     if durable:

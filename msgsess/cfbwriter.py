@@ -491,6 +491,24 @@ class _Skeleton:
 
 #: Skeletons by shape (see :class:`_Skeleton`).
 _skeletons: dict[tuple[tuple[object, ...], ...], _Skeleton] = {}
+#: Directory entries of the skeletons kept, and the most they may have together (about 2 MiB with
+#: their keys and paths): a batch of messages of a few shapes keeps them all, while one of ever
+#: new large shapes (mail to hundreds of recipients) does not make a writer's memory grow.
+_skeleton_entries = 0
+_MOST_SKELETON_ENTRIES = 8192
+
+
+def _keep_skeleton(key: tuple[tuple[object, ...], ...], skeleton: _Skeleton) -> None:
+    global _skeleton_entries
+    if skeleton.count > _MOST_SKELETON_ENTRIES // 8:
+        return  # a tree this large gains little from it: laid out again each time
+    if _skeleton_entries + skeleton.count > _MOST_SKELETON_ENTRIES:
+        _skeletons.clear()
+        _skeleton_entries = 0
+    _skeletons[key] = skeleton
+    _skeleton_entries += skeleton.count
+
+
 #: Which of a storage's children are storages, by the types of its children.
 _storages_among: dict[tuple[type, ...], tuple[int, ...]] = {}
 
@@ -601,9 +619,7 @@ def plan(tree: Storage, *, version: int | None = None) -> Plan:
     skeleton = _skeletons.get(key)
     if skeleton is None:
         skeleton = _skeleton(tree, walked)
-        if len(_skeletons) >= 256:
-            _skeletons.clear()
-        _skeletons[key] = skeleton
+        _keep_skeleton(key, skeleton)
     dirs = bytearray(skeleton.dirs)
     clsid, _created, modified = _check_times(tree, "the root storage")
     _CLSID_TIMES.pack_into(dirs, _CLSID_AT, clsid, 0, 0, modified)  # the root's creation time MUST be 0
@@ -747,9 +763,10 @@ def _lay_out(
     layout = _layouts.get(key)
     if layout is None:
         layout = _Layout(*key)
-        if len(_layouts) >= 256:
-            _layouts.clear()
-        _layouts[key] = layout
+        if len(large) <= 16:  # a file of many large streams is laid out again each time
+            if len(_layouts) >= 256:
+                _layouts.clear()
+            _layouts[key] = layout
     for big, first in zip(large, layout.large_firsts, strict=True):
         big.first = first
         _U32.pack_into(dirs, big.at, first)

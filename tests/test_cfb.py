@@ -557,3 +557,32 @@ def test_outputs_renamed_into_a_folder_the_batch_made_are_removed_when_one_fails
     for temp, _target in temps:
         cfb.discard(temp)
     assert [p.name for p in folder.iterdir()] == ["c.msg"]
+
+
+def test_held_signals_are_let_through_once_time_has_passed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run of large or synced files does not wait for BREATHE_EVERY of them: time counts too."""
+    monkeypatch.setattr(cfb, "BREATHE_SECONDS", 0.0)
+    taken: list[int] = []
+    previous = signal.signal(signal.SIGHUP, lambda signum, frame: taken.append(signum))
+    try:
+        with cfb.signals_held() as breathe:
+            signal.pthread_kill(threading.get_ident(), signal.SIGHUP)
+            assert taken == []
+            breathe()  # the first file: time has passed
+            assert taken == [signal.SIGHUP]
+    finally:
+        signal.signal(signal.SIGHUP, previous)
+
+
+def test_the_writers_caches_stay_small_for_ever_new_large_trees() -> None:
+    """Shapes of many entries (mail to hundreds of recipients) are not kept: a batch of ever
+    new large shapes does not make the writer's memory grow."""
+    from msgsess import cfbwriter
+
+    for n in range(300, 340):
+        tree = Storage(entries={f"s{i:04d}": b"x" * 70 for i in range(n)})
+        assert cfbwriter.plan(tree).size > 0
+    for n in range(1, 300):
+        cfbwriter.plan(Storage(entries={f"t{i:03d}": b"" for i in range(n)}))
+    assert cfbwriter._skeleton_entries <= cfbwriter._MOST_SKELETON_ENTRIES
+    assert sum(s.count for s in cfbwriter._skeletons.values()) == cfbwriter._skeleton_entries

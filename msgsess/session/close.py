@@ -17,9 +17,10 @@ Step by step (``../shared/docs/DESIGN.md``):
 from __future__ import annotations
 
 import bisect
+import contextlib
 import json
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -433,7 +434,7 @@ class _Ledger:
     def made(self, folder: Path) -> None:
         self.conn.execute("INSERT INTO close_made (folder) VALUES (?)", (str(folder),))
 
-    def pairs(self) -> Iterator[tuple[str, str]]:
+    def pairs(self) -> Generator[tuple[str, str], None, None]:
         self.out.flush()
         yield from self.conn.execute("SELECT temp, target FROM close_out ORDER BY seq")
 
@@ -660,8 +661,10 @@ def close(
                     raise
             if checkpoint is not None:
                 checkpoint()  # the last moment to stop with nothing changed
-            # Every output, or every old file back.
-            cfb.commit_all(ledger.pairs(), moves=ledger, marked=True)
+            # Every output, or every old file back; the ledger's cursor closed whatever happens
+            # (left to the collector, it would be closed after its connection, with a traceback).
+            with contextlib.closing(ledger.pairs()) as pairs:
+                cfb.commit_all(pairs, moves=ledger, marked=True)
             result.count = ledger.count()
             if list_written:
                 result.written.extend(ledger.targets())

@@ -148,11 +148,14 @@ def _start(pool: Pool[Any]) -> _Worker:
     # What the parent holds is frozen for the fork: the worker's garbage collector never walks
     # (nor finalizes) the parent's objects — no copy of their pages, and no finalizer of the
     # parent's (a lock another thread of a library caller held at the fork) run in the worker.
-    gc.freeze()
+    own_freeze = gc.get_freeze_count() == 0  # a caller that froze its own objects keeps them so
+    if own_freeze:
+        gc.freeze()
     try:
         pid = os.fork()
     except BaseException:
-        gc.unfreeze()
+        if own_freeze:
+            gc.unfreeze()
         raise
     if pid == 0:  # the worker: leaves only through os._exit, running no handler of the parent's
         code = 1
@@ -161,7 +164,8 @@ def _start(pool: Pool[Any]) -> _Worker:
             code = _serve(pool, child)
         finally:
             os._exit(code)
-    gc.unfreeze()
+    if own_freeze:
+        gc.unfreeze()
     child.close()
     return _Worker(pid, parent)
 

@@ -236,3 +236,25 @@ def test_close_keeps_a_session_put_at_the_path_after_its_commit(s: str, workdir:
     close(s, checkpoint=swap)
     assert (workdir / "a.msg").exists()
     assert use.session_info(s) == (True, 1252, 0)
+
+
+def test_a_temporary_file_gone_before_the_commit_is_a_one_line_error(
+    s: str, workdir: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A temporary file removed while close runs (a tmp cleaner) fails the close with the output
+    named, everything undone — also in a folder close made, moved into place the quick way —
+    and with nothing on stderr (the ledger's cursor is closed before its connection)."""
+    use.add(s, [("", {"output": f"new/m{i}.msg", "subject": f"S{i}"}) for i in range(3)])
+
+    def remove_one() -> None:
+        temps = sorted((workdir / "new").iterdir())
+        temps[1].unlink()
+
+    with pytest.raises(WriteFailed, match=r"cannot replace .*new/m\d\.msg"):
+        close(s, checkpoint=remove_one)
+    import gc
+
+    gc.collect()
+    assert not (workdir / "new").exists()
+    assert use.session_info(s)[2] == 3  # the session as it was
+    assert "Exception ignored" not in capfd.readouterr().err

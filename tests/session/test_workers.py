@@ -122,3 +122,19 @@ def test_workers_ignore_sigint_which_is_the_parents_to_handle(tmp_path: Path) ->
     got: list[int] = []
     workers.run(Files(tmp_path).pool(), 2, range(1, 60), lambda r: (got.append(r[0]), on_result(r)))
     assert sorted(got) == list(range(1, 60))
+
+
+def test_a_callers_own_gc_freeze_is_kept(tmp_path: Path) -> None:
+    """Workers are forked with the parent's objects frozen (their collector never walks them);
+    a caller that froze its own objects before (the preload-then-fork pattern) keeps them so."""
+    import gc
+
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        workers.run(Files(tmp_path).pool(), 2, range(1, 5), lambda r: None)
+        assert gc.get_freeze_count() >= frozen
+    finally:
+        gc.unfreeze()
+    workers.run(Files(tmp_path).pool(), 2, range(5, 9), lambda r: None)
+    assert gc.get_freeze_count() == 0  # ours is undone once the workers are forked
