@@ -441,10 +441,13 @@ def test_a_failing_created_callback_leaves_the_signal_mask_as_it_was(tmp_path: P
     assert list(tmp_path.iterdir()) == []  # the temporary file is gone too
 
 
-def test_signals_held_over_a_run_are_handled_every_few_files(tmp_path: Path) -> None:
+def test_signals_held_over_a_run_are_handled_every_few_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """close holds SIGTERM/SIGINT/SIGHUP over its run of files, not around each (two system calls
     a file): a signal that comes is handled at the next ``breathe`` that lets them through, never
     between the creation of a file and the moment it is recorded; the mask is restored after."""
+    monkeypatch.setattr(cfb, "BREATHE_SECONDS", 3600.0)  # files alone count here (time: below)
     before = signal.pthread_sigmask(signal.SIG_BLOCK, [])
     taken: list[int] = []
     previous = signal.signal(signal.SIGHUP, lambda signum, frame: taken.append(signum))
@@ -475,9 +478,8 @@ def test_signals_held_lets_a_signal_through_when_the_run_ends(tmp_path: Path) ->
     taken: list[int] = []
     previous = signal.signal(signal.SIGHUP, lambda signum, frame: taken.append(signum))
     try:
-        with cfb.signals_held() as breathe:
+        with cfb.signals_held():
             signal.pthread_kill(threading.get_ident(), signal.SIGHUP)
-            breathe()
             assert taken == []
         assert taken == [signal.SIGHUP]
     finally:
