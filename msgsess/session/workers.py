@@ -38,7 +38,7 @@ _POLL = 0.05
 
 def available() -> bool:
     """Whether worker processes can be forked here."""
-    return hasattr(os, "fork")
+    return hasattr(os, "fork") and hasattr(signal, "pthread_sigmask")
 
 
 class WorkerFailed(Exception):
@@ -151,9 +151,15 @@ def _start(pool: Pool[Any]) -> _Worker:
     own_freeze = gc.get_freeze_count() == 0  # a caller that froze its own objects keeps them so
     if own_freeze:
         gc.freeze()
+    # SIGTERM is blocked across the fork: one that reaches a worker before it has set its own
+    # handler (the parent stops a worker still starting when another failed at once) waits for
+    # that handler, instead of running the parent's — close's only records it, and the worker
+    # would then wait for a task for ever while the parent waits for it to exit.
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
     try:
         pid = os.fork()
     except BaseException:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
         if own_freeze:
             gc.unfreeze()
         raise
@@ -164,6 +170,7 @@ def _start(pool: Pool[Any]) -> _Worker:
             code = _serve(pool, child)
         finally:
             os._exit(code)
+    signal.pthread_sigmask(signal.SIG_SETMASK, held)
     if own_freeze:
         gc.unfreeze()
     child.close()
@@ -183,6 +190,7 @@ def _serve(pool: Pool[Any], conn: Any) -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent's to handle: it stops us if it must
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _terminated)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})  # blocked since the fork (_start)
 
     def send(message: tuple[str, Any]) -> None:
         try:

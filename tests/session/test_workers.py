@@ -138,3 +138,34 @@ def test_a_callers_own_gc_freeze_is_kept(tmp_path: Path) -> None:
         gc.unfreeze()
     workers.run(Files(tmp_path).pool(), 2, range(5, 9), lambda r: None)
     assert gc.get_freeze_count() == 0  # ours is undone once the workers are forked
+
+
+#: Set by the test below: each process forked meanwhile gets SIGTERM the moment it exists.
+_TERM_AT_FORK = [False]
+
+
+def _term_at_fork() -> None:
+    if _TERM_AT_FORK[0]:
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_term_at_fork)
+
+
+def test_a_sigterm_that_reaches_a_worker_still_starting_stops_it(tmp_path: Path) -> None:
+    """The parent stops a worker that is still starting when another failed at once. Its SIGTERM
+    used to run the parent's handler in the worker (close's only records it): the worker then
+    waited for a task for ever, the parent for it to exit (a close that never ended). Now it is
+    held until the worker's own handler is set, which stops it."""
+    taken: list[int] = []
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: taken.append(signum))
+    _TERM_AT_FORK[0] = True
+    try:
+        with pytest.raises(workers.WorkerFailed):
+            workers.run(Files(tmp_path).pool(), 2, range(1, 5), lambda r: None)
+    finally:
+        _TERM_AT_FORK[0] = False
+        signal.signal(signal.SIGTERM, previous)
+    assert taken == []  # the parent itself was not signalled
+    assert list(tmp_path.iterdir()) == []
