@@ -147,11 +147,9 @@ def made_folder(folder: str) -> None:
         _batch.fresh.add(folder)
 
 
-def _batched_target(target: str | os.PathLike[str], before_write: bool = False) -> _Found | None:
-    """:func:`_real_target` through the folder cache of :func:`batch`: the output's folder
-    resolved once, the output itself looked at each time (``before_write``: unless the batch
-    made its folder). None when the full rules must run (a symlink or something else than a
-    regular file at the output, an unusual name)."""
+def _batched_place(target: str | os.PathLike[str]) -> tuple[str, str] | None:
+    """(the output's folder as given, its resolved path) through the folder cache of
+    :func:`batch`, each folder resolved once; None for an unusual name (the full rules run)."""
     assert _batch is not None
     head, name = os.path.split(os.fspath(target))
     if not name or name in (os.curdir, os.pardir):
@@ -159,7 +157,19 @@ def _batched_target(target: str | os.PathLike[str], before_write: bool = False) 
     folder = _batch.folders.get(head)
     if folder is None:
         folder = _batch.folders[head] = os.fspath(_resolve(Path(head or os.curdir)))
-    here = os.path.join(folder, name)
+    return head, os.path.join(folder, name)
+
+
+def _batched_target(target: str | os.PathLike[str], before_write: bool = False) -> _Found | None:
+    """:func:`_real_target` through the folder cache of :func:`batch`: the output's folder
+    resolved once, the output itself looked at each time (``before_write``: unless the batch
+    made its folder). None when the full rules must run (a symlink or something else than a
+    regular file at the output, an unusual name)."""
+    assert _batch is not None
+    place = _batched_place(target)
+    if place is None:
+        return None
+    head, here = place
     if before_write and head in _batch.fresh:
         return here, None
     try:
@@ -684,13 +694,10 @@ def commit_all(
 
 def _fresh_place(target: str | Path) -> str | None:
     """The resolved path of an output in a folder the :func:`batch` made, else None."""
-    if _batch is None:
+    if _batch is None or os.path.dirname(os.fspath(target)) not in _batch.fresh:
         return None
-    head, name = os.path.split(os.fspath(target))
-    if head not in _batch.fresh or not name or name in (os.curdir, os.pardir):
-        return None
-    folder = _batch.folders.get(head)
-    return None if folder is None else os.path.join(folder, name)
+    place = _batched_place(target)
+    return None if place is None else place[1]
 
 
 #: renameat2() of the C library, set up on first use (None: not there); False once the system
